@@ -1,0 +1,1 @@
+//! Replaying real editing traces through the model.

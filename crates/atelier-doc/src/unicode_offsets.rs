@@ -1,0 +1,1 @@
+//! Conversions between Unicode scalar offsets and UTF-16 offsets.

@@ -1,0 +1,1 @@
+//! Atelier's Yjs wire protocol, sans-I/O.

@@ -1,0 +1,2 @@
+//! `cargo xtask`: build, test, replay and benchmark orchestration.
+fn main() {}
