@@ -6,9 +6,37 @@
 //! document at once. Chat messages, comments and awareness states sit beside it.
 //!
 //! This crate does no I/O and has no wasm-specific code: it is tested natively.
+//!
+//! ```
+//! use atelier_doc::{Document, markdown};
+//! let doc = Document::new();
+//! markdown::import(&doc, "# Titre\n\n- [x] fait\n- [ ] à faire\n").unwrap();
+//! assert_eq!(doc.blocks()[0].kind, "heading");
+//! assert_eq!(markdown::export(&doc.blocks()), "# Titre\n\n- [x] fait\n- [ ] à faire\n");
+//! ```
+//!
+//! Features: `test-support` exports helpers for other crates' tests.
 
+pub mod awareness;
+pub mod block;
+pub mod chat;
+pub mod comments;
+pub mod document;
 pub mod error;
+pub mod html;
+pub mod inline;
+pub mod markdown;
+pub mod ops;
+pub mod plain;
+pub mod sanitize;
+pub mod schema;
+pub mod sticky;
 pub mod trace;
 pub mod unicode_offsets;
+pub mod xml_copy;
 
+pub use block::{Block, BlockId, InlineRun, Marks, NewBlock};
+pub use document::{Document, Placement, doc_options};
 pub use error::{Error, Result};
+pub use inline::Mark;
+pub use ops::{Op, OpOutcome};
