@@ -107,7 +107,8 @@ mod tests {
             .expect("insert");
         let json = r##"{"user":{"name":"Zoé","color":"#30bced"},"foo":{"bar":1}}"##;
         let mut st = AwarenessState::from_json(json).expect("parse");
-        st.set_selection(&doc, (&ids[0], 1), (&ids[0], 4)).expect("select");
+        st.set_selection(&doc, (&ids[0], 1), (&ids[0], 4))
+            .expect("select");
         let published = AwarenessState::from_json(&st.to_json()).expect("reparse");
         assert_eq!(published.other["foo"]["bar"], 1);
         doc.insert_text(&ids[0], 0, "XY").expect("edit");

@@ -300,9 +300,18 @@ mod tests {
 
     #[test]
     fn integral_numbers_stay_integral_in_json() {
-        assert_eq!(any_to_json(&Any::Number(Number::Float(2.0))), Some(Value::from(2)));
-        assert_eq!(any_to_json(&Any::Number(Number::Int(2))), Some(Value::from(2)));
-        assert_eq!(any_to_json(&Any::Number(Number::Float(1.5))), Some(Value::from(1.5)));
+        assert_eq!(
+            any_to_json(&Any::Number(Number::Float(2.0))),
+            Some(Value::from(2))
+        );
+        assert_eq!(
+            any_to_json(&Any::Number(Number::Int(2))),
+            Some(Value::from(2))
+        );
+        assert_eq!(
+            any_to_json(&Any::Number(Number::Float(1.5))),
+            Some(Value::from(1.5))
+        );
         assert_eq!(any_to_json(&Any::Undefined), None);
     }
 
@@ -314,6 +323,9 @@ mod tests {
     #[test]
     fn marks_serialize_compactly() {
         let m = Marks::bold();
-        assert_eq!(serde_json::to_string(&m).ok(), Some("{\"bold\":true}".into()));
+        assert_eq!(
+            serde_json::to_string(&m).ok(),
+            Some("{\"bold\":true}".into())
+        );
     }
 }

@@ -79,12 +79,20 @@ impl Chat {
     }
 
     /// Sends a message; returns its id.
-    pub fn send(&self, author: &str, ts: f64, body: &str, reply_to: Option<&str>) -> Result<String> {
+    pub fn send(
+        &self,
+        author: &str,
+        ts: f64,
+        body: &str,
+        reply_to: Option<&str>,
+    ) -> Result<String> {
         check_body(body)?;
         let mut txn = self.doc.transact_mut();
         if let Some(parent) = reply_to {
             if self.find(&txn, parent).is_none() {
-                return Err(Error::InvalidOperation(format!("no message {parent} to reply to")));
+                return Err(Error::InvalidOperation(format!(
+                    "no message {parent} to reply to"
+                )));
             }
         }
         let client = self.doc.client_id().get();
@@ -208,7 +216,10 @@ fn read_message<T: ReadTxn>(txn: &T, m: &MapRef) -> Option<ChatMessage> {
         if let Any::Map(entries) = r.to_json(txn) {
             for (key, v) in entries.iter() {
                 if let (Some((emoji, user)), Any::Bool(true)) = (key.split_once('\u{1f}'), v) {
-                    reactions.entry(emoji.to_owned()).or_default().insert(user.to_owned());
+                    reactions
+                        .entry(emoji.to_owned())
+                        .or_default()
+                        .insert(user.to_owned());
                 }
             }
         }
@@ -232,7 +243,9 @@ mod tests {
     use yrs::{StateVector, Update};
 
     fn sync(from: &Doc, to: &Doc) {
-        let update = from.transact().encode_state_as_update_v1(&StateVector::default());
+        let update = from
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
         let update = Update::decode_v1(&update).expect("valid update");
         to.transact_mut().apply_update(update).expect("apply");
     }
@@ -241,7 +254,9 @@ mod tests {
     fn send_reply_edit_delete_react() {
         let doc = Doc::with_client_id(3);
         let chat = Chat::new(&doc);
-        let a = chat.send("alice", 1.0, "Bonjour @bob et @carol.", None).expect("send");
+        let a = chat
+            .send("alice", 1.0, "Bonjour @bob et @carol.", None)
+            .expect("send");
         let b = chat.send("bob", 2.0, "Salut", Some(&a)).expect("reply");
         assert!(chat.send("bob", 2.0, "x", Some("missing")).is_err());
         assert!(chat.send("bob", 2.0, "   ", None).is_err());
@@ -252,7 +267,10 @@ mod tests {
         chat.react(&a, "carol", "👍", false).expect("unreact");
         chat.delete(&b, "bob").expect("delete own");
         let msgs = chat.messages();
-        assert_eq!(msgs[0].mentions(), vec!["bob".to_string(), "carol".to_string()]);
+        assert_eq!(
+            msgs[0].mentions(),
+            vec!["bob".to_string(), "carol".to_string()]
+        );
         assert_eq!(msgs[0].reactions["👍"].len(), 1);
         assert_eq!(msgs[1].reply_to.as_deref(), Some(a.as_str()));
         assert!(msgs[1].deleted && msgs[1].body.is_empty());

@@ -54,7 +54,9 @@ impl Document {
         body: &str,
     ) -> Result<String> {
         if end < start || body.trim().is_empty() {
-            return Err(Error::InvalidOperation("a comment needs a range and a text".into()));
+            return Err(Error::InvalidOperation(
+                "a comment needs a range and a text".into(),
+            ));
         }
         // The start sticks to the text after it and the end to the text
         // before it, so typing at the edges does not grow the range.
@@ -140,7 +142,8 @@ impl Document {
                             .collect(),
                         _ => Vec::new(),
                     };
-                    let resolved = matches!(t.get(&txn, "resolved"), Some(Out::Any(Any::Bool(true))));
+                    let resolved =
+                        matches!(t.get(&txn, "resolved"), Some(Out::Any(Any::Bool(true))));
                     (id, buf("start"), buf("end"), resolved, comments)
                 })
                 .collect()
@@ -199,9 +202,12 @@ mod tests {
         let ids = a
             .insert_blocks(&Placement::End, &[NewBlock::paragraph("le chat dort")])
             .expect("insert");
-        let t = a.add_thread(&ids[0], 3, 7, "alice", 1.0, "quel chat ?").expect("thread");
+        let t = a
+            .add_thread(&ids[0], 3, 7, "alice", 1.0, "quel chat ?")
+            .expect("thread");
         let b = Document::from_update_v1(&a.encode_state_v1()).expect("load");
-        b.insert_text(&ids[0], 0, "Ce matin, ").expect("remote edit");
+        b.insert_text(&ids[0], 0, "Ce matin, ")
+            .expect("remote edit");
         b.reply_thread(&t, "bob", 2.0, "le mien").expect("reply");
         a.apply_update_v1(&b.encode_state_v1()).expect("sync");
         let threads = a.threads();

@@ -152,8 +152,7 @@ impl Document {
     pub fn block(&self, id: &BlockId) -> Result<Block> {
         let txn = self.doc.transact();
         let loc = self.locate(&txn, id)?;
-        read_container(&txn, &loc.container)
-            .ok_or_else(|| Error::BlockNotFound(id.to_string()))
+        read_container(&txn, &loc.container).ok_or_else(|| Error::BlockNotFound(id.to_string()))
     }
 
     /// A block's text (hard breaks as `\n`).
@@ -190,9 +189,8 @@ impl Document {
 
     fn content_of<T: ReadTxn>(&self, txn: &T, id: &BlockId) -> Result<XmlElementRef> {
         let loc = self.locate(txn, id)?;
-        content_node(txn, &loc.container).ok_or_else(|| {
-            Error::InvalidOperation(format!("block {id} has no content node"))
-        })
+        content_node(txn, &loc.container)
+            .ok_or_else(|| Error::InvalidOperation(format!("block {id} has no content node")))
     }
 
     fn text_content_of<T: ReadTxn>(&self, txn: &T, id: &BlockId) -> Result<(XmlElementRef, bool)> {
@@ -218,7 +216,9 @@ impl Document {
         let groups = root_groups(&txn, &self.fragment);
         match groups.as_slice() {
             [] => {
-                let g = self.fragment.push_back(&mut txn, XmlElementPrelim::empty(BLOCK_GROUP));
+                let g = self
+                    .fragment
+                    .push_back(&mut txn, XmlElementPrelim::empty(BLOCK_GROUP));
                 self.write_block(&mut txn, &g, 0, &NewBlock::paragraph(""))
                     .is_ok()
             }
@@ -246,7 +246,9 @@ impl Document {
                     .fragment
                     .children(&txn)
                     .enumerate()
-                    .filter(|(_, c)| matches!(c, XmlOut::Element(e) if e.tag().as_ref() == BLOCK_GROUP))
+                    .filter(
+                        |(_, c)| matches!(c, XmlOut::Element(e) if e.tag().as_ref() == BLOCK_GROUP),
+                    )
                     .map(|(i, _)| i as u32)
                     .skip(1)
                     .collect();
@@ -472,9 +474,9 @@ impl Document {
                     _ => None,
                 })
                 .collect();
-            let new_content =
-                loc.container
-                    .insert(txn, 0, XmlElementPrelim::empty(new_kind));
+            let new_content = loc
+                .container
+                .insert(txn, 0, XmlElementPrelim::empty(new_kind));
             for (k, v) in schema::default_props(new_kind) {
                 let carried = old_attrs
                     .iter()
@@ -885,7 +887,10 @@ pub(crate) fn container_id<T: ReadTxn>(txn: &T, container: &XmlElementRef) -> Op
 }
 
 /// The content node of a container: its first child that is not a group.
-pub(crate) fn content_node<T: ReadTxn>(txn: &T, container: &XmlElementRef) -> Option<XmlElementRef> {
+pub(crate) fn content_node<T: ReadTxn>(
+    txn: &T,
+    container: &XmlElementRef,
+) -> Option<XmlElementRef> {
     container.children(txn).find_map(|c| match c {
         XmlOut::Element(e) if e.tag().as_ref() != BLOCK_GROUP => Some(e),
         _ => None,

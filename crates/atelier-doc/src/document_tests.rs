@@ -5,7 +5,9 @@ use yrs::GetString;
 
 fn doc_with(blocks: &[NewBlock]) -> (Document, Vec<BlockId>) {
     let d = Document::with_client_id(7);
-    let ids = d.insert_blocks(&Placement::End, blocks).expect("insert blocks");
+    let ids = d
+        .insert_blocks(&Placement::End, blocks)
+        .expect("insert blocks");
     (d, ids)
 }
 
@@ -64,8 +66,14 @@ fn text_offsets_count_utf16_units() {
 #[test]
 fn out_of_range_edits_are_errors_not_panics() {
     let (d, ids) = doc_with(&[NewBlock::paragraph("abc")]);
-    assert!(matches!(d.insert_text(&ids[0], 4, "x"), Err(Error::OutOfRange { .. })));
-    assert!(matches!(d.delete_text(&ids[0], 2, 2), Err(Error::OutOfRange { .. })));
+    assert!(matches!(
+        d.insert_text(&ids[0], 4, "x"),
+        Err(Error::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        d.delete_text(&ids[0], 2, 2),
+        Err(Error::OutOfRange { .. })
+    ));
     assert!(matches!(
         d.format_text(&ids[0], u32::MAX, 2, &Mark::Bold, true),
         Err(Error::OutOfRange { .. })
@@ -80,7 +88,8 @@ fn out_of_range_edits_are_errors_not_panics() {
 #[test]
 fn formatting_writes_blocknote_marks() {
     let (d, ids) = doc_with(&[NewBlock::paragraph("hello world")]);
-    d.format_text(&ids[0], 0, 5, &Mark::Bold, true).expect("bold");
+    d.format_text(&ids[0], 0, 5, &Mark::Bold, true)
+        .expect("bold");
     d.format_text(&ids[0], 6, 5, &Mark::Link("https://a.fr".into()), true)
         .expect("link");
     d.format_text(&ids[0], 6, 5, &Mark::TextColor("red".into()), true)
@@ -91,17 +100,25 @@ fn formatting_writes_blocknote_marks() {
     assert_eq!(b.content[2].marks.link.as_deref(), Some("https://a.fr"));
     assert_eq!(b.content[2].marks.text_color.as_deref(), Some("red"));
     assert!(
-        d.format_text(&ids[0], 0, 1, &Mark::Link("javascript:alert(1)".into()), true)
-            .is_err()
+        d.format_text(
+            &ids[0],
+            0,
+            1,
+            &Mark::Link("javascript:alert(1)".into()),
+            true
+        )
+        .is_err()
     );
-    d.format_text(&ids[0], 0, 5, &Mark::Bold, false).expect("unbold");
+    d.format_text(&ids[0], 0, 5, &Mark::Bold, false)
+        .expect("unbold");
     assert!(!d.block(&ids[0]).expect("block").content[0].marks.bold);
 }
 
 #[test]
 fn typing_continues_marks_but_explicit_marks_are_exact() {
     let (d, ids) = doc_with(&[NewBlock::paragraph("ab")]);
-    d.format_text(&ids[0], 0, 2, &Mark::Italic, true).expect("italic");
+    d.format_text(&ids[0], 0, 2, &Mark::Italic, true)
+        .expect("italic");
     d.insert_text(&ids[0], 2, "c").expect("type");
     d.insert_formatted(&ids[0], 3, "d", &Marks::default())
         .expect("plain");
@@ -127,7 +144,8 @@ fn line_breaks_become_hard_break_elements_except_in_code() {
 #[test]
 fn split_and_merge_keep_formatting() {
     let (d, ids) = doc_with(&[NewBlock::text("heading", "Title here").with_prop("level", 2)]);
-    d.format_text(&ids[0], 6, 4, &Mark::Bold, true).expect("bold");
+    d.format_text(&ids[0], 6, 4, &Mark::Bold, true)
+        .expect("bold");
     let new_id = d.split_block(&ids[0], 5).expect("split");
     let blocks = d.blocks();
     assert_eq!(blocks[0].plain_text(), "Title");
@@ -147,7 +165,8 @@ fn split_and_merge_keep_formatting() {
 #[test]
 fn changing_type_keeps_text_and_writes_new_defaults() {
     let (d, ids) = doc_with(&[NewBlock::paragraph("item")]);
-    d.format_text(&ids[0], 0, 2, &Mark::Code, true).expect("code");
+    d.format_text(&ids[0], 0, 2, &Mark::Code, true)
+        .expect("code");
     d.update_block(&ids[0], Some("checkListItem"), &Map::new())
         .expect("to checklist");
     let b = d.block(&ids[0]).expect("block");
@@ -158,7 +177,10 @@ fn changing_type_keeps_text_and_writes_new_defaults() {
     let mut props = Map::new();
     props.insert("checked".into(), json!(true));
     d.update_block(&ids[0], None, &props).expect("check");
-    assert_eq!(d.block(&ids[0]).expect("block").prop_bool("checked"), Some(true));
+    assert_eq!(
+        d.block(&ids[0]).expect("block").prop_bool("checked"),
+        Some(true)
+    );
     d.update_block(&ids[0], Some("numberedListItem"), &Map::new())
         .expect("to numbered");
     // BlockNote writes `start` as an explicit undefined.
@@ -175,14 +197,18 @@ fn changing_type_keeps_text_and_writes_new_defaults() {
 fn tables_and_unknown_blocks_survive_moves_untouched() {
     let table = NewBlock {
         kind: "table".into(),
-        table: Some(vec![vec![vec![InlineRun::plain("a")], vec![InlineRun::plain("b")]]]),
+        table: Some(vec![vec![
+            vec![InlineRun::plain("a")],
+            vec![InlineRun::plain("b")],
+        ]]),
         ..Default::default()
     };
     let alert = NewBlock::text("alert", "").with_prop("variant", "warning");
     let (d, ids) = doc_with(&[NewBlock::paragraph("p"), table, alert]);
     let before_table = d.block(&ids[1]).expect("table");
     let before_alert = d.block(&ids[2]).expect("alert");
-    d.move_block(&ids[1], &Placement::Start).expect("move table");
+    d.move_block(&ids[1], &Placement::Start)
+        .expect("move table");
     d.move_block(&ids[2], &Placement::LastChildOf(ids[0].clone()))
         .expect("nest alert");
     assert_eq!(d.block(&ids[1]).expect("table"), before_table);
@@ -190,7 +216,10 @@ fn tables_and_unknown_blocks_survive_moves_untouched() {
     assert_eq!(d.blocks()[0].id, ids[1]);
     assert_eq!(d.blocks()[1].children[0].id, ids[2]);
     assert!(d.insert_text(&ids[1], 0, "x").is_err());
-    assert!(d.update_block(&ids[1], Some("paragraph"), &Map::new()).is_err());
+    assert!(
+        d.update_block(&ids[1], Some("paragraph"), &Map::new())
+            .is_err()
+    );
 }
 
 #[test]
@@ -199,7 +228,10 @@ fn moving_a_block_into_itself_is_refused() {
     let (d, ids) = doc_with(&[parent]);
     let child = d.blocks()[0].children[0].id.clone();
     assert!(d.move_block(&ids[0], &Placement::After(child)).is_err());
-    assert!(d.move_block(&ids[0], &Placement::FirstChildOf(ids[0].clone())).is_err());
+    assert!(
+        d.move_block(&ids[0], &Placement::FirstChildOf(ids[0].clone()))
+            .is_err()
+    );
 }
 
 #[test]
@@ -221,20 +253,29 @@ fn indent_and_outdent_nest_list_items() {
     assert_eq!(blocks[1].id, ids[1]);
     assert_eq!(blocks[1].children[0].id, ids[2]);
     // No empty nested group is left behind under the first item.
-    assert!(!xml(&d).contains("<blockGroup></blockGroup>"), "{}", xml(&d));
+    assert!(
+        !xml(&d).contains("<blockGroup></blockGroup>"),
+        "{}",
+        xml(&d)
+    );
 }
 
 #[test]
 fn generated_ids_are_unique_and_uuid_shaped() {
     let d = Document::with_client_id(42);
-    let blocks: Vec<NewBlock> = (0..50).map(|i| NewBlock::paragraph(&i.to_string())).collect();
+    let blocks: Vec<NewBlock> = (0..50)
+        .map(|i| NewBlock::paragraph(&i.to_string()))
+        .collect();
     let mut ids = d.insert_blocks(&Placement::End, &blocks).expect("insert");
     ids.extend(d.insert_blocks(&Placement::End, &blocks).expect("insert"));
     let mut sorted = ids.clone();
     sorted.sort();
     sorted.dedup();
     assert_eq!(sorted.len(), 100);
-    assert!(ids.iter().all(|id| id.as_str().len() == 36 && id.as_str().as_bytes()[14] == b'4'));
+    assert!(
+        ids.iter()
+            .all(|id| id.as_str().len() == 36 && id.as_str().as_bytes()[14] == b'4')
+    );
 }
 
 #[test]

@@ -35,9 +35,9 @@ pub fn export(blocks: &[Block]) -> String {
 
 fn list_tag(kind: &str) -> Option<&'static str> {
     match kind {
-        block_type::BULLET_LIST_ITEM | block_type::CHECK_LIST_ITEM | block_type::TOGGLE_LIST_ITEM => {
-            Some("ul")
-        }
+        block_type::BULLET_LIST_ITEM
+        | block_type::CHECK_LIST_ITEM
+        | block_type::TOGGLE_LIST_ITEM => Some("ul"),
         block_type::NUMBERED_LIST_ITEM => Some("ol"),
         _ => None,
     }
@@ -79,7 +79,11 @@ fn write_block(out: &mut String, b: &Block) {
             return;
         }
         block_type::CHECK_LIST_ITEM => {
-            let checked = if b.prop_bool("checked") == Some(true) { " checked" } else { "" };
+            let checked = if b.prop_bool("checked") == Some(true) {
+                " checked"
+            } else {
+                ""
+            };
             out.push_str(&format!(
                 "<li><input type=\"checkbox\" disabled{checked}> {inline}"
             ));
@@ -173,8 +177,8 @@ enum Token {
 
 /// Elements whose whole content is dropped.
 const DROPPED: &[&str] = &[
-    "script", "style", "template", "iframe", "object", "embed", "noscript", "svg", "math",
-    "head", "title", "textarea", "select", "button", "form",
+    "script", "style", "template", "iframe", "object", "embed", "noscript", "svg", "math", "head",
+    "title", "textarea", "select", "button", "form",
 ];
 
 fn tokenize(html: &str) -> Vec<Token> {
@@ -319,7 +323,8 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
                     "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                         flush(&mut current, &mut blocks);
                         let level = name[1..].parse::<u8>().unwrap_or(1).min(3);
-                        current = start_block(block_type::HEADING).map(|b| b.with_prop("level", level));
+                        current =
+                            start_block(block_type::HEADING).map(|b| b.with_prop("level", level));
                     }
                     "blockquote" => {
                         flush(&mut current, &mut blocks);
@@ -334,10 +339,17 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
                     "ol" => lists.push(block_type::NUMBERED_LIST_ITEM),
                     "li" => {
                         flush(&mut current, &mut blocks);
-                        current = start_block(lists.last().copied().unwrap_or(block_type::BULLET_LIST_ITEM));
+                        current = start_block(
+                            lists
+                                .last()
+                                .copied()
+                                .unwrap_or(block_type::BULLET_LIST_ITEM),
+                        );
                     }
                     "input" => {
-                        let checkbox = attrs.iter().any(|(k, v)| k == "type" && v.eq_ignore_ascii_case("checkbox"));
+                        let checkbox = attrs
+                            .iter()
+                            .any(|(k, v)| k == "type" && v.eq_ignore_ascii_case("checkbox"));
                         if let (true, Some(b)) = (checkbox, current.as_mut()) {
                             b.kind = block_type::CHECK_LIST_ITEM.to_owned();
                             let checked = attrs.iter().any(|(k, _)| k == "checked");
@@ -485,7 +497,15 @@ mod tests {
             <span style="background:url(javascript:alert(6))">styled</span></p>"#;
         let blocks = sanitize_paste(hostile);
         let all = format!("{blocks:?}");
-        for bad in ["alert(4)", "display:none", "onclick", "onerror", "javascript", "style=", "background:"] {
+        for bad in [
+            "alert(4)",
+            "display:none",
+            "onclick",
+            "onerror",
+            "javascript",
+            "style=",
+            "background:",
+        ] {
             assert!(!all.to_lowercase().contains(bad), "{bad} leaked: {all}");
         }
         let links: Vec<_> = blocks
@@ -503,7 +523,16 @@ mod tests {
             "<h2>T</h2><ul><li>a</li><li><input type=checkbox checked>b</li></ul><pre>x\n  y</pre><p><b>bo</b>ld &amp; &#x1F600;</p>",
         );
         let kinds: Vec<&str> = blocks.iter().map(|b| b.kind.as_str()).collect();
-        assert_eq!(kinds, ["heading", "bulletListItem", "checkListItem", "codeBlock", "paragraph"]);
+        assert_eq!(
+            kinds,
+            [
+                "heading",
+                "bulletListItem",
+                "checkListItem",
+                "codeBlock",
+                "paragraph"
+            ]
+        );
         assert_eq!(blocks[3].content[0].text, "x\n  y");
         assert!(blocks[4].content[0].marks.bold);
         assert_eq!(blocks[4].content[1].text, "ld & 😀");
@@ -511,7 +540,17 @@ mod tests {
 
     #[test]
     fn truncated_html_does_not_panic() {
-        for s in ["<", "<a href=\"", "&#xZZ;", "&", "<p", "</", "<!--", "<a href='x", "é<b>ü"] {
+        for s in [
+            "<",
+            "<a href=\"",
+            "&#xZZ;",
+            "&",
+            "<p",
+            "</",
+            "<!--",
+            "<a href='x",
+            "é<b>ü",
+        ] {
             let _ = sanitize_paste(s);
         }
     }

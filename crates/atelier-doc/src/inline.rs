@@ -71,7 +71,11 @@ pub fn read_runs<T: ReadTxn>(txn: &T, content: &XmlElementRef) -> Vec<InlineRun>
         match seg {
             Segment::Text(t, _) => {
                 for d in t.diff(txn, YChange::identity) {
-                    let marks = d.attributes.as_deref().map(attrs_to_marks).unwrap_or_default();
+                    let marks = d
+                        .attributes
+                        .as_deref()
+                        .map(attrs_to_marks)
+                        .unwrap_or_default();
                     match d.insert {
                         Out::Any(Any::String(s)) => push(&s, marks),
                         _ => push(&OBJECT_REPLACEMENT.to_string(), marks),
@@ -163,7 +167,10 @@ pub fn marks_to_attrs(m: &Marks) -> Attrs {
         a.insert(Arc::from(mark::TEXT_COLOR), field_map("stringValue", c));
     }
     if let Some(c) = &m.background_color {
-        a.insert(Arc::from(mark::BACKGROUND_COLOR), field_map("stringValue", c));
+        a.insert(
+            Arc::from(mark::BACKGROUND_COLOR),
+            field_map("stringValue", c),
+        );
     }
     if let Some(href) = &m.link {
         a.insert(Arc::from(mark::LINK), field_map("href", href));
@@ -294,10 +301,7 @@ fn insert_plain(
     }
     let (t, local) = match target {
         Some(found) => found,
-        None => (
-            content.insert(txn, child_index, XmlTextPrelim::new("")),
-            0,
-        ),
+        None => (content.insert(txn, child_index, XmlTextPrelim::new("")), 0),
     };
     match marks {
         None => t.insert(txn, local, text),
@@ -518,7 +522,14 @@ pub(crate) fn append_runs(
 ) -> Result<()> {
     for run in runs {
         let at = len(txn, content);
-        insert(txn, content, at, &run.text, Some(&run.marks), newlines_are_text)?;
+        insert(
+            txn,
+            content,
+            at,
+            &run.text,
+            Some(&run.marks),
+            newlines_are_text,
+        )?;
     }
     Ok(())
 }

@@ -102,7 +102,12 @@ impl Builder {
         match self.cell {
             Some(ref mut cell) => cell,
             // Tight list items have text without a paragraph tag.
-            None => &mut self.current.get_or_insert_with(|| NewBlock::paragraph("")).content,
+            None => {
+                &mut self
+                    .current
+                    .get_or_insert_with(|| NewBlock::paragraph(""))
+                    .content
+            }
         }
     }
 
@@ -175,7 +180,8 @@ impl Builder {
                     HeadingLevel::H5 => 5,
                     HeadingLevel::H6 => 6,
                 };
-                self.current = Some(NewBlock::text(block_type::HEADING, "").with_prop("level", level));
+                self.current =
+                    Some(NewBlock::text(block_type::HEADING, "").with_prop("level", level));
             }
             Tag::BlockQuote(_) => {
                 self.flush_inline();
@@ -187,14 +193,16 @@ impl Builder {
             Tag::CodeBlock(kind) => {
                 self.flush_inline();
                 let lang = match kind {
-                    CodeBlockKind::Fenced(info) => info
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_owned(),
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_owned()
+                    }
                     CodeBlockKind::Indented => String::new(),
                 };
-                let lang = if lang.is_empty() { "text".to_owned() } else { lang };
+                let lang = if lang.is_empty() {
+                    "text".to_owned()
+                } else {
+                    lang
+                };
                 self.current =
                     Some(NewBlock::text(block_type::CODE_BLOCK, "").with_prop("language", lang));
                 self.code_text = Some(String::new());
@@ -209,7 +217,11 @@ impl Builder {
                     Some(Some(start)) => {
                         let b = NewBlock::text(block_type::NUMBERED_LIST_ITEM, "");
                         // Only the first item carries a start other than 1.
-                        let b = if *start != 1 { b.with_prop("start", *start) } else { b };
+                        let b = if *start != 1 {
+                            b.with_prop("start", *start)
+                        } else {
+                            b
+                        };
                         *start = 1;
                         b
                     }
@@ -278,9 +290,10 @@ impl Builder {
             }
             TagEnd::Image => self.in_image = false,
             TagEnd::TableCell => {
-                if let (Some(cell), Some(row)) =
-                    (self.cell.take(), self.table.as_mut().and_then(|t| t.last_mut()))
-                {
+                if let (Some(cell), Some(row)) = (
+                    self.cell.take(),
+                    self.table.as_mut().and_then(|t| t.last_mut()),
+                ) {
                     row.push(cell);
                 }
             }
@@ -374,18 +387,30 @@ fn write_block(out: &mut String, b: &Block, indent: &str, number: u64) -> String
                 out.push_str(&cont);
             }
             out.push_str(l);
-            out.push_str(if i + 1 < body.split('\n').count() { "\\\n" } else { "\n" });
+            out.push_str(if i + 1 < body.split('\n').count() {
+                "\\\n"
+            } else {
+                "\n"
+            });
         }
         cont
     };
     match b.kind.as_str() {
         block_type::HEADING => {
             let level = b.prop_f64("level").unwrap_or(1.0).clamp(1.0, 6.0) as usize;
-            line(out, &format!("{} ", "#".repeat(level)), &text().replace('\n', " "))
+            line(
+                out,
+                &format!("{} ", "#".repeat(level)),
+                &text().replace('\n', " "),
+            )
         }
         block_type::BULLET_LIST_ITEM | block_type::TOGGLE_LIST_ITEM => line(out, "- ", &text()),
         block_type::CHECK_LIST_ITEM => {
-            let mark = if b.prop_bool("checked") == Some(true) { "x" } else { " " };
+            let mark = if b.prop_bool("checked") == Some(true) {
+                "x"
+            } else {
+                " "
+            };
             line(out, &format!("- [{mark}] "), &text());
             // Children nest under the item's content, which starts after `- `.
             format!("{indent}  ")
@@ -405,7 +430,10 @@ fn write_block(out: &mut String, b: &Block, indent: &str, number: u64) -> String
         block_type::CODE_BLOCK => {
             let code = b.plain_text();
             let fence = "`".repeat(longest_backtick_run(&code).max(2) + 1);
-            let lang = b.prop_str("language").filter(|l| *l != "text").unwrap_or("");
+            let lang = b
+                .prop_str("language")
+                .filter(|l| *l != "text")
+                .unwrap_or("");
             out.push_str(&format!("{indent}{fence}{lang}\n"));
             for l in code.split('\n') {
                 if !code.is_empty() {
@@ -507,7 +535,9 @@ fn line_start_digits(prefix: &[char], at_line_start: bool) -> bool {
         .rev()
         .take_while(|c| c.is_ascii_digit())
         .count();
-    digits > 0 && (digits == prefix.len() && at_line_start || prefix.len() > digits && prefix[prefix.len() - digits - 1] == '\n')
+    digits > 0
+        && (digits == prefix.len() && at_line_start
+            || prefix.len() > digits && prefix[prefix.len() - digits - 1] == '\n')
 }
 
 /// Inline runs as Markdown, keeping a mark open across runs that share it.
@@ -537,7 +567,13 @@ pub fn inline_markdown(runs: &[InlineRun]) -> String {
     let close = |out: &mut String, m: M, href: &Option<String>| match m {
         M::Link => {
             out.push_str("](");
-            out.push_str(&href.clone().unwrap_or_default().replace(' ', "%20").replace(')', "%29"));
+            out.push_str(
+                &href
+                    .clone()
+                    .unwrap_or_default()
+                    .replace(' ', "%20")
+                    .replace(')', "%29"),
+            );
             out.push(')');
         }
         other => out.push_str(open_delim(other)),
@@ -571,12 +607,23 @@ pub fn inline_markdown(runs: &[InlineRun]) -> String {
         for m in order {
             if has(m, marks) && !open.iter().any(|(o, _)| *o == m) {
                 out.push_str(open_delim(m));
-                open.push((m, if m == M::Link { marks.link.clone() } else { None }));
+                open.push((
+                    m,
+                    if m == M::Link {
+                        marks.link.clone()
+                    } else {
+                        None
+                    },
+                ));
             }
         }
         if marks.code {
             let ticks = "`".repeat(longest_backtick_run(core) + 1);
-            let pad = if core.starts_with('`') || core.ends_with('`') { " " } else { "" };
+            let pad = if core.starts_with('`') || core.ends_with('`') {
+                " "
+            } else {
+                ""
+            };
             out.push_str(&format!("{ticks}{pad}{core}{pad}{ticks}"));
         } else {
             out.push_str(&escape_text(core, out.is_empty() || out.ends_with('\n')));

@@ -36,19 +36,35 @@ fn blocks_map_to_blocknote_types() {
     assert!(p.iter().any(|r| r.text == "i" && r.marks.italic));
     assert!(p.iter().any(|r| r.text == "s" && r.marks.strike));
     assert!(p.iter().any(|r| r.text == "c" && r.marks.code));
-    assert!(p.iter().any(|r| r.text == "l" && r.marks.link.as_deref() == Some("https://x.fr")));
+    assert!(
+        p.iter()
+            .any(|r| r.text == "l" && r.marks.link.as_deref() == Some("https://x.fr"))
+    );
 }
 
 #[test]
 fn unsafe_links_and_raw_html_become_plain_text() {
-    let blocks = parse("[x](javascript:alert(1)) <script>alert(1)</script>\n\n<div onclick=\"x\">hi</div>\n");
+    let blocks = parse(
+        "[x](javascript:alert(1)) <script>alert(1)</script>\n\n<div onclick=\"x\">hi</div>\n",
+    );
     for b in &blocks {
         for r in &b.content {
             assert!(r.marks.link.is_none(), "{r:?}");
         }
     }
-    let text: String = blocks.iter().map(|b| b.content.iter().map(|r| r.text.as_str()).collect::<String>()).collect();
-    assert!(text.contains("<script>"), "html kept as visible text: {text}");
+    let text: String = blocks
+        .iter()
+        .map(|b| {
+            b.content
+                .iter()
+                .map(|r| r.text.as_str())
+                .collect::<String>()
+        })
+        .collect();
+    assert!(
+        text.contains("<script>"),
+        "html kept as visible text: {text}"
+    );
     let md = round("[x](javascript:alert(1)) <script>alert(1)</script>\n");
     assert!(!md.contains("](javascript"), "{md}");
     assert!(md.contains("\\<script\\>"), "{md}");
@@ -112,7 +128,10 @@ fn round_trip_is_stable_on_real_documents() {
     for name in names {
         let path = root.join(name);
         let Ok(text) = std::fs::read_to_string(&path) else {
-            println!("SKIPPED: markdown round trip of {name} (not found at {})", path.display());
+            println!(
+                "SKIPPED: markdown round trip of {name} (not found at {})",
+                path.display()
+            );
             continue;
         };
         let once = round(&text);

@@ -208,7 +208,8 @@ mod tests {
                 on: true
             }
         );
-        let json = serde_json::to_value(&Op::DeleteBlock { block: "x".into() }).expect("serializes");
+        let json =
+            serde_json::to_value(&Op::DeleteBlock { block: "x".into() }).expect("serializes");
         assert_eq!(json, serde_json::json!({"op": "deleteBlock", "block": "x"}));
     }
 }

@@ -141,6 +141,28 @@ pub fn default_props(kind: &str) -> Vec<(&'static str, Any)> {
             ("textColor", Any::from("default")),
         ],
         TABLE => vec![("textColor", Any::from("default"))],
+        IMAGE | VIDEO => vec![
+            ("textAlignment", Any::from("left")),
+            ("backgroundColor", Any::from("default")),
+            ("name", Any::from("")),
+            ("url", Any::from("")),
+            ("caption", Any::from("")),
+            ("showPreview", Any::Bool(true)),
+            ("previewWidth", Any::Undefined),
+        ],
+        AUDIO => vec![
+            ("backgroundColor", Any::from("default")),
+            ("name", Any::from("")),
+            ("url", Any::from("")),
+            ("caption", Any::from("")),
+            ("showPreview", Any::Bool(true)),
+        ],
+        FILE => vec![
+            ("backgroundColor", Any::from("default")),
+            ("name", Any::from("")),
+            ("url", Any::from("")),
+            ("caption", Any::from("")),
+        ],
         _ => Vec::new(),
     }
 }

@@ -10,8 +10,7 @@ use crate::inline::utf16_len;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Assoc, GetString, IndexedSequence, StickyIndex, Text, Transact, Xml, XmlFragment,
-    XmlOut,
+    Assoc, GetString, IndexedSequence, StickyIndex, Text, Transact, Xml, XmlFragment, XmlOut,
 };
 
 /// A position that sticks to the text around it.
@@ -62,7 +61,10 @@ impl Document {
                     return t
                         .sticky_index(&txn, offset - start, assoc)
                         .map(StickyPos)
-                        .ok_or(Error::OutOfRange { pos: offset, len: start + len });
+                        .ok_or(Error::OutOfRange {
+                            pos: offset,
+                            len: start + len,
+                        });
                 }
                 start += len;
                 last_text = Some(t);
@@ -71,7 +73,10 @@ impl Document {
             }
         }
         if offset > start {
-            return Err(Error::OutOfRange { pos: offset, len: start });
+            return Err(Error::OutOfRange {
+                pos: offset,
+                len: start,
+            });
         }
         match last_text {
             // The offset follows an inline element at the end: stick to the end.
@@ -85,7 +90,10 @@ impl Document {
             None => content
                 .sticky_index(&txn, 0, Assoc::Before)
                 .map(StickyPos)
-                .ok_or(Error::OutOfRange { pos: offset, len: 0 }),
+                .ok_or(Error::OutOfRange {
+                    pos: offset,
+                    len: 0,
+                }),
         }
     }
 

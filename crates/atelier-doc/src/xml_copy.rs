@@ -63,10 +63,7 @@ fn snapshot_element<T: ReadTxn>(txn: &T, e: &XmlElementRef) -> XmlSnapshot {
     XmlSnapshot::Element {
         tag: e.tag().to_string(),
         attrs,
-        children: e
-            .children(txn)
-            .filter_map(|c| snapshot(txn, &c))
-            .collect(),
+        children: e.children(txn).filter_map(|c| snapshot(txn, &c)).collect(),
     }
 }
 
