@@ -88,12 +88,12 @@ impl Chat {
     ) -> Result<String> {
         check_body(body)?;
         let mut txn = self.doc.transact_mut();
-        if let Some(parent) = reply_to {
-            if self.find(&txn, parent).is_none() {
-                return Err(Error::InvalidOperation(format!(
-                    "no message {parent} to reply to"
-                )));
-            }
+        if let Some(parent) = reply_to
+            && self.find(&txn, parent).is_none()
+        {
+            return Err(Error::InvalidOperation(format!(
+                "no message {parent} to reply to"
+            )));
         }
         let client = self.doc.client_id().get();
         let clock = txn.state_vector().get(&self.doc.client_id());
@@ -212,15 +212,15 @@ fn read_message<T: ReadTxn>(txn: &T, m: &MapRef) -> Option<ChatMessage> {
         _ => None,
     };
     let mut reactions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    if let Some(Out::YMap(r)) = m.get(txn, "reactions") {
-        if let Any::Map(entries) = r.to_json(txn) {
-            for (key, v) in entries.iter() {
-                if let (Some((emoji, user)), Any::Bool(true)) = (key.split_once('\u{1f}'), v) {
-                    reactions
-                        .entry(emoji.to_owned())
-                        .or_default()
-                        .insert(user.to_owned());
-                }
+    if let Some(Out::YMap(r)) = m.get(txn, "reactions")
+        && let Any::Map(entries) = r.to_json(txn)
+    {
+        for (key, v) in entries.iter() {
+            if let (Some((emoji, user)), Any::Bool(true)) = (key.split_once('\u{1f}'), v) {
+                reactions
+                    .entry(emoji.to_owned())
+                    .or_default()
+                    .insert(user.to_owned());
             }
         }
     }

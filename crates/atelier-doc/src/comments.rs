@@ -113,7 +113,7 @@ impl Document {
     /// Every thread, with anchors resolved now.
     pub fn threads(&self) -> Vec<Thread> {
         let map = self.comments_map();
-        let raw: Vec<(String, Option<Vec<u8>>, Option<Vec<u8>>, bool, Vec<Comment>)> = {
+        let raw: Vec<RawThread> = {
             let txn = self.ydoc().transact();
             map.iter(&txn)
                 .filter_map(|(id, v)| match v {
@@ -168,6 +168,9 @@ impl Document {
         out
     }
 }
+
+/// A thread as stored: id, encoded anchors, resolved flag, comments.
+type RawThread = (String, Option<Vec<u8>>, Option<Vec<u8>>, bool, Vec<Comment>);
 
 fn any_str(a: Option<&Any>) -> String {
     match a {

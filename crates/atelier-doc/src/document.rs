@@ -415,12 +415,12 @@ impl Document {
         to: &Placement,
     ) -> Result<()> {
         let loc = self.locate(txn, id)?;
-        if let Some(target) = placement_block(to) {
-            if target == id || self.is_descendant(txn, &loc.container, target) {
-                return Err(Error::InvalidOperation(format!(
-                    "cannot move block {id} next to or into itself"
-                )));
-            }
+        if let Some(target) = placement_block(to)
+            && (target == id || self.is_descendant(txn, &loc.container, target))
+        {
+            return Err(Error::InvalidOperation(format!(
+                "cannot move block {id} next to or into itself"
+            )));
         }
         let snap = xml_copy::snapshot(txn, &XmlOut::Element(loc.container.clone()))
             .ok_or_else(|| Error::InvalidOperation(format!("block {id} cannot be copied")))?;
@@ -527,10 +527,10 @@ impl Document {
         let mut props = Map::new();
         if new_kind == kind {
             for (k, v) in content.attributes(txn) {
-                if let Out::Any(a) = v {
-                    if let Some(j) = any_to_json(&a) {
-                        props.insert(k.to_string(), j);
-                    }
+                if let Out::Any(a) = v
+                    && let Some(j) = any_to_json(&a)
+                {
+                    props.insert(k.to_string(), j);
                 }
             }
             if kind == block_type::CHECK_LIST_ITEM {
@@ -734,14 +734,14 @@ impl Document {
         if group.len(txn) > 0 {
             return;
         }
-        if let Some(XmlOut::Element(container)) = group.parent() {
-            if container.tag().as_ref() == BLOCK_CONTAINER {
-                let idx = container
-                    .children(txn)
-                    .position(|c| matches!(&c, XmlOut::Element(e) if e == group));
-                if let Some(i) = idx {
-                    container.remove_range(txn, i as u32, 1);
-                }
+        if let Some(XmlOut::Element(container)) = group.parent()
+            && container.tag().as_ref() == BLOCK_CONTAINER
+        {
+            let idx = container
+                .children(txn)
+                .position(|c| matches!(&c, XmlOut::Element(e) if e == group));
+            if let Some(i) = idx {
+                container.remove_range(txn, i as u32, 1);
             }
         }
     }
@@ -794,10 +794,10 @@ impl Document {
         if schema::has_inline_content(&b.kind) {
             inline::append_runs(txn, &content, &b.content, b.kind == block_type::CODE_BLOCK)?;
         }
-        if b.kind == block_type::TABLE {
-            if let Some(rows) = &b.table {
-                write_table(txn, &content, rows)?;
-            }
+        if b.kind == block_type::TABLE
+            && let Some(rows) = &b.table
+        {
+            write_table(txn, &content, rows)?;
         }
         if !b.children.is_empty() {
             let g = container.insert(txn, 1, XmlElementPrelim::empty(BLOCK_GROUP));
@@ -807,6 +807,33 @@ impl Document {
         }
         Ok(id)
     }
+}
+
+/// The update that makes the rich text of `current` (a full state) equal to
+/// that of `version` (another full state), written on top of `current`: a
+/// restore is a new change that every replica merges, never a rewrite.
+pub fn restore_update(current: &[u8], version: &[u8]) -> Result<Vec<u8>> {
+    let now = Document::from_update_v1(current)?;
+    let old = Document::from_update_v1(version)?;
+    let nodes: Vec<XmlSnapshot> = {
+        let txn = old.doc.transact();
+        old.fragment
+            .children(&txn)
+            .filter_map(|c| xml_copy::snapshot(&txn, &c))
+            .collect()
+    };
+    let before = now.doc.transact().state_vector();
+    {
+        let mut txn = now.doc.transact_mut_with("restore");
+        let n = now.fragment.len(&txn);
+        if n > 0 {
+            now.fragment.remove_range(&mut txn, 0, n);
+        }
+        for (i, node) in nodes.iter().enumerate() {
+            xml_copy::write(&mut txn, &now.fragment, i as u32, node);
+        }
+    }
+    Ok(now.doc.transact().encode_state_as_update_v1(&before))
 }
 
 fn placement_block(p: &Placement) -> Option<&BlockId> {
@@ -918,10 +945,10 @@ fn find_in_group<T: ReadTxn>(txn: &T, group: &XmlElementRef, id: &str) -> Option
                     index: i as u32,
                 });
             }
-            if let Some(g) = child_group(txn, &container) {
-                if let Some(found) = find_in_group(txn, &g, id) {
-                    return Some(found);
-                }
+            if let Some(g) = child_group(txn, &container)
+                && let Some(found) = find_in_group(txn, &g, id)
+            {
+                return Some(found);
             }
         }
     }
@@ -930,10 +957,10 @@ fn find_in_group<T: ReadTxn>(txn: &T, group: &XmlElementRef, id: &str) -> Option
 
 fn read_group<T: ReadTxn>(txn: &T, group: &XmlElementRef, out: &mut Vec<Block>) {
     for c in group.children(txn) {
-        if let XmlOut::Element(container) = c {
-            if let Some(b) = read_container(txn, &container) {
-                out.push(b);
-            }
+        if let XmlOut::Element(container) = c
+            && let Some(b) = read_container(txn, &container)
+        {
+            out.push(b);
         }
     }
 }
@@ -950,10 +977,10 @@ fn read_container<T: ReadTxn>(txn: &T, container: &XmlElementRef) -> Option<Bloc
     let kind = match &content {
         Some(c) => {
             for (k, v) in c.attributes(txn) {
-                if let Out::Any(a) = v {
-                    if let Some(j) = any_to_json(&a) {
-                        props.insert(k.to_string(), j);
-                    }
+                if let Out::Any(a) = v
+                    && let Some(j) = any_to_json(&a)
+                {
+                    props.insert(k.to_string(), j);
                 }
             }
             let tag = c.tag().to_string();

@@ -286,3 +286,20 @@ fn malformed_updates_change_nothing() {
     assert!(d.apply_update_v1(&[]).is_err() || d.encode_state_v1() == before);
     assert_eq!(d.encode_state_v1(), before);
 }
+
+#[test]
+fn restoring_a_version_is_a_new_update() {
+    let (d, ids) = doc_with(&[NewBlock::paragraph("version one")]);
+    let v1 = d.encode_state_v1();
+    d.insert_text(&ids[0], 0, "changed ").expect("edit");
+    d.insert_blocks(&Placement::End, &[NewBlock::paragraph("more")])
+        .expect("insert");
+    let other = Document::from_update_v1(&d.encode_state_v1()).expect("replica");
+    let update = restore_update(&d.encode_state_v1(), &v1).expect("restore");
+    d.apply_update_v1(&update).expect("apply");
+    other.apply_update_v1(&update).expect("apply on a replica");
+    let texts: Vec<String> = d.blocks().iter().map(Block::plain_text).collect();
+    assert_eq!(texts, vec!["version one".to_string()]);
+    assert_eq!(d.blocks(), other.blocks());
+    assert_eq!(d.blocks()[0].id, ids[0]);
+}

@@ -295,10 +295,10 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
     let mut dropping: Option<String> = None;
     let mut in_pre = false;
     let flush = |current: &mut Option<NewBlock>, blocks: &mut Vec<NewBlock>| {
-        if let Some(b) = current.take() {
-            if !b.content.is_empty() || b.kind != block_type::PARAGRAPH {
-                blocks.push(b);
-            }
+        if let Some(b) = current.take()
+            && (!b.content.is_empty() || b.kind != block_type::PARAGRAPH)
+        {
+            blocks.push(b);
         }
     };
     for tok in tokenize(html) {

@@ -287,11 +287,12 @@ fn insert_plain(
     let mut child_index = segs.len() as u32;
     for (i, seg) in segs.iter().enumerate() {
         let end = start + seg.len();
-        if let Segment::Text(t, _) = seg {
-            if offset >= start && offset <= end {
-                target = Some((t.clone(), offset - start));
-                break;
-            }
+        if let Segment::Text(t, _) = seg
+            && offset >= start
+            && offset <= end
+        {
+            target = Some((t.clone(), offset - start));
+            break;
         }
         if offset <= start {
             child_index = i as u32;

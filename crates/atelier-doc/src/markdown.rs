@@ -70,18 +70,9 @@ impl Builder {
     fn push_block(&mut self, b: NewBlock) {
         match self.stack.last_mut() {
             Some(frame) => {
-                // A list item's first paragraph is its own text.
-                if !frame.has_text
-                    && b.kind == block_type::PARAGRAPH
-                    && b.children.is_empty()
-                    && frame.block.kind != block_type::QUOTE
-                {
-                    frame.block.content = b.content;
-                    frame.has_text = true;
-                } else if frame.block.kind == block_type::QUOTE
-                    && b.kind == block_type::PARAGRAPH
-                    && !frame.has_text
-                {
+                // A list item's or quote's first paragraph is its own text;
+                // later blocks inside it become its children.
+                if !frame.has_text && b.kind == block_type::PARAGRAPH && b.children.is_empty() {
                     frame.block.content = b.content;
                     frame.has_text = true;
                 } else {
@@ -263,10 +254,10 @@ impl Builder {
             TagEnd::CodeBlock => {
                 let code = self.code_text.take().unwrap_or_default();
                 let code = code.strip_suffix('\n').unwrap_or(&code).to_owned();
-                if let Some(b) = self.current.as_mut() {
-                    if !code.is_empty() {
-                        b.content = vec![InlineRun::plain(code)];
-                    }
+                if let Some(b) = self.current.as_mut()
+                    && !code.is_empty()
+                {
+                    b.content = vec![InlineRun::plain(code)];
                 }
                 self.flush_inline();
             }

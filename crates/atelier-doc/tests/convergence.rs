@@ -95,7 +95,7 @@ fn op_for(doc: &Document, s: &Step) -> Option<Op> {
                 offset,
                 len: 1 + s.c % (len - offset),
                 mark: marks[s.c as usize % 3].clone(),
-                on: s.c % 2 == 0,
+                on: s.c.is_multiple_of(2),
             }
         }
         7 => {
@@ -112,7 +112,7 @@ fn op_for(doc: &Document, s: &Step) -> Option<Op> {
         9 => {
             let kinds = ["paragraph", "bulletListItem", "heading", "checkListItem"];
             let at = match pick(&ids, s.a) {
-                Some(id) if s.b % 3 == 0 => Placement::After(id),
+                Some(id) if s.b.is_multiple_of(3) => Placement::After(id),
                 Some(id) if s.b % 3 == 1 => Placement::LastChildOf(id),
                 _ => Placement::End,
             };
@@ -126,7 +126,7 @@ fn op_for(doc: &Document, s: &Step) -> Option<Op> {
                 return None;
             }
             let block = pick(&ids, s.a)?;
-            if s.b % 2 == 0 {
+            if s.b.is_multiple_of(2) {
                 Op::DeleteBlock { block }
             } else {
                 let target = pick(&ids, s.c)?;
@@ -187,12 +187,18 @@ fn run(steps: &[Step], order_seed: u64) -> Result<(), TestCaseError> {
                 continue;
             }
             match fate {
-                0 => replicas[peer].apply_update_v1(&update).map_err(|e| TestCaseError::fail(e.to_string()))?,
+                0 => replicas[peer]
+                    .apply_update_v1(&update)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?,
                 1 => held.push((peer, update.clone())),
                 2 => {}
                 _ => {
-                    replicas[peer].apply_update_v1(&update).map_err(|e| TestCaseError::fail(e.to_string()))?;
-                    replicas[peer].apply_update_v1(&update).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    replicas[peer]
+                        .apply_update_v1(&update)
+                        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    replicas[peer]
+                        .apply_update_v1(&update)
+                        .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 }
             }
         }

@@ -1,0 +1,255 @@
+//! Server configuration: command-line flags, each with an environment
+//! variable, over an optional TOML file, over defaults that start a working
+//! single-machine server (`atelier serve` with no flags).
+
+use clap::Parser;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// `atelier serve` options. Precedence: flag > environment > TOML file > default.
+#[derive(Debug, Clone, Parser, Default)]
+#[command(name = "atelier serve", about = "Atelier's Yjs-compatible sync server")]
+pub struct ServeArgs {
+    /// TOML file with any of the options below (snake_case keys).
+    #[arg(long, env = "ATELIER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "ATELIER_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Store URL: a SQLite path (`sqlite://data/atelier.db`) or `postgres://…`
+    /// [default: sqlite://data/atelier.db].
+    #[arg(long, env = "ATELIER_DB")]
+    pub db: Option<String>,
+    /// Directory of static files served at `/` (the gallery) [default: www].
+    #[arg(long, env = "ATELIER_WWW")]
+    pub www: Option<PathBuf>,
+    /// Accept connections without a token, with read-write access (development only).
+    #[arg(long, env = "ATELIER_ALLOW_ANONYMOUS")]
+    pub allow_anonymous: bool,
+    /// Secret for HS256 bearer tokens (development).
+    #[arg(long, env = "ATELIER_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// OpenID Connect issuer URL; RS256/ES256 tokens are checked against its JWKS.
+    #[arg(long, env = "ATELIER_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// Expected `aud` claim of tokens, if any.
+    #[arg(long, env = "ATELIER_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Largest WebSocket message accepted, in bytes [default: 4 MiB].
+    #[arg(long, env = "ATELIER_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Largest document (encoded state) accepted, in bytes [default: 64 MiB].
+    #[arg(long, env = "ATELIER_MAX_DOCUMENT_BYTES")]
+    pub max_document_bytes: Option<usize>,
+    /// Most simultaneous connections per user [default: 32].
+    #[arg(long, env = "ATELIER_MAX_CONNECTIONS_PER_USER")]
+    pub max_connections_per_user: Option<usize>,
+    /// Most simultaneous connections per client IP [default: 128].
+    #[arg(long, env = "ATELIER_MAX_CONNECTIONS_PER_IP")]
+    pub max_connections_per_ip: Option<usize>,
+    /// Most document updates per connection per second [default: 200].
+    #[arg(long, env = "ATELIER_MAX_UPDATES_PER_SECOND")]
+    pub max_updates_per_second: Option<u32>,
+    /// Compact a document's log once it holds this many updates [default: 500].
+    #[arg(long, env = "ATELIER_COMPACT_EVERY")]
+    pub compact_every: Option<usize>,
+    /// Save an automatic version every this many seconds of editing [default: 600].
+    #[arg(long, env = "ATELIER_VERSION_INTERVAL_SECS")]
+    pub version_interval_secs: Option<u64>,
+    /// Log format: `text` or `json` [default: text].
+    #[arg(long, env = "ATELIER_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The TOML file's shape: the same options, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    addr: Option<SocketAddr>,
+    db: Option<String>,
+    www: Option<PathBuf>,
+    allow_anonymous: Option<bool>,
+    jwt_secret: Option<String>,
+    oidc_issuer: Option<String>,
+    jwt_audience: Option<String>,
+    max_message_bytes: Option<usize>,
+    max_document_bytes: Option<usize>,
+    max_connections_per_user: Option<usize>,
+    max_connections_per_ip: Option<usize>,
+    max_updates_per_second: Option<u32>,
+    compact_every: Option<usize>,
+    version_interval_secs: Option<u64>,
+    log_format: Option<String>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub addr: SocketAddr,
+    /// Store URL.
+    pub db: String,
+    /// Static files directory.
+    pub www: PathBuf,
+    /// Anonymous read-write access.
+    pub allow_anonymous: bool,
+    /// HS256 secret.
+    pub jwt_secret: Option<String>,
+    /// OIDC issuer.
+    pub oidc_issuer: Option<String>,
+    /// Expected audience.
+    pub jwt_audience: Option<String>,
+    /// Message size cap.
+    pub max_message_bytes: usize,
+    /// Document size cap.
+    pub max_document_bytes: usize,
+    /// Connections per user cap.
+    pub max_connections_per_user: usize,
+    /// Connections per IP cap.
+    pub max_connections_per_ip: usize,
+    /// Updates per connection per second cap.
+    pub max_updates_per_second: u32,
+    /// Log length that triggers compaction.
+    pub compact_every: usize,
+    /// Automatic version interval.
+    pub version_interval_secs: u64,
+    /// `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            db: "sqlite://data/atelier.db".into(),
+            www: PathBuf::from("www"),
+            allow_anonymous: false,
+            jwt_secret: None,
+            oidc_issuer: None,
+            jwt_audience: None,
+            max_message_bytes: 4 << 20,
+            max_document_bytes: 64 << 20,
+            max_connections_per_user: 32,
+            max_connections_per_ip: 128,
+            max_updates_per_second: 200,
+            compact_every: 500,
+            version_interval_secs: 600,
+            log_format: "text".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Resolves flags and environment over the TOML file over defaults.
+    pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let d = Config::default();
+        let cfg = Config {
+            addr: args.addr.or(file.addr).unwrap_or(d.addr),
+            db: args.db.or(file.db).unwrap_or(d.db),
+            www: args.www.or(file.www).unwrap_or(d.www),
+            allow_anonymous: args.allow_anonymous || file.allow_anonymous.unwrap_or(false),
+            jwt_secret: args.jwt_secret.or(file.jwt_secret),
+            oidc_issuer: args.oidc_issuer.or(file.oidc_issuer),
+            jwt_audience: args.jwt_audience.or(file.jwt_audience),
+            max_message_bytes: args
+                .max_message_bytes
+                .or(file.max_message_bytes)
+                .unwrap_or(d.max_message_bytes),
+            max_document_bytes: args
+                .max_document_bytes
+                .or(file.max_document_bytes)
+                .unwrap_or(d.max_document_bytes),
+            max_connections_per_user: args
+                .max_connections_per_user
+                .or(file.max_connections_per_user)
+                .unwrap_or(d.max_connections_per_user),
+            max_connections_per_ip: args
+                .max_connections_per_ip
+                .or(file.max_connections_per_ip)
+                .unwrap_or(d.max_connections_per_ip),
+            max_updates_per_second: args
+                .max_updates_per_second
+                .or(file.max_updates_per_second)
+                .unwrap_or(d.max_updates_per_second),
+            compact_every: args
+                .compact_every
+                .or(file.compact_every)
+                .unwrap_or(d.compact_every),
+            version_interval_secs: args
+                .version_interval_secs
+                .or(file.version_interval_secs)
+                .unwrap_or(d.version_interval_secs),
+            log_format: args.log_format.or(file.log_format).unwrap_or(d.log_format),
+        };
+        let mut cfg = cfg;
+        if !cfg.allow_anonymous && cfg.jwt_secret.is_none() && cfg.oidc_issuer.is_none() {
+            // `atelier serve` with no flags must just work on a developer's
+            // machine, but never expose unauthenticated documents to a network.
+            if cfg.addr.ip().is_loopback() {
+                tracing::warn!(
+                    "no --jwt-secret or --oidc-issuer: anonymous read-write access on loopback only"
+                );
+                cfg.allow_anonymous = true;
+            } else {
+                anyhow::bail!(
+                    "no way to authenticate clients on {}: pass --jwt-secret or --oidc-issuer (or --allow-anonymous to accept anyone)",
+                    cfg.addr
+                );
+            }
+        }
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_over_defaults() {
+        let dir = std::env::temp_dir().join(format!("atelier-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp dir");
+        let path = dir.join("a.toml");
+        std::fs::write(
+            &path,
+            "db = \"sqlite:///tmp/x.db\"\nmax_message_bytes = 10\nallow_anonymous = true\n",
+        )
+        .expect("write");
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            max_message_bytes: Some(20),
+            ..Default::default()
+        };
+        let cfg = Config::resolve(args).expect("valid");
+        assert_eq!(cfg.db, "sqlite:///tmp/x.db");
+        assert_eq!(cfg.max_message_bytes, 20);
+        assert_eq!(cfg.addr, Config::default().addr);
+        std::fs::write(&path, "no_such_option = 1\n").expect("write");
+        let err = Config::resolve(ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        });
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn no_flags_means_anonymous_on_loopback_only() {
+        let cfg = Config::resolve(ServeArgs::default()).expect("defaults start");
+        assert!(cfg.allow_anonymous);
+        let public = ServeArgs {
+            addr: Some(SocketAddr::from(([0, 0, 0, 0], 8080))),
+            ..Default::default()
+        };
+        assert!(Config::resolve(public).is_err());
+    }
+}

@@ -1,0 +1,274 @@
+//! HTTP routes: health, metrics, the REST document API and static files.
+
+use crate::auth::{Access, AuthError};
+use crate::room::{RoomError, load_stored};
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::sync::Arc;
+use yrs::{ReadTxn, StateVector, Transact};
+
+/// An API error with its HTTP status.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let status = match e {
+            AuthError::Forbidden(_) => StatusCode::FORBIDDEN,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+impl From<RoomError> for ApiError {
+    fn from(e: RoomError) -> Self {
+        let status = match e {
+            RoomError::Malformed(_) => StatusCode::BAD_REQUEST,
+            RoomError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            RoomError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+/// Checks that a document name is usable: 1–256 bytes, no control characters.
+pub fn valid_doc_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 256 && !name.chars().any(char::is_control)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+fn authorize(
+    st: &AppState,
+    headers: &HeaderMap,
+    doc: &str,
+    need_write: bool,
+) -> Result<(), ApiError> {
+    if !valid_doc_name(doc) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "invalid document name".into(),
+        ));
+    }
+    let (_, access) = st.auth.authorize(bearer(headers), doc)?;
+    if need_write && access != Access::ReadWrite {
+        return Err(ApiError(StatusCode::FORBIDDEN, "read-only access".into()));
+    }
+    Ok(())
+}
+
+/// `GET /healthz`.
+pub async fn healthz(State(st): State<Arc<AppState>>) -> impl IntoResponse {
+    match st.rooms.store.list_versions("__healthz__").await {
+        Ok(_) => (StatusCode::OK, "ok\n"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
+    }
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        st.metrics.render(),
+    )
+}
+
+/// The current full state of a document: from memory when loaded, else from the store.
+async fn current_state(st: &AppState, doc: &str) -> Result<Vec<u8>, ApiError> {
+    if let Some(room) = st.rooms.get(doc).await {
+        return Ok(room.full_state().await);
+    }
+    let (d, _, _) = load_stored(&st.rooms.store, doc).await?;
+    let state = d
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    Ok(state)
+}
+
+/// Query of the state endpoints.
+#[derive(Deserialize)]
+pub struct FormatQuery {
+    /// `binary` (default) or `markdown`.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn render(state: Vec<u8>, format: Option<&str>) -> Result<Response, ApiError> {
+    match format.unwrap_or("binary") {
+        "binary" => {
+            Ok(([(header::CONTENT_TYPE, "application/octet-stream")], state).into_response())
+        }
+        "markdown" => {
+            let d = atelier_doc::Document::from_update_v1(&state)
+                .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            Ok((
+                [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+                atelier_doc::markdown::export(&d.blocks()),
+            )
+                .into_response())
+        }
+        other => Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("unknown format {other:?}: use binary or markdown"),
+        )),
+    }
+}
+
+/// `GET /api/docs/{doc}?format=binary|markdown`.
+pub async fn get_doc(
+    State(st): State<Arc<AppState>>,
+    Path(doc): Path<String>,
+    Query(q): Query<FormatQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers, &doc, false)?;
+    render(current_state(&st, &doc).await?, q.format.as_deref())
+}
+
+/// `GET /api/docs/{doc}/versions`.
+pub async fn list_versions(
+    State(st): State<Arc<AppState>>,
+    Path(doc): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers, &doc, false)?;
+    let v = st
+        .rooms
+        .store
+        .list_versions(&doc)
+        .await
+        .map_err(RoomError::from)?;
+    Ok(Json(v).into_response())
+}
+
+/// Body of `POST /api/docs/{doc}/versions`.
+#[derive(Deserialize)]
+pub struct NewVersion {
+    /// Name shown in the history.
+    name: String,
+}
+
+/// `POST /api/docs/{doc}/versions` saves a named version of the current state.
+pub async fn save_version(
+    State(st): State<Arc<AppState>>,
+    Path(doc): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<NewVersion>,
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers, &doc, true)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "a version name has 1 to 200 characters".into(),
+        ));
+    }
+    let state = current_state(&st, &doc).await?;
+    let id = st
+        .rooms
+        .store
+        .save_version(&doc, name, now_ms(), &state)
+        .await
+        .map_err(RoomError::from)?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+}
+
+/// `GET /api/docs/{doc}/versions/{id}?format=binary|markdown` (preview).
+pub async fn get_version(
+    State(st): State<Arc<AppState>>,
+    Path((doc, id)): Path<(String, i64)>,
+    Query(q): Query<FormatQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers, &doc, false)?;
+    match st
+        .rooms
+        .store
+        .version(&doc, id)
+        .await
+        .map_err(RoomError::from)?
+    {
+        Some(state) => render(state, q.format.as_deref()),
+        None => Err(ApiError(StatusCode::NOT_FOUND, format!("no version {id}"))),
+    }
+}
+
+/// `POST /api/docs/{doc}/versions/{id}/restore`: makes the document's rich
+/// text what it was in that version, as a new update on top of the current
+/// state (history is never rewritten; connected clients receive it live).
+pub async fn restore_version(
+    State(st): State<Arc<AppState>>,
+    Path((doc, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers, &doc, true)?;
+    let Some(old) = st
+        .rooms
+        .store
+        .version(&doc, id)
+        .await
+        .map_err(RoomError::from)?
+    else {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("no version {id}")));
+    };
+    let room = st.rooms.join(&doc).await?;
+    let conn = st.rooms.next_conn_id();
+    let current = room.full_state().await;
+    let result = async {
+        let update = atelier_doc::document::restore_update(&current, &old)
+            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        room.apply_update(&st.rooms, conn, &update).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    st.rooms.leave(&room, conn).await;
+    result?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/docs/{doc}/update`: applies a Yjs v1 update (body) as a client
+/// would, for back ends that write documents without a WebSocket.
+pub async fn post_update(
+    State(st): State<Arc<AppState>>,
+    Path(doc): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers, &doc, true)?;
+    if body.len() > st.cfg.max_message_bytes {
+        return Err(ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "update too large".into(),
+        ));
+    }
+    let room = st.rooms.join(&doc).await?;
+    let conn = st.rooms.next_conn_id();
+    let result = room.apply_update(&st.rooms, conn, &body).await;
+    st.rooms.leave(&room, conn).await;
+    result?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,115 @@
+//! Atelier's sync server.
+//!
+//! Speaks the Yjs protocols on one endpoint — y-websocket (`/sync/{doc}`)
+//! and Hocuspocus (`/sync`, and `/collaboration/ws/` as La Suite Docs
+//! names it) — stores every update durably before acknowledging it
+//! (SQLite by default, PostgreSQL for several processes), checks JWT bearer
+//! tokens, and serves the gallery, `/healthz`, `/metrics` and a REST API.
+//!
+//! ```no_run
+//! # async fn run() -> anyhow::Result<()> {
+//! let cfg = atelier_server::config::Config { allow_anonymous: true, ..Default::default() };
+//! atelier_server::serve(cfg, std::future::pending()).await
+//! # }
+//! ```
+
+pub mod auth;
+pub mod config;
+pub mod http;
+pub mod metrics;
+pub mod room;
+pub mod state;
+pub mod store;
+pub mod store_postgres;
+pub mod store_sqlite;
+pub mod ws;
+
+use axum::Router;
+use axum::routing::{get, post};
+use std::future::Future;
+use std::sync::Arc;
+use tower_http::services::ServeDir;
+
+/// Builds the router over a shared state.
+pub fn router(state: Arc<state::AppState>) -> Router {
+    let www = ServeDir::new(&state.cfg.www).append_index_html_on_directories(true);
+    Router::new()
+        .route("/healthz", get(http::healthz))
+        .route("/metrics", get(http::metrics))
+        .route("/sync", get(ws::hocuspocus))
+        .route("/collaboration/ws/", get(ws::hocuspocus))
+        .route("/sync/{*doc}", get(ws::ywebsocket))
+        .route("/api/docs/{doc}", get(http::get_doc))
+        .route("/api/docs/{doc}/update", post(http::post_update))
+        .route(
+            "/api/docs/{doc}/versions",
+            get(http::list_versions).post(http::save_version),
+        )
+        .route("/api/docs/{doc}/versions/{id}", get(http::get_version))
+        .route(
+            "/api/docs/{doc}/versions/{id}/restore",
+            post(http::restore_version),
+        )
+        .fallback_service(www)
+        .with_state(state)
+}
+
+/// Opens the store and builds the shared state.
+pub async fn build_state(cfg: config::Config) -> anyhow::Result<Arc<state::AppState>> {
+    let store = store::Store::open(&cfg.db).await?;
+    let metrics = Arc::new(metrics::Metrics::default());
+    let rooms = room::Rooms::new(
+        store,
+        metrics.clone(),
+        cfg.max_document_bytes,
+        cfg.compact_every,
+    );
+    let auth = auth::Authenticator::new(
+        cfg.allow_anonymous,
+        cfg.jwt_secret.as_deref(),
+        cfg.jwt_audience.clone(),
+    );
+    Ok(Arc::new(state::AppState {
+        cfg,
+        rooms,
+        auth,
+        metrics,
+        conn_counts: Default::default(),
+    }))
+}
+
+/// Serves until `shutdown` resolves, then flushes every loaded document.
+pub async fn serve(
+    cfg: config::Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = cfg.addr;
+    let state = build_state(cfg).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        store = state.rooms.store.kind(),
+        "atelier listening"
+    );
+    serve_on(listener, state, shutdown).await
+}
+
+/// Serves on an already bound listener (tests bind port 0).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: Arc<state::AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let rooms = state.rooms.clone();
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    rooms.flush_all().await;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}

@@ -1,0 +1,418 @@
+//! Rooms: one loaded document each, shared by its connections.
+//!
+//! A room holds the document's `yrs` state and awareness in memory while at
+//! least one client is connected. Every accepted update is applied, appended
+//! to the store, and only then broadcast and acknowledged (DESIGN.md §5);
+//! updates of one room are serialised so the store's order matches the
+//! order in which the room applied them.
+
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+use tokio::sync::{Mutex, broadcast};
+use yrs::sync::{Awareness, AwarenessUpdate};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+
+/// Identifies one connection (or one document subscription of it).
+pub type ConnId = u64;
+
+/// What a room sends to its connections.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A document update (v1) from connection `from`.
+    Update {
+        /// Originating connection (it does not get its own update back).
+        from: ConnId,
+        /// The update.
+        update: Arc<[u8]>,
+    },
+    /// An encoded awareness update from connection `from`.
+    Awareness {
+        /// Originating connection.
+        from: ConnId,
+        /// The encoded awareness update.
+        update: Arc<[u8]>,
+    },
+}
+
+/// Why a room refused an update.
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    /// The update bytes do not decode.
+    #[error("malformed update: {0}")]
+    Malformed(String),
+    /// The document would grow past the configured limit.
+    #[error("document too large: {size} bytes exceeds the limit of {limit}")]
+    TooLarge {
+        /// Size it would have.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The store failed; the room is closed and reloads from the store.
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+struct State {
+    awareness: Awareness,
+    /// Approximate encoded size: snapshot plus logged updates.
+    size: usize,
+    /// Updates logged since the last snapshot.
+    log_len: usize,
+    /// Awareness client ids each connection published, to remove on leave.
+    clients_of: HashMap<ConnId, Vec<u64>>,
+}
+
+/// One loaded document.
+pub struct Room {
+    /// Document name.
+    pub name: String,
+    state: Mutex<State>,
+    tx: broadcast::Sender<Outbound>,
+    members: AtomicUsize,
+    broken: std::sync::atomic::AtomicBool,
+}
+
+impl Room {
+    /// Subscribes to the room's broadcasts.
+    pub fn subscribe(&self) -> broadcast::Receiver<Outbound> {
+        self.tx.subscribe()
+    }
+
+    /// The document's state vector (for sync step 1).
+    pub async fn state_vector(&self) -> StateVector {
+        self.state
+            .lock()
+            .await
+            .awareness
+            .doc()
+            .transact()
+            .state_vector()
+    }
+
+    /// The diff a peer with state vector `sv` lacks (sync step 2).
+    pub async fn diff(&self, sv: &StateVector) -> Vec<u8> {
+        self.state
+            .lock()
+            .await
+            .awareness
+            .doc()
+            .transact()
+            .encode_state_as_update_v1(sv)
+    }
+
+    /// The full state as a v1 update.
+    pub async fn full_state(&self) -> Vec<u8> {
+        self.diff(&StateVector::default()).await
+    }
+
+    /// The current awareness of every client (for a newcomer).
+    pub async fn awareness_update(&self) -> Option<Vec<u8>> {
+        let st = self.state.lock().await;
+        let update = st.awareness.update().ok()?;
+        if update.clients.is_empty() {
+            None
+        } else {
+            Some(update.encode_v1())
+        }
+    }
+
+    /// Applies, stores, then broadcasts a client's update. Returns once the
+    /// update is durable; the caller may then acknowledge it.
+    pub async fn apply_update(
+        &self,
+        rooms: &Rooms,
+        from: ConnId,
+        bytes: &[u8],
+    ) -> Result<(), RoomError> {
+        let update = Update::decode_v1(bytes).map_err(|e| RoomError::Malformed(e.to_string()))?;
+        let mut st = self.state.lock().await;
+        let size = st.size + bytes.len();
+        if size > rooms.max_document_bytes {
+            return Err(RoomError::TooLarge {
+                size,
+                limit: rooms.max_document_bytes,
+            });
+        }
+        let before = st.awareness.doc().transact().state_vector();
+        st.awareness
+            .doc()
+            .transact_mut()
+            .apply_update(update)
+            .map_err(|e| RoomError::Malformed(e.to_string()))?;
+        let after = st.awareness.doc().transact().state_vector();
+        if before == after && !changes_deletes(bytes) {
+            // Nothing new (a duplicate): nothing to store or broadcast.
+            return Ok(());
+        }
+        let started = Instant::now();
+        if let Err(e) = rooms.store.append(&self.name, bytes).await {
+            // Memory is now ahead of the store: drop the room so the next
+            // client reloads what is durable, and tell this one it failed.
+            self.broken.store(true, Ordering::SeqCst);
+            rooms.evict(&self.name).await;
+            tracing::error!(doc = %self.name, error = %e, "store append failed; room closed");
+            return Err(e.into());
+        }
+        Metrics::add(
+            &rooms.metrics.store_append_us_sum,
+            started.elapsed().as_micros() as u64,
+        );
+        Metrics::add(&rooms.metrics.store_appends, 1);
+        Metrics::add(&rooms.metrics.updates, 1);
+        st.size = size;
+        st.log_len += 1;
+        let compact = st.log_len >= rooms.compact_every;
+        if compact {
+            st.log_len = 0;
+        }
+        drop(st);
+        let _ = self.tx.send(Outbound::Update {
+            from,
+            update: Arc::from(bytes),
+        });
+        if compact {
+            rooms.compact_in_background(&self.name);
+        }
+        Ok(())
+    }
+
+    /// Applies a client's awareness update and forwards it to the others.
+    pub async fn apply_awareness(&self, from: ConnId, bytes: &[u8]) -> Result<(), RoomError> {
+        let update =
+            AwarenessUpdate::decode_v1(bytes).map_err(|e| RoomError::Malformed(e.to_string()))?;
+        let ids: Vec<u64> = update.clients.keys().map(|c| c.get()).collect();
+        let mut st = self.state.lock().await;
+        st.awareness
+            .apply_update(update)
+            .map_err(|e| RoomError::Malformed(e.to_string()))?;
+        let known = st.clients_of.entry(from).or_default();
+        for id in ids {
+            if !known.contains(&id) {
+                known.push(id);
+            }
+        }
+        drop(st);
+        let _ = self.tx.send(Outbound::Awareness {
+            from,
+            update: Arc::from(bytes),
+        });
+        Ok(())
+    }
+
+    /// Forgets a connection's awareness states and tells the others.
+    async fn forget(&self, conn: ConnId) {
+        let mut st = self.state.lock().await;
+        let Some(ids) = st.clients_of.remove(&conn) else {
+            return;
+        };
+        let clients: Vec<yrs::block::ClientID> = ids
+            .iter()
+            .map(|id| yrs::block::ClientID::new(*id))
+            .collect();
+        for c in &clients {
+            st.awareness.remove_state(*c);
+        }
+        if let Ok(update) = st.awareness.update_with_clients(clients) {
+            drop(st);
+            let _ = self.tx.send(Outbound::Awareness {
+                from: conn,
+                update: Arc::from(update.encode_v1()),
+            });
+        }
+    }
+
+    /// Whether a store failure closed this room.
+    pub fn is_broken(&self) -> bool {
+        self.broken.load(Ordering::SeqCst)
+    }
+}
+
+/// Whether an update carries a delete set (deletions do not move the state
+/// vector, so a delete-only update must not be mistaken for a duplicate).
+fn changes_deletes(bytes: &[u8]) -> bool {
+    Update::decode_v1(bytes)
+        .map(|u| !u.delete_set().is_empty())
+        .unwrap_or(false)
+}
+
+/// Every loaded room, and what rooms need from the server.
+pub struct Rooms {
+    map: Mutex<HashMap<String, Arc<Room>>>,
+    /// The store.
+    pub store: Store,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    max_document_bytes: usize,
+    compact_every: usize,
+    next_conn: AtomicU64,
+}
+
+impl Rooms {
+    /// A registry over a store.
+    pub fn new(
+        store: Store,
+        metrics: Arc<Metrics>,
+        max_document_bytes: usize,
+        compact_every: usize,
+    ) -> Arc<Self> {
+        Arc::new(Rooms {
+            map: Mutex::new(HashMap::new()),
+            store,
+            metrics,
+            max_document_bytes,
+            compact_every: compact_every.max(1),
+            next_conn: AtomicU64::new(1),
+        })
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> ConnId {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Joins a room, loading the document from the store if needed.
+    pub async fn join(&self, name: &str) -> Result<Arc<Room>, RoomError> {
+        let mut map = self.map.lock().await;
+        if let Some(room) = map.get(name) {
+            room.members.fetch_add(1, Ordering::SeqCst);
+            return Ok(room.clone());
+        }
+        let (doc, size, log_len) = self.load_doc(name).await?;
+        let (tx, _) = broadcast::channel(1024);
+        let room = Arc::new(Room {
+            name: name.to_owned(),
+            state: Mutex::new(State {
+                awareness: Awareness::new(doc),
+                size,
+                log_len,
+                clients_of: HashMap::new(),
+            }),
+            tx,
+            members: AtomicUsize::new(1),
+            broken: Default::default(),
+        });
+        map.insert(name.to_owned(), room.clone());
+        Metrics::add(&self.metrics.rooms, 1);
+        tracing::info!(doc = %name, bytes = size, "document loaded");
+        Ok(room)
+    }
+
+    /// Leaves a room; the last one out unloads it (after compacting its log).
+    pub async fn leave(self: &Arc<Self>, room: &Arc<Room>, conn: ConnId) {
+        room.forget(conn).await;
+        let mut map = self.map.lock().await;
+        if room.members.fetch_sub(1, Ordering::SeqCst) == 1 {
+            if map.get(&room.name).is_some_and(|r| Arc::ptr_eq(r, room)) {
+                map.remove(&room.name);
+                Metrics::dec(&self.metrics.rooms);
+                tracing::info!(doc = %room.name, "document unloaded");
+            }
+            drop(map);
+            if !room.is_broken() {
+                self.compact_in_background(&room.name);
+            }
+        }
+    }
+
+    async fn evict(&self, name: &str) {
+        if self.map.lock().await.remove(name).is_some() {
+            Metrics::dec(&self.metrics.rooms);
+        }
+    }
+
+    /// Loads a document from the store.
+    pub async fn load_doc(&self, name: &str) -> Result<(Doc, usize, usize), RoomError> {
+        load_stored(&self.store, name).await
+    }
+
+    /// Folds a document's stored log into a snapshot.
+    pub async fn compact(&self, name: &str) -> Result<(), RoomError> {
+        compact_stored(&self.store, &self.metrics, name).await
+    }
+
+    fn compact_in_background(&self, name: &str) {
+        let (store, metrics, name) = (self.store.clone(), self.metrics.clone(), name.to_owned());
+        tokio::spawn(async move {
+            if let Err(e) = compact_stored(&store, &metrics, &name).await {
+                tracing::warn!(doc = %name, error = %e, "compaction failed; the log is kept");
+            }
+        });
+    }
+
+    /// A loaded room, without joining it.
+    pub async fn get(&self, name: &str) -> Option<Arc<Room>> {
+        self.map.lock().await.get(name).cloned()
+    }
+
+    /// Names of loaded documents.
+    pub async fn loaded(&self) -> Vec<String> {
+        self.map.lock().await.keys().cloned().collect()
+    }
+
+    /// Compacts every loaded document (graceful shutdown).
+    pub async fn flush_all(&self) {
+        for name in self.loaded().await {
+            if let Err(e) = self.compact(&name).await {
+                tracing::warn!(doc = %name, error = %e, "final compaction failed; the log is kept");
+            }
+        }
+    }
+}
+
+/// Loads a document: snapshot plus logged updates, applied in order.
+/// Returns the doc, its approximate encoded size and the log length.
+pub async fn load_stored(store: &Store, name: &str) -> Result<(Doc, usize, usize), RoomError> {
+    let stored = store.load(name).await?;
+    doc_from_stored(name, &stored)
+}
+
+fn doc_from_stored(
+    name: &str,
+    stored: &crate::store::Stored,
+) -> Result<(Doc, usize, usize), RoomError> {
+    let doc = Doc::with_options(atelier_doc::doc_options());
+    let mut size = 0;
+    {
+        let mut txn = doc.transact_mut();
+        let all = stored
+            .snapshot
+            .iter()
+            .chain(stored.updates.iter().map(|(_, u)| u));
+        for bytes in all {
+            size += bytes.len();
+            let corrupt = |e: String| StoreError::Corrupt {
+                doc: name.to_owned(),
+                reason: e,
+            };
+            let update = Update::decode_v1(bytes).map_err(|e| corrupt(e.to_string()))?;
+            txn.apply_update(update)
+                .map_err(|e| corrupt(e.to_string()))?;
+        }
+    }
+    Ok((doc, size, stored.updates.len()))
+}
+
+/// Folds the stored log of a document into a snapshot, computed from what is
+/// in the store (not memory), so updates appended by other server processes
+/// are never dropped.
+pub async fn compact_stored(store: &Store, metrics: &Metrics, name: &str) -> Result<(), RoomError> {
+    let stored = store.load(name).await?;
+    let Some(last_seq) = stored.updates.last().map(|(s, _)| *s) else {
+        return Ok(());
+    };
+    let (doc, _, _) = doc_from_stored(name, &stored)?;
+    let snapshot = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    store.compact(name, last_seq, &snapshot).await?;
+    Metrics::add(&metrics.compactions, 1);
+    tracing::debug!(doc = %name, seq = last_seq, bytes = snapshot.len(), "log compacted");
+    Ok(())
+}
