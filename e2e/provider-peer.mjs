@@ -1,0 +1,128 @@
+// Unmodified Yjs network clients for the server interop tests: y-websocket's
+// WebsocketProvider and @hocuspocus/provider, driven over stdin/stdout with
+// one JSON object per line.
+//
+// Commands (each answered by one line {ok:true,...} or {error}):
+//   {"cmd":"connect","id":"a","kind":"ywebsocket"|"hocuspocus","url":"ws://…","doc":"d","token":"t","name":"Zoé"}
+//   {"cmd":"wait_synced","id":"a","timeout_ms":5000}
+//   {"cmd":"insert","id":"a","index":0,"text":"hi"}       (Y.Text "text")
+//   {"cmd":"state","id":"a"}   → {text, state_vector, awareness:[names], unsynced, status}
+//   {"cmd":"wait_text","id":"a","text":"…","timeout_ms":5000}
+//   {"cmd":"wait_awareness","id":"a","names":["x","y"],"timeout_ms":5000}
+//   {"cmd":"disconnect","id":"a"}
+import * as Y from 'yjs';
+import { WebsocketProvider } from 'y-websocket';
+import { HocuspocusProvider } from '@hocuspocus/provider';
+import WebSocket from 'ws';
+import readline from 'node:readline';
+
+const peers = new Map();
+
+function stateOf(p) {
+  const names = [...p.awareness.getStates().values()]
+    .map((s) => s && s.user && s.user.name)
+    .filter(Boolean)
+    .sort();
+  return {
+    text: p.doc.getText('text').toString(),
+    state_vector: Object.fromEntries(Y.decodeStateVector(Y.encodeStateVector(p.doc))),
+    awareness: names,
+    unsynced: p.kind === 'hocuspocus' ? p.provider.unsyncedChanges : null,
+    status: p.status,
+    synced: p.synced,
+    denied: p.denied,
+  };
+}
+
+// Polls `check` until it returns true or the deadline passes; on timeout the
+// error carries what was seen, so a failing test prints the actual state.
+function waitFor(p, check, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + (timeoutMs || 5000);
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`timeout waiting for ${what}; saw ${JSON.stringify(stateOf(p))}`));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+async function handle(m) {
+  const p = peers.get(m.id);
+  switch (m.cmd) {
+    case 'connect': {
+      const doc = new Y.Doc();
+      const peer = { kind: m.kind, doc, status: 'connecting', synced: false, denied: null };
+      if (m.kind === 'ywebsocket') {
+        peer.provider = new WebsocketProvider(m.url, m.doc, doc, {
+          WebSocketPolyfill: WebSocket,
+          params: m.token ? { token: m.token } : {},
+          disableBc: true,
+        });
+        peer.provider.on('status', (e) => { peer.status = e.status; });
+        peer.provider.on('sync', (s) => { peer.synced = s; });
+        peer.provider.on('connection-close', (e) => { if (e && e.reason) peer.denied = e.reason; });
+      } else {
+        peer.provider = new HocuspocusProvider({
+          url: m.url,
+          name: m.doc,
+          document: doc,
+          token: m.token || 'anonymous',
+          WebSocketPolyfill: WebSocket,
+          onSynced: () => { peer.synced = true; },
+          onStatus: (e) => { peer.status = e.status; },
+          onAuthenticationFailed: (e) => { peer.denied = e.reason || 'denied'; },
+        });
+      }
+      peer.awareness = peer.provider.awareness;
+      peer.awareness.setLocalStateField('user', { name: m.name || m.id, color: '#30bced' });
+      peers.set(m.id, peer);
+      return {};
+    }
+    case 'wait_synced':
+      await waitFor(p, () => p.synced, m.timeout_ms, 'sync');
+      return stateOf(p);
+    case 'insert':
+      p.doc.getText('text').insert(m.index, m.text);
+      return {};
+    case 'state':
+      return stateOf(p);
+    case 'wait_text':
+      await waitFor(p, () => p.doc.getText('text').toString() === m.text, m.timeout_ms, `text ${JSON.stringify(m.text)}`);
+      return stateOf(p);
+    case 'wait_unsynced_zero':
+      await waitFor(p, () => p.provider.unsyncedChanges === 0, m.timeout_ms, 'all changes acknowledged');
+      return stateOf(p);
+    case 'wait_denied':
+      await waitFor(p, () => p.denied !== null, m.timeout_ms, 'permission denied');
+      return stateOf(p);
+    case 'wait_awareness': {
+      const want = [...m.names].sort().join('\u0000');
+      await waitFor(p, () => stateOf(p).awareness.join('\u0000') === want, m.timeout_ms, `awareness ${m.names}`);
+      return stateOf(p);
+    }
+    case 'disconnect':
+      p.provider.destroy();
+      peers.delete(m.id);
+      return {};
+    default:
+      throw new Error(`unknown command ${m.cmd}`);
+  }
+}
+
+const rl = readline.createInterface({ input: process.stdin });
+rl.on('line', async (line) => {
+  let m;
+  try {
+    m = JSON.parse(line);
+    const out = await handle(m);
+    process.stdout.write(JSON.stringify({ ok: true, seq: m.seq, ...out }) + '\n');
+  } catch (e) {
+    process.stdout.write(JSON.stringify({ error: String(e && e.message || e), seq: m && m.seq }) + '\n');
+  }
+});
+rl.on('close', () => {
+  for (const p of peers.values()) p.provider.destroy();
+  process.exit(0);
+});
