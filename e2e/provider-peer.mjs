@@ -9,6 +9,7 @@
 //   {"cmd":"state","id":"a"}   → {text, state_vector, awareness:[names], unsynced, status}
 //   {"cmd":"wait_text","id":"a","text":"…","timeout_ms":5000}
 //   {"cmd":"wait_awareness","id":"a","names":["x","y"],"timeout_ms":5000}
+//   {"cmd":"append_wait_ack","id":"a","text":"…","timeout_ms":500} → {acked}
 //   {"cmd":"disconnect","id":"a"}
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
@@ -88,6 +89,18 @@ async function handle(m) {
       return {};
     case 'state':
       return stateOf(p);
+    case 'append_wait_ack': {
+      // Appends text, then reports whether the server acknowledged every
+      // change (Hocuspocus SyncStatus) before the deadline.
+      const t = p.doc.getText('text');
+      t.insert(t.length, m.text);
+      try {
+        await waitFor(p, () => p.provider.unsyncedChanges === 0, m.timeout_ms, 'ack');
+        return { acked: true };
+      } catch {
+        return { acked: false };
+      }
+    }
     case 'wait_text':
       await waitFor(p, () => p.doc.getText('text').toString() === m.text, m.timeout_ms, `text ${JSON.stringify(m.text)}`);
       return stateOf(p);

@@ -14,24 +14,7 @@
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 
-/// What a session may do with one document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Sync and awareness, but updates are refused.
-    ReadOnly,
-    /// Full access.
-    ReadWrite,
-}
-
-impl Access {
-    /// The scope string Hocuspocus sends with `Authenticated`.
-    pub fn scope(self) -> &'static str {
-        match self {
-            Access::ReadOnly => "readonly",
-            Access::ReadWrite => "read-write",
-        }
-    }
-}
+pub use atelier_sync::Access;
 
 /// An authenticated user.
 #[derive(Debug, Clone, PartialEq)]

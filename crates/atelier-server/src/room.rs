@@ -8,12 +8,13 @@
 
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
+use atelier_sync::{AwarenessUpdate, Limits};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 use tokio::sync::{Mutex, broadcast};
-use yrs::sync::{Awareness, AwarenessUpdate};
+use yrs::sync::Awareness;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
@@ -31,12 +32,12 @@ pub enum Outbound {
         /// The update.
         update: Arc<[u8]>,
     },
-    /// An encoded awareness update from connection `from`.
+    /// An awareness update from connection `from`.
     Awareness {
         /// Originating connection.
         from: ConnId,
-        /// The encoded awareness update.
-        update: Arc<[u8]>,
+        /// The update.
+        update: Arc<AwarenessUpdate>,
     },
 }
 
@@ -113,14 +114,21 @@ impl Room {
     }
 
     /// The current awareness of every client (for a newcomer).
-    pub async fn awareness_update(&self) -> Option<Vec<u8>> {
+    pub async fn awareness_update(&self) -> Option<AwarenessUpdate> {
         let st = self.state.lock().await;
         let update = st.awareness.update().ok()?;
         if update.clients.is_empty() {
-            None
-        } else {
-            Some(update.encode_v1())
+            return None;
         }
+        AwarenessUpdate::decode(&update.encode_v1(), &Limits::default()).ok()
+    }
+
+    /// Whether an update adds nothing to the document (a read-only client's
+    /// step 2 is acknowledged only then, as Hocuspocus does).
+    pub async fn adds_nothing(&self, update: &[u8]) -> bool {
+        let st = self.state.lock().await;
+        let snapshot = st.awareness.doc().transact().snapshot();
+        atelier_sync::update_adds_nothing(update, &snapshot).unwrap_or(false)
     }
 
     /// Applies, stores, then broadcasts a client's update. Returns once the
@@ -184,13 +192,15 @@ impl Room {
     }
 
     /// Applies a client's awareness update and forwards it to the others.
-    pub async fn apply_awareness(&self, from: ConnId, bytes: &[u8]) -> Result<(), RoomError> {
-        let update =
-            AwarenessUpdate::decode_v1(bytes).map_err(|e| RoomError::Malformed(e.to_string()))?;
-        let ids: Vec<u64> = update.clients.keys().map(|c| c.get()).collect();
+    pub async fn apply_awareness(
+        &self,
+        from: ConnId,
+        update: AwarenessUpdate,
+    ) -> Result<(), RoomError> {
+        let ids: Vec<u64> = update.entries.iter().map(|e| e.client_id).collect();
         let mut st = self.state.lock().await;
         st.awareness
-            .apply_update(update)
+            .apply_update(update.to_yrs())
             .map_err(|e| RoomError::Malformed(e.to_string()))?;
         let known = st.clients_of.entry(from).or_default();
         for id in ids {
@@ -201,7 +211,7 @@ impl Room {
         drop(st);
         let _ = self.tx.send(Outbound::Awareness {
             from,
-            update: Arc::from(bytes),
+            update: Arc::new(update),
         });
         Ok(())
     }
@@ -219,11 +229,16 @@ impl Room {
         for c in &clients {
             st.awareness.remove_state(*c);
         }
-        if let Ok(update) = st.awareness.update_with_clients(clients) {
-            drop(st);
+        let removal = st
+            .awareness
+            .update_with_clients(clients)
+            .ok()
+            .and_then(|u| AwarenessUpdate::decode(&u.encode_v1(), &Limits::default()).ok());
+        drop(st);
+        if let Some(update) = removal {
             let _ = self.tx.send(Outbound::Awareness {
                 from: conn,
-                update: Arc::from(update.encode_v1()),
+                update: Arc::new(update),
             });
         }
     }

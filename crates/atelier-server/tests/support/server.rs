@@ -1,0 +1,189 @@
+//! Helpers shared by the server's integration tests: an in-process server on
+//! a free port with its own database, and the Node provider peer.
+
+#![allow(dead_code, missing_docs)]
+
+use atelier_server::config::Config;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+pub const SECRET: &str = "test-secret";
+
+/// A running server; dropping it shuts it down gracefully.
+pub struct TestServer {
+    pub addr: std::net::SocketAddr,
+    pub db: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub state: Arc<atelier_server::state::AppState>,
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "atelier-test-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The database URL the tests use: `ATELIER_TEST_DB` (e.g. a PostgreSQL
+/// URL the CI script started) or a fresh SQLite file.
+pub fn test_db(dir: &Path) -> String {
+    match std::env::var("ATELIER_TEST_DB") {
+        Ok(url) if !url.is_empty() => url,
+        _ => format!("sqlite://{}", dir.join("atelier.db").display()),
+    }
+}
+
+impl TestServer {
+    pub async fn start(db: &str, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut cfg = Config {
+            db: db.to_owned(),
+            jwt_secret: Some(SECRET.into()),
+            www: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../www"),
+            ..Config::default()
+        };
+        tweak(&mut cfg);
+        let state = atelier_server::build_state(cfg).await.expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(atelier_server::serve_on(
+            listener,
+            state.clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        TestServer {
+            addr,
+            db: db.to_owned(),
+            stop: Some(stop),
+            task: Some(task),
+            state,
+        }
+    }
+
+    pub fn ws(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+/// A token granting `write` and `read` patterns, valid for an hour (or expired).
+pub fn token(sub: &str, read: &[&str], write: &[&str], expired: bool) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let exp = if expired { now - 3600 } else { now + 3600 };
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"sub": sub, "exp": exp, "read": read, "write": write}),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("token")
+}
+
+/// The Node process hosting y-websocket and Hocuspocus providers.
+pub struct Peers {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    seq: u64,
+}
+
+impl Peers {
+    /// Starts the peer process, or `None` (after printing SKIPPED) when Node
+    /// or the npm packages are missing.
+    pub fn start(test: &str) -> Option<Peers> {
+        let e2e = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
+        if !e2e.join("node_modules/y-websocket").exists() {
+            println!("SKIPPED: {test} (e2e/node_modules missing: run `npm ci` in e2e/)");
+            return None;
+        }
+        let mut child = match Command::new("node")
+            .arg("provider-peer.mjs")
+            .current_dir(&e2e)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                println!("SKIPPED: {test} (cannot run node: {e})");
+                return None;
+            }
+        };
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Some(Peers {
+            child,
+            stdin,
+            stdout,
+            seq: 0,
+        })
+    }
+
+    /// Sends one command and returns its answer; panics with the peer's
+    /// error (which includes what it saw) on failure.
+    pub fn call(&mut self, mut cmd: Value) -> Value {
+        self.seq += 1;
+        cmd["seq"] = json!(self.seq);
+        let line = cmd.to_string();
+        writeln!(self.stdin, "{line}").expect("write to peer");
+        self.stdin.flush().expect("flush");
+        let mut answer = String::new();
+        self.stdout.read_line(&mut answer).expect("read from peer");
+        let v: Value = serde_json::from_str(&answer)
+            .unwrap_or_else(|e| panic!("peer answered {answer:?}: {e}"));
+        if let Some(err) = v.get("error") {
+            panic!("peer command {line} failed: {err}");
+        }
+        v
+    }
+
+    /// Like [`call`] but returns the error text instead of panicking.
+    pub fn try_call(&mut self, mut cmd: Value) -> Result<Value, String> {
+        self.seq += 1;
+        cmd["seq"] = json!(self.seq);
+        writeln!(self.stdin, "{cmd}").map_err(|e| e.to_string())?;
+        self.stdin.flush().map_err(|e| e.to_string())?;
+        let mut answer = String::new();
+        self.stdout
+            .read_line(&mut answer)
+            .map_err(|e| e.to_string())?;
+        let v: Value = serde_json::from_str(&answer).map_err(|e| e.to_string())?;
+        match v.get("error") {
+            Some(e) => Err(e.to_string()),
+            None => Ok(v),
+        }
+    }
+}
+
+impl Drop for Peers {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
