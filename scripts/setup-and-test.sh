@@ -12,5 +12,10 @@ command -v node >/dev/null || { echo "node is required (Node.js 20+)"; exit 1; }
 echo "== npm peers (e2e/, from the committed lockfile)"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 
-echo "== checks"
+echo "== checks (SQLite store)"
 cargo xtask ci
+
+echo "== server suite again against a real PostgreSQL server on loopback"
+eval "$(bash scripts/postgres.sh start)"
+cargo test -p atelier-server --tests
+bash scripts/postgres.sh stop

@@ -16,7 +16,7 @@ pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The PostgreSQL backend failed.
-    #[error("postgres: {0}")]
+    #[error("postgres: {}", pg_detail(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// A blocking task was cancelled or panicked.
     #[error("store task failed: {0}")]
@@ -29,6 +29,14 @@ pub enum StoreError {
         /// What was wrong.
         reason: String,
     },
+}
+
+/// The server's own message for a database error ("db error" alone says nothing).
+fn pg_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 /// What is stored for one document.

@@ -46,7 +46,13 @@ impl PostgresStore {
                 tracing::error!(error = %e, "postgres connection closed");
             }
         });
-        client.batch_execute(SCHEMA).await?;
+        // Several processes (or tests) may start at once: creating the same
+        // tables concurrently fails in PostgreSQL, so take a lock first.
+        client
+            .batch_execute(&format!(
+                "SELECT pg_advisory_lock(7245001); {SCHEMA} SELECT pg_advisory_unlock(7245001);"
+            ))
+            .await?;
         Ok(PostgresStore {
             client: Arc::new(Mutex::new(client)),
         })

@@ -11,7 +11,7 @@ use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{Peers, temp_dir};
+use support::{Peers, temp_dir, test_db};
 
 /// Starts the real server binary on a free port; returns it and its address.
 fn spawn_server(db: &str) -> (Child, String) {
@@ -77,14 +77,18 @@ fn acknowledged_edits_survive_kill_9() {
         rng
     };
     let dir = temp_dir("kill9");
-    let db = format!("sqlite://{}", dir.join("kill9.db").display());
+    let db = test_db(&dir);
+    let doc = format!(
+        "kill9-{}",
+        dir.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    );
     let mut acked: Vec<String> = Vec::new();
     let mut total_sent = 0;
     for round in 0..rounds {
         let (mut server, addr) = spawn_server(&db);
         let url = format!("ws://{addr}/sync");
         let id = format!("w{round}");
-        p.call(json!({"cmd": "connect", "id": id, "kind": "hocuspocus", "url": url, "doc": "kill9", "token": "", "name": id}));
+        p.call(json!({"cmd": "connect", "id": id, "kind": "hocuspocus", "url": url, "doc": doc, "token": "", "name": id}));
         let st = p.call(json!({"cmd": "wait_synced", "id": id, "timeout_ms": 15000}));
         let text = st["text"].as_str().unwrap_or("").to_owned();
         for token in &acked {
@@ -121,7 +125,7 @@ fn acknowledged_edits_survive_kill_9() {
     // A last restart: everything acknowledged is there, exactly once each.
     let (mut server, addr) = spawn_server(&db);
     let url = format!("ws://{addr}/sync");
-    p.call(json!({"cmd": "connect", "id": "final", "kind": "hocuspocus", "url": url, "doc": "kill9", "token": "", "name": "final"}));
+    p.call(json!({"cmd": "connect", "id": "final", "kind": "hocuspocus", "url": url, "doc": doc, "token": "", "name": "final"}));
     let st = p.call(json!({"cmd": "wait_synced", "id": "final", "timeout_ms": 15000}));
     let text = st["text"].as_str().unwrap_or("").to_owned();
     let _ = server.kill();
