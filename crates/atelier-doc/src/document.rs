@@ -124,6 +124,18 @@ impl Document {
             .encode_state_as_update_v1(&StateVector::default())
     }
 
+    /// The encoded state vector (what a peer sends in sync step 1).
+    pub fn state_vector_v1(&self) -> Vec<u8> {
+        use yrs::updates::encoder::Encode;
+        self.doc.transact().state_vector().encode_v1()
+    }
+
+    /// What a peer with the encoded state vector `sv` lacks, as a v1 update.
+    pub fn diff_v1(&self, sv: &[u8]) -> Result<Vec<u8>> {
+        let sv = StateVector::decode_v1(sv).map_err(|e| Error::Malformed(e.to_string()))?;
+        Ok(self.doc.transact().encode_state_as_update_v1(&sv))
+    }
+
     /// The underlying yrs document.
     pub fn ydoc(&self) -> &Doc {
         &self.doc

@@ -63,6 +63,7 @@ pub async fn build_state(cfg: config::Config) -> anyhow::Result<Arc<state::AppSt
         metrics.clone(),
         cfg.max_document_bytes,
         cfg.compact_every,
+        std::time::Duration::from_secs(cfg.version_interval_secs),
     );
     let auth = auth::Authenticator::new(
         cfg.allow_anonymous,

@@ -68,6 +68,10 @@ struct State {
     log_len: usize,
     /// Awareness client ids each connection published, to remove on leave.
     clients_of: HashMap<ConnId, Vec<u64>>,
+    /// When the last automatic version was saved (or the room loaded).
+    last_version: Instant,
+    /// Whether the document changed since that version.
+    changed_since_version: bool,
 }
 
 /// One loaded document.
@@ -180,7 +184,24 @@ impl Room {
         if compact {
             st.log_len = 0;
         }
+        st.changed_since_version = true;
+        let version_due = st.last_version.elapsed() >= rooms.version_interval;
+        let version_state = if version_due {
+            st.last_version = Instant::now();
+            st.changed_since_version = false;
+            Some(
+                st.awareness
+                    .doc()
+                    .transact()
+                    .encode_state_as_update_v1(&StateVector::default()),
+            )
+        } else {
+            None
+        };
         drop(st);
+        if let Some(state) = version_state {
+            rooms.save_auto_version(&self.name, state);
+        }
         let _ = self.tx.send(Outbound::Update {
             from,
             update: Arc::from(bytes),
@@ -243,6 +264,21 @@ impl Room {
         }
     }
 
+    /// The full state if it changed since the last automatic version.
+    async fn unversioned_state(&self) -> Option<Vec<u8>> {
+        let mut st = self.state.lock().await;
+        if !st.changed_since_version {
+            return None;
+        }
+        st.changed_since_version = false;
+        Some(
+            st.awareness
+                .doc()
+                .transact()
+                .encode_state_as_update_v1(&StateVector::default()),
+        )
+    }
+
     /// Whether a store failure closed this room.
     pub fn is_broken(&self) -> bool {
         self.broken.load(Ordering::SeqCst)
@@ -266,6 +302,7 @@ pub struct Rooms {
     pub metrics: Arc<Metrics>,
     max_document_bytes: usize,
     compact_every: usize,
+    version_interval: std::time::Duration,
     next_conn: AtomicU64,
 }
 
@@ -276,6 +313,7 @@ impl Rooms {
         metrics: Arc<Metrics>,
         max_document_bytes: usize,
         compact_every: usize,
+        version_interval: std::time::Duration,
     ) -> Arc<Self> {
         Arc::new(Rooms {
             map: Mutex::new(HashMap::new()),
@@ -283,6 +321,7 @@ impl Rooms {
             metrics,
             max_document_bytes,
             compact_every: compact_every.max(1),
+            version_interval,
             next_conn: AtomicU64::new(1),
         })
     }
@@ -308,6 +347,8 @@ impl Rooms {
                 size,
                 log_len,
                 clients_of: HashMap::new(),
+                last_version: Instant::now(),
+                changed_since_version: false,
             }),
             tx,
             members: AtomicUsize::new(1),
@@ -331,6 +372,10 @@ impl Rooms {
             }
             drop(map);
             if !room.is_broken() {
+                // The last one out closes the editing session: keep a version of it.
+                if let Some(state) = room.unversioned_state().await {
+                    self.save_auto_version(&room.name, state);
+                }
                 self.compact_in_background(&room.name);
             }
         }
@@ -350,6 +395,18 @@ impl Rooms {
     /// Folds a document's stored log into a snapshot.
     pub async fn compact(&self, name: &str) -> Result<(), RoomError> {
         compact_stored(&self.store, &self.metrics, name).await
+    }
+
+    /// Saves a periodic version (named `auto`) in the background.
+    fn save_auto_version(&self, name: &str, state: Vec<u8>) {
+        let (store, name) = (self.store.clone(), name.to_owned());
+        tokio::spawn(async move {
+            let now = crate::http::now_ms();
+            match store.save_version(&name, "auto", now, &state).await {
+                Ok(id) => tracing::debug!(doc = %name, id, "automatic version saved"),
+                Err(e) => tracing::warn!(doc = %name, error = %e, "automatic version failed"),
+            }
+        });
     }
 
     fn compact_in_background(&self, name: &str) {
