@@ -1,1 +1,1001 @@
 //! Replaying real editing traces through the model.
+//!
+//! The traces are those of the public data set `josephg/editing-traces`:
+//! keystroke-by-keystroke histories, each with the text it must end at.
+//! Two formats exist:
+//!
+//! - **sequential** (`{startContent, endContent, txns: [{time, patches}]}`):
+//!   one editor, every patch applies to the text left by the previous one;
+//! - **concurrent** (`{kind: "concurrent", endContent, numAgents, txns:
+//!   [{parents, numChildren, agent, patches}]}`): a transaction applies to the
+//!   merge of the states after its `parents`.
+//!
+//! A patch is `[position, deleted, inserted]` in **Unicode scalar values**;
+//! the patches of one transaction apply in sequence (they come in descending
+//! position order). Replays convert positions to UTF-16 with a
+//! [`ScalarIndex`] and edit one block of a [`Document`] through its public
+//! text operations, one yrs transaction per deletion or insertion.
+//!
+//! The block is a `codeBlock` by default: its text is one `Y.XmlText` in
+//! which `\n` is a character, the faithful mapping of a plain-text trace
+//! onto BlockNote's schema. [`BlockKind::Paragraph`] replays into a paragraph
+//! instead, where every `\n` becomes a `hardBreak` element between text
+//! nodes; that path costs `O(lines)` per edit in the model and, because a
+//! break inserted inside a line moves the line's tail to a new text node, it
+//! does not converge under concurrency (see the tests).
+//!
+//! ```
+//! use atelier_doc::trace::{ReplayOptions, Trace, replay};
+//! let json = r#"{"startContent": "", "endContent": "hé😀!",
+//!               "txns": [{"time": "2021-01-01T00:00:00Z", "patches": [[0, 0, "hé!"]]},
+//!                        {"time": "2021-01-01T00:00:01Z", "patches": [[2, 0, "😀"]]}]}"#;
+//! let trace = Trace::from_json(json).unwrap();
+//! let done = replay(&trace, &ReplayOptions::default()).unwrap();
+//! assert_eq!(done.text, "hé😀!");
+//! assert!(done.mismatch(trace.end_content()).is_none());
+//! ```
+
+use crate::block::{BlockId, NewBlock};
+use crate::document::{Document, Placement, content_node};
+use crate::error::{Error, Result};
+use crate::schema::block_type;
+use crate::unicode_offsets::ScalarIndex;
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex, PoisonError};
+use yrs::updates::decoder::Decode;
+use yrs::{ReadTxn, Transact, Update, XmlFragment, XmlTextPrelim};
+
+/// One edit: `[position, deleted, inserted]`, counted in Unicode scalars.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patch(pub u32, pub u32, pub String);
+
+/// A transaction of a sequential trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequentialTxn {
+    /// When it happened (RFC 3339), if recorded; also read from `timestamp`.
+    #[serde(default, alias = "timestamp", skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// Patches, applied in order.
+    #[serde(default)]
+    pub patches: Vec<Patch>,
+}
+
+/// A trace written by one editor: each patch applies to the previous text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SequentialTrace {
+    /// The text before the first transaction.
+    #[serde(default)]
+    pub start_content: String,
+    /// The text after the last transaction.
+    pub end_content: String,
+    /// Transactions in order.
+    pub txns: Vec<SequentialTxn>,
+}
+
+/// A transaction of a concurrent trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConcurrentTxn {
+    /// Indexes of the earlier transactions whose merged state this one edits.
+    pub parents: Vec<usize>,
+    /// How many later transactions name this one as a parent.
+    #[serde(default)]
+    pub num_children: u32,
+    /// The agent (`0..numAgents`) that made it.
+    pub agent: u32,
+    /// When it happened (RFC 3339), if recorded; also read from `timestamp`.
+    #[serde(default, alias = "timestamp", skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// Patches, applied in order, relative to the text the agent sees.
+    #[serde(default)]
+    pub patches: Vec<Patch>,
+}
+
+/// A trace of several agents editing at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConcurrentTrace {
+    /// Always `"concurrent"`.
+    pub kind: String,
+    /// The text once every transaction is merged.
+    pub end_content: String,
+    /// Number of agents; agents are `0..numAgents`.
+    pub num_agents: u32,
+    /// Transactions; every parent comes earlier in the list.
+    pub txns: Vec<ConcurrentTxn>,
+}
+
+/// The two trace formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TraceKind {
+    /// One editor.
+    Sequential,
+    /// Several agents with causal parents.
+    Concurrent,
+}
+
+impl std::fmt::Display for TraceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TraceKind::Sequential => "sequential",
+            TraceKind::Concurrent => "concurrent",
+        })
+    }
+}
+
+/// A trace of either format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trace {
+    /// A sequential trace.
+    Sequential(SequentialTrace),
+    /// A concurrent trace.
+    Concurrent(ConcurrentTrace),
+}
+
+/// Both formats' fields, so a file of either format is parsed in one pass.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawTrace {
+    kind: Option<String>,
+    start_content: Option<String>,
+    end_content: String,
+    num_agents: Option<u32>,
+    txns: Vec<RawTxn>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawTxn {
+    parents: Option<Vec<usize>>,
+    #[serde(default)]
+    num_children: u32,
+    agent: Option<u32>,
+    #[serde(default, alias = "timestamp")]
+    time: Option<String>,
+    #[serde(default)]
+    patches: Vec<Patch>,
+}
+
+impl Trace {
+    /// Parses a trace of either format from its JSON text.
+    pub fn from_json(text: &str) -> Result<Trace> {
+        Self::from_json_slice(text.as_bytes())
+    }
+
+    /// Parses a trace of either format from JSON bytes (not gzipped).
+    pub fn from_json_slice(bytes: &[u8]) -> Result<Trace> {
+        let raw: RawTrace = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Malformed(format!("not an editing trace: {e}")))?;
+        let concurrent = match raw.kind.as_deref() {
+            Some("concurrent") => true,
+            Some("sequential") | None => {
+                raw.num_agents.is_some() || raw.txns.iter().any(|t| t.parents.is_some())
+            }
+            Some(other) => {
+                return Err(Error::Malformed(format!(
+                    "unknown trace kind {other:?} (expected \"concurrent\" or none)"
+                )));
+            }
+        };
+        if !concurrent {
+            return Ok(Trace::Sequential(SequentialTrace {
+                start_content: raw.start_content.unwrap_or_default(),
+                end_content: raw.end_content,
+                txns: raw
+                    .txns
+                    .into_iter()
+                    .map(|t| SequentialTxn {
+                        time: t.time,
+                        patches: t.patches,
+                    })
+                    .collect(),
+            }));
+        }
+        if raw.start_content.as_deref().is_some_and(|s| !s.is_empty()) {
+            return Err(Error::Malformed(
+                "a concurrent trace starts from the empty text; startContent is not supported"
+                    .into(),
+            ));
+        }
+        let num_agents = raw
+            .num_agents
+            .ok_or_else(|| Error::Malformed("concurrent trace without numAgents".into()))?;
+        let txns = raw
+            .txns
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let missing = |field: &str| {
+                    Error::Malformed(format!("concurrent trace: txn {i} has no {field}"))
+                };
+                Ok(ConcurrentTxn {
+                    parents: t.parents.ok_or_else(|| missing("parents"))?,
+                    num_children: t.num_children,
+                    agent: t.agent.ok_or_else(|| missing("agent"))?,
+                    time: t.time,
+                    patches: t.patches,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let trace = ConcurrentTrace {
+            kind: "concurrent".into(),
+            end_content: raw.end_content,
+            num_agents,
+            txns,
+        };
+        trace.validate()?;
+        Ok(Trace::Concurrent(trace))
+    }
+
+    /// The format of this trace.
+    pub fn kind(&self) -> TraceKind {
+        match self {
+            Trace::Sequential(_) => TraceKind::Sequential,
+            Trace::Concurrent(_) => TraceKind::Concurrent,
+        }
+    }
+
+    /// The text the trace must end at.
+    pub fn end_content(&self) -> &str {
+        match self {
+            Trace::Sequential(t) => &t.end_content,
+            Trace::Concurrent(t) => &t.end_content,
+        }
+    }
+
+    /// Number of transactions.
+    pub fn txn_count(&self) -> usize {
+        match self {
+            Trace::Sequential(t) => t.txns.len(),
+            Trace::Concurrent(t) => t.txns.len(),
+        }
+    }
+
+    /// Number of patches over all transactions.
+    pub fn patch_count(&self) -> usize {
+        match self {
+            Trace::Sequential(t) => t.txns.iter().map(|x| x.patches.len()).sum(),
+            Trace::Concurrent(t) => t.txns.iter().map(|x| x.patches.len()).sum(),
+        }
+    }
+}
+
+impl ConcurrentTrace {
+    /// Checks what the replay relies on: agents in range, parents earlier in
+    /// the list and mutually distinct.
+    pub fn validate(&self) -> Result<()> {
+        for (i, t) in self.txns.iter().enumerate() {
+            if t.agent >= self.num_agents {
+                return Err(Error::Malformed(format!(
+                    "txn {i}: agent {} is not below numAgents {}",
+                    t.agent, self.num_agents
+                )));
+            }
+            for (k, &p) in t.parents.iter().enumerate() {
+                if p >= i {
+                    return Err(Error::Malformed(format!(
+                        "txn {i}: parent {p} does not come earlier in the list"
+                    )));
+                }
+                if t.parents[..k].contains(&p) {
+                    return Err(Error::Malformed(format!("txn {i}: parent {p} is repeated")));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which block the trace's text is replayed into.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BlockKind {
+    /// A `codeBlock`: one `Y.XmlText`, `\n` is a character.
+    #[default]
+    CodeBlock,
+    /// A `paragraph`: every `\n` is a `hardBreak` element between text nodes.
+    Paragraph,
+}
+
+/// How to replay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplayOptions {
+    /// The block the text lives in.
+    pub block: BlockKind,
+    /// Replay only the first this many transactions (all when `None`).
+    pub max_txns: Option<usize>,
+}
+
+/// Counters from one replay.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayStats {
+    /// Trace transactions replayed.
+    pub txns: usize,
+    /// Patches replayed.
+    pub patches: usize,
+    /// Scalars inserted.
+    pub inserted: u64,
+    /// Scalars deleted.
+    pub deleted: u64,
+    /// yrs transactions that edited text (one per non-empty deletion or insertion).
+    pub local_transactions: u64,
+    /// Concurrent only: transactions before which the agent merged others' work.
+    pub merges: usize,
+    /// Concurrent only: updates of other agents' transactions applied in merges.
+    pub merged_updates: usize,
+    /// Length of the final text in Unicode scalars.
+    pub final_scalar_len: u32,
+    /// Length of the final text in UTF-16 units.
+    pub final_utf16_len: u32,
+}
+
+/// The outcome of a replay: the final document, its text and counters.
+#[derive(Debug)]
+pub struct Replay {
+    /// Which format was replayed.
+    pub kind: TraceKind,
+    /// The final document (for a concurrent trace: all replicas merged).
+    pub document: Document,
+    /// The block holding the text.
+    pub block: BlockId,
+    /// The final text.
+    pub text: String,
+    /// Counters.
+    pub stats: ReplayStats,
+}
+
+impl Replay {
+    /// Where the final text first differs from `expected`, if it does.
+    pub fn mismatch(&self, expected: &str) -> Option<Mismatch> {
+        first_mismatch(expected, &self.text)
+    }
+}
+
+/// Where a replayed text first differs from the expected one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mismatch {
+    /// Scalar offset of the first difference.
+    pub position: usize,
+    /// Line (1-based) of that offset in the expected text.
+    pub line: usize,
+    /// Column (1-based, in scalars) of that offset in the expected text.
+    pub column: usize,
+    /// Length of the expected text in scalars.
+    pub expected_len: usize,
+    /// Length of the replayed text in scalars.
+    pub actual_len: usize,
+    /// The expected text around the difference.
+    pub expected_context: String,
+    /// The replayed text around the difference.
+    pub actual_context: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "texts differ at scalar {} (line {}, column {}): expected {:?}, got {:?} \
+             (lengths: expected {}, got {})",
+            self.position,
+            self.line,
+            self.column,
+            self.expected_context,
+            self.actual_context,
+            self.expected_len,
+            self.actual_len
+        )
+    }
+}
+
+/// Scalars of context shown on each side of a difference.
+const CONTEXT: usize = 24;
+
+/// Where `actual` first differs from `expected`, with context, if it does.
+pub fn first_mismatch(expected: &str, actual: &str) -> Option<Mismatch> {
+    if expected == actual {
+        return None;
+    }
+    let e: Vec<char> = expected.chars().collect();
+    let a: Vec<char> = actual.chars().collect();
+    let position = e.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let before = &e[..position];
+    let line = before.iter().filter(|&&c| c == '\n').count() + 1;
+    let column = position - before.iter().rposition(|&c| c == '\n').map_or(0, |p| p + 1) + 1;
+    let window = |s: &[char]| -> String {
+        let lo = position.saturating_sub(CONTEXT);
+        let hi = (position + CONTEXT).min(s.len());
+        s.get(lo..hi)
+            .map(|w| w.iter().collect())
+            .unwrap_or_default()
+    };
+    Some(Mismatch {
+        position,
+        line,
+        column,
+        expected_len: e.len(),
+        actual_len: a.len(),
+        expected_context: window(&e),
+        actual_context: window(&a),
+    })
+}
+
+/// Replays a trace of either format.
+pub fn replay(trace: &Trace, options: &ReplayOptions) -> Result<Replay> {
+    match trace {
+        Trace::Sequential(t) => replay_sequential(t, options),
+        Trace::Concurrent(t) => replay_concurrent(t, options),
+    }
+}
+
+/// Client id of the replica that replays a sequential trace.
+const SEQUENTIAL_CLIENT: u64 = 1;
+/// Client id of the replica that writes the shared block of a concurrent
+/// replay; agent `a` edits as client `a + 1`.
+const GENESIS_CLIENT: u64 = 0x7fff_0000;
+/// Client id of the document into which all replicas are finally merged.
+const MERGE_CLIENT: u64 = 0x7fff_0001;
+/// Bound on agents × transactions: a concurrent replay keeps one version
+/// counter per agent for every transaction (and per replica).
+const MAX_VERSION_ENTRIES: usize = 1 << 26;
+
+/// Replays a sequential trace into one block of one document.
+pub fn replay_sequential(trace: &SequentialTrace, options: &ReplayOptions) -> Result<Replay> {
+    let document = Document::with_client_id(SEQUENTIAL_CLIENT);
+    let block = create_block(&document, options.block, &trace.start_content)?;
+    let mut index = ScalarIndex::from_text(&trace.start_content);
+    let mut stats = ReplayStats::default();
+    let limit = options.max_txns.unwrap_or(usize::MAX);
+    for (i, txn) in trace.txns.iter().enumerate().take(limit) {
+        for (j, patch) in txn.patches.iter().enumerate() {
+            apply_patch(&document, &block, &mut index, patch, &mut stats)
+                .map_err(|e| at_patch(i, j, patch, e))?;
+        }
+        stats.txns += 1;
+    }
+    finish(TraceKind::Sequential, document, block, stats)
+}
+
+/// One agent's replica in a concurrent replay.
+struct Replica {
+    document: Document,
+    index: ScalarIndex,
+    /// Per agent, how many of its transactions this replica holds (a prefix
+    /// of that agent's transactions, since each agent edits sequentially).
+    version: Vec<u32>,
+    /// Updates this replica's document emitted since the sink was last drained.
+    sink: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Replica {
+    fn new(agent: usize, agents: usize, genesis: &[u8]) -> Result<Replica> {
+        let document = Document::with_client_id(agent as u64 + 1);
+        document.apply_update_v1(genesis)?;
+        let sink: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let writer = Arc::clone(&sink);
+        document
+            .ydoc()
+            .observe_update_v1("atelier-trace-replay", move |_, e| {
+                writer
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(e.update.clone());
+            })
+            .map_err(|e| Error::InvalidOperation(format!("cannot observe updates: {e}")))?;
+        Ok(Replica {
+            document,
+            index: ScalarIndex::new(),
+            version: vec![0; agents],
+            sink,
+        })
+    }
+
+    fn drain(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut *self.sink.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// Replays a concurrent trace with one replica per agent.
+///
+/// Before each transaction its agent's replica is brought to exactly the
+/// merge of the parents' states: the trace's rules make every agent edit
+/// sequentially, so the causal history of a transaction holds a prefix of
+/// each agent's transactions and a version is one counter per agent. The
+/// replica already holds its own agent's previous transaction, which is in
+/// the parents' history, so it never holds more than the parents; it lacks
+/// the other agents' transactions between its version and the parents'
+/// merged version, and gets exactly those, as the updates they emitted when
+/// they were made, in trace order (a topological order). A state-vector diff
+/// from another replica would not do: that replica may have moved on past
+/// the parent, and a delete-only transaction moves no state vector.
+/// At the end every replica's full state is merged into a fresh document.
+pub fn replay_concurrent(trace: &ConcurrentTrace, options: &ReplayOptions) -> Result<Replay> {
+    trace.validate()?;
+    // Only agents that edit get a replica, so a large `numAgents` costs nothing.
+    let agents = trace
+        .txns
+        .iter()
+        .map(|t| t.agent as usize + 1)
+        .max()
+        .unwrap_or(0);
+    if agents.saturating_mul(trace.txns.len()) > MAX_VERSION_ENTRIES {
+        return Err(Error::Malformed(format!(
+            "{agents} editing agents × {} transactions is more than this replay keeps track of",
+            trace.txns.len()
+        )));
+    }
+    let genesis_doc = Document::with_client_id(GENESIS_CLIENT);
+    let block = create_block(&genesis_doc, options.block, "")?;
+    let genesis = genesis_doc.encode_state_v1();
+    let mut replicas = (0..agents)
+        .map(|a| Replica::new(a, agents, &genesis))
+        .collect::<Result<Vec<_>>>()?;
+
+    let limit = options.max_txns.unwrap_or(usize::MAX).min(trace.txns.len());
+    // Per transaction: the updates it emitted, whether it inserted astral
+    // characters, and the version after it (row-major, `agents` per row).
+    let mut updates: Vec<Vec<Vec<u8>>> = Vec::with_capacity(limit);
+    let mut astral: Vec<bool> = Vec::with_capacity(limit);
+    let mut versions: Vec<u32> = Vec::with_capacity(limit * agents);
+    // Per agent, its transactions' indexes in order.
+    let mut by_agent: Vec<Vec<usize>> = vec![Vec::new(); agents];
+    let mut stats = ReplayStats::default();
+    let mut target = vec![0u32; agents];
+    let mut missing: Vec<usize> = Vec::new();
+
+    for (i, txn) in trace.txns.iter().enumerate().take(limit) {
+        let a = txn.agent as usize;
+        target.iter_mut().for_each(|v| *v = 0);
+        for &p in &txn.parents {
+            let row = versions
+                .get(p * agents..(p + 1) * agents)
+                .ok_or_else(|| Error::Malformed(format!("txn {i}: parent {p} was not replayed")))?;
+            for (t, &v) in target.iter_mut().zip(row) {
+                *t = (*t).max(v);
+            }
+        }
+        if target[a] as usize != by_agent[a].len() {
+            return Err(Error::Malformed(format!(
+                "txn {i}: agent {a} already made {} transactions but its parents hold {}; \
+                 an agent must edit sequentially",
+                by_agent[a].len(),
+                target[a]
+            )));
+        }
+        let replica = &mut replicas[a];
+        missing.clear();
+        for (b, (&have, &want)) in replica.version.iter().zip(&target).enumerate() {
+            if have > want {
+                return Err(Error::Malformed(format!(
+                    "txn {i}: agent {a} has seen more of agent {b}'s work than its parents"
+                )));
+            }
+            let lacking = by_agent[b]
+                .get(have as usize..want as usize)
+                .ok_or_else(|| {
+                    Error::Malformed(format!(
+                        "txn {i}: its parents hold {want} transactions of agent {b}, \
+                         who made {} so far",
+                        by_agent[b].len()
+                    ))
+                })?;
+            missing.extend_from_slice(lacking);
+        }
+        if !missing.is_empty() {
+            missing.sort_unstable();
+            merge_into(replica, &updates, &missing)?;
+            let stays_bmp =
+                replica.index.astral_count() == 0 && missing.iter().all(|&m| !astral[m]);
+            replica.index = if stays_bmp {
+                ScalarIndex::without_astral(replica.document.block_len(&block)?)
+            } else {
+                ScalarIndex::from_text(&replica.document.block_plain_text(&block)?)
+            };
+            stats.merges += 1;
+            stats.merged_updates += missing.len();
+            replica.drain();
+        }
+        replica.version.copy_from_slice(&target);
+
+        for (j, patch) in txn.patches.iter().enumerate() {
+            apply_patch(
+                &replica.document,
+                &block,
+                &mut replica.index,
+                patch,
+                &mut stats,
+            )
+            .map_err(|e| at_patch(i, j, patch, e))?;
+        }
+        replica.version[a] += 1;
+        updates.push(replica.drain());
+        astral.push(
+            txn.patches
+                .iter()
+                .any(|p| p.2.chars().any(|c| c.len_utf16() == 2)),
+        );
+        versions.extend_from_slice(&replica.version);
+        by_agent[a].push(i);
+        stats.txns += 1;
+    }
+
+    let merged = Document::with_client_id(MERGE_CLIENT);
+    merged.apply_update_v1(&genesis)?;
+    for r in &replicas {
+        merged.apply_update_v1(&r.document.encode_state_v1())?;
+    }
+    if merged.ydoc().transact().has_missing_updates() {
+        return Err(Error::InvalidOperation(
+            "the merged replicas left updates pending (missing dependencies)".into(),
+        ));
+    }
+    finish(TraceKind::Concurrent, merged, block, stats)
+}
+
+/// Applies the updates of the transactions `missing` (in that order) to a
+/// replica, in one yrs transaction.
+fn merge_into(replica: &Replica, updates: &[Vec<Vec<u8>>], missing: &[usize]) -> Result<()> {
+    let mut txn = replica.document.ydoc().transact_mut();
+    for &m in missing {
+        for bytes in &updates[m] {
+            let update = Update::decode_v1(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+            txn.apply_update(update)
+                .map_err(|e| Error::Malformed(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates the block the replay edits, holding `text`, with a text node even
+/// when `text` is empty: otherwise each replica would create its own text
+/// node on first insertion, and concurrent first insertions would land in
+/// different nodes.
+fn create_block(document: &Document, kind: BlockKind, text: &str) -> Result<BlockId> {
+    let kind = match kind {
+        BlockKind::CodeBlock => block_type::CODE_BLOCK,
+        BlockKind::Paragraph => block_type::PARAGRAPH,
+    };
+    let id = document
+        .insert_blocks(&Placement::End, &[NewBlock::text(kind, text)])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::InvalidOperation("no block was created".into()))?;
+    let mut txn = document.ydoc().transact_mut();
+    let located = document.locate(&txn, &id)?;
+    let content = content_node(&txn, &located.container)
+        .ok_or_else(|| Error::InvalidOperation(format!("block {id} has no content node")))?;
+    if content.len(&txn) == 0 {
+        content.insert(&mut txn, 0, XmlTextPrelim::new(""));
+    }
+    Ok(id)
+}
+
+/// Applies one patch: the deletion, then the insertion, at scalar `pos`.
+fn apply_patch(
+    document: &Document,
+    block: &BlockId,
+    index: &mut ScalarIndex,
+    Patch(pos, del, ins): &Patch,
+    stats: &mut ReplayStats,
+) -> Result<()> {
+    if *del > 0 {
+        let (at, len) = index.to_utf16_range(*pos, *del)?;
+        document.delete_text(block, at, len)?;
+        index.delete(*pos, *del)?;
+        stats.deleted += u64::from(*del);
+        stats.local_transactions += 1;
+    }
+    if !ins.is_empty() {
+        let at = index.to_utf16(*pos)?;
+        document.insert_text(block, at, ins)?;
+        index.insert(*pos, ins)?;
+        stats.inserted += ins.chars().count() as u64;
+        stats.local_transactions += 1;
+    }
+    stats.patches += 1;
+    Ok(())
+}
+
+fn at_patch(txn: usize, patch: usize, p: &Patch, e: Error) -> Error {
+    let preview: String = p.2.chars().take(16).collect();
+    Error::Malformed(format!(
+        "txn {txn}, patch {patch} [{}, {}, {preview:?}]: {e}",
+        p.0, p.1
+    ))
+}
+
+fn finish(
+    kind: TraceKind,
+    document: Document,
+    block: BlockId,
+    mut stats: ReplayStats,
+) -> Result<Replay> {
+    let text = document.block_plain_text(&block)?;
+    stats.final_scalar_len = crate::unicode_offsets::scalar_len(&text);
+    stats.final_utf16_len = u32::try_from(text.encode_utf16().count()).unwrap_or(u32::MAX);
+    Ok(Replay {
+        kind,
+        document,
+        block,
+        text,
+        stats,
+    })
+}
+
+/// The obvious replay of a sequential trace on a `Vec<char>`: the reference
+/// the CRDT replay is checked against when only a prefix is replayed.
+pub fn replay_naive(trace: &SequentialTrace, max_txns: Option<usize>) -> Result<String> {
+    let mut text: Vec<char> = trace.start_content.chars().collect();
+    for (i, txn) in trace
+        .txns
+        .iter()
+        .enumerate()
+        .take(max_txns.unwrap_or(usize::MAX))
+    {
+        for (j, p) in txn.patches.iter().enumerate() {
+            let (pos, del) = (p.0 as usize, p.1 as usize);
+            let end = pos
+                .checked_add(del)
+                .filter(|&e| e <= text.len())
+                .ok_or_else(|| {
+                    at_patch(
+                        i,
+                        j,
+                        p,
+                        Error::OutOfRange {
+                            pos: p.0.saturating_add(p.1),
+                            len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+                        },
+                    )
+                })?;
+            text.splice(pos..end, p.2.chars());
+        }
+    }
+    Ok(text.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seq(start: &str, end: &str, txns: &[&[(u32, u32, &str)]]) -> SequentialTrace {
+        SequentialTrace {
+            start_content: start.into(),
+            end_content: end.into(),
+            txns: txns
+                .iter()
+                .map(|ps| SequentialTxn {
+                    time: None,
+                    patches: ps
+                        .iter()
+                        .map(|&(p, d, s)| Patch(p, d, s.to_owned()))
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// (parents, agent, patches) of one concurrent transaction.
+    type TestTxn<'a> = (&'a [usize], u32, &'a [(u32, u32, &'a str)]);
+
+    fn conc(end: &str, agents: u32, txns: &[TestTxn]) -> Trace {
+        Trace::Concurrent(ConcurrentTrace {
+            kind: "concurrent".into(),
+            end_content: end.into(),
+            num_agents: agents,
+            txns: txns
+                .iter()
+                .map(|&(parents, agent, ps)| ConcurrentTxn {
+                    parents: parents.to_vec(),
+                    num_children: 0,
+                    agent,
+                    time: None,
+                    patches: ps
+                        .iter()
+                        .map(|&(p, d, s)| Patch(p, d, s.to_owned()))
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+
+    fn both_blocks() -> [ReplayOptions; 2] {
+        [
+            ReplayOptions::default(),
+            ReplayOptions {
+                block: BlockKind::Paragraph,
+                max_txns: None,
+            },
+        ]
+    }
+
+    #[test]
+    fn parses_both_formats_and_timestamp_spellings() {
+        let s = Trace::from_json(
+            r#"{"startContent":"x","endContent":"ax","txns":[{"timestamp":"t","patches":[[0,0,"a"]]}]}"#,
+        )
+        .expect("sequential");
+        assert_eq!(s.kind(), TraceKind::Sequential);
+        assert_eq!(s.patch_count(), 1);
+        let Trace::Sequential(st) = &s else {
+            panic!("not sequential")
+        };
+        assert_eq!(st.txns[0].time.as_deref(), Some("t"));
+        let c = Trace::from_json(
+            r#"{"kind":"concurrent","endContent":"a","numAgents":1,
+                "txns":[{"parents":[],"numChildren":0,"agent":0,"patches":[[0,0,"a"]]}]}"#,
+        )
+        .expect("concurrent");
+        assert_eq!(c.kind(), TraceKind::Concurrent);
+    }
+
+    #[test]
+    fn malformed_traces_are_errors_not_panics() {
+        for bad in [
+            "",
+            "{}",
+            r#"{"endContent":"","txns":[{"patches":[[0,0]]}]}"#,
+            r#"{"kind":"weird","endContent":"","txns":[]}"#,
+            r#"{"kind":"concurrent","endContent":"","txns":[]}"#,
+            r#"{"kind":"concurrent","endContent":"","numAgents":1,"txns":[{"parents":[0],"agent":0,"patches":[]}]}"#,
+            r#"{"kind":"concurrent","endContent":"","numAgents":1,"txns":[{"parents":[],"agent":3,"patches":[]}]}"#,
+            r#"{"kind":"concurrent","endContent":"","numAgents":1,"txns":[{"agent":0,"patches":[]}]}"#,
+        ] {
+            assert!(
+                matches!(Trace::from_json(bad), Err(Error::Malformed(_))),
+                "{bad:?}"
+            );
+        }
+        let t = seq("", "", &[&[(5, 0, "x")]]);
+        let err = replay_sequential(&t, &ReplayOptions::default()).expect_err("out of range");
+        assert!(err.to_string().contains("txn 0, patch 0"), "{err}");
+        assert!(replay_naive(&t, None).is_err());
+    }
+
+    #[test]
+    fn sequential_replay_with_astral_text_and_descending_patches() {
+        // Transactions of two patches in descending order, around emoji (a
+        // ZWJ sequence, a flag split by an insertion between its halves).
+        let t = seq(
+            "ab",
+            "👨\u{200D}👩aaX🇷!b",
+            &[
+                &[(1, 0, "🇫🇷"), (0, 0, "👨\u{200D}👩")],
+                &[(6, 0, "!"), (5, 0, "X")],
+                &[(4, 1, ""), (4, 0, "a")],
+            ],
+        );
+        assert_eq!(replay_naive(&t, None).expect("naive"), t.end_content);
+        for options in both_blocks() {
+            let r = replay_sequential(&t, &options).expect("replay");
+            assert_eq!(r.text, t.end_content, "{options:?}");
+            assert_eq!(r.stats.final_utf16_len, 12);
+            assert_eq!(r.stats.final_scalar_len, 9);
+            assert_eq!(r.stats.patches, 6);
+        }
+    }
+
+    #[test]
+    fn sequential_replay_with_newlines_and_start_content() {
+        let t = seq("l1\nl2", "l1\nX\nl2!", &[&[(3, 0, "X\n")], &[(7, 0, "!")]]);
+        for options in both_blocks() {
+            let r = replay_sequential(&t, &options).expect("replay");
+            assert!(
+                r.mismatch(&t.end_content).is_none(),
+                "{options:?}: {}",
+                r.text
+            );
+        }
+    }
+
+    #[test]
+    fn prefix_replay_matches_naive_prefix() {
+        let t = seq("", "abc", &[&[(0, 0, "a")], &[(1, 0, "c")], &[(1, 0, "b")]]);
+        let options = ReplayOptions {
+            max_txns: Some(2),
+            ..Default::default()
+        };
+        let r = replay_sequential(&t, &options).expect("replay");
+        assert_eq!(r.text, "ac");
+        assert_eq!(replay_naive(&t, Some(2)).expect("naive"), "ac");
+    }
+
+    #[test]
+    fn concurrent_replay_merges_parents_exactly() {
+        // Agent 1 starts from "abcdef" while agent 0 goes on appending and
+        // deleting; no two agents insert at the same place concurrently.
+        let t = conc(
+            "A1b2cdfXY!",
+            2,
+            &[
+                (&[], 0, &[(0, 0, "abcdef")]),
+                (&[0], 0, &[(6, 0, "XY")]),
+                (&[0], 1, &[(1, 0, "1")]),
+                // A delete-only transaction: it moves no state vector.
+                (&[1], 0, &[(4, 1, "")]),
+                (&[2], 1, &[(3, 0, "2")]),
+                (&[3, 4], 1, &[(9, 0, "!"), (0, 1, "A")]),
+            ],
+        );
+        let r = replay(&t, &ReplayOptions::default()).expect("replay");
+        assert_eq!(r.text, "A1b2cdfXY!");
+        assert_eq!(r.kind, TraceKind::Concurrent);
+        assert_eq!(r.stats.merges, 2);
+        assert_eq!(r.stats.merged_updates, 3);
+    }
+
+    #[test]
+    fn concurrent_replay_tracks_astral_text_from_merges() {
+        let t = conc(
+            "😀Abx",
+            2,
+            &[
+                (&[], 0, &[(0, 0, "ab")]),
+                (&[0], 0, &[(0, 0, "😀")]),
+                (&[0], 1, &[(2, 0, "c")]),
+                // Agent 1 had no astral text; the merge brings one in, and
+                // these positions count it as one scalar.
+                (&[1, 2], 1, &[(4, 0, "!"), (1, 1, "A")]),
+                (&[3], 0, &[(3, 2, "x")]),
+            ],
+        );
+        for options in both_blocks() {
+            let r = replay(&t, &options).expect("replay");
+            assert_eq!(r.text, "😀Abx", "{options:?}");
+        }
+    }
+
+    #[test]
+    fn concurrent_agents_must_edit_sequentially() {
+        // Agent 0's second transaction does not follow its first.
+        let t = conc("", 1, &[(&[], 0, &[(0, 0, "a")]), (&[], 0, &[(0, 0, "b")])]);
+        let err = replay(&t, &ReplayOptions::default()).expect_err("not sequential");
+        assert!(err.to_string().contains("sequentially"), "{err}");
+    }
+
+    /// A `hardBreak` typed inside a line moves the line's tail to a new text
+    /// node; text another agent types concurrently into that tail stays in
+    /// the old node, before the break. A code block has no such problem.
+    #[test]
+    fn paragraph_breaks_do_not_converge_under_concurrency() {
+        let t = conc(
+            "ab\ncXd",
+            2,
+            &[
+                (&[], 0, &[(0, 0, "abcd")]),
+                (&[0], 0, &[(2, 0, "\n")]),
+                (&[0], 1, &[(3, 0, "X")]),
+                (&[1, 2], 0, &[]),
+            ],
+        );
+        let code = replay(&t, &ReplayOptions::default()).expect("code block");
+        assert_eq!(code.text, "ab\ncXd");
+        let para = replay(
+            &t,
+            &ReplayOptions {
+                block: BlockKind::Paragraph,
+                max_txns: None,
+            },
+        )
+        .expect("paragraph");
+        assert_ne!(
+            para.text, "ab\ncXd",
+            "if this converges now, update the module docs"
+        );
+    }
+
+    #[test]
+    fn mismatch_reports_position_line_and_context() {
+        assert!(first_mismatch("abc", "abc").is_none());
+        let m = first_mismatch("ab\ncdef", "ab\ncXef").expect("differs");
+        assert_eq!((m.position, m.line, m.column), (4, 2, 2));
+        assert_eq!(m.expected_context, "ab\ncdef");
+        assert_eq!(m.actual_context, "ab\ncXef");
+        let m = first_mismatch("abc", "ab").expect("shorter");
+        assert_eq!((m.position, m.expected_len, m.actual_len), (2, 3, 2));
+        assert!(m.to_string().contains("scalar 2"));
+    }
+}

@@ -47,6 +47,22 @@ fn step() -> impl Strategy<Value = Step> {
 
 const WORDS: [&str; 6] = ["a", "bé", "😀", "中文", " ", "xyz"];
 
+/// Snaps a UTF-16 offset down to a code point boundary of the block's text:
+/// offsets inside a surrogate pair are not valid positions (an editor or an
+/// agent never produces them, and the model's API requires boundaries).
+fn boundary(doc: &Document, block: &BlockId, offset: u32) -> u32 {
+    let text = doc.block_plain_text(block).unwrap_or_default();
+    let mut units = 0u32;
+    for c in text.chars() {
+        let next = units + c.len_utf16() as u32;
+        if next > offset {
+            return units;
+        }
+        units = next;
+    }
+    units
+}
+
 /// Turns a step into an operation that is valid on `doc` right now.
 fn op_for(doc: &Document, s: &Step) -> Option<Op> {
     let ids = doc.block_ids();
@@ -62,8 +78,8 @@ fn op_for(doc: &Document, s: &Step) -> Option<Op> {
             let block = pick(&text_ids, s.a)?;
             let len = doc.block_len(&block).ok()?;
             Op::InsertText {
+                offset: boundary(doc, &block, s.b % (len + 1)),
                 block,
-                offset: s.b % (len + 1),
                 text: word,
                 marks: None,
             }
@@ -74,12 +90,20 @@ fn op_for(doc: &Document, s: &Step) -> Option<Op> {
             if len == 0 {
                 return None;
             }
-            let offset = s.b % len;
-            let max = (len - offset).min(3);
+            let offset = boundary(doc, &block, s.b % len);
+            let end = boundary(doc, &block, (offset + 1 + s.c % 3).min(len));
+            let end = if end <= offset {
+                boundary(doc, &block, len)
+            } else {
+                end
+            };
+            if end <= offset {
+                return None;
+            }
             Op::DeleteText {
                 block,
                 offset,
-                len: 1 + s.c % max,
+                len: end - offset,
             }
         }
         6 => {
@@ -88,12 +112,16 @@ fn op_for(doc: &Document, s: &Step) -> Option<Op> {
             if len == 0 {
                 return None;
             }
-            let offset = s.b % len;
+            let offset = boundary(doc, &block, s.b % len);
+            let end = boundary(doc, &block, offset + 1 + s.c % (len - offset));
+            if end <= offset {
+                return None;
+            }
             let marks = [Mark::Bold, Mark::Italic, Mark::TextColor("red".into())];
             Op::Format {
                 block,
                 offset,
-                len: 1 + s.c % (len - offset),
+                len: end - offset,
                 mark: marks[s.c as usize % 3].clone(),
                 on: s.c.is_multiple_of(2),
             }
@@ -102,8 +130,8 @@ fn op_for(doc: &Document, s: &Step) -> Option<Op> {
             let block = pick(&text_ids, s.a)?;
             let len = doc.block_len(&block).ok()?;
             Op::SplitBlock {
+                offset: boundary(doc, &block, s.b % (len + 1)),
                 block,
-                offset: s.b % (len + 1),
             }
         }
         8 => Op::MergeWithPrevious {

@@ -44,7 +44,14 @@ pub fn run(_args: &[String]) -> Result<ExitCode> {
     )?;
     step(
         "cargo clippy (native, -D warnings)",
-        in_root(cargo()).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        in_root(cargo()).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
     )?;
     let mut wasm = in_root(cargo());
     wasm.args(["build", "--target", "wasm32-unknown-unknown"]);
@@ -65,7 +72,9 @@ pub fn run(_args: &[String]) -> Result<ExitCode> {
             continue;
         }
         if !chromedriver.exists() {
-            println!("SKIPPED: browser tests of {k} (no /usr/bin/chromedriver; install chromium chromium-driver)");
+            println!(
+                "SKIPPED: browser tests of {k} (no /usr/bin/chromedriver; install chromium chromium-driver)"
+            );
             continue;
         }
         step(

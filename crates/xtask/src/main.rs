@@ -1,2 +1,105 @@
 //! `cargo xtask`: build, test, replay and benchmark orchestration.
-fn main() {}
+//!
+//! ```text
+//! cargo xtask ci
+//! cargo xtask serve [ARGS...]
+//! cargo xtask replay [--block code|paragraph] FILE...
+//! cargo xtask bench crdt [--runs N] [--only NAME[,NAME...]] [--no-wasm] [--no-yjs]
+//! ```
+//!
+//! `replay` replays editing traces (either format, gzipped or not) through
+//! `atelier-doc` and exits non-zero on any mismatch or error. `bench crdt`
+//! replays every trace of `$ATELIER_TRACES` natively, as wasm under Node and
+//! with Yjs under Node, and writes `bench/results/crdt.{json,md}`.
+
+mod bench;
+mod cargo;
+mod ci;
+mod native_bench;
+mod replay;
+mod serve;
+mod trace_file;
+mod wasm_build;
+
+use anyhow::{Context, Result, bail};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+// Counts heap bytes so `bench-native` reports peak and retained heap the
+// same way the wasm module does; it forwards to the system allocator.
+#[global_allocator]
+static ALLOC: atelier_bench_wasm::CountingAlloc = atelier_bench_wasm::CountingAlloc;
+
+const USAGE: &str = "\
+usage:
+  cargo xtask ci
+      Every check CI runs: fmt, clippy -D warnings, wasm32 build of the
+      portable crates, all native tests, browser tests in headless Chromium.
+  cargo xtask serve [ARGS...]
+      Builds and runs `atelier serve ARGS` (release); the gallery and sync
+      server on http://127.0.0.1:8080 with SQLite in ./data by default.
+  cargo xtask replay [--block code|paragraph] FILE...
+      Replays editing traces (sequential or concurrent, .json or .json.gz)
+      through atelier-doc; prints format, ops, final length, time and OK or
+      MISMATCH per file; exits non-zero on any mismatch or error.
+  cargo xtask bench crdt [--runs N] [--only NAME,...] [--no-wasm] [--no-yjs]
+      Replays every trace in $ATELIER_TRACES (default ../shared/data/editing-traces
+      beside the workspace) natively, as wasm under Node and with Yjs under Node;
+      writes bench/results/crdt.json and bench/results/crdt.md. N (default 5, or
+      $ATELIER_BENCH_RUNS) is the number of timed runs per trace and engine.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<ExitCode> {
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return Ok(ExitCode::FAILURE);
+    };
+    match command.as_str() {
+        "ci" => ci::run(rest),
+        "serve" => serve::run(rest),
+        "replay" => replay::run(rest),
+        "bench" => match rest.split_first() {
+            Some((what, rest)) if what == "crdt" => bench::run(rest),
+            _ => bail!("unknown benchmark; try `cargo xtask bench crdt`\n{USAGE}"),
+        },
+        // Internal: one native measurement in a fresh process (see bench.rs).
+        "bench-native" => native_bench::run(rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => bail!("unknown command {other:?}\n{USAGE}"),
+    }
+}
+
+/// The workspace root (two levels above this crate).
+pub(crate) fn workspace_root() -> Result<PathBuf> {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = here
+        .ancestors()
+        .nth(2)
+        .context("xtask is not inside a workspace")?;
+    Ok(root.to_path_buf())
+}
+
+/// Parses the value of a numeric option.
+pub(crate) fn parse_count(flag: &str, value: Option<&String>) -> Result<usize> {
+    let value = value.with_context(|| format!("{flag} needs a value"))?;
+    let n: usize = value
+        .parse()
+        .with_context(|| format!("{flag} expects a positive integer, not {value:?}"))?;
+    if n == 0 {
+        bail!("{flag} must be at least 1");
+    }
+    Ok(n)
+}

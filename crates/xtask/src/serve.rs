@@ -26,7 +26,16 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
     let status = cargo()
         .current_dir(&root)
-        .args(["run", "--release", "-p", "atelier-server", "--bin", "atelier", "--", "serve"])
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "atelier-server",
+            "--bin",
+            "atelier",
+            "--",
+            "serve",
+        ])
         .args(args)
         .status()
         .context("cannot run cargo")?;

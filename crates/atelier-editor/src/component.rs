@@ -1,0 +1,864 @@
+//! The [`Editor`] component: Leptos renders the chrome (toolbar, slash menu,
+//! word count); the editing surface's children belong to [`Surface`], which
+//! re-renders them from the model after every transaction.
+//!
+//! Leptos' reconciler expects to own the DOM it renders, but the browser
+//! mutates a `contenteditable` during IME composition; so the surface is a
+//! single Leptos-rendered element whose content is keyed by block id and
+//! driven by `beforeinput`.
+
+use crate::dom_selection;
+use crate::i18n::{Lang, Strings};
+use crate::render::RenderLabels;
+use crate::session::{EditSession, Intent, MarkKind, Pos, Selection};
+use crate::surface::Surface;
+use crate::text_rules::{self, BlockKind};
+use atelier_doc::schema::block_type;
+use atelier_doc::sticky::StickyPos;
+use atelier_doc::{BlockId, Document};
+use leptos::html;
+use leptos::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{Event, EventTarget, HtmlElement};
+use yrs::Assoc;
+
+thread_local! {
+    static EDITORS: RefCell<HashMap<u64, Weak<EditorCore>>> = RefCell::new(HashMap::new());
+    static SCHEDULED: RefCell<HashSet<u64>> = RefCell::new(HashSet::new());
+    static NEXT_KEY: Cell<u64> = const { Cell::new(1) };
+}
+
+/// Re-renders editor `key` on the next microtask (called from `yrs`
+/// observers, which must not touch the document or the DOM themselves).
+fn schedule_flush(key: u64) {
+    let fresh = SCHEDULED.with(|s| s.borrow_mut().insert(key));
+    if !fresh {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        SCHEDULED.with(|s| s.borrow_mut().remove(&key));
+        let core = EDITORS.with(|e| e.borrow().get(&key).and_then(Weak::upgrade));
+        if let Some(core) = core {
+            core.flush();
+        }
+    });
+}
+
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// The slash menu's state: which block it edits, what was typed after `/`.
+#[derive(Debug, Clone, PartialEq)]
+struct SlashState {
+    block: BlockId,
+    query: String,
+    active: usize,
+}
+
+/// One entry of the block-type menus.
+struct KindChoice {
+    value: &'static str,
+    label: fn(&Strings) -> &'static str,
+    kind: fn() -> BlockKind,
+}
+
+const CHOICES: &[KindChoice] = &[
+    KindChoice {
+        value: "paragraph",
+        label: |s| s.paragraph,
+        kind: || BlockKind::plain(block_type::PARAGRAPH),
+    },
+    KindChoice {
+        value: "heading1",
+        label: |s| s.heading1,
+        kind: || BlockKind::with(block_type::HEADING, "level", 1.into()),
+    },
+    KindChoice {
+        value: "heading2",
+        label: |s| s.heading2,
+        kind: || BlockKind::with(block_type::HEADING, "level", 2.into()),
+    },
+    KindChoice {
+        value: "heading3",
+        label: |s| s.heading3,
+        kind: || BlockKind::with(block_type::HEADING, "level", 3.into()),
+    },
+    KindChoice {
+        value: "bulletListItem",
+        label: |s| s.bullet_list,
+        kind: || BlockKind::plain(block_type::BULLET_LIST_ITEM),
+    },
+    KindChoice {
+        value: "numberedListItem",
+        label: |s| s.numbered_list,
+        kind: || BlockKind::plain(block_type::NUMBERED_LIST_ITEM),
+    },
+    KindChoice {
+        value: "checkListItem",
+        label: |s| s.check_list,
+        kind: || BlockKind::with(block_type::CHECK_LIST_ITEM, "checked", false.into()),
+    },
+    KindChoice {
+        value: "quote",
+        label: |s| s.quote,
+        kind: || BlockKind::plain(block_type::QUOTE),
+    },
+    KindChoice {
+        value: "codeBlock",
+        label: |s| s.code_block,
+        kind: || BlockKind::plain(block_type::CODE_BLOCK),
+    },
+    KindChoice {
+        value: "divider",
+        label: |s| s.divider,
+        kind: || BlockKind::plain(block_type::DIVIDER),
+    },
+];
+
+fn slash_matches(strings: &Strings, query: &str) -> Vec<&'static KindChoice> {
+    let q = query.to_lowercase();
+    CHOICES
+        .iter()
+        .filter(|c| {
+            q.is_empty()
+                || (c.label)(strings).to_lowercase().contains(&q)
+                || c.value.to_lowercase().contains(&q)
+        })
+        .collect()
+}
+
+/// The value of the block-type `<select>` for a block.
+fn choice_value(b: &atelier_doc::Block) -> &'static str {
+    match b.kind.as_str() {
+        block_type::HEADING => match crate::render::heading_level(b) {
+            1 => "heading1",
+            2 => "heading2",
+            _ => "heading3",
+        },
+        k => CHOICES
+            .iter()
+            .find(|c| c.value == k)
+            .map_or("paragraph", |c| c.value),
+    }
+}
+
+type Listener = (EventTarget, &'static str, Closure<dyn FnMut(Event)>);
+
+/// Everything one mounted editor holds; shared by its event listeners.
+pub struct EditorCore {
+    key: u64,
+    session: EditSession,
+    readonly: bool,
+    strings: &'static Strings,
+    surface: RefCell<Option<Surface>>,
+    last_sel: RefCell<Option<Selection>>,
+    sticky: RefCell<Option<(StickyPos, StickyPos)>>,
+    composing: RefCell<Option<Selection>>,
+    dirty: Arc<AtomicBool>,
+    listeners: RefCell<Vec<Listener>>,
+    revision: RwSignal<u64>,
+    slash: RwSignal<Option<SlashState>>,
+}
+
+impl std::fmt::Debug for EditorCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EditorCore")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EditorCore {
+    fn observer_key(&self) -> String {
+        format!("atelier-editor-render-{}", self.key)
+    }
+
+    fn root(&self) -> Option<web_sys::Element> {
+        self.surface.borrow().as_ref().map(|s| s.root().clone())
+    }
+
+    /// Re-renders the surface from the model.
+    fn render(&self) {
+        self.dirty.store(false, Ordering::SeqCst);
+        let blocks = self.session.doc().blocks();
+        if let Some(s) = self.surface.borrow_mut().as_mut()
+            && let Err(e) = s.render(&blocks)
+        {
+            web_sys::console::warn_2(&"atelier-editor: render failed".into(), &e);
+        }
+        self.revision.update(|r| *r += 1);
+    }
+
+    /// After a transaction this editor did not render itself (a peer's
+    /// update, another widget on the same document): re-render and put the
+    /// caret back where its sticky position now is.
+    fn flush(&self) {
+        if !self.dirty.load(Ordering::SeqCst) {
+            return;
+        }
+        let restore = self.sticky.borrow().as_ref().and_then(|(a, f)| {
+            let doc = self.session.doc();
+            Some(Selection::range(
+                Pos::from_pair(doc.resolve_sticky(a)?),
+                Pos::from_pair(doc.resolve_sticky(f)?),
+            ))
+        });
+        let had_focus = self.has_focus();
+        self.render();
+        let sel = self
+            .session
+            .clamp(restore.as_ref().or(self.last_sel.borrow().as_ref()));
+        if had_focus && let Some(sel) = sel {
+            self.place(&sel);
+        }
+    }
+
+    fn has_focus(&self) -> bool {
+        let Some(root) = self.root() else {
+            return false;
+        };
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .is_some_and(|a| root.contains(Some(&a)))
+    }
+
+    /// Puts the browser selection at `sel` and remembers it.
+    fn place(&self, sel: &Selection) {
+        if let Some(s) = self.surface.borrow().as_ref() {
+            dom_selection::write_selection(s, sel);
+        }
+        self.remember(sel.clone());
+    }
+
+    fn remember(&self, sel: Selection) {
+        let doc = self.session.doc();
+        let sticky = caret_sticky(doc, &sel.anchor).zip(caret_sticky(doc, &sel.focus));
+        *self.sticky.borrow_mut() = sticky;
+        *self.last_sel.borrow_mut() = Some(sel);
+    }
+
+    /// The selection to act on: the browser's, else the last one seen.
+    fn current_selection(&self) -> Option<Selection> {
+        let from_dom = self.root().and_then(|r| dom_selection::read_selection(&r));
+        from_dom
+            .or_else(|| self.last_sel.borrow().clone())
+            .and_then(|s| self.session.clamp(Some(&s)))
+            .or_else(|| self.session.clamp(None))
+    }
+
+    /// Applies an intent, re-renders and restores the selection.
+    pub fn run(&self, intent: Intent, sel: Option<Selection>) {
+        if self.readonly {
+            return;
+        }
+        let Some(sel) = sel.or_else(|| self.current_selection()) else {
+            return;
+        };
+        match self.session.apply(&intent, &sel) {
+            Ok(next) => {
+                self.render();
+                let next = self.session.clamp(next.as_ref().or(Some(&sel)));
+                if let Some(next) = next {
+                    self.place(&next);
+                    self.update_slash(&intent, &next);
+                }
+            }
+            Err(crate::error::EditorError::Refused(_)) => {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.alert_with_message(self.strings.link_refused);
+                }
+            }
+            Err(e) => {
+                web_sys::console::warn_1(&format!("atelier-editor: {e}").into());
+                self.render();
+            }
+        }
+    }
+
+    fn update_slash(&self, intent: &Intent, sel: &Selection) {
+        let text = self
+            .session
+            .doc()
+            .block_plain_text(&sel.focus.block)
+            .unwrap_or_default();
+        let open_now = self.slash.get_untracked();
+        let same_block = open_now
+            .as_ref()
+            .is_some_and(|s| s.block == sel.focus.block);
+        let just_typed = matches!(intent, Intent::InsertText(t) if t == "/") && text == "/";
+        let keep = text.starts_with('/')
+            && !text.contains(char::is_whitespace)
+            && sel.is_collapsed()
+            && sel.focus.offset == text_rules::utf16_len(&text)
+            && (same_block || just_typed);
+        if keep {
+            let query = text.get(1..).unwrap_or("").to_owned();
+            let active = open_now
+                .filter(|s| s.query == query)
+                .map_or(0, |s| s.active);
+            self.slash.set(Some(SlashState {
+                block: sel.focus.block.clone(),
+                query,
+                active,
+            }));
+        } else if open_now.is_some() {
+            self.slash.set(None);
+        }
+    }
+
+    fn choose_slash(&self, index: usize) {
+        let Some(st) = self.slash.get_untracked() else {
+            return;
+        };
+        let matches = slash_matches(self.strings, &st.query);
+        self.slash.set(None);
+        if let Some(choice) = matches.get(index) {
+            let remove = text_rules::utf16_len(&st.query) + 1;
+            let sel = Selection::caret(Pos::new(st.block.clone(), remove));
+            self.run(
+                Intent::SlashCommand {
+                    kind: (choice.kind)(),
+                    remove,
+                },
+                Some(sel),
+            );
+        }
+    }
+
+    fn on_beforeinput(&self, ev: &web_sys::InputEvent) {
+        if self.readonly {
+            ev.prevent_default();
+            return;
+        }
+        let t = ev.input_type();
+        if ev.is_composing()
+            || matches!(
+                t.as_str(),
+                "insertCompositionText" | "deleteCompositionText" | "insertFromComposition"
+            )
+        {
+            // Let the browser compose; the text is committed on compositionend.
+            return;
+        }
+        let Some(root) = self.root() else { return };
+        let target = ev
+            .get_target_ranges()
+            .get(0)
+            .dyn_into::<web_sys::StaticRange>()
+            .ok()
+            .and_then(|r| dom_selection::static_range_to_model(&root, &r));
+        let data_transfer_text = |kind: &str| {
+            ev.data_transfer()
+                .and_then(|d| d.get_data(kind).ok())
+                .filter(|s| !s.is_empty())
+        };
+        let non_collapsed_target = target.clone().filter(|s| !s.is_collapsed());
+        let (intent, sel) = match t.as_str() {
+            "insertText" => (Intent::InsertText(ev.data().unwrap_or_default()), None),
+            "insertReplacementText" => (
+                Intent::InsertText(
+                    ev.data()
+                        .or_else(|| data_transfer_text("text/plain"))
+                        .unwrap_or_default(),
+                ),
+                target,
+            ),
+            "insertParagraph" => (Intent::SplitBlock, None),
+            "insertLineBreak" => (Intent::LineBreak, None),
+            "deleteContentBackward" => (Intent::DeleteBackward, None),
+            "deleteContentForward" => (Intent::DeleteForward, None),
+            "deleteWordBackward" => match non_collapsed_target {
+                Some(s) => (Intent::DeleteSelection, Some(s)),
+                None => (Intent::DeleteWordBackward, None),
+            },
+            "deleteWordForward" => match non_collapsed_target {
+                Some(s) => (Intent::DeleteSelection, Some(s)),
+                None => (Intent::DeleteWordForward, None),
+            },
+            "deleteSoftLineBackward" | "deleteHardLineBackward" => match non_collapsed_target {
+                Some(s) => (Intent::DeleteSelection, Some(s)),
+                None => (Intent::DeleteLineBackward, None),
+            },
+            "deleteByCut" | "deleteByDrag" | "deleteContent" => (Intent::DeleteSelection, target),
+            "insertFromPaste" | "insertFromDrop" | "insertFromPasteAsQuotation" => (
+                Intent::Paste {
+                    html: data_transfer_text("text/html"),
+                    text: data_transfer_text("text/plain")
+                        .or_else(|| ev.data())
+                        .unwrap_or_default(),
+                },
+                if t == "insertFromDrop" { target } else { None },
+            ),
+            "formatBold" => (Intent::ToggleMark(MarkKind::Bold), None),
+            "formatItalic" => (Intent::ToggleMark(MarkKind::Italic), None),
+            "formatUnderline" => (Intent::ToggleMark(MarkKind::Underline), None),
+            "formatStrikeThrough" => (Intent::ToggleMark(MarkKind::Strike), None),
+            "historyUndo" => (Intent::Undo, None),
+            "historyRedo" => (Intent::Redo, None),
+            _ => {
+                // Anything else would make the DOM drift from the model.
+                ev.prevent_default();
+                return;
+            }
+        };
+        ev.prevent_default();
+        self.run(intent, sel);
+    }
+
+    fn on_keydown(&self, ev: &web_sys::KeyboardEvent) {
+        if ev.is_composing() {
+            return;
+        }
+        let key = ev.key();
+        if let Some(st) = self.slash.get_untracked() {
+            let n = slash_matches(self.strings, &st.query).len();
+            let handled = match key.as_str() {
+                "ArrowDown" if n > 0 => {
+                    self.slash.set(Some(SlashState {
+                        active: (st.active + 1) % n,
+                        ..st
+                    }));
+                    true
+                }
+                "ArrowUp" if n > 0 => {
+                    self.slash.set(Some(SlashState {
+                        active: (st.active + n - 1) % n,
+                        ..st
+                    }));
+                    true
+                }
+                "Enter" | "Tab" if n > 0 => {
+                    self.choose_slash(st.active);
+                    true
+                }
+                "Escape" => {
+                    self.slash.set(None);
+                    true
+                }
+                _ => false,
+            };
+            if handled {
+                ev.prevent_default();
+                return;
+            }
+        }
+        if self.readonly {
+            return;
+        }
+        let cmd = ev.ctrl_key() || ev.meta_key();
+        let intent = match (cmd, ev.shift_key(), key.to_lowercase().as_str()) {
+            (false, false, "tab") => Some(Intent::Indent),
+            (false, true, "tab") => Some(Intent::Outdent),
+            (true, _, "b") => Some(Intent::ToggleMark(MarkKind::Bold)),
+            (true, _, "i") => Some(Intent::ToggleMark(MarkKind::Italic)),
+            (true, _, "u") => Some(Intent::ToggleMark(MarkKind::Underline)),
+            (true, false, "z") => Some(Intent::Undo),
+            (true, true, "z") | (true, false, "y") => Some(Intent::Redo),
+            (true, _, "enter") => self
+                .current_selection()
+                .map(|s| Intent::ToggleChecked(s.focus.block)),
+            _ => None,
+        };
+        if let Some(intent) = intent {
+            ev.prevent_default();
+            self.run(intent, None);
+        }
+    }
+
+    fn on_composition_start(&self) {
+        *self.composing.borrow_mut() = self.current_selection();
+    }
+
+    fn on_composition_end(&self, ev: &web_sys::CompositionEvent) {
+        let start = self.composing.borrow_mut().take();
+        // The browser changed the DOM itself: rebuild every block from the model.
+        let ids = self.session.doc().block_ids();
+        if let Some(s) = self.surface.borrow_mut().as_mut() {
+            for id in &ids {
+                s.invalidate(id);
+            }
+        }
+        let data = ev.data().unwrap_or_default();
+        if data.is_empty() || self.readonly {
+            self.render();
+            if let Some(sel) = self.session.clamp(start.as_ref()) {
+                self.place(&sel);
+            }
+            return;
+        }
+        self.run(Intent::InsertText(data), start);
+    }
+
+    fn on_selection_change(&self) {
+        let Some(root) = self.root() else { return };
+        if let Some(sel) = dom_selection::read_selection(&root) {
+            if let Some(st) = self.slash.get_untracked()
+                && (st.block != sel.focus.block || !sel.is_collapsed())
+            {
+                self.slash.set(None);
+            }
+            self.remember(sel);
+        }
+    }
+
+    fn on_click(&self, ev: &web_sys::MouseEvent) {
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        if !target.class_list().contains("atelier-check-input") {
+            return;
+        }
+        if self.readonly {
+            ev.prevent_default();
+            return;
+        }
+        let block = target
+            .closest("[data-block-id]")
+            .ok()
+            .flatten()
+            .and_then(|w| w.get_attribute("data-block-id"));
+        if let Some(id) = block {
+            let sel = self.last_sel.borrow().clone();
+            self.run(Intent::ToggleChecked(BlockId::from(id)), sel);
+        }
+    }
+
+    fn listen<E: JsCast + 'static>(
+        self: &Rc<Self>,
+        target: &EventTarget,
+        name: &'static str,
+        f: fn(&EditorCore, &E),
+    ) {
+        let weak = Rc::downgrade(self);
+        let closure = Closure::<dyn FnMut(Event)>::new(move |ev: Event| {
+            if let (Some(core), Ok(ev)) = (weak.upgrade(), ev.dyn_into::<E>()) {
+                f(&core, &ev);
+            }
+        });
+        if target
+            .add_event_listener_with_callback(name, closure.as_ref().unchecked_ref())
+            .is_ok()
+        {
+            self.listeners
+                .borrow_mut()
+                .push((target.clone(), name, closure));
+        }
+    }
+
+    fn attach(self: &Rc<Self>, root: HtmlElement) {
+        let labels = RenderLabels {
+            checkbox: self.strings.done,
+            unsupported: self.strings.unsupported,
+        };
+        *self.surface.borrow_mut() = Some(Surface::new(root.clone().into(), labels));
+        self.render();
+        let target: &EventTarget = root.as_ref();
+        self.listen::<web_sys::InputEvent>(target, "beforeinput", |c, e| c.on_beforeinput(e));
+        self.listen::<web_sys::KeyboardEvent>(target, "keydown", |c, e| c.on_keydown(e));
+        self.listen::<Event>(target, "compositionstart", |c, _| c.on_composition_start());
+        self.listen::<web_sys::CompositionEvent>(target, "compositionend", |c, e| {
+            c.on_composition_end(e)
+        });
+        self.listen::<web_sys::MouseEvent>(target, "click", |c, e| c.on_click(e));
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            let doc_target: &EventTarget = doc.as_ref();
+            self.listen::<Event>(doc_target, "selectionchange", |c, _| {
+                c.on_selection_change()
+            });
+        }
+        EDITORS.with(|e| e.borrow_mut().insert(self.key, Rc::downgrade(self)));
+        let dirty = self.dirty.clone();
+        let key = self.key;
+        let observed =
+            self.session
+                .doc()
+                .ydoc()
+                .observe_update_v1(self.observer_key(), move |_, _| {
+                    dirty.store(true, Ordering::SeqCst);
+                    schedule_flush(key);
+                });
+        if observed.is_err() {
+            web_sys::console::warn_1(&"atelier-editor: could not observe the document".into());
+        }
+    }
+
+    fn detach(&self) {
+        for (target, name, closure) in self.listeners.borrow_mut().drain(..) {
+            let _ =
+                target.remove_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+        }
+        let _ = self
+            .session
+            .doc()
+            .ydoc()
+            .unobserve_update_v1(self.observer_key());
+        EDITORS.with(|e| e.borrow_mut().remove(&self.key));
+    }
+}
+
+/// A sticky position for a caret: it follows the character after it, or at
+/// the end of a block the one before it (`Document::sticky_at` refuses
+/// `Assoc::After` at the very end of a text).
+fn caret_sticky(doc: &Document, pos: &Pos) -> Option<StickyPos> {
+    doc.sticky_at(&pos.block, pos.offset, Assoc::After)
+        .or_else(|_| doc.sticky_at(&pos.block, pos.offset, Assoc::Before))
+        .ok()
+}
+
+impl Pos {
+    fn from_pair((block, offset): (BlockId, u32)) -> Self {
+        Pos { block, offset }
+    }
+}
+
+/// The rich-text editor: a toolbar, a `contenteditable` surface rendered
+/// from `doc`, a slash menu and a word count.
+///
+/// ```no_run
+/// use atelier_editor::Editor;
+/// use leptos::prelude::*;
+/// use std::rc::Rc;
+/// let doc = Rc::new(atelier_doc::Document::new());
+/// doc.ensure_initialized();
+/// leptos::mount::mount_to_body(move || view! { <Editor doc=doc.clone() /> });
+/// ```
+#[component]
+pub fn Editor(
+    /// The document to edit; the editor re-renders on every transaction on it,
+    /// whoever makes it (this editor, a transport, another widget).
+    doc: Rc<Document>,
+    /// No editing: the surface is not editable and the toolbar is hidden.
+    #[prop(optional)]
+    readonly: bool,
+    /// Interface language (`fr`, `de`, `nl`, `en`).
+    #[prop(optional)]
+    lang: Lang,
+    /// Receives the editor's core once mounted (tests, the custom element).
+    #[prop(optional)]
+    on_ready: Option<Rc<dyn Fn(Rc<EditorCore>)>>,
+) -> impl IntoView {
+    let strings = lang.strings();
+    let key = NEXT_KEY.with(|k| {
+        let v = k.get();
+        k.set(v + 1);
+        v
+    });
+    let revision = RwSignal::new(0u64);
+    let slash = RwSignal::new(None::<SlashState>);
+    let core = Rc::new(EditorCore {
+        key,
+        session: EditSession::new(doc, now_ms),
+        readonly,
+        strings,
+        surface: RefCell::new(None),
+        last_sel: RefCell::new(None),
+        sticky: RefCell::new(None),
+        composing: RefCell::new(None),
+        dirty: Arc::new(AtomicBool::new(false)),
+        listeners: RefCell::new(Vec::new()),
+        revision,
+        slash,
+    });
+    let stored = StoredValue::new_local(core);
+    let get = move || stored.try_get_value();
+    let surface_ref = NodeRef::<html::Div>::new();
+    let on_ready = StoredValue::new_local(on_ready);
+    surface_ref.on_load(move |el| {
+        if let Some(core) = get() {
+            core.attach(el.unchecked_into());
+            if let Some(cb) = on_ready.try_get_value().flatten() {
+                cb(core);
+            }
+        }
+    });
+    on_cleanup(move || {
+        if let Some(core) = stored.try_get_value() {
+            core.detach();
+        }
+    });
+
+    let word_count = move || {
+        revision.get();
+        get().map_or(0, |c| text_rules::word_count(&c.session.doc().blocks()))
+    };
+    let is_empty = move || {
+        revision.get();
+        get().is_some_and(|c| {
+            let blocks = c.session.doc().blocks();
+            blocks.len() <= 1
+                && blocks
+                    .first()
+                    .is_none_or(|b| b.kind == block_type::PARAGRAPH && b.content.is_empty())
+        })
+    };
+    let can_undo = move || {
+        revision.get();
+        get().is_some_and(|c| c.session.can_undo())
+    };
+    let can_redo = move || {
+        revision.get();
+        get().is_some_and(|c| c.session.can_redo())
+    };
+    let run = move |intent: Intent| {
+        if let Some(c) = get() {
+            c.run(intent, None);
+        }
+    };
+    let keep_selection = |ev: web_sys::MouseEvent| ev.prevent_default();
+    let menu_id = format!("atelier-slash-{key}");
+    let option_id = move |i: usize| format!("atelier-slash-{key}-{i}");
+    let active_descendant = move || slash.get().map(|s| option_id(s.active));
+    let mark_button = move |mark: MarkKind,
+                            label: &'static str,
+                            class: &'static str,
+                            glyph: &'static str| {
+        view! {
+            <button type="button" class=format!("atelier-tool {class}") aria-label=label title=label
+                on:mousedown=keep_selection
+                on:click=move |_| run(Intent::ToggleMark(mark))>{glyph}</button>
+        }
+    };
+    let link = move |_| {
+        let Some(w) = web_sys::window() else { return };
+        if let Ok(Some(href)) = w.prompt_with_message(strings.link_prompt) {
+            let href = href.trim().to_owned();
+            run(Intent::SetLink(if href.is_empty() {
+                None
+            } else {
+                Some(href)
+            }));
+        }
+    };
+    let current_kind = move || {
+        revision.get();
+        let c = get()?;
+        let sel = c.last_sel.borrow().clone()?;
+        c.session
+            .doc()
+            .block(&sel.focus.block)
+            .ok()
+            .map(|b| choice_value(&b))
+    };
+    let on_kind = move |ev: web_sys::Event| {
+        let Some(sel) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+        else {
+            return;
+        };
+        let value = sel.value();
+        if let Some(choice) = CHOICES.iter().find(|c| c.value == value) {
+            if choice.value == "divider" {
+                run(Intent::InsertDivider);
+            } else {
+                run(Intent::SetBlockType((choice.kind)()));
+            }
+        }
+    };
+    let menu_id_attr = menu_id.clone();
+    let slash_menu = move || {
+        let st = slash.get()?;
+        let items = slash_matches(strings, &st.query);
+        Some(view! {
+            <ul class="atelier-slash-menu" role="listbox" id=menu_id.clone() aria-label=strings.slash_menu>
+                {items.into_iter().enumerate().map(|(i, c)| {
+                    let selected = i == st.active;
+                    view! {
+                        <li role="option" id=option_id(i) aria-selected=if selected { "true" } else { "false" }
+                            class:atelier-slash-active=selected
+                            on:mousedown=move |ev: web_sys::MouseEvent| {
+                                ev.prevent_default();
+                                if let Some(core) = get() { core.choose_slash(i); }
+                            }>{(c.label)(strings)}</li>
+                    }
+                }).collect_view()}
+            </ul>
+        })
+    };
+
+    view! {
+        <div class="atelier-editor" lang=lang.tag() data-readonly=readonly.to_string()>
+            <Show when=move || !readonly>
+                <div class="atelier-toolbar" role="toolbar" aria-label=strings.toolbar>
+                    {mark_button(MarkKind::Bold, strings.bold, "atelier-tool-bold", "B")}
+                    {mark_button(MarkKind::Italic, strings.italic, "atelier-tool-italic", "I")}
+                    {mark_button(MarkKind::Underline, strings.underline, "atelier-tool-underline", "U")}
+                    {mark_button(MarkKind::Strike, strings.strike, "atelier-tool-strike", "S")}
+                    {mark_button(MarkKind::Code, strings.code, "atelier-tool-code", "</>")}
+                    <button type="button" class="atelier-tool atelier-tool-link" aria-label=strings.link
+                        title=strings.link on:mousedown=keep_selection on:click=link>"🔗"</button>
+                    <select class="atelier-block-type" aria-label=strings.block_type
+                        prop:value=move || current_kind().unwrap_or("paragraph") on:change=on_kind>
+                        {CHOICES.iter().map(|c| view! { <option value=c.value>{(c.label)(strings)}</option> }).collect_view()}
+                    </select>
+                    <button type="button" class="atelier-tool atelier-tool-undo" aria-label=strings.undo
+                        title=strings.undo disabled=move || !can_undo() on:mousedown=keep_selection
+                        on:click=move |_| run(Intent::Undo)>"↶"</button>
+                    <button type="button" class="atelier-tool atelier-tool-redo" aria-label=strings.redo
+                        title=strings.redo disabled=move || !can_redo() on:mousedown=keep_selection
+                        on:click=move |_| run(Intent::Redo)>"↷"</button>
+                </div>
+            </Show>
+            <div class="atelier-surface-wrap">
+                <div node_ref=surface_ref class="atelier-surface"
+                    contenteditable=if readonly { "false" } else { "true" }
+                    role="textbox" aria-multiline="true" aria-label=strings.editor
+                    aria-readonly=readonly.to_string()
+                    aria-controls=move || slash.get().map(|_| menu_id_attr.clone())
+                    aria-activedescendant=active_descendant
+                    data-placeholder=strings.placeholder
+                    data-empty=move || is_empty().to_string()
+                    spellcheck="true"></div>
+                {slash_menu}
+            </div>
+            <div class="atelier-status" aria-live="polite">
+                {move || strings.word_count(word_count())}
+                {readonly.then(|| view! { <span class="atelier-readonly-badge">{strings.read_only}</span> })}
+            </div>
+        </div>
+    }
+}
+
+impl EditorCore {
+    /// The session (document, undo) behind this editor.
+    pub fn session(&self) -> &EditSession {
+        &self.session
+    }
+
+    /// The editing surface element, once mounted.
+    pub fn surface_element(&self) -> Option<web_sys::Element> {
+        self.root()
+    }
+
+    /// How many blocks the last render rebuilt.
+    pub fn last_rebuilt(&self) -> usize {
+        self.surface.borrow().as_ref().map_or(0, |s| s.last_rebuilt)
+    }
+
+    /// The selection in model terms, as last seen or set.
+    pub fn selection(&self) -> Option<Selection> {
+        self.current_selection()
+    }
+
+    /// Re-renders now if a transaction is pending (tests call this instead of
+    /// waiting for the microtask).
+    pub fn flush_now(&self) {
+        self.flush();
+    }
+
+    /// Places the caret (or a range) in model terms.
+    pub fn select(&self, sel: &Selection) {
+        self.place(sel);
+    }
+}

@@ -1,0 +1,58 @@
+//! Atelier's rich-text editor widget (layer 4): a Leptos component that
+//! edits an [`atelier_doc::Document`] through its typed operations.
+//!
+//! ## How it fits together
+//! - [`session`] (pure, tested natively): turns an [`Intent`] (typing,
+//!   deleting, Enter, paste, formatting, Markdown shortcuts, indent, undo…)
+//!   at a model [`Selection`] into one batch of [`atelier_doc::Op`]s with
+//!   origin [`LOCAL_ORIGIN`], and owns the `yrs` undo manager that tracks only
+//!   that origin (a peer's changes are never undone).
+//! - [`render`] (pure): a block snapshot → virtual nodes; [`surface`] turns
+//!   them into DOM keyed by block id, rebuilding only blocks whose own look
+//!   changed.
+//! - [`selection_map`] (pure) and [`dom_selection`]: (block id, UTF-16
+//!   offset, hard break = 1) ↔ DOM (node, offset).
+//! - [`component`]: the [`Editor`] component. `beforeinput` is cancelled and
+//!   replayed on the model, then the surface re-renders and the caret is put
+//!   back; IME composition is left to the browser and committed once on
+//!   `compositionend`. Every transaction on the document, whoever made it
+//!   (a transport, another widget), re-renders on the next microtask, and
+//!   the caret is restored from `atelier_doc::sticky` positions.
+//!
+//! No document state lives in signals: the component keeps a revision
+//! counter and derives everything (word count, placeholder, undo state) from
+//! the model. The editing surface stays in the light DOM (see the browser
+//! test `selection_behaviour_decides_light_dom` and `atelier-elements`).
+//!
+//! Must not: write to the document other than through `Op`s, keep a copy of
+//! the document, or parse model text as HTML (nodes are built with
+//! `createElement`/`createTextNode`; links pass `is_safe_href`).
+//!
+//! ```
+//! use atelier_editor::{EditSession, Intent, Pos, Selection};
+//! use std::rc::Rc;
+//! let doc = Rc::new(atelier_doc::Document::new());
+//! atelier_doc::markdown::import(&doc, "Bonjour\n").unwrap();
+//! let session = EditSession::new(doc.clone(), || 0);
+//! let id = doc.block_ids()[0].clone();
+//! let caret = Selection::caret(Pos::new(id, 7));
+//! session.apply(&Intent::InsertText(" à tous".into()), &caret).unwrap();
+//! assert_eq!(atelier_doc::markdown::export(&doc.blocks()), "Bonjour à tous\n");
+//! ```
+//!
+//! Features: none.
+
+pub mod component;
+pub mod dom_selection;
+pub mod error;
+pub mod i18n;
+pub mod render;
+pub mod selection_map;
+pub mod session;
+pub mod surface;
+pub mod text_rules;
+
+pub use component::{Editor, EditorCore};
+pub use error::{EditorError, Result};
+pub use i18n::Lang;
+pub use session::{EditSession, Intent, LOCAL_ORIGIN, MarkKind, Pos, Selection};

@@ -1,0 +1,959 @@
+//! [`EditSession`]: what a user's editing intents do to the model.
+//!
+//! The session turns an [`Intent`] at a model [`Selection`] into one batch
+//! of [`atelier_doc::Op`]s (one `yrs` transaction with origin
+//! [`LOCAL_ORIGIN`]) and says where the caret goes. It owns the
+//! [`yrs::undo::UndoManager`], which tracks only that origin, so changes
+//! from peers (applied without it) are never undone. Nothing here touches
+//! the DOM: it is tested natively.
+
+use crate::error::{EditorError, Result};
+use crate::text_rules::{self, BlockKind};
+use atelier_doc::schema::block_type;
+use atelier_doc::{Block, BlockId, Document, InlineRun, Mark, NewBlock, Op, OpOutcome, Placement};
+use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::sync::Arc;
+use yrs::Origin;
+use yrs::undo::UndoManager;
+
+/// The transaction origin of this editor's own changes.
+pub const LOCAL_ORIGIN: &str = "atelier-editor";
+
+/// A caret position: a block and a UTF-16 offset in its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pos {
+    /// The block.
+    pub block: BlockId,
+    /// UTF-16 offset in the block's text (a hard break counts one).
+    pub offset: u32,
+}
+
+impl Pos {
+    /// A position.
+    pub fn new(block: impl Into<BlockId>, offset: u32) -> Self {
+        Pos {
+            block: block.into(),
+            offset,
+        }
+    }
+}
+
+/// A selection in model terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// Where it started.
+    pub anchor: Pos,
+    /// Where the caret is.
+    pub focus: Pos,
+}
+
+impl Selection {
+    /// A collapsed selection (a caret).
+    pub fn caret(pos: Pos) -> Self {
+        Selection {
+            anchor: pos.clone(),
+            focus: pos,
+        }
+    }
+
+    /// A selection between two positions.
+    pub fn range(anchor: Pos, focus: Pos) -> Self {
+        Selection { anchor, focus }
+    }
+
+    /// Whether anchor and focus coincide.
+    pub fn is_collapsed(&self) -> bool {
+        self.anchor == self.focus
+    }
+}
+
+/// An inline mark the toolbar toggles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkKind {
+    /// Bold.
+    Bold,
+    /// Italic.
+    Italic,
+    /// Underline.
+    Underline,
+    /// Strike-through.
+    Strike,
+    /// Inline code.
+    Code,
+}
+
+impl MarkKind {
+    fn mark(self) -> Mark {
+        match self {
+            MarkKind::Bold => Mark::Bold,
+            MarkKind::Italic => Mark::Italic,
+            MarkKind::Underline => Mark::Underline,
+            MarkKind::Strike => Mark::Strike,
+            MarkKind::Code => Mark::Code,
+        }
+    }
+
+    fn is_set(self, m: &atelier_doc::Marks) -> bool {
+        match self {
+            MarkKind::Bold => m.bold,
+            MarkKind::Italic => m.italic,
+            MarkKind::Underline => m.underline,
+            MarkKind::Strike => m.strike,
+            MarkKind::Code => m.code,
+        }
+    }
+}
+
+/// What the user asked for, independent of how (key, toolbar, `beforeinput`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    /// Type or replace the selection with text (also a committed composition).
+    InsertText(String),
+    /// Backspace.
+    DeleteBackward,
+    /// Delete.
+    DeleteForward,
+    /// Ctrl+Backspace.
+    DeleteWordBackward,
+    /// Ctrl+Delete.
+    DeleteWordForward,
+    /// Cmd+Backspace.
+    DeleteLineBackward,
+    /// Delete the selected range (cut, drag-out, a browser target range).
+    DeleteSelection,
+    /// Enter: split the block.
+    SplitBlock,
+    /// Shift+Enter: a hard break.
+    LineBreak,
+    /// Paste or drop: HTML (sanitized), else plain text (Markdown if it looks so).
+    Paste {
+        /// `text/html` data, if any.
+        html: Option<String>,
+        /// `text/plain` data.
+        text: String,
+    },
+    /// Toggle a mark over the selection.
+    ToggleMark(MarkKind),
+    /// Set (`Some`) or remove (`None`) a link over the selection.
+    SetLink(Option<String>),
+    /// Change the type of the selected blocks.
+    SetBlockType(BlockKind),
+    /// Slash menu choice: delete the `/query` text at the block start, then change type.
+    SlashCommand {
+        /// The chosen type.
+        kind: BlockKind,
+        /// UTF-16 length of the `/query` text to remove from the block start.
+        remove: u32,
+    },
+    /// Insert a divider after the caret's block.
+    InsertDivider,
+    /// Toggle a check-list item.
+    ToggleChecked(BlockId),
+    /// Tab: nest the block under its previous sibling.
+    Indent,
+    /// Shift+Tab: lift the block out of its parent.
+    Outdent,
+    /// Undo the last local change.
+    Undo,
+    /// Redo.
+    Redo,
+}
+
+/// One editor's session on a shared document.
+pub struct EditSession {
+    doc: Rc<Document>,
+    undo: RefCell<UndoManager<()>>,
+}
+
+impl std::fmt::Debug for EditSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EditSession").finish_non_exhaustive()
+    }
+}
+
+/// The tree position of every block: parent and index among siblings.
+struct Tree {
+    order: Vec<BlockId>,
+    parent: HashMap<BlockId, Option<BlockId>>,
+    siblings: HashMap<Option<BlockId>, Vec<BlockId>>,
+    by_id: HashMap<BlockId, Block>,
+}
+
+impl Tree {
+    fn of(blocks: &[Block]) -> Self {
+        let mut t = Tree {
+            order: Vec::new(),
+            parent: HashMap::new(),
+            siblings: HashMap::new(),
+            by_id: HashMap::new(),
+        };
+        fn go(t: &mut Tree, blocks: &[Block], parent: Option<BlockId>) {
+            for b in blocks {
+                t.order.push(b.id.clone());
+                t.parent.insert(b.id.clone(), parent.clone());
+                t.siblings
+                    .entry(parent.clone())
+                    .or_default()
+                    .push(b.id.clone());
+                let mut own = b.clone();
+                own.children.clear();
+                t.by_id.insert(b.id.clone(), own);
+                go(t, &b.children, Some(b.id.clone()));
+            }
+        }
+        go(&mut t, blocks, None);
+        t
+    }
+
+    fn index(&self, id: &BlockId) -> Option<usize> {
+        self.order.iter().position(|b| b == id)
+    }
+
+    fn kind(&self, id: &BlockId) -> &str {
+        self.by_id.get(id).map_or("", |b| b.kind.as_str())
+    }
+
+    fn is_ancestor(&self, maybe: &BlockId, of: &BlockId) -> bool {
+        let mut cur = self.parent.get(of).cloned().flatten();
+        while let Some(p) = cur {
+            if &p == maybe {
+                return true;
+            }
+            cur = self.parent.get(&p).cloned().flatten();
+        }
+        false
+    }
+}
+
+impl EditSession {
+    /// A session on `doc`. `clock` gives milliseconds (consecutive changes
+    /// within 500 ms form one undo step); pass `js_sys::Date::now` in a
+    /// browser, as `yrs` has no clock of its own on wasm.
+    pub fn new(doc: Rc<Document>, clock: fn() -> u64) -> Self {
+        let options = yrs::undo::Options {
+            capture_timeout_millis: 500,
+            tracked_origins: HashSet::from([Origin::from(LOCAL_ORIGIN)]),
+            capture_transaction: None,
+            timestamp: Arc::new(clock),
+            init_undo_stack: Vec::new(),
+            init_redo_stack: Vec::new(),
+        };
+        let mut undo = UndoManager::with_options(options);
+        undo.expand_scope(doc.ydoc(), doc.fragment());
+        EditSession {
+            doc,
+            undo: RefCell::new(undo),
+        }
+    }
+
+    /// The document.
+    pub fn doc(&self) -> &Rc<Document> {
+        &self.doc
+    }
+
+    /// Whether there is a local change to undo.
+    pub fn can_undo(&self) -> bool {
+        self.undo.borrow().can_undo()
+    }
+
+    /// Whether there is an undone change to redo.
+    pub fn can_redo(&self) -> bool {
+        self.undo.borrow().can_redo()
+    }
+
+    /// Ends the current undo step: the next change starts a new one.
+    pub fn stop_capturing(&self) {
+        self.undo.borrow_mut().reset();
+    }
+
+    /// Applies operations as one local transaction.
+    pub fn apply_ops(&self, ops: &[Op]) -> Result<Vec<OpOutcome>> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.doc.apply_ops(ops, LOCAL_ORIGIN)?)
+    }
+
+    /// Replaces the whole document with the blocks of a Markdown text, as one
+    /// undoable local change.
+    pub fn replace_with_markdown(&self, markdown: &str) -> Result<()> {
+        self.apply_ops(&replace_markdown_ops(&self.doc, markdown))?;
+        Ok(())
+    }
+
+    /// Applies an intent at a selection; returns where the selection goes
+    /// (`None`: leave it to the caller, e.g. after undo).
+    pub fn apply(&self, intent: &Intent, sel: &Selection) -> Result<Option<Selection>> {
+        let tree = Tree::of(&self.doc.blocks());
+        match intent {
+            Intent::InsertText(text) => self.insert_text(&tree, sel, text).map(Some),
+            Intent::DeleteBackward
+            | Intent::DeleteForward
+            | Intent::DeleteWordBackward
+            | Intent::DeleteWordForward
+            | Intent::DeleteLineBackward
+            | Intent::DeleteSelection => self.delete(&tree, sel, intent).map(Some),
+            Intent::SplitBlock => self.split(&tree, sel).map(Some),
+            Intent::LineBreak => self.insert_text(&tree, sel, "\n").map(Some),
+            Intent::Paste { html, text } => self.paste(&tree, sel, html.as_deref(), text).map(Some),
+            Intent::ToggleMark(kind) => {
+                let ranges = self.ranges(&tree, sel);
+                let on = !ranges.iter().all(|(id, from, to)| {
+                    tree.by_id
+                        .get(id)
+                        .is_some_and(|b| runs_have(&b.content, *from, *to, *kind))
+                });
+                self.format(&ranges, &kind.mark(), on)?;
+                Ok(Some(sel.clone()))
+            }
+            Intent::SetLink(href) => {
+                let ranges = self.ranges(&tree, sel);
+                match href {
+                    Some(h) if !atelier_doc::sanitize::is_safe_href(h) => {
+                        Err(EditorError::Refused(format!("unsafe link target {h:?}")))
+                    }
+                    Some(h) => self.format(&ranges, &Mark::Link(h.clone()), true),
+                    None => self.format(&ranges, &Mark::Link(String::new()), false),
+                }?;
+                Ok(Some(sel.clone()))
+            }
+            Intent::SetBlockType(kind) => {
+                let (start, end) = ordered(&tree, sel);
+                let (Some(a), Some(b)) = (tree.index(&start.block), tree.index(&end.block)) else {
+                    return Ok(Some(sel.clone()));
+                };
+                let ops: Vec<Op> = tree.order[a..=b]
+                    .iter()
+                    .filter(|id| text_rules_editable(tree.kind(id)))
+                    .map(|id| update_op(id, kind))
+                    .collect();
+                self.apply_ops(&ops)?;
+                Ok(Some(sel.clone()))
+            }
+            Intent::SlashCommand { kind, remove } => {
+                let id = &sel.focus.block;
+                let len = self.doc.block_len(id)?;
+                let remove = (*remove).min(len);
+                let mut ops = Vec::new();
+                if remove > 0 {
+                    ops.push(Op::DeleteText {
+                        block: id.clone(),
+                        offset: 0,
+                        len: remove,
+                    });
+                }
+                if kind.kind == block_type::DIVIDER {
+                    ops.push(divider_after(id));
+                } else {
+                    ops.push(update_op(id, kind));
+                }
+                self.apply_ops(&ops)?;
+                Ok(Some(Selection::caret(Pos::new(id.clone(), 0))))
+            }
+            Intent::InsertDivider => {
+                self.apply_ops(&[divider_after(&sel.focus.block)])?;
+                Ok(Some(sel.clone()))
+            }
+            Intent::ToggleChecked(id) => {
+                let now = tree.by_id.get(id).is_some_and(crate::render::checked);
+                let mut props = Map::new();
+                props.insert("checked".into(), Value::Bool(!now));
+                self.apply_ops(&[Op::UpdateBlock {
+                    block: id.clone(),
+                    kind: None,
+                    props,
+                }])?;
+                Ok(Some(sel.clone()))
+            }
+            Intent::Indent => {
+                let id = &sel.focus.block;
+                let parent = tree.parent.get(id).cloned().flatten();
+                let sibs = tree.siblings.get(&parent).cloned().unwrap_or_default();
+                let i = sibs.iter().position(|s| s == id).unwrap_or(0);
+                if i > 0
+                    && let Some(prev) = sibs.get(i - 1)
+                {
+                    self.apply_ops(&[Op::MoveBlock {
+                        block: id.clone(),
+                        to: Placement::LastChildOf(prev.clone()),
+                    }])?;
+                }
+                Ok(Some(sel.clone()))
+            }
+            Intent::Outdent => {
+                let id = &sel.focus.block;
+                let Some(parent) = tree.parent.get(id).cloned().flatten() else {
+                    return Ok(Some(sel.clone()));
+                };
+                // As `Document::outdent_block` does, but with our origin so it
+                // is undoable: following siblings become the block's children.
+                let sibs = tree
+                    .siblings
+                    .get(&Some(parent.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                let i = sibs.iter().position(|s| s == id).unwrap_or(0);
+                let mut ops = vec![Op::MoveBlock {
+                    block: id.clone(),
+                    to: Placement::After(parent),
+                }];
+                for f in sibs.iter().skip(i + 1) {
+                    ops.push(Op::MoveBlock {
+                        block: f.clone(),
+                        to: Placement::LastChildOf(id.clone()),
+                    });
+                }
+                self.apply_ops(&ops)?;
+                Ok(Some(sel.clone()))
+            }
+            Intent::Undo => {
+                self.undo.borrow_mut().undo_blocking();
+                Ok(None)
+            }
+            Intent::Redo => {
+                self.undo.borrow_mut().redo_blocking();
+                Ok(None)
+            }
+        }
+    }
+
+    /// A selection moved into the document as it is now: blocks that no
+    /// longer exist fall back to the first text block, offsets are clamped.
+    pub fn clamp(&self, sel: Option<&Selection>) -> Option<Selection> {
+        let fix = |p: &Pos| -> Option<Pos> {
+            match self.doc.block_len(&p.block) {
+                Ok(len) => Some(Pos::new(p.block.clone(), p.offset.min(len))),
+                Err(_) => self.first_text_block().map(|b| Pos::new(b, 0)),
+            }
+        };
+        match sel {
+            Some(s) => Some(Selection::range(fix(&s.anchor)?, fix(&s.focus)?)),
+            None => self
+                .first_text_block()
+                .map(|b| Selection::caret(Pos::new(b, 0))),
+        }
+    }
+
+    fn first_text_block(&self) -> Option<BlockId> {
+        let tree = Tree::of(&self.doc.blocks());
+        tree.order
+            .iter()
+            .find(|id| crate::render::is_text_block(tree.kind(id)))
+            .cloned()
+    }
+
+    fn units(&self, id: &BlockId) -> Result<Vec<u16>> {
+        Ok(self.doc.block_plain_text(id)?.encode_utf16().collect())
+    }
+
+    /// Text ranges (block, from, to) covered by a selection, in reading order.
+    fn ranges(&self, tree: &Tree, sel: &Selection) -> Vec<(BlockId, u32, u32)> {
+        let (start, end) = ordered(tree, sel);
+        let (Some(a), Some(b)) = (tree.index(&start.block), tree.index(&end.block)) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, id) in tree.order.iter().enumerate().take(b + 1).skip(a) {
+            if !crate::render::is_text_block(tree.kind(id)) {
+                continue;
+            }
+            let len = tree
+                .by_id
+                .get(id)
+                .map_or(0, |b| text_rules::utf16_len(&b.plain_text()));
+            let from = if i == a { start.offset.min(len) } else { 0 };
+            let to = if i == b { end.offset.min(len) } else { len };
+            if to > from {
+                out.push((id.clone(), from, to));
+            }
+        }
+        out
+    }
+
+    fn format(&self, ranges: &[(BlockId, u32, u32)], mark: &Mark, on: bool) -> Result<()> {
+        let ops: Vec<Op> = ranges
+            .iter()
+            .map(|(id, from, to)| Op::Format {
+                block: id.clone(),
+                offset: *from,
+                len: to - from,
+                mark: mark.clone(),
+                on,
+            })
+            .collect();
+        self.apply_ops(&ops)?;
+        Ok(())
+    }
+
+    /// Ops that delete a non-collapsed selection, and the caret after them.
+    fn delete_range_ops(&self, tree: &Tree, sel: &Selection) -> Result<(Vec<Op>, Pos)> {
+        let (start, end) = ordered(tree, sel);
+        if start.block == end.block {
+            let len = end.offset.saturating_sub(start.offset);
+            let ops = if len > 0 {
+                vec![Op::DeleteText {
+                    block: start.block.clone(),
+                    offset: start.offset,
+                    len,
+                }]
+            } else {
+                Vec::new()
+            };
+            return Ok((ops, start));
+        }
+        let (Some(a), Some(b)) = (tree.index(&start.block), tree.index(&end.block)) else {
+            return Ok((Vec::new(), start));
+        };
+        let mut ops = Vec::new();
+        let start_len = self.doc.block_len(&start.block)?;
+        if start.offset < start_len {
+            ops.push(Op::DeleteText {
+                block: start.block.clone(),
+                offset: start.offset,
+                len: start_len - start.offset,
+            });
+        }
+        let mut deleted: Vec<BlockId> = Vec::new();
+        for id in tree.order.iter().take(b).skip(a + 1) {
+            if deleted.iter().any(|d| tree.is_ancestor(d, id)) {
+                continue;
+            }
+            if tree.is_ancestor(id, &end.block) {
+                // An ancestor of the end block: keep it (its children hold the
+                // end), but clear its text.
+                let len = self.doc.block_len(id).unwrap_or(0);
+                if len > 0 {
+                    ops.push(Op::DeleteText {
+                        block: id.clone(),
+                        offset: 0,
+                        len,
+                    });
+                }
+                continue;
+            }
+            ops.push(Op::DeleteBlock { block: id.clone() });
+            deleted.push(id.clone());
+        }
+        if end.offset > 0 {
+            ops.push(Op::DeleteText {
+                block: end.block.clone(),
+                offset: 0,
+                len: end.offset.min(self.doc.block_len(&end.block)?),
+            });
+        }
+        if crate::render::is_text_block(tree.kind(&start.block))
+            && crate::render::is_text_block(tree.kind(&end.block))
+        {
+            ops.push(Op::MergeWithPrevious {
+                block: end.block.clone(),
+            });
+        }
+        Ok((ops, start))
+    }
+
+    fn insert_text(&self, tree: &Tree, sel: &Selection, text: &str) -> Result<Selection> {
+        let (mut ops, at) = self.delete_range_ops(tree, sel)?;
+        if !crate::render::is_text_block(tree.kind(&at.block)) {
+            return Ok(sel.clone());
+        }
+        let kind = tree.kind(&at.block).to_owned();
+        // The text before the caret once the deletion is done.
+        let prefix = text_rules::prefix_utf16(&self.doc.block_plain_text(&at.block)?, at.offset);
+        if kind == block_type::PARAGRAPH && !prefix.contains('\n') {
+            let shortcut = match text {
+                " " => text_rules::block_shortcut(&prefix),
+                "`" if text_rules::is_code_fence(&prefix) => {
+                    Some(BlockKind::plain(block_type::CODE_BLOCK))
+                }
+                _ => None,
+            };
+            if let Some(k) = shortcut {
+                ops.push(Op::DeleteText {
+                    block: at.block.clone(),
+                    offset: 0,
+                    len: at.offset,
+                });
+                ops.push(update_op(&at.block, &k));
+                self.apply_ops(&ops)?;
+                return Ok(Selection::caret(Pos::new(at.block, 0)));
+            }
+        }
+        if text == "*"
+            && kind != block_type::CODE_BLOCK
+            && let Some((open, inner)) = text_rules::bold_shortcut(&format!("{prefix}*"))
+        {
+            ops.push(Op::DeleteText {
+                block: at.block.clone(),
+                offset: at.offset - 1,
+                len: 1,
+            });
+            ops.push(Op::DeleteText {
+                block: at.block.clone(),
+                offset: open,
+                len: 2,
+            });
+            ops.push(Op::Format {
+                block: at.block.clone(),
+                offset: open,
+                len: inner,
+                mark: Mark::Bold,
+                on: true,
+            });
+            self.apply_ops(&ops)?;
+            return Ok(Selection::caret(Pos::new(at.block, open + inner)));
+        }
+        ops.push(Op::InsertText {
+            block: at.block.clone(),
+            offset: at.offset,
+            text: text.to_owned(),
+            marks: None,
+        });
+        self.apply_ops(&ops)?;
+        Ok(Selection::caret(Pos::new(
+            at.block,
+            at.offset + text_rules::utf16_len(text),
+        )))
+    }
+
+    fn delete(&self, tree: &Tree, sel: &Selection, intent: &Intent) -> Result<Selection> {
+        if !sel.is_collapsed() || *intent == Intent::DeleteSelection {
+            let (ops, at) = self.delete_range_ops(tree, sel)?;
+            self.apply_ops(&ops)?;
+            return Ok(Selection::caret(at));
+        }
+        let at = &sel.focus;
+        let id = &at.block;
+        let kind = tree.kind(id).to_owned();
+        if !crate::render::is_text_block(&kind) {
+            return Ok(sel.clone());
+        }
+        let units = self.units(id)?;
+        let len = units.len() as u32;
+        let offset = at.offset.min(len);
+        let backward = matches!(
+            intent,
+            Intent::DeleteBackward | Intent::DeleteWordBackward | Intent::DeleteLineBackward
+        );
+        if backward && offset > 0 {
+            let from = match intent {
+                Intent::DeleteWordBackward => text_rules::word_start_before(&units, offset),
+                Intent::DeleteLineBackward => {
+                    let s = text_rules::line_start_before(&units, offset);
+                    if s == offset { offset - 1 } else { s }
+                }
+                _ => offset - text_rules::char_len_before(&units, offset).max(1),
+            };
+            self.apply_ops(&[Op::DeleteText {
+                block: id.clone(),
+                offset: from,
+                len: offset - from,
+            }])?;
+            return Ok(Selection::caret(Pos::new(id.clone(), from)));
+        }
+        if !backward && offset < len {
+            let to = match intent {
+                Intent::DeleteWordForward => text_rules::word_end_after(&units, offset),
+                _ => offset + text_rules::char_len_after(&units, offset).max(1),
+            };
+            self.apply_ops(&[Op::DeleteText {
+                block: id.clone(),
+                offset,
+                len: to.min(len) - offset,
+            }])?;
+            return Ok(Selection::caret(Pos::new(id.clone(), offset)));
+        }
+        let i = tree.index(id).unwrap_or(0);
+        if backward {
+            // At the start of a block: a list item, heading or quote first
+            // becomes a paragraph (as in BlockNote), then it merges.
+            if kind != block_type::PARAGRAPH {
+                self.apply_ops(&[update_op(id, &BlockKind::plain(block_type::PARAGRAPH))])?;
+                return Ok(sel.clone());
+            }
+            let Some(prev) = i.checked_sub(1).and_then(|p| tree.order.get(p)) else {
+                return Ok(sel.clone());
+            };
+            let prev_kind = tree.kind(prev);
+            if prev_kind == block_type::DIVIDER {
+                self.apply_ops(&[Op::DeleteBlock {
+                    block: prev.clone(),
+                }])?;
+                return Ok(sel.clone());
+            }
+            if !crate::render::is_text_block(prev_kind) {
+                return Ok(sel.clone());
+            }
+            let out = self.apply_ops(&[Op::MergeWithPrevious { block: id.clone() }])?;
+            if let Some(OpOutcome::Joined { block, offset }) = out.first() {
+                return Ok(Selection::caret(Pos::new(block.clone(), *offset)));
+            }
+            Ok(sel.clone())
+        } else {
+            let Some(next) = tree.order.get(i + 1) else {
+                return Ok(sel.clone());
+            };
+            let next_kind = tree.kind(next);
+            if next_kind == block_type::DIVIDER {
+                self.apply_ops(&[Op::DeleteBlock {
+                    block: next.clone(),
+                }])?;
+            } else if crate::render::is_text_block(next_kind) {
+                self.apply_ops(&[Op::MergeWithPrevious {
+                    block: next.clone(),
+                }])?;
+            }
+            Ok(Selection::caret(Pos::new(id.clone(), offset)))
+        }
+    }
+
+    fn split(&self, tree: &Tree, sel: &Selection) -> Result<Selection> {
+        let (mut ops, at) = self.delete_range_ops(tree, sel)?;
+        let kind = tree.kind(&at.block).to_owned();
+        if !crate::render::is_text_block(&kind) {
+            return Ok(sel.clone());
+        }
+        if kind == block_type::CODE_BLOCK {
+            ops.push(Op::InsertText {
+                block: at.block.clone(),
+                offset: at.offset,
+                text: "\n".into(),
+                marks: None,
+            });
+            self.apply_ops(&ops)?;
+            return Ok(Selection::caret(Pos::new(at.block, at.offset + 1)));
+        }
+        let is_list = matches!(
+            kind.as_str(),
+            block_type::BULLET_LIST_ITEM
+                | block_type::NUMBERED_LIST_ITEM
+                | block_type::CHECK_LIST_ITEM
+        );
+        let empty_after = ops.is_empty() && self.doc.block_len(&at.block)? == 0;
+        if is_list && empty_after {
+            // Enter in an empty list item leaves the list.
+            let nested = tree.parent.get(&at.block).cloned().flatten().is_some();
+            let intent = if nested {
+                Intent::Outdent
+            } else {
+                Intent::SetBlockType(BlockKind::plain(block_type::PARAGRAPH))
+            };
+            return Ok(self
+                .apply(&intent, &Selection::caret(at.clone()))?
+                .unwrap_or_else(|| Selection::caret(at)));
+        }
+        ops.push(Op::SplitBlock {
+            block: at.block.clone(),
+            offset: at.offset,
+        });
+        let out = self.apply_ops(&ops)?;
+        match out.last() {
+            Some(OpOutcome::Created { ids }) if !ids.is_empty() => {
+                Ok(Selection::caret(Pos::new(ids[0].clone(), 0)))
+            }
+            _ => Ok(Selection::caret(at)),
+        }
+    }
+
+    fn paste(
+        &self,
+        tree: &Tree,
+        sel: &Selection,
+        html: Option<&str>,
+        text: &str,
+    ) -> Result<Selection> {
+        let (mut ops, at) = self.delete_range_ops(tree, sel)?;
+        let kind = tree.kind(&at.block).to_owned();
+        if !crate::render::is_text_block(&kind) {
+            return Ok(sel.clone());
+        }
+        if kind == block_type::CODE_BLOCK {
+            let t = if text.is_empty() {
+                html.map(|h| {
+                    atelier_doc::plain::export(&to_blocks(&atelier_doc::html::sanitize_paste(h)))
+                })
+                .unwrap_or_default()
+            } else {
+                text.replace("\r\n", "\n")
+            };
+            ops.push(Op::InsertText {
+                block: at.block.clone(),
+                offset: at.offset,
+                text: t.clone(),
+                marks: None,
+            });
+            self.apply_ops(&ops)?;
+            return Ok(Selection::caret(Pos::new(
+                at.block,
+                at.offset + text_rules::utf16_len(&t),
+            )));
+        }
+        let mut blocks = match html.filter(|h| !h.trim().is_empty()) {
+            Some(h) => atelier_doc::html::sanitize_paste(h),
+            None => Vec::new(),
+        };
+        if blocks.is_empty() {
+            let text = text.replace("\r\n", "\n");
+            blocks = if text_rules::looks_like_markdown(&text) {
+                atelier_doc::markdown::parse(&text)
+            } else {
+                text.split("\n\n")
+                    .filter(|p| !p.is_empty())
+                    .map(NewBlock::paragraph)
+                    .collect()
+            };
+        }
+        // Never write a node outside BlockNote's schema, nor a forced id.
+        blocks.retain(|b| atelier_doc::schema::is_editable(&b.kind) || b.kind == block_type::TABLE);
+        for b in &mut blocks {
+            strip_ids(b);
+        }
+        let mut rest = blocks.into_iter();
+        let Some(first) = rest.next() else {
+            return Ok(sel.clone());
+        };
+        let rest: Vec<NewBlock> = rest.collect();
+        let mut caret = at.offset;
+        let mut tail_blocks = rest;
+        let current_empty = ops.is_empty() && self.doc.block_len(&at.block)? == 0;
+        // The first pasted block joins the caret's block when it is a plain
+        // paragraph, or takes over an empty paragraph; otherwise it follows.
+        let inline_first = crate::render::is_text_block(&first.kind)
+            && first.children.is_empty()
+            && (first.kind == block_type::PARAGRAPH || current_empty);
+        if inline_first {
+            if current_empty && kind == block_type::PARAGRAPH && first.kind != kind {
+                ops.push(Op::UpdateBlock {
+                    block: at.block.clone(),
+                    kind: Some(first.kind.clone()),
+                    props: first.props.clone(),
+                });
+            }
+            for run in &first.content {
+                ops.push(Op::InsertText {
+                    block: at.block.clone(),
+                    offset: caret,
+                    text: run.text.clone(),
+                    marks: Some(run.marks.clone()),
+                });
+                caret += text_rules::utf16_len(&run.text);
+            }
+        } else {
+            tail_blocks.insert(0, first);
+        }
+        if tail_blocks.is_empty() {
+            self.apply_ops(&ops)?;
+            return Ok(Selection::caret(Pos::new(at.block, caret)));
+        }
+        ops.push(Op::SplitBlock {
+            block: at.block.clone(),
+            offset: caret,
+        });
+        let split_index = ops.len() - 1;
+        ops.push(Op::InsertBlocks {
+            at: Placement::After(at.block.clone()),
+            blocks: tail_blocks,
+        });
+        let out = self.apply_ops(&ops)?;
+        match out.get(split_index) {
+            Some(OpOutcome::Created { ids }) if !ids.is_empty() => {
+                Ok(Selection::caret(Pos::new(ids[0].clone(), 0)))
+            }
+            _ => Ok(Selection::caret(Pos::new(at.block, caret))),
+        }
+    }
+}
+
+/// The operations that replace a whole document with a Markdown text.
+pub fn replace_markdown_ops(doc: &Document, markdown: &str) -> Vec<Op> {
+    let mut blocks = atelier_doc::markdown::parse(markdown);
+    if blocks.is_empty() {
+        blocks.push(NewBlock::paragraph(""));
+    }
+    let mut ops: Vec<Op> = doc
+        .blocks()
+        .iter()
+        .map(|b| Op::DeleteBlock {
+            block: b.id.clone(),
+        })
+        .collect();
+    ops.push(Op::InsertBlocks {
+        at: Placement::End,
+        blocks,
+    });
+    ops
+}
+
+fn strip_ids(b: &mut NewBlock) {
+    b.id = None;
+    for c in &mut b.children {
+        strip_ids(c);
+    }
+}
+
+fn to_blocks(new: &[NewBlock]) -> Vec<Block> {
+    new.iter()
+        .map(|n| Block {
+            id: BlockId::from(""),
+            kind: n.kind.clone(),
+            props: n.props.clone(),
+            content: n.content.clone(),
+            table: n.table.clone(),
+            children: to_blocks(&n.children),
+        })
+        .collect()
+}
+
+fn text_rules_editable(kind: &str) -> bool {
+    crate::render::is_text_block(kind)
+}
+
+fn update_op(id: &BlockId, k: &BlockKind) -> Op {
+    Op::UpdateBlock {
+        block: id.clone(),
+        kind: Some(k.kind.to_owned()),
+        props: k.props.clone(),
+    }
+}
+
+fn divider_after(id: &BlockId) -> Op {
+    Op::InsertBlocks {
+        at: Placement::After(id.clone()),
+        blocks: vec![NewBlock::text(block_type::DIVIDER, "")],
+    }
+}
+
+/// Anchor and focus in reading order.
+fn ordered(tree: &Tree, sel: &Selection) -> (Pos, Pos) {
+    let a = tree.index(&sel.anchor.block);
+    let f = tree.index(&sel.focus.block);
+    let anchor_first = match (a, f) {
+        (Some(a), Some(f)) if a != f => a < f,
+        _ => sel.anchor.offset <= sel.focus.offset,
+    };
+    if anchor_first {
+        (sel.anchor.clone(), sel.focus.clone())
+    } else {
+        (sel.focus.clone(), sel.anchor.clone())
+    }
+}
+
+/// Whether every character in `from..to` of the runs carries the mark.
+fn runs_have(runs: &[InlineRun], from: u32, to: u32, kind: MarkKind) -> bool {
+    let mut start = 0u32;
+    for r in runs {
+        let end = start + text_rules::utf16_len(&r.text);
+        if end > from && start < to && !r.text.chars().all(|c| c == '\n') && !kind.is_set(&r.marks)
+        {
+            return false;
+        }
+        start = end;
+    }
+    true
+}
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

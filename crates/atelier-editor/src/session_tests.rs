@@ -1,0 +1,332 @@
+use super::*;
+use atelier_doc::markdown;
+
+fn clock() -> u64 {
+    0
+}
+
+fn session(md: &str) -> (EditSession, Vec<BlockId>) {
+    let doc = Rc::new(Document::with_client_id(7));
+    doc.ensure_initialized();
+    let s = EditSession::new(doc.clone(), clock);
+    s.replace_with_markdown(md).expect("markdown loads");
+    s.undo.borrow_mut().clear_all();
+    let ids = doc.block_ids();
+    (s, ids)
+}
+
+fn md(s: &EditSession) -> String {
+    markdown::export(&s.doc().blocks())
+}
+
+fn at(id: &BlockId, o: u32) -> Selection {
+    Selection::caret(Pos::new(id.clone(), o))
+}
+
+#[test]
+fn typing_and_deleting_emoji() {
+    let (s, ids) = session("ab\n");
+    let sel = s
+        .apply(&Intent::InsertText("😀".into()), &at(&ids[0], 1))
+        .expect("type");
+    assert_eq!(sel, Some(at(&ids[0], 3)));
+    assert_eq!(md(&s), "a😀b\n");
+    let sel = s
+        .apply(&Intent::DeleteBackward, &at(&ids[0], 3))
+        .expect("bksp");
+    assert_eq!(sel, Some(at(&ids[0], 1)));
+    assert_eq!(md(&s), "ab\n");
+    s.apply(&Intent::DeleteForward, &at(&ids[0], 0))
+        .expect("del");
+    assert_eq!(md(&s), "b\n");
+}
+
+#[test]
+fn split_and_merge_blocks() {
+    let (s, ids) = session("hello\n");
+    let sel = s
+        .apply(&Intent::SplitBlock, &at(&ids[0], 2))
+        .expect("split")
+        .expect("caret");
+    assert_eq!(md(&s), "he\n\nllo\n");
+    assert_eq!(sel.focus.offset, 0);
+    let sel = s
+        .apply(&Intent::DeleteBackward, &sel)
+        .expect("merge")
+        .expect("caret");
+    assert_eq!(md(&s), "hello\n");
+    assert_eq!(sel, at(&ids[0], 2));
+    let sel = s
+        .apply(&Intent::LineBreak, &sel)
+        .expect("br")
+        .expect("caret");
+    assert_eq!(sel.focus.offset, 3);
+    assert_eq!(s.doc().block_plain_text(&ids[0]).expect("text"), "he\nllo");
+}
+
+#[test]
+fn deleting_across_blocks_joins_the_ends() {
+    let (s, ids) = session("one\n\ntwo\n\nthree\n");
+    let sel = Selection::range(Pos::new(ids[2].clone(), 2), Pos::new(ids[0].clone(), 1));
+    let after = s
+        .apply(&Intent::InsertText("X".into()), &sel)
+        .expect("replace");
+    assert_eq!(md(&s), "oXree\n");
+    assert_eq!(after, Some(at(&ids[0], 2)));
+}
+
+#[test]
+fn markdown_shortcuts_convert_blocks() {
+    let (s, ids) = session("x\n");
+    s.apply(&Intent::DeleteBackward, &at(&ids[0], 1))
+        .expect("clear");
+    for (typed, want) in [
+        ("##", "## t\n"),
+        ("-", "- t\n"),
+        ("1.", "1. t\n"),
+        ("[]", "- [ ] t\n"),
+        (">", "> t\n"),
+    ] {
+        s.apply(
+            &Intent::SetBlockType(BlockKind::plain("paragraph")),
+            &at(&ids[0], 0),
+        )
+        .expect("reset");
+        let len = s.doc().block_len(&ids[0]).expect("len");
+        s.apply(
+            &Intent::DeleteSelection,
+            &Selection::range(Pos::new(ids[0].clone(), 0), Pos::new(ids[0].clone(), len)),
+        )
+        .expect("empty");
+        let mut sel = at(&ids[0], 0);
+        for c in typed.chars() {
+            sel = s
+                .apply(&Intent::InsertText(c.to_string()), &sel)
+                .expect("type")
+                .expect("caret");
+        }
+        let sel = s
+            .apply(&Intent::InsertText(" ".into()), &sel)
+            .expect("space")
+            .expect("caret");
+        assert_eq!(sel, at(&ids[0], 0), "{typed}");
+        s.apply(&Intent::InsertText("t".into()), &sel).expect("t");
+        assert_eq!(md(&s), want, "{typed}");
+    }
+}
+
+#[test]
+fn code_fence_and_inline_bold_shortcuts() {
+    let (s, ids) = session("a\n");
+    let mut sel = at(&ids[0], 1);
+    for c in " **b*".chars() {
+        sel = s
+            .apply(&Intent::InsertText(c.to_string()), &sel)
+            .expect("t")
+            .expect("c");
+    }
+    let sel = s
+        .apply(&Intent::InsertText("*".into()), &sel)
+        .expect("t")
+        .expect("c");
+    assert_eq!(md(&s), "a **b**\n");
+    assert_eq!(sel, at(&ids[0], 3));
+    assert!(
+        s.doc().blocks()[0]
+            .content
+            .iter()
+            .any(|r| r.marks.bold && r.text == "b")
+    );
+    let (s, ids) = session("x\n");
+    s.apply(&Intent::DeleteBackward, &at(&ids[0], 1))
+        .expect("clear");
+    let mut sel = at(&ids[0], 0);
+    for c in "```".chars() {
+        sel = s
+            .apply(&Intent::InsertText(c.to_string()), &sel)
+            .expect("t")
+            .expect("c");
+    }
+    assert_eq!(s.doc().blocks()[0].kind, "codeBlock");
+}
+
+#[test]
+fn toggling_marks_and_safe_links() {
+    let (s, ids) = session("hello\n");
+    let sel = Selection::range(Pos::new(ids[0].clone(), 0), Pos::new(ids[0].clone(), 5));
+    s.apply(&Intent::ToggleMark(MarkKind::Bold), &sel)
+        .expect("bold");
+    assert_eq!(md(&s), "**hello**\n");
+    s.apply(&Intent::ToggleMark(MarkKind::Bold), &sel)
+        .expect("unbold");
+    assert_eq!(md(&s), "hello\n");
+    assert!(matches!(
+        s.apply(&Intent::SetLink(Some("javascript:alert(1)".into())), &sel),
+        Err(EditorError::Refused(_))
+    ));
+    s.apply(&Intent::SetLink(Some("https://a.fr".into())), &sel)
+        .expect("link");
+    assert_eq!(md(&s), "[hello](https://a.fr)\n");
+}
+
+#[test]
+fn hostile_paste_keeps_no_markup() {
+    let (s, ids) = session("x\n");
+    let html = r#"<p onclick="evil()">a<script>alert(1)</script><a href="javascript:alert(2)">b</a><img src=x onerror=alert(3)></p><h2>T</h2>"#;
+    s.apply(
+        &Intent::Paste {
+            html: Some(html.into()),
+            text: String::new(),
+        },
+        &at(&ids[0], 1),
+    )
+    .expect("paste");
+    let out = md(&s);
+    assert!(
+        !out.contains("script") && !out.contains("javascript") && !out.contains("alert"),
+        "{out}"
+    );
+    assert!(out.contains("## T"), "{out}");
+    let json = serde_json::to_string(&s.doc().blocks()).expect("json");
+    assert!(
+        !json.contains("javascript") && !json.contains("onclick"),
+        "{json}"
+    );
+}
+
+#[test]
+fn markdown_and_plain_paste() {
+    let (s, ids) = session("x\n");
+    s.apply(
+        &Intent::Paste {
+            html: None,
+            text: "# T\n\n- a\n- b\n".into(),
+        },
+        &at(&ids[0], 1),
+    )
+    .expect("paste");
+    assert_eq!(md(&s), "x\n\n# T\n\n- a\n- b\n");
+    let (s, ids) = session("ab\n");
+    let sel = s
+        .apply(
+            &Intent::Paste {
+                html: None,
+                text: "zz".into(),
+            },
+            &at(&ids[0], 1),
+        )
+        .expect("paste");
+    assert_eq!(md(&s), "azzb\n");
+    assert_eq!(sel, Some(at(&ids[0], 3)));
+}
+
+#[test]
+fn undo_reverts_local_changes_only() {
+    let (s, ids) = session("ab\n");
+    s.apply(&Intent::InsertText("L".into()), &at(&ids[0], 2))
+        .expect("local");
+    // A peer's change arrives (no origin).
+    let peer = Document::from_update_v1(&s.doc().encode_state_v1()).expect("peer");
+    peer.insert_text(&ids[0], 0, "R").expect("remote");
+    s.doc()
+        .apply_update_v1(&peer.encode_state_v1())
+        .expect("sync");
+    assert_eq!(md(&s), "RabL\n");
+    assert!(s.can_undo());
+    s.apply(&Intent::Undo, &at(&ids[0], 0)).expect("undo");
+    assert_eq!(md(&s), "Rab\n");
+    s.apply(&Intent::Redo, &at(&ids[0], 0)).expect("redo");
+    assert_eq!(md(&s), "RabL\n");
+}
+
+#[test]
+fn indent_outdent_and_list_exit() {
+    let (s, ids) = session("- a\n- b\n- c\n");
+    s.apply(&Intent::Indent, &at(&ids[1], 0)).expect("indent");
+    assert_eq!(md(&s), "- a\n  - b\n- c\n");
+    s.apply(&Intent::Outdent, &at(&ids[1], 0)).expect("outdent");
+    assert_eq!(md(&s), "- a\n- b\n- c\n");
+    let sel = s
+        .apply(&Intent::SplitBlock, &at(&ids[2], 1))
+        .expect("split")
+        .expect("c");
+    s.apply(&Intent::SplitBlock, &sel).expect("exit list");
+    assert_eq!(
+        s.doc().blocks().last().map(|b| b.kind.clone()),
+        Some("paragraph".into())
+    );
+}
+
+#[test]
+fn backspace_at_start_of_list_item_makes_a_paragraph_then_merges() {
+    let (s, ids) = session("a\n\n- b\n");
+    s.apply(&Intent::DeleteBackward, &at(&ids[1], 0))
+        .expect("unlist");
+    assert_eq!(md(&s), "a\n\nb\n");
+    let sel = s
+        .apply(&Intent::DeleteBackward, &at(&ids[1], 0))
+        .expect("merge");
+    assert_eq!(md(&s), "ab\n");
+    assert_eq!(sel, Some(at(&ids[0], 1)));
+}
+
+#[test]
+fn unknown_blocks_survive_edits_around_them() {
+    let (s, ids) = session("a\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\nb\n");
+    assert_eq!(s.doc().blocks()[1].kind, "table");
+    s.apply(&Intent::DeleteBackward, &at(&ids[2], 0))
+        .expect("bksp after table");
+    s.apply(&Intent::DeleteForward, &at(&ids[0], 1))
+        .expect("del before table");
+    assert_eq!(s.doc().blocks()[1].kind, "table");
+    assert_eq!(crate::text_rules::word_count(&s.doc().blocks()), 2);
+}
+
+#[test]
+fn word_and_line_deletion_and_check_toggle() {
+    let (s, ids) = session("- [ ] one two\n");
+    s.apply(&Intent::DeleteWordBackward, &at(&ids[0], 7))
+        .expect("word");
+    assert_eq!(md(&s), "- [ ] one \n");
+    s.apply(&Intent::ToggleChecked(ids[0].clone()), &at(&ids[0], 0))
+        .expect("check");
+    assert!(md(&s).starts_with("- [x]"));
+    s.apply(&Intent::DeleteLineBackward, &at(&ids[0], 4))
+        .expect("line");
+    assert_eq!(s.doc().block_plain_text(&ids[0]).expect("t"), "");
+}
+
+#[test]
+fn slash_command_replaces_the_query() {
+    let (s, ids) = session("/he\n");
+    s.apply(
+        &Intent::SlashCommand {
+            kind: BlockKind::with("heading", "level", 2.into()),
+            remove: 3,
+        },
+        &at(&ids[0], 3),
+    )
+    .expect("slash");
+    let b = &s.doc().blocks()[0];
+    assert_eq!((b.kind.as_str(), b.plain_text().as_str()), ("heading", ""));
+}
+
+#[test]
+fn sticky_caret_at_block_end_follows_remote_inserts() {
+    let (s, ids) = session("hello\n");
+    s.apply(&Intent::InsertText("!".into()), &at(&ids[0], 5))
+        .expect("type");
+    // `sticky_at` refuses `Assoc::After` at the very end of a text (an
+    // atelier-doc gap); the editor falls back to `Assoc::Before` there.
+    assert!(s.doc().sticky_at(&ids[0], 6, yrs::Assoc::After).is_err());
+    let pos = s
+        .doc()
+        .sticky_at(&ids[0], 6, yrs::Assoc::Before)
+        .expect("sticky");
+    let peer = Document::from_update_v1(&s.doc().encode_state_v1()).expect("peer");
+    peer.insert_text(&ids[0], 0, "XY").expect("remote");
+    s.doc()
+        .apply_update_v1(&peer.encode_state_v1())
+        .expect("sync");
+    assert_eq!(s.doc().resolve_sticky(&pos), Some((ids[0].clone(), 8)));
+}

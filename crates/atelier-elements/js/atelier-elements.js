@@ -1,0 +1,110 @@
+// <atelier-editor>: a thin custom element over the wasm bundle.
+// wasm-bindgen cannot subclass HTMLElement, so this module defines the
+// element and delegates everything to `mountEditor` (crates/atelier-elements).
+// Types: atelier-elements.d.ts beside this file.
+import init, { mountEditor } from "./atelier_elements.js";
+
+/** @type {Promise<unknown> | null} */
+let ready = null;
+
+/** Loads the wasm module once for every element on the page. */
+function load() {
+  if (!ready) ready = init({ module_or_path: new URL("./atelier_elements_bg.wasm", import.meta.url) });
+  return ready;
+}
+
+/**
+ * The collaborative rich-text editor element.
+ * Attributes: doc, readonly, lang, theme; server and token are stored for
+ * the network step and not used yet.
+ */
+export class AtelierEditor extends HTMLElement {
+  static get observedAttributes() {
+    return ["doc", "readonly", "lang", "theme", "server", "token"];
+  }
+
+  constructor() {
+    super();
+    /** @type {import("./atelier_elements.js").EditorMount | null} */
+    this._mount = null;
+    /** @type {number} */
+    this._generation = 0;
+  }
+
+  /** The shared document's name (`doc` attribute, default "default"). */
+  get doc() { return this.getAttribute("doc") || "default"; }
+  set doc(v) { this.setAttribute("doc", String(v)); }
+  /** Whether editing is disabled. */
+  get readOnly() { return this.hasAttribute("readonly"); }
+  set readOnly(v) { this.toggleAttribute("readonly", Boolean(v)); }
+  /** Interface language: fr, de, nl or en. */
+  get lang() { return this.getAttribute("lang") || document.documentElement.lang || "en"; }
+  set lang(v) { this.setAttribute("lang", String(v)); }
+  /** Theme: light, dark or high-contrast. */
+  get theme() { return this.getAttribute("theme") || ""; }
+  set theme(v) { this.setAttribute("theme", String(v)); }
+  /** Sync server URL (stored; networking is not implemented yet). */
+  get server() { return this.getAttribute("server"); }
+  set server(v) { if (v == null) this.removeAttribute("server"); else this.setAttribute("server", v); }
+  /** Bearer token (stored; networking is not implemented yet). */
+  get token() { return this.getAttribute("token"); }
+  set token(v) { if (v == null) this.removeAttribute("token"); else this.setAttribute("token", v); }
+
+  connectedCallback() { this._remount(); }
+
+  disconnectedCallback() { this._unmount(); }
+
+  /**
+   * @param {string} name
+   * @param {string | null} oldValue
+   * @param {string | null} newValue
+   */
+  attributeChangedCallback(name, oldValue, newValue) {
+    if (oldValue === newValue) return;
+    if (name === "theme") { this._applyTheme(); return; }
+    if (name === "server" || name === "token") return; // stored only, for the network step
+    if (this.isConnected && this._mount) this._remount();
+  }
+
+  _applyTheme() {
+    if (this.theme) this.setAttribute("data-atelier-theme", this.theme);
+    else this.removeAttribute("data-atelier-theme");
+  }
+
+  _unmount() {
+    this._generation++;
+    if (this._mount) { this._mount.unmount(); this._mount.free(); this._mount = null; }
+    this.replaceChildren();
+  }
+
+  async _remount() {
+    this._unmount();
+    const generation = this._generation;
+    this._applyTheme();
+    await load();
+    if (generation !== this._generation || !this.isConnected) return;
+    this._mount = mountEditor(this, this.doc, this.readOnly, this.lang);
+  }
+
+  /** The document as Markdown ("" before the wasm module has loaded). */
+  getMarkdown() { return this._mount ? this._mount.getMarkdown() : ""; }
+
+  /** Replaces the document with Markdown (one undoable change). @param {string} md */
+  async setMarkdown(md) {
+    await load();
+    if (!this._mount) await new Promise((r) => requestAnimationFrame(r));
+    if (!this._mount) throw new Error("atelier-editor is not connected");
+    this._mount.setMarkdown(String(md));
+  }
+
+  /** The document as sanitized HTML. */
+  getHTML() { return this._mount ? this._mount.getHTML() : ""; }
+
+  /** Moves keyboard focus into the editing surface. */
+  focus() { if (this._mount) this._mount.focus(); else super.focus(); }
+}
+
+if (!customElements.get("atelier-editor")) customElements.define("atelier-editor", AtelierEditor);
+
+/** Resolves once the wasm module is loaded. */
+export function whenReady() { return load().then(() => undefined); }

@@ -1,0 +1,597 @@
+//! `cargo xtask bench crdt`: every trace replayed natively, as wasm under
+//! Node and with Yjs under Node, in one run; results in
+//! `bench/results/crdt.json` and `bench/results/crdt.md`.
+//!
+//! Each measurement runs in a fresh process (the native one in a release
+//! build of xtask, `xtask bench-native`), so one trace's memory does not
+//! leak into the next one's figure. Engines are compared on the same work:
+//! the trace's text in one `Y.XmlText` inside BlockNote's
+//! `document-store > blockGroup > blockContainer > codeBlock`, one
+//! transaction per deletion or insertion, concurrent traces with one replica
+//! per agent.
+
+use crate::trace_file::{self, EXPECTED};
+use crate::{cargo, wasm_build};
+use anyhow::{Context, Result, bail};
+use atelier_doc::Document;
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+/// Timed runs per trace and engine when neither `--runs` nor
+/// `$ATELIER_BENCH_RUNS` says otherwise: the whole bench then takes a few
+/// minutes on two cores.
+const DEFAULT_RUNS: usize = 5;
+
+/// The engines, in table order.
+const ENGINES: [&str; 3] = ["native", "wasm", "yjs"];
+
+struct Options {
+    runs: usize,
+    only: Option<Vec<String>>,
+    wasm: bool,
+    yjs: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let runs = match std::env::var("ATELIER_BENCH_RUNS") {
+        Ok(v) => crate::parse_count("ATELIER_BENCH_RUNS", Some(&v))?,
+        Err(_) => DEFAULT_RUNS,
+    };
+    let mut o = Options {
+        runs,
+        only: None,
+        wasm: true,
+        yjs: true,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--runs" => o.runs = crate::parse_count("--runs", it.next())?,
+            "--only" => {
+                let list = it
+                    .next()
+                    .context("--only needs a comma-separated list of names")?;
+                o.only = Some(list.split(',').map(str::to_owned).collect());
+            }
+            "--no-wasm" => o.wasm = false,
+            "--no-yjs" => o.yjs = false,
+            other => bail!("unknown option {other:?} for `bench crdt`"),
+        }
+    }
+    Ok(o)
+}
+
+/// Where an engine stands for this run: usable, skipped, or broken.
+enum Engine {
+    Ready,
+    Skipped(String),
+    Failed(String),
+}
+
+/// Runs the benchmark.
+pub fn run(args: &[String]) -> Result<ExitCode> {
+    let options = parse(args)?;
+    let root = crate::workspace_root()?;
+    let traces_dir = match std::env::var_os("ATELIER_TRACES") {
+        Some(d) => PathBuf::from(d),
+        None => root.join("../shared/data/editing-traces"),
+    };
+    let results_dir = root.join("bench/results");
+    let mut skipped: Vec<Value> = Vec::new();
+    // A partial run must not overwrite the full results.
+    let partial = options.only.is_some() || !options.wasm || !options.yjs;
+    let stem = if partial { "crdt-partial" } else { "crdt" };
+    let load_before = load_average();
+    let selected = |name: &str| {
+        options
+            .only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|o| o == name))
+    };
+
+    if !traces_dir.is_dir() {
+        let reason = format!(
+            "no trace directory at {}; set ATELIER_TRACES",
+            traces_dir.display()
+        );
+        for (_, name) in EXPECTED.iter().filter(|(_, n)| selected(n)) {
+            println!("SKIPPED: {name} ({reason})");
+        }
+        println!("nothing measured; {} left as it was", results_dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let files: Vec<PathBuf> = trace_file::discover(&traces_dir)?
+        .into_iter()
+        .filter(|f| selected(&trace_file::trace_name(f)))
+        .collect();
+    for (sub, name) in EXPECTED.iter().filter(|(_, n)| selected(n)) {
+        if !files.iter().any(|f| trace_file::trace_name(f) == *name) {
+            let reason = format!("not found in {}", traces_dir.join(sub).display());
+            println!("SKIPPED: {name} ({reason})");
+            skipped.push(json!({"name": name, "reason": reason}));
+        }
+    }
+
+    let target_dir = cargo::target_dir(&root)?;
+    let work = target_dir.join("bench-crdt");
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let native_exe = release_xtask(&root)?;
+    let node = node_version();
+    let mut wasm_size = 0;
+    let (wasm_engine, pkg) = match (&node, options.wasm) {
+        (_, false) => (Engine::Skipped("--no-wasm".into()), None),
+        (Err(reason), _) => (Engine::Skipped(reason.clone()), None),
+        (Ok(_), true) => match wasm_build::build(&root, &target_dir) {
+            Ok((pkg, size)) => {
+                wasm_size = size;
+                (Engine::Ready, Some(pkg))
+            }
+            Err(e) => (Engine::Failed(format!("{e:#}")), None),
+        },
+    };
+    let yjs_engine = match (&node, options.yjs) {
+        (_, false) => Engine::Skipped("--no-yjs".into()),
+        (Err(reason), _) => Engine::Skipped(reason.clone()),
+        (Ok(_), true) if !root.join("e2e/node_modules/yjs").is_dir() => {
+            Engine::Skipped("e2e/node_modules/yjs missing: run `npm ci` in e2e/".into())
+        }
+        (Ok(_), true) => Engine::Ready,
+    };
+    for (name, engine) in [("wasm", &wasm_engine), ("yjs", &yjs_engine)] {
+        match engine {
+            Engine::Skipped(reason) => println!("SKIPPED: {name} engine ({reason})"),
+            Engine::Failed(reason) => println!("FAILED: {name} engine ({reason})"),
+            Engine::Ready => {}
+        }
+    }
+
+    let bench_dir = root.join("e2e/bench");
+    let mut traces = Vec::new();
+    let mut failures = 0;
+    for file in &files {
+        let name = trace_file::trace_name(file);
+        println!("== {name} ({} timed runs per engine)", options.runs);
+        let native_update = work.join(format!("{name}.native.bin"));
+        let yjs_update = work.join(format!("{name}.yjs.bin"));
+        let native = measure(
+            Command::new(&native_exe)
+                .arg("bench-native")
+                .args(["--runs", &options.runs.to_string()])
+                .arg("--save-update")
+                .arg(&native_update)
+                .arg(file),
+        );
+        let wasm = match (&wasm_engine, &pkg) {
+            (Engine::Ready, Some(pkg)) => measure(
+                Command::new("node")
+                    .arg("--expose-gc")
+                    .arg(bench_dir.join("crdt-wasm.mjs"))
+                    .arg("--pkg")
+                    .arg(pkg)
+                    .args(["--runs", &options.runs.to_string()])
+                    .arg(file),
+            ),
+            (Engine::Failed(e), _) => json!({"error": e}),
+            (Engine::Skipped(r), _) => json!({"skipped": r}),
+            (Engine::Ready, None) => json!({"error": "the wasm module was not built"}),
+        };
+        let mut yjs = match &yjs_engine {
+            Engine::Ready => {
+                let mut cmd = Command::new("node");
+                cmd.arg("--expose-gc")
+                    .arg(bench_dir.join("crdt-yjs.mjs"))
+                    .args(["--runs", &options.runs.to_string()])
+                    .arg("--save-update")
+                    .arg(&yjs_update);
+                if native_update.is_file() && native.get("error").is_none() {
+                    cmd.arg("--native-update").arg(&native_update);
+                }
+                measure(cmd.arg(file))
+            }
+            Engine::Skipped(r) => json!({"skipped": r}),
+            Engine::Failed(e) => json!({"error": e}),
+        };
+        if yjs.get("ok").is_some() {
+            let end = trace_file::load(file).map(|t| t.end_content().to_owned());
+            yjs["yjsInNative"] =
+                json!({"ok": yjs_state_loads_natively(&yjs_update, end.ok().as_deref())});
+        }
+        let mut engines = serde_json::Map::new();
+        for (engine, mut record) in [("native", native), ("wasm", wasm), ("yjs", yjs.clone())] {
+            add_ratios(&mut record, &yjs);
+            if record.get("error").is_some() || record.get("ok") == Some(&Value::Bool(false)) {
+                failures += 1;
+            }
+            println!("  {}", engine_line(engine, &record));
+            engines.insert(engine.to_owned(), record);
+        }
+        let interop_ok = yjs.pointer("/nativeInYjs/ok") != Some(&Value::Bool(false))
+            && yjs.pointer("/yjsInNative/ok") != Some(&Value::Bool(false));
+        if !interop_ok {
+            failures += 1;
+            println!(
+                "  INTEROP FAILURE: a final state did not load with the same text in the other engine"
+            );
+        }
+        let first = ENGINES
+            .iter()
+            .find_map(|e| engines.get(*e).filter(|r| r.get("ops").is_some()));
+        traces.push(json!({
+            "name": name,
+            "file": file.display().to_string(),
+            "kind": first.and_then(|r| r.get("kind")).cloned().unwrap_or(Value::Null),
+            "ops": first.and_then(|r| r.get("ops")).cloned().unwrap_or(Value::Null),
+            "finalLen": first.and_then(|r| r.get("finalLen")).cloned().unwrap_or(Value::Null),
+            "engines": engines,
+        }));
+    }
+
+    let report = json!({
+        "generatedAt": now_utc(),
+        "loadAverage": {"before": load_before, "after": load_average()},
+        "runs": options.runs,
+        "tracesDir": traces_dir.display().to_string(),
+        "machine": machine(&node),
+        "wasmBytes": wasm_size,
+        "method": {
+            "structure": "text in one Y.XmlText inside document-store > blockGroup > blockContainer > codeBlock, \
+                          for atelier-doc (native and wasm) and Yjs alike",
+            "transactions": "one transaction per deletion or insertion of a patch",
+            "concurrent": "one replica per agent; before each transaction its agent's replica receives the updates \
+                           of exactly the transactions in its parents' history it lacks; finally all replicas merge \
+                           into a fresh document",
+            "replayMs": "median of `runs` full replays (trace parsed beforehand, not timed)",
+            "updateBytes": "the final document's full state as a v1 update",
+            "loadMs": "median of `runs` decodings of that update into a fresh document",
+            "memory": {
+                "peakHeap": "native and wasm: most heap bytes live at once during the first replay, counted by \
+                             the same global allocator (atelier_bench_wasm::CountingAlloc); wasm pointers are \
+                             32-bit, native ones 64-bit",
+                "retained": "heap still held after the first replay with the final document alive: counted \
+                             bytes for native and wasm (first replay); for Yjs V8 heapUsed after GC minus before \
+                             (--expose-gc), median over the runs",
+                "nativeRss": "native records also carry peakRssDeltaBytes: VmHWM (reset through \
+                              /proc/self/clear_refs) minus VmRSS before the replay",
+            },
+            "ratios": "engine figure divided by Yjs's (below 1: less time or fewer bytes than Yjs)",
+        },
+        "traces": traces,
+        "skipped": skipped,
+    });
+    write_results(&results_dir, stem, &report)?;
+    println!(
+        "wrote {} and {}",
+        results_dir.join(format!("{stem}.json")).display(),
+        results_dir.join(format!("{stem}.md")).display()
+    );
+    if failures > 0 {
+        eprintln!("{failures} measurement(s) failed or mismatched");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The release build of xtask that runs native measurements: ourselves when
+/// already optimised, otherwise built now (debug yrs is ~10× slower).
+fn release_xtask(root: &Path) -> Result<PathBuf> {
+    if !cfg!(debug_assertions) {
+        return std::env::current_exe().context("cannot locate the running xtask");
+    }
+    eprintln!("building xtask in release mode for the native measurements…");
+    let files = cargo::build(
+        root,
+        &["--release", "-p", "xtask", "--bin", "xtask"],
+        "xtask",
+    )?;
+    files
+        .into_iter()
+        .find(|f| f.file_stem().is_some_and(|s| s == "xtask") && f.extension().is_none())
+        .context("the release build produced no xtask executable")
+}
+
+fn node_version() -> Result<String, String> {
+    match Command::new("node").arg("--version").output() {
+        Ok(out) if out.status.success() => {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        }
+        Ok(_) => Err("`node --version` failed".into()),
+        Err(e) => Err(format!("node is not installed or not on PATH: {e}")),
+    }
+}
+
+/// Runs one measuring process; its last stdout line is the JSON record.
+fn measure(cmd: &mut Command) -> Value {
+    let out = match cmd.stderr(Stdio::inherit()).output() {
+        Ok(out) => out,
+        Err(e) => return json!({"error": format!("cannot start {cmd:?}: {e}")}),
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
+    match (
+        out.status.success(),
+        last.map(serde_json::from_str::<Value>),
+    ) {
+        (true, Some(Ok(v))) => v,
+        (ok, parsed) => json!({"error": format!(
+            "measurement {} (exit {:?}); output: {}",
+            if ok { "printed no JSON" } else { "failed" },
+            out.status.code(),
+            match parsed { Some(Err(_)) | None => stdout.trim().chars().take(400).collect::<String>(), Some(Ok(_)) => String::new() }
+        )}),
+    }
+}
+
+/// Whether Yjs's final state, loaded into a fresh atelier-doc document,
+/// holds `end` as its (only) block's text with nothing pending.
+fn yjs_state_loads_natively(update: &Path, end: Option<&str>) -> bool {
+    let (Ok(bytes), Some(end)) = (std::fs::read(update), end) else {
+        return false;
+    };
+    let Ok(doc) = Document::from_update_v1(&bytes) else {
+        return false;
+    };
+    let blocks = doc.blocks();
+    blocks.len() == 1 && blocks[0].plain_text() == end
+}
+
+/// Adds `replayVsYjs`, `sizeVsYjs`, `retainedVsYjs`, `loadVsYjs` to an engine record.
+fn add_ratios(record: &mut Value, yjs: &Value) {
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => json!(a / b),
+        _ => Value::Null,
+    };
+    let get = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_f64);
+    if record.get("ok").is_none() {
+        return;
+    }
+    let r = ratio(
+        get(record, "/replayMs/median"),
+        get(yjs, "/replayMs/median"),
+    );
+    let s = ratio(get(record, "/updateBytes"), get(yjs, "/updateBytes"));
+    let l = ratio(get(record, "/loadMs/median"), get(yjs, "/loadMs/median"));
+    let m = ratio(
+        get(record, "/memory/retainedBytes"),
+        get(yjs, "/memory/retainedBytes"),
+    );
+    record["retainedVsYjs"] = m;
+    record["replayVsYjs"] = r;
+    record["sizeVsYjs"] = s;
+    record["loadVsYjs"] = l;
+}
+
+fn engine_line(engine: &str, r: &Value) -> String {
+    if let Some(reason) = r.get("skipped").and_then(Value::as_str) {
+        return format!("{engine:<6} SKIPPED ({reason})");
+    }
+    if let Some(e) = r.get("error").and_then(Value::as_str) {
+        return format!("{engine:<6} ERROR {e}");
+    }
+    let f = |p: &str| r.pointer(p).and_then(Value::as_f64);
+    let status = match r.get("mismatch").and_then(Value::as_str) {
+        None => "OK".to_owned(),
+        Some(m) => format!("MISMATCH {m}"),
+    };
+    format!(
+        "{engine:<6} replay {:>9} ms {:>7}  update {:>8} B  peak heap {:>9}  retained {:>9}  load {:>8} ms  {status}",
+        fmt_num(f("/replayMs/median"), 1),
+        fmt_ratio(f("/replayVsYjs")),
+        fmt_num(f("/updateBytes"), 0),
+        fmt_mb(f("/memory/peakBytes")),
+        fmt_mb(f("/memory/retainedBytes")),
+        fmt_num(f("/loadMs/median"), 2),
+    )
+}
+
+fn fmt_num(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "–".into(), |v| format!("{v:.decimals$}"))
+}
+
+fn fmt_ratio(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".into(), |v| format!("×{v:.2}"))
+}
+
+fn fmt_mb(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".into(), |v| format!("{:.1} MB", v / 1_048_576.0))
+}
+
+fn machine(node: &Result<String, String>) -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let root = crate::workspace_root().ok();
+    let yrs = root.as_deref().and_then(|r| {
+        let version = cargo::locked_version(r, "yrs").ok()?;
+        let manifest = std::fs::read_to_string(r.join("Cargo.toml")).unwrap_or_default();
+        Some(if manifest.contains("vendor/yrs") {
+            format!("{version} (patched copy in vendor/yrs)")
+        } else {
+            version
+        })
+    });
+    let yjs = root.as_deref().and_then(|r| {
+        let pkg = std::fs::read_to_string(r.join("e2e/node_modules/yjs/package.json")).ok()?;
+        let v: Value = serde_json::from_str(&pkg).ok()?;
+        v["version"].as_str().map(str::to_owned)
+    });
+    json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "os": std::env::consts::OS,
+        "rustc": rustc,
+        "node": node.as_ref().ok(),
+        "yrs": yrs,
+        "yjs": yjs,
+    })
+}
+
+fn now_utc() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The 1-minute load average (`/proc/loadavg`), to show how busy the machine was.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn write_results(dir: &Path, stem: &str, report: &Value) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let json = serde_json::to_string_pretty(report)? + "\n";
+    std::fs::write(dir.join(format!("{stem}.json")), json)
+        .with_context(|| format!("cannot write {stem}.json"))?;
+    std::fs::write(dir.join(format!("{stem}.md")), markdown(report))
+        .with_context(|| format!("cannot write {stem}.md"))?;
+    Ok(())
+}
+
+/// The Markdown report: one row per trace and engine.
+fn markdown(report: &Value) -> String {
+    let mut md = String::from("# CRDT benchmark: editing traces\n\n");
+    let m = &report["machine"];
+    let s = |v: &Value| v.as_str().unwrap_or("?").to_owned();
+    let _ = writeln!(
+        md,
+        "Generated by `cargo xtask bench crdt` on {} — {} ({} cores), {}, node {}, yrs {}, Yjs {}. \
+         Times are the median of {} runs; 1-minute load average {} before, {} after (other \
+         work on the machine inflates times).\n",
+        s(&report["generatedAt"]),
+        s(&m["cpu"]),
+        m["cores"],
+        s(&m["rustc"]),
+        s(&m["node"]),
+        s(&m["yrs"]),
+        s(&m["yjs"]),
+        report["runs"],
+        report["loadAverage"]["before"],
+        report["loadAverage"]["after"],
+    );
+    let _ = writeln!(
+        md,
+        "| trace | kind | ops | final len | engine | replay ms | × Yjs | update bytes | × Yjs | peak heap | retained | × Yjs | load ms | × Yjs | check |\n\
+         |---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for t in report["traces"].as_array().into_iter().flatten() {
+        for engine in ENGINES {
+            let r = &t["engines"][engine];
+            let f = |p: &str| r.pointer(p).and_then(Value::as_f64);
+            let check = if let Some(reason) = r.get("skipped").and_then(Value::as_str) {
+                format!("SKIPPED ({reason})")
+            } else if let Some(e) = r.get("error").and_then(Value::as_str) {
+                format!("ERROR ({})", e.replace('|', "\\|").replace('\n', " "))
+            } else if r["ok"] == Value::Bool(true) {
+                "OK".into()
+            } else {
+                "MISMATCH".into()
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {engine} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {check} |",
+                s(&t["name"]),
+                s(&t["kind"]),
+                t["ops"],
+                t["finalLen"],
+                fmt_num(f("/replayMs/median"), 1),
+                fmt_ratio(f("/replayVsYjs")),
+                fmt_num(f("/updateBytes"), 0),
+                fmt_ratio(f("/sizeVsYjs")),
+                fmt_mb(f("/memory/peakBytes")),
+                fmt_mb(f("/memory/retainedBytes")),
+                fmt_ratio(f("/retainedVsYjs")),
+                fmt_num(f("/loadMs/median"), 2),
+                fmt_ratio(f("/loadVsYjs")),
+            );
+        }
+    }
+    for sk in report["skipped"].as_array().into_iter().flatten() {
+        let _ = writeln!(md, "\nSKIPPED: {} ({})", s(&sk["name"]), s(&sk["reason"]));
+    }
+    let method = &report["method"];
+    let _ = writeln!(
+        md,
+        "\n## Method\n\n\
+         - Structure: {}.\n- Transactions: {}.\n- Concurrent traces: {}.\n- Replay: {}.\n\
+         - Update: {}.\n- Load: {}.\n- Peak heap: {}.\n- Retained: {}. The two sides of that ratio \
+         are counted differently (allocator bytes vs. V8 heap), so read it as an order of magnitude.\n\
+         - {}.\n- Ratios: {}.\n\
+         - Interop: each engine's final state is loaded by the other (atelier-doc's into Yjs, \
+         Yjs's into atelier-doc) and must give the same text; a failure fails the run.\n\
+         - wasm module: {} bytes after wasm-bindgen (profile `wasm-release`, `opt-level = \"z\"`: \
+         tuned for size, not speed).\n",
+        s(&method["structure"]),
+        s(&method["transactions"]),
+        s(&method["concurrent"]),
+        s(&method["replayMs"]),
+        s(&method["updateBytes"]),
+        s(&method["loadMs"]),
+        s(&method["memory"]["peakHeap"]),
+        s(&method["memory"]["retained"]),
+        s(&method["memory"]["nativeRss"]),
+        s(&method["ratios"]),
+        report["wasmBytes"],
+    );
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_compare_with_yjs() {
+        let yjs = json!({"ok": true, "replayMs": {"median": 2.0}, "updateBytes": 100, "loadMs": {"median": 1.0}});
+        let mut native = json!({"ok": true, "replayMs": {"median": 1.0}, "updateBytes": 110, "loadMs": {"median": 4.0}});
+        add_ratios(&mut native, &yjs);
+        assert_eq!(native["replayVsYjs"], json!(0.5));
+        assert_eq!(native["sizeVsYjs"], json!(1.1));
+        assert_eq!(native["loadVsYjs"], json!(4.0));
+        let mut skipped = json!({"skipped": "no node"});
+        add_ratios(&mut skipped, &yjs);
+        assert!(skipped.get("replayVsYjs").is_none());
+    }
+
+    #[test]
+    fn markdown_lists_rows_and_skips() {
+        let report = json!({
+            "runs": 1,
+            "machine": {},
+            "method": {"memory": {}},
+            "traces": [{"name": "t", "kind": "sequential", "ops": 3, "finalLen": 2,
+                        "engines": {"native": {"ok": true, "replayMs": {"median": 1.5}},
+                                    "wasm": {"skipped": "no node"},
+                                    "yjs": {"error": "boom | bang"}}}],
+            "skipped": [{"name": "u", "reason": "missing"}],
+        });
+        let md = markdown(&report);
+        assert!(
+            md.contains("| t | sequential | 3 | 2 | native | 1.5 |"),
+            "{md}"
+        );
+        assert!(md.contains("SKIPPED (no node)"), "{md}");
+        assert!(md.contains("ERROR (boom \\| bang)"), "{md}");
+        assert!(md.contains("SKIPPED: u (missing)"), "{md}");
+    }
+}

@@ -1,0 +1,152 @@
+//! `xtask bench-native --runs N [--save-update FILE] FILE`: one trace measured
+//! natively, in a fresh process so its memory figure is its own. Prints one
+//! JSON object (the engine record `bench.rs` reads) on stdout.
+
+use crate::trace_file;
+use anyhow::{Context, Result, bail};
+use atelier_bench_wasm::counting_alloc;
+use atelier_doc::Document;
+use atelier_doc::trace::{ReplayOptions, replay};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Runs the internal command.
+pub fn run(args: &[String]) -> Result<ExitCode> {
+    let mut runs = 1;
+    let mut save_update: Option<PathBuf> = None;
+    let mut file: Option<PathBuf> = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--runs" => runs = crate::parse_count("--runs", it.next())?,
+            "--save-update" => {
+                save_update = Some(PathBuf::from(
+                    it.next().context("--save-update needs a path")?,
+                ))
+            }
+            flag if flag.starts_with("--") => bail!("unknown option {flag:?}"),
+            f => file = Some(PathBuf::from(f)),
+        }
+    }
+    let file = file.context("bench-native needs a trace file")?;
+    let trace = trace_file::load(&file)?;
+    let options = ReplayOptions::default();
+
+    // The first run also measures memory: heap bytes counted by the global
+    // allocator (peak during the replay, and still held with the final
+    // document alive), and the peak resident set over the one before.
+    let baseline_rss = proc_status_kib("VmRSS:");
+    let rss_reset = reset_peak_rss();
+    let baseline_heap = counting_alloc::live_bytes();
+    counting_alloc::reset_peak();
+    let mut times = Vec::with_capacity(runs);
+    let started = Instant::now();
+    let first = replay(&trace, &options)?;
+    times.push(ms(started));
+    let peak_heap = counting_alloc::peak_bytes().saturating_sub(baseline_heap);
+    let retained_heap = counting_alloc::live_bytes().saturating_sub(baseline_heap);
+    let peak_rss = match (baseline_rss, proc_status_kib("VmHWM:")) {
+        (Some(b), Some(p)) if rss_reset => Some(p.saturating_sub(b) * 1024),
+        _ => None,
+    };
+    let memory = json!({
+        "peakBytes": peak_heap,
+        "retainedBytes": retained_heap,
+        "peakRssDeltaBytes": peak_rss,
+        "method": "heap bytes counted by the global allocator: peak during the first replay and \
+                   retained after it with the final document alive; peakRssDeltaBytes = VmHWM \
+                   (reset via /proc/self/clear_refs) minus VmRSS before the replay",
+    });
+    let mismatch = first.mismatch(trace.end_content()).map(|m| m.to_string());
+    let final_len = first.stats.final_scalar_len;
+    let update = first.document.encode_state_v1();
+    let block = first.block.clone();
+    drop(first);
+    for _ in 1..runs {
+        let started = Instant::now();
+        let done = replay(&trace, &options)?;
+        times.push(ms(started));
+        drop(done);
+    }
+
+    // Load: decode the full state into a fresh document.
+    let mut load = Vec::with_capacity(runs);
+    let mut loaded_ok = true;
+    for i in 0..runs {
+        let started = Instant::now();
+        let doc = Document::from_update_v1(&update)?;
+        load.push(ms(started));
+        if i == 0 {
+            loaded_ok = doc.block_plain_text(&block).ok().as_deref() == Some(trace.end_content());
+        }
+    }
+    if let Some(path) = save_update {
+        std::fs::write(&path, &update)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let record = json!({
+        "ok": mismatch.is_none() && loaded_ok,
+        "mismatch": mismatch.or_else(|| (!loaded_ok).then(|| "the loaded state differs from endContent".to_owned())),
+        "kind": trace.kind().to_string(),
+        "ops": trace.patch_count(),
+        "txns": trace.txn_count(),
+        "finalLen": final_len,
+        "replayMs": summary(&times),
+        "updateBytes": update.len(),
+        "memory": memory,
+        "loadMs": summary(&load),
+    });
+    println!("{record}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// `{median, runs}` of timings in milliseconds.
+pub fn summary(times: &[f64]) -> serde_json::Value {
+    json!({ "median": median(times), "runs": times })
+}
+
+/// The median (mean of the middle two for an even count); 0 when empty.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// A `kB` field of `/proc/self/status`, in KiB.
+fn proc_status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Resets the process's peak RSS (VmHWM) to its current RSS (Linux ≥ 4.0).
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(median(&[]), 0.0);
+    }
+}
