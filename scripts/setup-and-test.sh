@@ -1,13 +1,31 @@
 #!/usr/bin/env bash
-# The README's test command on a fresh machine: install the toolchain pieces
-# and npm peers, then run every check (`cargo xtask ci`).
+# The README's test command on a fresh machine: install what is missing
+# (wasm target, wasm-bindgen CLI at the locked version, Chromium and
+# chromedriver from Debian, the npm peers from the lockfile, PostgreSQL),
+# then run every check (`cargo xtask ci`) and the server suite again
+# against a real PostgreSQL server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$(date +%s)
 
 echo "== toolchain"
 rustup target add wasm32-unknown-unknown >/dev/null
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 command -v node >/dev/null || { echo "node is required (Node.js 20+)"; exit 1; }
+
+# wasm-bindgen-test-runner must match the wasm-bindgen crate exactly.
+wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+if [ -n "$wb_version" ] && ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
+  echo "== installing wasm-bindgen-cli $wb_version"
+  # Not --locked: its lockfile pins a crate version this registry mirror lacks.
+  cargo install wasm-bindgen-cli --version "=$wb_version" --quiet
+fi
+
+if [ ! -x /usr/bin/chromedriver ] && [ "$(id -u)" = 0 ]; then
+  echo "== Chromium and chromedriver (Debian)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 
 echo "== npm peers (e2e/, from the committed lockfile)"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
@@ -19,3 +37,5 @@ echo "== server suite again against a real PostgreSQL server on loopback"
 eval "$(bash scripts/postgres.sh start)"
 cargo test -p atelier-server --tests
 bash scripts/postgres.sh stop
+
+echo "== all done in $(( $(date +%s) - started )) s"
