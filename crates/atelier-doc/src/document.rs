@@ -275,7 +275,9 @@ impl Document {
     // ----- text operations -------------------------------------------------
 
     /// Inserts text at a UTF-16 offset of a block; it takes the marks of the
-    /// text before it, as typing does.
+    /// text before it, as typing does. Offsets everywhere in this API count
+    /// UTF-16 units and must fall on code point boundaries (never inside a
+    /// surrogate pair); `unicode_offsets` converts from Unicode scalars.
     pub fn insert_text(&self, id: &BlockId, offset: u32, text: &str) -> Result<()> {
         let mut txn = self.doc.transact_mut();
         self.insert_text_in(&mut txn, id, offset, text, None)
@@ -617,17 +619,21 @@ impl Document {
     /// there is no previous sibling.
     pub fn indent_block(&self, id: &BlockId) -> Result<bool> {
         let mut txn = self.doc.transact_mut();
-        let loc = self.locate(&txn, id)?;
+        self.indent_block_in(&mut txn, id)
+    }
+
+    pub(crate) fn indent_block_in(&self, txn: &mut TransactionMut, id: &BlockId) -> Result<bool> {
+        let loc = self.locate(txn, id)?;
         if loc.index == 0 {
             return Ok(false);
         }
-        let Some(XmlOut::Element(prev)) = loc.group.get(&txn, loc.index - 1) else {
+        let Some(XmlOut::Element(prev)) = loc.group.get(txn, loc.index - 1) else {
             return Ok(false);
         };
-        let Some(prev_id) = container_id(&txn, &prev) else {
+        let Some(prev_id) = container_id(txn, &prev) else {
             return Ok(false);
         };
-        self.move_block_in(&mut txn, id, &Placement::LastChildOf(BlockId(prev_id)))?;
+        self.move_block_in(txn, id, &Placement::LastChildOf(BlockId(prev_id)))?;
         Ok(true)
     }
 
@@ -635,28 +641,32 @@ impl Document {
     /// following siblings become its children. Returns false at top level.
     pub fn outdent_block(&self, id: &BlockId) -> Result<bool> {
         let mut txn = self.doc.transact_mut();
-        let loc = self.locate(&txn, id)?;
+        self.outdent_block_in(&mut txn, id)
+    }
+
+    pub(crate) fn outdent_block_in(&self, txn: &mut TransactionMut, id: &BlockId) -> Result<bool> {
+        let loc = self.locate(txn, id)?;
         let Some(XmlOut::Element(parent)) = loc.group.parent() else {
             return Ok(false);
         };
         if parent.tag().as_ref() != BLOCK_CONTAINER {
             return Ok(false);
         }
-        let Some(parent_id) = container_id(&txn, &parent) else {
+        let Some(parent_id) = container_id(txn, &parent) else {
             return Ok(false);
         };
         let followers: Vec<BlockId> = loc
             .group
-            .children(&txn)
+            .children(txn)
             .skip(loc.index as usize + 1)
             .filter_map(|c| match c {
-                XmlOut::Element(e) => container_id(&txn, &e).map(BlockId),
+                XmlOut::Element(e) => container_id(txn, &e).map(BlockId),
                 _ => None,
             })
             .collect();
-        self.move_block_in(&mut txn, id, &Placement::After(BlockId(parent_id)))?;
+        self.move_block_in(txn, id, &Placement::After(BlockId(parent_id)))?;
         for f in &followers {
-            self.move_block_in(&mut txn, f, &Placement::LastChildOf(id.clone()))?;
+            self.move_block_in(txn, f, &Placement::LastChildOf(id.clone()))?;
         }
         Ok(true)
     }

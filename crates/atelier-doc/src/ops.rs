@@ -97,6 +97,16 @@ pub enum Op {
         /// Target block.
         block: BlockId,
     },
+    /// Nest a block under its previous sibling (Tab); no-op at the first sibling.
+    IndentBlock {
+        /// Target block.
+        block: BlockId,
+    },
+    /// Lift a nested block after its parent (Shift+Tab); no-op at top level.
+    OutdentBlock {
+        /// Target block.
+        block: BlockId,
+    },
 }
 
 /// What applying one [`Op`] produced.
@@ -184,6 +194,14 @@ impl Document {
                 Some((block, offset)) => OpOutcome::Joined { block, offset },
                 None => OpOutcome::Done,
             },
+            Op::IndentBlock { block } => {
+                self.indent_block_in(txn, block)?;
+                OpOutcome::Done
+            }
+            Op::OutdentBlock { block } => {
+                self.outdent_block_in(txn, block)?;
+                OpOutcome::Done
+            }
         })
     }
 }

@@ -58,13 +58,12 @@ impl Document {
             if let XmlOut::Text(t) = child {
                 let len = t.len(&txn);
                 if offset <= start + len {
-                    return t
+                    // At the very end with `After`, yrs has no character to
+                    // stick to: like Yjs, stick to the end of the text itself.
+                    let index = t
                         .sticky_index(&txn, offset - start, assoc)
-                        .map(StickyPos)
-                        .ok_or(Error::OutOfRange {
-                            pos: offset,
-                            len: start + len,
-                        });
+                        .unwrap_or_else(|| StickyIndex::from_type(&txn, &t, Assoc::After));
+                    return Ok(StickyPos(index));
                 }
                 start += len;
                 last_text = Some(t);
@@ -156,6 +155,17 @@ mod tests {
         assert_eq!(b.resolve_sticky(&again), Some((ids[0].clone(), 10)));
         let via_json = StickyPos::from_json(&pos.to_json()).expect("json");
         assert_eq!(b.resolve_sticky(&via_json), Some((ids[0].clone(), 10)));
+    }
+
+    #[test]
+    fn a_caret_at_the_end_follows_appended_text() {
+        let a = Document::with_client_id(3);
+        let ids = a
+            .insert_blocks(&Placement::End, &[NewBlock::paragraph("ab")])
+            .expect("insert");
+        let pos = a.sticky_at(&ids[0], 2, Assoc::After).expect("end position");
+        a.insert_text(&ids[0], 2, "cd").expect("append");
+        assert_eq!(a.resolve_sticky(&pos), Some((ids[0].clone(), 4)));
     }
 
     #[test]
