@@ -36,16 +36,17 @@ fn spawn_server(db: &str) -> (Child, String) {
     let mut seen = Vec::new();
     while Instant::now() < deadline {
         let Some(Ok(line)) = lines.next() else { break };
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-            if let Some(addr) = v["fields"]["addr"].as_str() {
-                // Keep draining the log so the server never blocks on a full pipe.
-                std::thread::spawn(move || for _ in lines.by_ref() {});
-                return (child, addr.to_owned());
-            }
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+            && let Some(addr) = v["fields"]["addr"].as_str()
+        {
+            // Keep draining the log so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines.by_ref() {});
+            return (child, addr.to_owned());
         }
         seen.push(line);
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("server did not report its address; log: {seen:#?}");
 }
 
