@@ -1,18 +1,50 @@
 //! Who may read or write which document.
 //!
-//! Bearer tokens are JWTs. Their claims say which documents a user may
-//! read and write, as lists of names where a trailing `*` matches any suffix:
+//! Three ways to authenticate, chosen per connection and document:
 //!
-//! ```json
-//! {"sub": "u-42", "name": "Zoé", "exp": 1790000000,
-//!  "read": ["*"], "write": ["team-a/*", "notes"]}
+//! 1. **Bearer JWTs** (`?token=`, `Authorization: Bearer`, or the token of a
+//!    Hocuspocus Auth message). HS256 with `--jwt-secret` (development);
+//!    RS256 and ES256 with `--oidc-issuer`, whose keys come from the
+//!    provider's discovery document and JWKS (Keycloak, ProConnect-style
+//!    providers; see [`crate::auth_oidc`]). OIDC tokens must name the issuer
+//!    in `iss`; every token must carry `aud` = `--jwt-audience` when that is
+//!    set, and an `exp` in the future. Claims say which documents a user may
+//!    read and write, as lists of names where a trailing `*` matches any
+//!    suffix:
+//!
+//!    ```json
+//!    {"sub": "u-42", "name": "Zoé", "exp": 1790000000,
+//!     "read": ["*"], "write": ["team-a/*", "notes"]}
+//!    ```
+//!
+//!    Write access implies read access. A token without `read`/`write`
+//!    claims grants nothing, except that an OIDC token (a plain Keycloak
+//!    access token, say) gets `--oidc-default-access` (`read`, `write`, or
+//!    the default `none`) on every document.
+//! 2. **Cookie forwarding** with `--auth-url`, as La Suite Docs' y-provider
+//!    does: when a connection has no token (or no token can be checked
+//!    because no JWT key is configured), the server asks
+//!    `GET {auth-url}?document=<name>`, forwarding the client's `Cookie`
+//!    and `Authorization` headers, and the JSON answer decides (see
+//!    [`crate::auth_cookie`]).
+//! 3. **Anonymous** read-write access with `--allow-anonymous`
+//!    (development), for connections with no token when there is no
+//!    `--auth-url`.
+//!
 //! ```
-//!
-//! Write access implies read access. A token without `read`/`write` claims
-//! grants nothing.
+//! use atelier_server::auth::{Access, Authenticator};
+//! let auth = Authenticator::new(true, None, None);
+//! let (who, access) = auth.authorize(None, "notes").expect("anonymous is on");
+//! assert_eq!((who.user.as_str(), access), ("anonymous", Access::ReadWrite));
+//! ```
 
+use crate::auth_cookie::CookieAuth;
+use crate::auth_oidc::OidcProvider;
+use axum::http::{HeaderMap, header};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
+use std::sync::{Arc, RwLock};
 
 pub use atelier_sync::Access;
 
@@ -38,6 +70,23 @@ impl Principal {
         }
     }
 
+    /// A principal with `access` to one document only (a cookie-forwarding answer).
+    pub fn for_document(user: String, name: Option<String>, doc: &str, access: Access) -> Self {
+        // Used as a pattern, a name ending in `*` would match more documents,
+        // but such a principal is only ever asked about `doc`.
+        let only = vec![doc.to_owned()];
+        let (read, write) = match access {
+            Access::ReadWrite => (only.clone(), only),
+            Access::ReadOnly => (only, Vec::new()),
+        };
+        Principal {
+            user,
+            name,
+            read,
+            write,
+        }
+    }
+
     /// What this user may do with `doc`, or `None` for nothing.
     pub fn access(&self, doc: &str) -> Option<Access> {
         let hit = |patterns: &[String]| patterns.iter().any(|p| matches_pattern(p, doc));
@@ -58,7 +107,7 @@ fn matches_pattern(pattern: &str, doc: &str) -> bool {
     }
 }
 
-/// Why a token was refused. The text is sent to the client as the close or
+/// Why a request was refused. The text is sent to the client as the close or
 /// permission-denied reason, so it says what to fix without leaking secrets.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AuthError {
@@ -74,6 +123,74 @@ pub enum AuthError {
     /// The token is valid but grants nothing on this document.
     #[error("no access to document {0:?}")]
     Forbidden(String),
+    /// The identity provider or the authorization service could not answer.
+    #[error("authentication service unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Access given on every document to OIDC tokens without `read`/`write` claims.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DefaultAccess {
+    /// Nothing: such tokens are refused.
+    #[default]
+    None,
+    /// Read-only access everywhere.
+    Read,
+    /// Read-write access everywhere.
+    Write,
+}
+
+/// What a request brings to authenticate with.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Credentials {
+    /// A bearer token, if any.
+    pub token: Option<String>,
+    /// The `Cookie` header, forwarded by cookie-forwarding auth.
+    pub cookie: Option<String>,
+    /// The `Authorization` header, forwarded by cookie-forwarding auth.
+    pub authorization: Option<String>,
+}
+
+impl Credentials {
+    /// The credentials of an HTTP request or WebSocket upgrade.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let cookies: Vec<&str> = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let authorization = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let token = authorization
+            .as_deref()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        Credentials {
+            token,
+            cookie: (!cookies.is_empty()).then(|| cookies.join("; ")),
+            authorization,
+        }
+    }
+
+    /// The same credentials with `token` instead of the header's bearer
+    /// token, when `token` is given.
+    pub fn with_token(&self, token: Option<&str>) -> Self {
+        let mut c = self.clone();
+        if let Some(t) = token {
+            c.token = Some(t.to_owned());
+        }
+        c
+    }
+
+    fn token(&self) -> Option<&str> {
+        self.token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,19 +199,46 @@ struct Claims {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
-    read: Vec<String>,
+    preferred_username: Option<String>,
     #[serde(default)]
-    write: Vec<String>,
+    read: Option<Vec<String>>,
+    #[serde(default)]
+    write: Option<Vec<String>>,
 }
 
-/// Checks tokens against the configured keys.
+/// A verification key from a JWKS.
+#[derive(Clone)]
+struct JwksKey {
+    kid: Option<String>,
+    key: DecodingKey,
+    alg: Algorithm,
+}
+
+/// Why a token did not verify, internally: an unknown `kid` may be worth a
+/// JWKS refresh.
+enum Unverified {
+    UnknownKid(String),
+    Refused(AuthError),
+}
+
+impl From<AuthError> for Unverified {
+    fn from(e: AuthError) -> Self {
+        Unverified::Refused(e)
+    }
+}
+
+/// Checks tokens against the configured keys, or asks the cookie-forwarding
+/// service. Cheap to clone: clones share the keys and caches.
 #[derive(Clone)]
 pub struct Authenticator {
     anonymous: bool,
     hs256: Option<DecodingKey>,
-    /// Keys from an OIDC provider's JWKS, by `kid`.
-    jwks: Vec<(Option<String>, DecodingKey, Algorithm)>,
+    /// Keys from an OIDC provider's JWKS; replaced whole on refresh.
+    jwks: Arc<RwLock<Vec<JwksKey>>>,
     audience: Option<String>,
+    default_access: DefaultAccess,
+    oidc: Option<Arc<OidcProvider>>,
+    cookie: Option<Arc<CookieAuth>>,
 }
 
 impl Authenticator {
@@ -103,32 +247,118 @@ impl Authenticator {
         Authenticator {
             anonymous,
             hs256: hs256_secret.map(|s| DecodingKey::from_secret(s.as_bytes())),
-            jwks: Vec::new(),
+            jwks: Arc::new(RwLock::new(Vec::new())),
             audience,
+            default_access: DefaultAccess::None,
+            oidc: None,
+            cookie: None,
         }
     }
 
-    /// Adds the keys of a JWKS document (RS256 and ES256 keys are used).
-    pub fn add_jwks(&mut self, jwks_json: &str) -> Result<usize, AuthError> {
-        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(jwks_json)
-            .map_err(|e| AuthError::Invalid(format!("JWKS: {e}")))?;
-        let before = self.jwks.len();
-        for jwk in &set.keys {
-            let alg = match &jwk.algorithm {
-                jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
-                jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
-                _ => continue,
-            };
-            if let Ok(key) = DecodingKey::from_jwk(jwk) {
-                self.jwks.push((jwk.common.key_id.clone(), key, alg));
+    /// The authenticator a configuration asks for: discovers the OIDC
+    /// provider (failing if it cannot be reached), starts the JWKS refresh
+    /// task, and sets up cookie forwarding.
+    pub async fn from_config(cfg: &crate::config::Config) -> Result<Self, AuthError> {
+        let mut auth = Authenticator::new(
+            cfg.allow_anonymous,
+            cfg.jwt_secret.as_deref(),
+            cfg.jwt_audience.clone(),
+        );
+        auth.default_access = cfg.oidc_default_access;
+        if let Some(issuer) = &cfg.oidc_issuer {
+            let provider = OidcProvider::discover(issuer).await?;
+            let n = auth.replace_jwks(&provider.fetch_jwks().await?)?;
+            if n == 0 {
+                return Err(AuthError::Unavailable(format!(
+                    "the JWKS at {} has no RS256 or ES256 signing key",
+                    provider.jwks_uri()
+                )));
             }
+            tracing::info!(issuer = %issuer, keys = n, "OIDC provider discovered");
+            auth.oidc = Some(Arc::new(provider));
+            auth.spawn_jwks_refresh();
         }
-        Ok(self.jwks.len() - before)
+        if let Some(url) = &cfg.auth_url {
+            auth.cookie = Some(Arc::new(CookieAuth::new(url)?));
+        }
+        Ok(auth)
+    }
+
+    /// Adds the keys of a JWKS document (RS256 and ES256 signing keys are
+    /// used, others skipped) and returns how many were added.
+    pub fn add_jwks(&self, jwks_json: &str) -> Result<usize, AuthError> {
+        let keys = parse_jwks(jwks_json)?;
+        let n = keys.len();
+        self.jwks
+            .write()
+            .map_err(|_| AuthError::Unavailable("key store poisoned".into()))?
+            .extend(keys);
+        Ok(n)
+    }
+
+    /// Replaces the JWKS keys by those of `jwks_json` (keys the provider
+    /// dropped are no longer accepted) and returns how many there are.
+    pub fn replace_jwks(&self, jwks_json: &str) -> Result<usize, AuthError> {
+        let keys = parse_jwks(jwks_json)?;
+        let n = keys.len();
+        *self
+            .jwks
+            .write()
+            .map_err(|_| AuthError::Unavailable("key store poisoned".into()))? = keys;
+        Ok(n)
+    }
+
+    /// Sets the access of OIDC tokens that carry no `read`/`write` claims.
+    pub fn with_default_access(mut self, access: DefaultAccess) -> Self {
+        self.default_access = access;
+        self
+    }
+
+    /// Refreshes the JWKS every [`crate::auth_oidc::REFRESH_EVERY`] until
+    /// every clone of this authenticator is dropped.
+    fn spawn_jwks_refresh(&self) {
+        let Some(oidc) = self.oidc.clone() else {
+            return;
+        };
+        let keys = Arc::downgrade(&self.jwks);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(crate::auth_oidc::REFRESH_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let Some(keys) = keys.upgrade() else {
+                    return;
+                };
+                match oidc.fetch_jwks().await.and_then(|j| parse_jwks(&j)) {
+                    Ok(fresh) if !fresh.is_empty() => {
+                        tracing::debug!(keys = fresh.len(), "JWKS refreshed");
+                        if let Ok(mut k) = keys.write() {
+                            *k = fresh;
+                        }
+                    }
+                    // Keep the old keys rather than lock everyone out.
+                    Ok(_) => {
+                        tracing::warn!("JWKS refresh found no usable key; keeping the old keys")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "JWKS refresh failed; keeping the old keys")
+                    }
+                }
+            }
+        });
     }
 
     /// Whether anonymous access is on.
     pub fn allows_anonymous(&self) -> bool {
         self.anonymous
+    }
+
+    /// Whether any JWT signature key is configured.
+    fn verifies_tokens(&self) -> bool {
+        self.hs256.is_some()
+            || self.oidc.is_some()
+            || self.jwks.read().map(|k| !k.is_empty()).unwrap_or(false)
     }
 
     /// Checks a token (or its absence) and returns the principal.
@@ -141,57 +371,243 @@ impl Authenticator {
                 Err(AuthError::Missing)
             };
         };
-        let header = decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        let (key, alg) = match header.alg {
-            Algorithm::HS256 => match &self.hs256 {
-                Some(k) => (k, Algorithm::HS256),
-                None => return Err(AuthError::Invalid("HS256 tokens are not accepted".into())),
-            },
-            alg @ (Algorithm::RS256 | Algorithm::ES256) => {
-                let found = self.jwks.iter().find(|(kid, _, a)| {
-                    *a == alg && (header.kid.is_none() || kid.as_deref() == header.kid.as_deref())
-                });
-                match found {
-                    Some((_, k, a)) => (k, *a),
-                    None => return Err(AuthError::Invalid("unknown signing key".into())),
-                }
-            }
-            other => {
-                return Err(AuthError::Invalid(format!(
-                    "algorithm {other:?} not accepted"
-                )));
-            }
-        };
-        let mut validation = Validation::new(alg);
-        validation.leeway = 5;
-        match &self.audience {
-            Some(aud) => validation.set_audience(&[aud]),
-            None => validation.validate_aud = false,
-        }
-        let data = decode::<Claims>(token, key, &validation).map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-            _ => AuthError::Invalid(e.to_string()),
-        })?;
-        Ok(Principal {
-            user: data.claims.sub,
-            name: data.claims.name,
-            read: data.claims.read,
-            write: data.claims.write,
+        self.verify(token).map_err(|e| match e {
+            Unverified::UnknownKid(kid) => unknown_kid(&kid),
+            Unverified::Refused(e) => e,
         })
     }
 
-    /// Authenticates and checks access to one document.
+    fn verify(&self, token: &str) -> Result<Principal, Unverified> {
+        let header = decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let candidates: Vec<(DecodingKey, Algorithm)> = match header.alg {
+            Algorithm::HS256 => match &self.hs256 {
+                Some(k) => vec![(k.clone(), Algorithm::HS256)],
+                None => {
+                    return Err(AuthError::Invalid("HS256 tokens are not accepted".into()).into());
+                }
+            },
+            alg @ (Algorithm::RS256 | Algorithm::ES256) => {
+                let keys = self
+                    .jwks
+                    .read()
+                    .map_err(|_| AuthError::Unavailable("key store poisoned".into()))?;
+                let found: Vec<(DecodingKey, Algorithm)> = keys
+                    .iter()
+                    .filter(|k| {
+                        k.alg == alg
+                            && (header.kid.is_none() || k.kid.as_deref() == header.kid.as_deref())
+                    })
+                    .map(|k| (k.key.clone(), k.alg))
+                    .collect();
+                if found.is_empty() {
+                    return Err(match header.kid {
+                        Some(kid) => Unverified::UnknownKid(kid),
+                        None => AuthError::Invalid(format!("no {alg:?} key to check it")).into(),
+                    });
+                }
+                found
+            }
+            other => {
+                return Err(AuthError::Invalid(format!("algorithm {other:?} not accepted")).into());
+            }
+        };
+        let mut last = AuthError::Invalid("no key".into());
+        for (key, alg) in &candidates {
+            match self.decode_with(token, key, *alg) {
+                Ok(p) => return Ok(p),
+                Err(e) => last = e,
+            }
+        }
+        Err(last.into())
+    }
+
+    fn decode_with(
+        &self,
+        token: &str,
+        key: &DecodingKey,
+        alg: Algorithm,
+    ) -> Result<Principal, AuthError> {
+        let mut validation = Validation::new(alg);
+        validation.leeway = 5;
+        let mut required = vec!["exp"];
+        match &self.audience {
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
+            None => validation.validate_aud = false,
+        }
+        let from_provider = alg != Algorithm::HS256;
+        if from_provider && let Some(oidc) = &self.oidc {
+            validation.set_issuer(&[oidc.issuer()]);
+            required.push("iss");
+        }
+        validation.set_required_spec_claims(&required);
+        let data = decode::<Claims>(token, key, &validation).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+            jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
+                AuthError::Invalid("issued by another provider (iss)".into())
+            }
+            jsonwebtoken::errors::ErrorKind::InvalidAudience => {
+                AuthError::Invalid("meant for another audience (aud)".into())
+            }
+            _ => AuthError::Invalid(e.to_string()),
+        })?;
+        let c = data.claims;
+        let (read, write) = match (c.read, c.write) {
+            (None, None) if from_provider => match self.default_access {
+                DefaultAccess::None => (Vec::new(), Vec::new()),
+                DefaultAccess::Read => (vec!["*".to_owned()], Vec::new()),
+                DefaultAccess::Write => (Vec::new(), vec!["*".to_owned()]),
+            },
+            (read, write) => (read.unwrap_or_default(), write.unwrap_or_default()),
+        };
+        Ok(Principal {
+            user: c.sub,
+            name: c.name.or(c.preferred_username),
+            read,
+            write,
+        })
+    }
+
+    /// Authenticates a token (or its absence) and checks access to one
+    /// document, without any network call: unknown signing keys are
+    /// refused and `--auth-url` is not consulted. See [`Self::authorize_request`].
     pub fn authorize(
         &self,
         token: Option<&str>,
         doc: &str,
     ) -> Result<(Principal, Access), AuthError> {
         let p = self.authenticate(token)?;
-        match p.access(doc) {
-            Some(a) => Ok((p, a)),
-            None => Err(AuthError::Forbidden(doc.to_owned())),
+        grant(p, doc)
+    }
+
+    /// Whether `creds` go to the cookie-forwarding service rather than
+    /// the token checks.
+    fn uses_cookie_auth(&self, creds: &Credentials) -> Option<&CookieAuth> {
+        let cookie = self.cookie.as_deref()?;
+        match creds.token() {
+            Some(_) if self.verifies_tokens() => None,
+            _ => Some(cookie),
         }
     }
+
+    /// Decides at once when no network call is needed: a token signed by a
+    /// known key, no token and no `--auth-url`, or a cached answer of the
+    /// cookie-forwarding service. `None` means: call
+    /// [`Self::authorize_request`].
+    pub fn decide_now(
+        &self,
+        creds: &Credentials,
+        doc: &str,
+    ) -> Option<Result<(Principal, Access), AuthError>> {
+        if let Some(cookie) = self.uses_cookie_auth(creds) {
+            return cookie.cached(creds, doc);
+        }
+        let Some(token) = creds.token() else {
+            return Some(self.authorize(None, doc));
+        };
+        match self.verify(token) {
+            Ok(p) => Some(grant(p, doc)),
+            Err(Unverified::UnknownKid(kid)) => match &self.oidc {
+                Some(oidc) if oidc.may_refresh_for_unknown_kid() => None,
+                _ => Some(Err(unknown_kid(&kid))),
+            },
+            Err(Unverified::Refused(e)) => Some(Err(e)),
+        }
+    }
+
+    /// Authenticates a request and checks its access to one document,
+    /// refreshing the JWKS when a token names an unknown key (at most every
+    /// 30 s) and asking the `--auth-url` service when there is no token.
+    pub async fn authorize_request(
+        &self,
+        creds: &Credentials,
+        doc: &str,
+    ) -> Result<(Principal, Access), AuthError> {
+        if let Some(cookie) = self.uses_cookie_auth(creds) {
+            return cookie.check(creds, doc).await;
+        }
+        let Some(token) = creds.token() else {
+            return self.authorize(None, doc);
+        };
+        match self.verify(token) {
+            Ok(p) => grant(p, doc),
+            Err(Unverified::Refused(e)) => Err(e),
+            Err(Unverified::UnknownKid(kid)) => {
+                let Some(oidc) = &self.oidc else {
+                    return Err(unknown_kid(&kid));
+                };
+                // The provider may have rotated its keys: look again, then
+                // retry whether or not this call was the one that fetched.
+                if let Some(jwks) = oidc.refresh_for_unknown_kid(&kid).await {
+                    match jwks.and_then(|j| self.replace_jwks(&j)) {
+                        Ok(n) => {
+                            tracing::info!(kid = %kid, keys = n, "JWKS refreshed for an unknown key id")
+                        }
+                        Err(e) => tracing::warn!(kid = %kid, error = %e, "JWKS refresh failed"),
+                    }
+                }
+                match self.verify(token) {
+                    Ok(p) => grant(p, doc),
+                    Err(Unverified::UnknownKid(kid)) => Err(unknown_kid(&kid)),
+                    Err(Unverified::Refused(e)) => Err(e),
+                }
+            }
+        }
+    }
+}
+
+fn unknown_kid(kid: &str) -> AuthError {
+    AuthError::Invalid(format!("unknown signing key {kid:?}"))
+}
+
+fn grant(p: Principal, doc: &str) -> Result<(Principal, Access), AuthError> {
+    match p.access(doc) {
+        Some(a) => Ok((p, a)),
+        None => Err(AuthError::Forbidden(doc.to_owned())),
+    }
+}
+
+/// The RS256 and ES256 signature keys of a JWKS document. Keys of other
+/// types, curves, algorithms or uses are skipped, so that one exotic key
+/// does not make the whole set unusable.
+fn parse_jwks(jwks_json: &str) -> Result<Vec<JwksKey>, AuthError> {
+    #[derive(Deserialize)]
+    struct RawSet {
+        keys: Vec<serde_json::Value>,
+    }
+    let set: RawSet =
+        serde_json::from_str(jwks_json).map_err(|e| AuthError::Invalid(format!("JWKS: {e}")))?;
+    let mut keys = Vec::new();
+    for raw in set.keys {
+        let Ok(jwk) = serde_json::from_value::<Jwk>(raw) else {
+            continue;
+        };
+        if matches!(
+            jwk.common.public_key_use,
+            Some(PublicKeyUse::Encryption | PublicKeyUse::Other(_))
+        ) {
+            continue;
+        }
+        let alg = match (&jwk.algorithm, &jwk.common.key_algorithm) {
+            (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Algorithm::RS256,
+            (AlgorithmParameters::EllipticCurve(ec), None | Some(KeyAlgorithm::ES256))
+                if ec.curve == EllipticCurve::P256 =>
+            {
+                Algorithm::ES256
+            }
+            _ => continue,
+        };
+        if let Ok(key) = DecodingKey::from_jwk(&jwk) {
+            keys.push(JwksKey {
+                kid: jwk.common.key_id.clone(),
+                key,
+                alg,
+            });
+        }
+    }
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -278,5 +694,46 @@ mod tests {
             json!({"sub": "u", "exp": now() + 60, "aud": "atelier", "write": ["*"]}),
         );
         assert!(a.authenticate(Some(&ok)).is_ok());
+    }
+
+    #[test]
+    fn hs256_tokens_without_claims_get_no_default_access() {
+        // The default access is for OIDC tokens only; a development token
+        // without claims still grants nothing.
+        let a =
+            Authenticator::new(false, Some("k"), None).with_default_access(DefaultAccess::Write);
+        let bare = token("k", json!({"sub": "u", "exp": now() + 60}));
+        assert_eq!(
+            a.authorize(Some(&bare), "d").map(|x| x.1),
+            Err(AuthError::Forbidden("d".into()))
+        );
+    }
+
+    #[test]
+    fn jwks_keeps_only_signature_keys_it_can_check() {
+        let a = Authenticator::new(false, None, None);
+        let jwks = json!({"keys": [
+            {"kty": "EC", "crv": "P-384", "kid": "p384",
+             "x": "AAAA", "y": "AAAA"},
+            {"kty": "RSA", "use": "enc", "kid": "enc", "n": "AQAB", "e": "AQAB"},
+            {"kty": "OKP", "crv": "X448", "kid": "weird", "x": "AAAA"},
+            {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "sig", "n": "AQAB", "e": "AQAB"}
+        ]});
+        assert_eq!(a.add_jwks(&jwks.to_string()), Ok(1));
+        assert!(a.add_jwks("{\"keys\": 3}").is_err());
+        assert_eq!(a.replace_jwks("{\"keys\": []}"), Ok(0));
+    }
+
+    #[test]
+    fn cookie_credentials_come_from_the_upgrade_headers() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, "session=alice".parse().expect("header"));
+        h.append(header::COOKIE, "theme=dark".parse().expect("header"));
+        h.insert(header::AUTHORIZATION, "Bearer abc".parse().expect("header"));
+        let c = Credentials::from_headers(&h);
+        assert_eq!(c.cookie.as_deref(), Some("session=alice; theme=dark"));
+        assert_eq!(c.token.as_deref(), Some("abc"));
+        assert_eq!(c.with_token(Some("xyz")).token.as_deref(), Some("xyz"));
+        assert_eq!(c.with_token(None).token.as_deref(), Some("abc"));
     }
 }

@@ -2,6 +2,7 @@
 //! variable, over an optional TOML file, over defaults that start a working
 //! single-machine server (`atelier serve` with no flags).
 
+use crate::auth::DefaultAccess;
 use clap::Parser;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -30,12 +31,27 @@ pub struct ServeArgs {
     /// Secret for HS256 bearer tokens (development).
     #[arg(long, env = "ATELIER_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
-    /// OpenID Connect issuer URL; RS256/ES256 tokens are checked against its JWKS.
+    /// OpenID Connect issuer URL (Keycloak: `https://host/realms/NAME`). At
+    /// startup the server reads `{issuer}/.well-known/openid-configuration`
+    /// and its `jwks_uri`, and refuses to start if it cannot; RS256/ES256
+    /// tokens must then be signed by those keys (refreshed every 10 minutes
+    /// and on an unknown `kid`) and carry `iss` = this URL.
     #[arg(long, env = "ATELIER_OIDC_ISSUER")]
     pub oidc_issuer: Option<String>,
-    /// Expected `aud` claim of tokens, if any.
+    /// Access on every document for OIDC tokens without `read`/`write`
+    /// claims (plain SSO tokens): `read`, `write` or `none` [default: none].
+    #[arg(long, env = "ATELIER_OIDC_DEFAULT_ACCESS", value_enum)]
+    pub oidc_default_access: Option<DefaultAccess>,
+    /// Expected `aud` claim of tokens, if any (then required).
     #[arg(long, env = "ATELIER_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Cookie-forwarding authorization (La Suite Docs style): for clients
+    /// without a token, `GET {URL}?document=NAME` with the client's `Cookie`
+    /// and `Authorization` headers must answer 200
+    /// `{"access": "read"|"write"|"none", "user": ID, "name": NAME}` within
+    /// 3 s; answers are cached for 30 s.
+    #[arg(long, env = "ATELIER_AUTH_URL", value_name = "URL")]
+    pub auth_url: Option<String>,
     /// Largest WebSocket message accepted, in bytes [default: 4 MiB].
     #[arg(long, env = "ATELIER_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
@@ -72,7 +88,9 @@ struct FileConfig {
     allow_anonymous: Option<bool>,
     jwt_secret: Option<String>,
     oidc_issuer: Option<String>,
+    oidc_default_access: Option<DefaultAccess>,
     jwt_audience: Option<String>,
+    auth_url: Option<String>,
     max_message_bytes: Option<usize>,
     max_document_bytes: Option<usize>,
     max_connections_per_user: Option<usize>,
@@ -98,8 +116,12 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     /// OIDC issuer.
     pub oidc_issuer: Option<String>,
+    /// Access of OIDC tokens without document claims.
+    pub oidc_default_access: DefaultAccess,
     /// Expected audience.
     pub jwt_audience: Option<String>,
+    /// Cookie-forwarding authorization service.
+    pub auth_url: Option<String>,
     /// Message size cap.
     pub max_message_bytes: usize,
     /// Document size cap.
@@ -127,7 +149,9 @@ impl Default for Config {
             allow_anonymous: false,
             jwt_secret: None,
             oidc_issuer: None,
+            oidc_default_access: DefaultAccess::None,
             jwt_audience: None,
+            auth_url: None,
             max_message_bytes: 4 << 20,
             max_document_bytes: 64 << 20,
             max_connections_per_user: 32,
@@ -160,7 +184,12 @@ impl Config {
             allow_anonymous: args.allow_anonymous || file.allow_anonymous.unwrap_or(false),
             jwt_secret: args.jwt_secret.or(file.jwt_secret),
             oidc_issuer: args.oidc_issuer.or(file.oidc_issuer),
+            oidc_default_access: args
+                .oidc_default_access
+                .or(file.oidc_default_access)
+                .unwrap_or(d.oidc_default_access),
             jwt_audience: args.jwt_audience.or(file.jwt_audience),
+            auth_url: args.auth_url.or(file.auth_url),
             max_message_bytes: args
                 .max_message_bytes
                 .or(file.max_message_bytes)
@@ -192,17 +221,21 @@ impl Config {
             log_format: args.log_format.or(file.log_format).unwrap_or(d.log_format),
         };
         let mut cfg = cfg;
-        if !cfg.allow_anonymous && cfg.jwt_secret.is_none() && cfg.oidc_issuer.is_none() {
+        if !cfg.allow_anonymous
+            && cfg.jwt_secret.is_none()
+            && cfg.oidc_issuer.is_none()
+            && cfg.auth_url.is_none()
+        {
             // `atelier serve` with no flags must just work on a developer's
             // machine, but never expose unauthenticated documents to a network.
             if cfg.addr.ip().is_loopback() {
                 tracing::warn!(
-                    "no --jwt-secret or --oidc-issuer: anonymous read-write access on loopback only"
+                    "no --jwt-secret, --oidc-issuer or --auth-url: anonymous read-write access on loopback only"
                 );
                 cfg.allow_anonymous = true;
             } else {
                 anyhow::bail!(
-                    "no way to authenticate clients on {}: pass --jwt-secret or --oidc-issuer (or --allow-anonymous to accept anyone)",
+                    "no way to authenticate clients on {}: pass --jwt-secret, --oidc-issuer or --auth-url (or --allow-anonymous to accept anyone)",
                     cfg.addr
                 );
             }

@@ -1,6 +1,6 @@
 //! HTTP routes: health, metrics, the REST document API and static files.
 
-use crate::auth::{Access, AuthError};
+use crate::auth::{Access, AuthError, Credentials};
 use crate::room::{RoomError, load_stored};
 use crate::state::AppState;
 use axum::Json;
@@ -25,6 +25,7 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         let status = match e {
             AuthError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AuthError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         };
         ApiError(status, e.to_string())
@@ -47,14 +48,7 @@ pub fn valid_doc_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 256 && !name.chars().any(char::is_control)
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-}
-
-fn authorize(
+async fn authorize(
     st: &AppState,
     headers: &HeaderMap,
     doc: &str,
@@ -66,7 +60,8 @@ fn authorize(
             "invalid document name".into(),
         ));
     }
-    let (_, access) = st.auth.authorize(bearer(headers), doc)?;
+    let creds = Credentials::from_headers(headers);
+    let (_, access) = st.auth.authorize_request(&creds, doc).await?;
     if need_write && access != Access::ReadWrite {
         return Err(ApiError(StatusCode::FORBIDDEN, "read-only access".into()));
     }
@@ -137,7 +132,7 @@ pub async fn get_doc(
     Query(q): Query<FormatQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&st, &headers, &doc, false)?;
+    authorize(&st, &headers, &doc, false).await?;
     render(current_state(&st, &doc).await?, q.format.as_deref())
 }
 
@@ -147,7 +142,7 @@ pub async fn list_versions(
     Path(doc): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&st, &headers, &doc, false)?;
+    authorize(&st, &headers, &doc, false).await?;
     let v = st
         .rooms
         .store
@@ -171,7 +166,7 @@ pub async fn save_version(
     headers: HeaderMap,
     Json(body): Json<NewVersion>,
 ) -> Result<Response, ApiError> {
-    authorize(&st, &headers, &doc, true)?;
+    authorize(&st, &headers, &doc, true).await?;
     let name = body.name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError(
@@ -196,7 +191,7 @@ pub async fn get_version(
     Query(q): Query<FormatQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&st, &headers, &doc, false)?;
+    authorize(&st, &headers, &doc, false).await?;
     match st
         .rooms
         .store
@@ -217,7 +212,7 @@ pub async fn restore_version(
     Path((doc, id)): Path<(String, i64)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&st, &headers, &doc, true)?;
+    authorize(&st, &headers, &doc, true).await?;
     let Some(old) = st
         .rooms
         .store
@@ -250,7 +245,7 @@ pub async fn post_update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    authorize(&st, &headers, &doc, true)?;
+    authorize(&st, &headers, &doc, true).await?;
     if body.len() > st.cfg.max_message_bytes {
         return Err(ApiError(
             StatusCode::PAYLOAD_TOO_LARGE,

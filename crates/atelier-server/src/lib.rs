@@ -4,7 +4,9 @@
 //! and Hocuspocus (`/sync`, and `/collaboration/ws/` as La Suite Docs
 //! names it) — stores every update durably before acknowledging it
 //! (SQLite by default, PostgreSQL for several processes), checks JWT bearer
-//! tokens, and serves the gallery, `/healthz`, `/metrics` and a REST API.
+//! tokens (HS256, or OIDC-discovered RS256/ES256 keys) or asks a
+//! cookie-forwarding service ([`auth`]), and serves the gallery, `/healthz`,
+//! `/metrics` and a REST API.
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
@@ -14,6 +16,8 @@
 //! ```
 
 pub mod auth;
+pub mod auth_cookie;
+pub mod auth_oidc;
 pub mod config;
 pub mod http;
 pub mod metrics;
@@ -65,11 +69,9 @@ pub async fn build_state(cfg: config::Config) -> anyhow::Result<Arc<state::AppSt
         cfg.compact_every,
         std::time::Duration::from_secs(cfg.version_interval_secs),
     );
-    let auth = auth::Authenticator::new(
-        cfg.allow_anonymous,
-        cfg.jwt_secret.as_deref(),
-        cfg.jwt_audience.clone(),
-    );
+    let auth = auth::Authenticator::from_config(&cfg)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot set up authentication: {e}"))?;
     Ok(Arc::new(state::AppState {
         cfg,
         rooms,

@@ -3,11 +3,15 @@
 //! rooms (which own the documents).
 //!
 //! - `/sync/{doc}`: y-websocket; the token comes as `?token=` or an
-//!   `Authorization: Bearer` header and is checked before the upgrade.
+//!   `Authorization: Bearer` header and is checked before the upgrade
+//!   (or, without a token, the upgrade's cookies go to `--auth-url`).
 //! - `/sync` and `/collaboration/ws/`: Hocuspocus; each document on the
-//!   socket is authorised by its own Auth message.
+//!   socket is authorised by its own Auth message, whose token is checked
+//!   (or, without one, the upgrade's cookies go to `--auth-url`). Decisions
+//!   that need a network call are made by a task while the session holds
+//!   the document's messages ([`AuthDecision::Defer`]).
 
-use crate::auth::{Access, AuthError};
+use crate::auth::{Access, AuthError, Credentials, Principal};
 use crate::http::valid_doc_name;
 use crate::metrics::Metrics;
 use crate::room::{ConnId, Outbound, Room, RoomError};
@@ -15,7 +19,7 @@ use crate::state::{AppState, ConnSlot};
 use atelier_sync::{AuthDecision, EncodedStateVector, Limits, ServerEvent, ServerSession};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -52,14 +56,6 @@ fn refuse(status: StatusCode, reason: impl Into<String>) -> Response {
     (status, reason.into()).into_response()
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned)
-}
-
 /// `GET /sync/{doc}`: a y-websocket connection to one document.
 pub async fn ywebsocket(
     ws: WebSocketUpgrade,
@@ -72,14 +68,15 @@ pub async fn ywebsocket(
     if !valid_doc_name(&doc) {
         return refuse(StatusCode::BAD_REQUEST, "invalid document name");
     }
-    let token = q.token.or_else(|| bearer(&headers));
-    let (principal, access) = match st.auth.authorize(token.as_deref(), &doc) {
+    let creds = Credentials::from_headers(&headers).with_token(q.token.as_deref());
+    let (principal, access) = match st.auth.authorize_request(&creds, &doc).await {
         Ok(ok) => ok,
         Err(e) => {
             Metrics::add(&st.metrics.auth_failures, 1);
             tracing::info!(doc = %doc, %peer, reason = %e, "y-websocket connection refused");
             let status = match e {
                 AuthError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AuthError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::UNAUTHORIZED,
             };
             return refuse(status, e.to_string());
@@ -94,13 +91,14 @@ pub async fn ywebsocket(
     }
     let session = ServerSession::y_websocket(doc, access, limits(&st));
     ws.max_message_size(st.cfg.max_message_bytes)
-        .on_upgrade(move |socket| Connection::run(st, socket, session, slot, peer))
+        .on_upgrade(move |socket| Connection::run(st, socket, session, slot, peer, creds))
 }
 
 /// `GET /sync` and `/collaboration/ws/`: a Hocuspocus connection.
 pub async fn hocuspocus(
     ws: WebSocketUpgrade,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     State(st): State<Arc<AppState>>,
 ) -> Response {
     let slot = match st.take_ip_slot(peer.ip()) {
@@ -108,8 +106,10 @@ pub async fn hocuspocus(
         Err(reason) => return refuse(StatusCode::TOO_MANY_REQUESTS, reason),
     };
     let session = ServerSession::hocuspocus(limits(&st));
+    // Kept for the documents' Auth messages: cookie forwarding needs them.
+    let creds = Credentials::from_headers(&headers);
     ws.max_message_size(st.cfg.max_message_bytes)
-        .on_upgrade(move |socket| Connection::run(st, socket, session, slot, peer))
+        .on_upgrade(move |socket| Connection::run(st, socket, session, slot, peer, creds))
 }
 
 /// Why a connection ends.
@@ -138,6 +138,8 @@ enum Forwarded {
     Out(String, Outbound),
     /// The connection fell too far behind a room's broadcasts.
     Lagged(String),
+    /// A deferred authorization of a Hocuspocus document was decided.
+    Auth(String, Result<(Principal, Access), AuthError>),
 }
 
 struct Connection {
@@ -152,6 +154,8 @@ struct Connection {
     bucket_at: Instant,
     started: Instant,
     peer: SocketAddr,
+    /// The upgrade request's credentials.
+    creds: Credentials,
 }
 
 impl Connection {
@@ -161,6 +165,7 @@ impl Connection {
         session: ServerSession,
         slot: ConnSlot,
         peer: SocketAddr,
+        creds: Credentials,
     ) {
         Metrics::add(&st.metrics.connections, 1);
         let (forward_tx, mut forward_rx) = mpsc::channel(256);
@@ -175,6 +180,7 @@ impl Connection {
             bucket_at: Instant::now(),
             started: Instant::now(),
             peer,
+            creds,
         };
         let mut ping = tokio::time::interval(Duration::from_secs(30));
         ping.tick().await;
@@ -203,6 +209,7 @@ impl Connection {
                         Some(Forwarded::Lagged(doc)) => Err(Close::policy(format!(
                             "connection too slow for document {doc}; reconnect to resync"
                         ))),
+                        Some(Forwarded::Auth(doc, result)) => conn.on_auth(&doc, result).await,
                         None => Ok(()),
                     };
                 }
@@ -245,6 +252,8 @@ impl Connection {
         let now = self.started.elapsed().as_millis() as u64;
         let st = self.st.clone();
         let mut claimed: Option<String> = None;
+        let mut deferred: Vec<(String, Credentials)> = Vec::new();
+        let upgrade_creds = &self.creds;
         let mut authorize = |doc: &str, token: &str| -> AuthDecision {
             if !valid_doc_name(doc) {
                 return AuthDecision::Deny {
@@ -253,23 +262,35 @@ impl Connection {
             }
             // Hocuspocus providers send a placeholder when they have no token.
             let token = Some(token).filter(|t| !t.is_empty() && *t != "anonymous");
-            match st.auth.authorize(token, doc) {
-                Ok((principal, access)) => {
+            let creds = upgrade_creds.with_token(token);
+            match st.auth.decide_now(&creds, doc) {
+                Some(Ok((principal, access))) => {
                     claimed = Some(principal.user);
                     AuthDecision::Allow(access)
                 }
-                Err(e) => {
+                Some(Err(e)) => {
                     Metrics::add(&st.metrics.auth_failures, 1);
                     tracing::info!(doc = %doc, reason = %e, "hocuspocus document refused");
                     AuthDecision::Deny {
                         reason: e.to_string(),
                     }
                 }
+                None => {
+                    deferred.push((doc.to_owned(), creds));
+                    AuthDecision::Defer
+                }
             }
         };
         let received = self.session.receive(now, frame, &mut authorize);
         if let Some(user) = claimed {
             self.slot.claim_user(&user).map_err(Close::policy)?;
+        }
+        for (doc, creds) in deferred {
+            let (st, tx) = (self.st.clone(), self.forward_tx.clone());
+            tokio::spawn(async move {
+                let result = st.auth.authorize_request(&creds, &doc).await;
+                let _ = tx.send(Forwarded::Auth(doc, result)).await;
+            });
         }
         if let Err(e) = received {
             let code = match e {
@@ -282,6 +303,34 @@ impl Connection {
             });
         }
         self.drain_events().await
+    }
+
+    /// Applies a deferred authorization decision.
+    async fn on_auth(
+        &mut self,
+        doc: &str,
+        result: Result<(Principal, Access), AuthError>,
+    ) -> Result<(), Close> {
+        let decision = match result {
+            Ok((principal, access)) => {
+                self.slot
+                    .claim_user(&principal.user)
+                    .map_err(Close::policy)?;
+                AuthDecision::Allow(access)
+            }
+            Err(e) => {
+                Metrics::add(&self.st.metrics.auth_failures, 1);
+                tracing::info!(conn = self.id, doc = %doc, reason = %e, "hocuspocus document refused");
+                AuthDecision::Deny {
+                    reason: e.to_string(),
+                }
+            }
+        };
+        // The client may have closed the document meanwhile: nothing to do.
+        if self.session.resolve_auth(doc, decision).is_ok() {
+            self.drain_events().await?;
+        }
+        Ok(())
     }
 
     async fn drain_events(&mut self) -> Result<(), Close> {

@@ -107,6 +107,7 @@ async fn rust_and_npm_clients_converge_on_atelier_server() {
     .await;
     let (_p, seen) = with_peers(p, |p| {
         p.call(json!({"cmd": "wait_text", "id": "y", "text": "rust;y;h;done", "timeout_ms": 15000}));
+        p.call(json!({"cmd": "wait_text", "id": "h", "text": "rust;y;h;done", "timeout_ms": 15000}));
         p.call(json!({"cmd": "wait_awareness", "id": "h", "names": ["h", "rust", "y"], "timeout_ms": 15000}))
     })
     .await;
