@@ -13,6 +13,8 @@ WASM_OPT=e2e/node_modules/.bin/wasm-opt
 
 echo "== cargo build (atelier-elements, $PROFILE)"
 cargo build -p atelier-elements --target "$TARGET" --profile "$PROFILE"
+# Honour CARGO_TARGET_DIR (CI may build elsewhere than ./target).
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ -z "$WB_VERSION" ]; then echo "wasm-bindgen not found in Cargo.lock" >&2; exit 1; fi
@@ -30,9 +32,9 @@ fi
 mkdir -p "$OUT"
 echo "== wasm-bindgen $WB_VERSION"
 wasm-bindgen --target web --no-typescript --out-dir "$OUT" --out-name atelier_elements \
-  "target/$TARGET/$PROFILE/atelier_elements.wasm"
+  "$TARGET_DIR/$TARGET/$PROFILE/atelier_elements.wasm"
 wasm-bindgen --target web --out-dir "$OUT/.types" --out-name atelier_elements \
-  "target/$TARGET/$PROFILE/atelier_elements.wasm" >/dev/null
+  "$TARGET_DIR/$TARGET/$PROFILE/atelier_elements.wasm" >/dev/null
 mv "$OUT/.types/atelier_elements.d.ts" "$OUT/atelier_elements.d.ts"
 rm -rf "$OUT/.types"
 cp crates/atelier-elements/js/atelier-elements.js crates/atelier-elements/js/atelier-elements.d.ts "$OUT/"

@@ -9,6 +9,7 @@
 
 use crate::dom_selection;
 use crate::i18n::{Lang, Strings};
+use crate::remote_carets::{self, CaretSource};
 use crate::render::RenderLabels;
 use crate::session::{EditSession, Intent, MarkKind, Pos, Selection};
 use crate::surface::Surface;
@@ -165,7 +166,13 @@ pub struct EditorCore {
     listeners: RefCell<Vec<Listener>>,
     revision: RwSignal<u64>,
     slash: RwSignal<Option<SlashState>>,
+    selection_listener: RefCell<Option<SelectionListener>>,
+    caret_source: RefCell<Option<CaretSource>>,
 }
+
+/// Called with every selection the editor sees or sets (a transport
+/// publishes it as awareness).
+pub type SelectionListener = Rc<dyn Fn(&Selection)>;
 
 impl std::fmt::Debug for EditorCore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -194,6 +201,17 @@ impl EditorCore {
             web_sys::console::warn_2(&"atelier-editor: render failed".into(), &e);
         }
         self.revision.update(|r| *r += 1);
+        self.draw_carets();
+    }
+
+    /// Redraws the remote carets from the caret source, if any.
+    fn draw_carets(&self) {
+        let source = self.caret_source.borrow().clone();
+        let Some(source) = source else { return };
+        let carets = source();
+        if let Some(s) = self.surface.borrow().as_ref() {
+            remote_carets::draw(s, &carets);
+        }
     }
 
     /// After a transaction this editor did not render itself (a peer's
@@ -242,6 +260,10 @@ impl EditorCore {
         let doc = self.session.doc();
         let sticky = caret_sticky(doc, &sel.anchor).zip(caret_sticky(doc, &sel.focus));
         *self.sticky.borrow_mut() = sticky;
+        let listener = self.selection_listener.borrow().clone();
+        if let Some(listener) = listener {
+            listener(&sel);
+        }
         *self.last_sel.borrow_mut() = Some(sel);
     }
 
@@ -669,6 +691,8 @@ pub fn Editor(
         listeners: RefCell::new(Vec::new()),
         revision,
         slash,
+        selection_listener: RefCell::new(None),
+        caret_source: RefCell::new(None),
     });
     let stored = StoredValue::new_local(core);
     let get = move || stored.try_get_value();
@@ -860,5 +884,29 @@ impl EditorCore {
     /// Places the caret (or a range) in model terms.
     pub fn select(&self, sel: &Selection) {
         self.place(sel);
+    }
+
+    /// Sets (or with `None` removes) the function told about every
+    /// selection change, local or after a re-render.
+    pub fn set_selection_listener(&self, listener: Option<SelectionListener>) {
+        *self.selection_listener.borrow_mut() = listener;
+    }
+
+    /// Sets (or removes) where remote carets come from, and draws them.
+    pub fn set_caret_source(&self, source: Option<CaretSource>) {
+        *self.caret_source.borrow_mut() = source;
+        self.refresh_carets();
+    }
+
+    /// Redraws the remote carets (a transport calls this when presence
+    /// changes; renders redraw them anyway).
+    pub fn refresh_carets(&self) {
+        if self.caret_source.borrow().is_none() {
+            if let Some(s) = self.surface.borrow().as_ref() {
+                remote_carets::draw(s, &[]);
+            }
+            return;
+        }
+        self.draw_carets();
     }
 }

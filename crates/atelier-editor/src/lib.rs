@@ -46,13 +46,15 @@ pub mod component;
 pub mod dom_selection;
 pub mod error;
 pub mod i18n;
+pub mod remote_carets;
 pub mod render;
 pub mod selection_map;
 pub mod session;
 pub mod surface;
 pub mod text_rules;
 
-pub use component::{Editor, EditorCore};
+pub use component::{Editor, EditorCore, SelectionListener};
 pub use error::{EditorError, Result};
 pub use i18n::Lang;
+pub use remote_carets::{CaretSource, RemoteCaret};
 pub use session::{EditSession, Intent, LOCAL_ORIGIN, MarkKind, Pos, Selection};

@@ -8,7 +8,40 @@ export interface AtelierChangeDetail {
   element: AtelierEditor;
 }
 
-/** `<atelier-editor doc readonly lang theme server token>`. */
+/** Detail of `atelier-status`, fired on the element and on `document`. */
+export interface AtelierStatusDetail {
+  /** Name of the shared document. */
+  doc: string;
+  /** Where its connection stands. */
+  status: "connecting" | "synced" | "offline" | "read-only" | "denied";
+  /** Why the connection could not start (bad server address), if so. */
+  error?: string;
+}
+
+/** A position in the document: block id and UTF-16 offset in its text. */
+export interface AtelierPeerPos { block: string; offset: number; }
+
+/** A remote collaborator, from awareness. */
+export interface AtelierPeer {
+  /** Awareness client id. */
+  clientId: number;
+  /** Display name ("" when the peer published none). */
+  name: string;
+  /** Caret colour (#rrggbb). */
+  color: string;
+  /** Their selection, if it resolves in this document. */
+  cursor: { anchor: AtelierPeerPos; head: AtelierPeerPos } | null;
+}
+
+/** Detail of `atelier-presence`, fired on the element and on `document`. */
+export interface AtelierPresenceDetail {
+  /** Name of the shared document. */
+  doc: string;
+  /** Every remote peer now. */
+  peers: AtelierPeer[];
+}
+
+/** `<atelier-editor doc readonly lang theme server token protocol user-name user-color>`. */
 export declare class AtelierEditor extends HTMLElement {
   static readonly observedAttributes: string[];
   /** Shared document name; elements with the same `doc` share one document. */
@@ -19,10 +52,18 @@ export declare class AtelierEditor extends HTMLElement {
   lang: string;
   /** "light" | "dark" | "high-contrast" (sets `data-atelier-theme`). */
   theme: string;
-  /** Sync server URL: stored for the network step, NOT used yet. */
+  /** Sync server URL (ws:// or wss://); null keeps the document local. */
   server: string | null;
-  /** Bearer token: stored for the network step, NOT used yet. */
+  /** Bearer token sent to the server. */
   token: string | null;
+  /** Wire framing: "hocuspocus" (default) or "y-websocket". */
+  protocol: string;
+  /** Connection status ("local" without a server). */
+  readonly status: "local" | AtelierStatusDetail["status"];
+  /** Remote peers now. */
+  readonly peers: AtelierPeer[];
+  /** Local changes the server has not confirmed yet. */
+  readonly unsyncedChanges: number;
   /** The document as Markdown ("" until the wasm module has loaded). */
   getMarkdown(): string;
   /** Replaces the document with Markdown as one undoable change. */
@@ -42,8 +83,12 @@ declare global {
   }
   interface HTMLElementEventMap {
     "atelier-change": CustomEvent<AtelierChangeDetail>;
+    "atelier-status": CustomEvent<AtelierStatusDetail>;
+    "atelier-presence": CustomEvent<AtelierPresenceDetail>;
   }
   interface DocumentEventMap {
     "atelier-change": CustomEvent<AtelierChangeDetail>;
+    "atelier-status": CustomEvent<AtelierStatusDetail>;
+    "atelier-presence": CustomEvent<AtelierPresenceDetail>;
   }
 }

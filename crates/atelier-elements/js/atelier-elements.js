@@ -15,12 +15,14 @@ function load() {
 
 /**
  * The collaborative rich-text editor element.
- * Attributes: doc, readonly, lang, theme; server and token are stored for
- * the network step and not used yet.
+ * Attributes: doc, readonly, lang, theme; with `server` (ws:// or wss://)
+ * the document is synced live: token, protocol ("hocuspocus" default or
+ * "y-websocket"), user-name and user-color describe the connection and the
+ * local user. Events: atelier-change, atelier-status, atelier-presence.
  */
 export class AtelierEditor extends HTMLElement {
   static get observedAttributes() {
-    return ["doc", "readonly", "lang", "theme", "server", "token"];
+    return ["doc", "readonly", "lang", "theme", "server", "token", "protocol", "user-name", "user-color"];
   }
 
   constructor() {
@@ -29,6 +31,15 @@ export class AtelierEditor extends HTMLElement {
     this._mount = null;
     /** @type {number} */
     this._generation = 0;
+    /** Set when the server granted read-only access: the editor remounts read-only. */
+    this._serverReadOnly = false;
+    this.addEventListener("atelier-status", (e) => {
+      const status = /** @type {CustomEvent} */ (e).detail.status;
+      if (status === "read-only" && !this._serverReadOnly && !this.readOnly) {
+        this._serverReadOnly = true;
+        if (this.isConnected) this._remount();
+      }
+    });
   }
 
   /** The shared document's name (`doc` attribute, default "default"). */
@@ -43,12 +54,21 @@ export class AtelierEditor extends HTMLElement {
   /** Theme: light, dark or high-contrast. */
   get theme() { return this.getAttribute("theme") || ""; }
   set theme(v) { this.setAttribute("theme", String(v)); }
-  /** Sync server URL (stored; networking is not implemented yet). */
+  /** Sync server URL (ws:// or wss://); null keeps the document local. */
   get server() { return this.getAttribute("server"); }
   set server(v) { if (v == null) this.removeAttribute("server"); else this.setAttribute("server", v); }
-  /** Bearer token (stored; networking is not implemented yet). */
+  /** Bearer token sent to the server. */
   get token() { return this.getAttribute("token"); }
   set token(v) { if (v == null) this.removeAttribute("token"); else this.setAttribute("token", v); }
+  /** Wire framing: "hocuspocus" (default) or "y-websocket". */
+  get protocol() { return this.getAttribute("protocol") || "hocuspocus"; }
+  set protocol(v) { this.setAttribute("protocol", String(v)); }
+  /** Connection status: "local", "connecting", "synced", "offline", "read-only" or "denied". */
+  get status() { return this._mount ? this._mount.status : (this.server ? "connecting" : "local"); }
+  /** Remote peers as in `atelier-presence` events. */
+  get peers() { return this._mount ? this._mount.peers : []; }
+  /** Local changes the server has not confirmed yet. */
+  get unsyncedChanges() { return this._mount ? this._mount.unsyncedChanges() : 0; }
 
   connectedCallback() { this._remount(); }
 
@@ -62,7 +82,7 @@ export class AtelierEditor extends HTMLElement {
   attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue) return;
     if (name === "theme") { this._applyTheme(); return; }
-    if (name === "server" || name === "token") return; // stored only, for the network step
+    if (name === "server" || name === "token") this._serverReadOnly = false;
     if (this.isConnected && this._mount) this._remount();
   }
 
@@ -83,7 +103,11 @@ export class AtelierEditor extends HTMLElement {
     this._applyTheme();
     await load();
     if (generation !== this._generation || !this.isConnected) return;
-    this._mount = mountEditor(this, this.doc, this.readOnly, this.lang);
+    this._mount = mountEditor(
+      this, this.doc, this.readOnly || this._serverReadOnly, this.lang,
+      this.server || undefined, this.token || undefined, this.getAttribute("protocol") || undefined,
+      this.getAttribute("user-name") || undefined, this.getAttribute("user-color") || undefined,
+    );
   }
 
   /** The document as Markdown ("" before the wasm module has loaded). */

@@ -14,15 +14,28 @@
 //! `selection_behaviour_decides_light_dom` pins what the editor relies on.
 //! Styles are scoped by class names (`.atelier-*`) and design tokens.
 //!
-//! ## Documents
+//! ## Documents and connections
 //! Elements with the same `doc` attribute share one [`atelier_doc::Document`]
-//! on the page. Nothing is networked yet: `server` and `token` are stored
-//! by the JS element for the later `atelier-web` transport and not used.
+//! on the page and, when `server` is set, one [`atelier_web::Connection`]
+//! (the first element's `server`, `token`, `protocol` and user win). A
+//! networked document is initialised for BlockNote only after its first
+//! sync; a local one at once. The connection outlives its last element by
+//! a short grace period, so a re-mount (an attribute change) does not
+//! reconnect.
+//!
+//! Events, on every element of the document (not bubbling) and once on
+//! `document` (La Suite's convention): `atelier-change` `{doc, element}`,
+//! `atelier-status` `{doc, status}` with status `connecting`, `synced`,
+//! `offline`, `read-only` or `denied` (plus `error` when the connection
+//! could not even start), and `atelier-presence` `{doc, peers}` with peers
+//! `[{clientId, name, color, cursor: {anchor, head} | null}]`, positions as
+//! `{block, offset}`.
 //!
 //! Features: `panic-hook` (default) installs `console_error_panic_hook`.
 
 use atelier_doc::Document;
-use atelier_editor::{Editor, Lang};
+use atelier_editor::{Editor, EditorCore, Lang, Pos, RemoteCaret, Selection};
+use atelier_web::{ConnectOptions, Connection, Framing, Peer};
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -35,22 +48,237 @@ use web_sys::HtmlElement;
 thread_local! {
     static DOCS: RefCell<HashMap<String, Rc<Document>>> = RefCell::new(HashMap::new());
     static MOUNTS: RefCell<HashMap<u64, (HtmlElement, String)>> = RefCell::new(HashMap::new());
+    static LINKS: RefCell<HashMap<String, Link>> = RefCell::new(HashMap::new());
+    /// Mounted editors by mount key, to redraw remote carets.
+    static CORES: RefCell<HashMap<u64, (String, std::rc::Weak<EditorCore>)>> = RefCell::new(HashMap::new());
     static NEXT_MOUNT: Cell<u64> = const { Cell::new(1) };
 }
 
+/// How long a connection stays open after its last element went away.
+const LINGER_MS: i32 = 3_000;
+
+/// One document's connection, shared by its elements.
+struct Link {
+    conn: Connection,
+    users: usize,
+}
+
 /// The shared document named `name` on this page (created on first use).
-fn shared_doc(name: &str) -> Rc<Document> {
+/// A local document is initialised at once; a networked one only after its
+/// first sync (DESIGN.md §3), by the connection.
+fn shared_doc(name: &str, networked: bool) -> Rc<Document> {
     DOCS.with(|d| {
         d.borrow_mut()
             .entry(name.to_owned())
             .or_insert_with(|| {
                 let doc = Rc::new(Document::new());
-                // Local only for now: with a transport this waits for the first sync.
-                doc.ensure_initialized();
+                if !networked {
+                    doc.ensure_initialized();
+                }
                 doc
             })
             .clone()
     })
+}
+
+/// Connection settings an element passes to [`mount_editor`].
+struct NetOptions {
+    server: String,
+    token: String,
+    framing: Framing,
+    user_name: String,
+    user_color: Option<String>,
+}
+
+/// Joins (or opens) the connection of `doc_name`; reports failures as an
+/// `atelier-status` event.
+fn join_link(doc: &Rc<Document>, doc_name: &str, net: NetOptions, host: &HtmlElement) {
+    let joined = LINKS.with(|l| {
+        l.borrow_mut().get_mut(doc_name).map(|link| {
+            link.users += 1;
+            link.conn.status()
+        })
+    });
+    if let Some(status) = joined {
+        fire(
+            host,
+            "atelier-status",
+            &status_detail(doc_name, status.as_str(), None),
+            false,
+        );
+        return;
+    }
+    let mut options = ConnectOptions::new(net.server, doc_name);
+    options.token = net.token;
+    options.framing = net.framing;
+    options.user_name = net.user_name;
+    options.user_color = net.user_color;
+    let conn = match Connection::open(doc.clone(), options) {
+        Ok(conn) => conn,
+        Err(e) => {
+            let detail = status_detail(doc_name, "denied", Some(&e.to_string()));
+            fire(host, "atelier-status", &detail, true);
+            return;
+        }
+    };
+    let name = doc_name.to_owned();
+    conn.on_status(move |status| {
+        fire_all(
+            &name,
+            "atelier-status",
+            &status_detail(&name, status.as_str(), None),
+        );
+    });
+    let name = doc_name.to_owned();
+    conn.on_presence(move |peers| {
+        refresh_carets(&name);
+        fire_all(&name, "atelier-presence", &presence_detail(&name, peers));
+    });
+    LINKS.with(|l| {
+        l.borrow_mut()
+            .insert(doc_name.to_owned(), Link { conn, users: 1 })
+    });
+}
+
+/// Leaves the connection of `doc_name`; the last element closes it after
+/// [`LINGER_MS`] unless another element joined meanwhile.
+fn leave_link(doc_name: &str) {
+    let unused = LINKS.with(|l| {
+        l.borrow_mut().get_mut(doc_name).is_some_and(|link| {
+            link.users = link.users.saturating_sub(1);
+            link.users == 0
+        })
+    });
+    if !unused {
+        return;
+    }
+    let name = doc_name.to_owned();
+    let close = Closure::once_into_js(move || {
+        let link = LINKS.with(|l| {
+            let mut l = l.borrow_mut();
+            if l.get(&name).is_some_and(|link| link.users == 0) {
+                l.remove(&name)
+            } else {
+                None
+            }
+        });
+        // Dropped outside the borrow: closing may fire no events, but keep
+        // the registry free while it runs.
+        drop(link);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+            close.unchecked_ref(),
+            LINGER_MS,
+        );
+    }
+}
+
+/// Publishes `sel` as this page's cursor on `doc_name`'s connection.
+fn publish_selection(doc_name: &str, sel: &Selection) {
+    LINKS.with(|l| {
+        if let Some(link) = l.borrow().get(doc_name) {
+            link.conn.set_selection(Some((
+                (&sel.anchor.block, sel.anchor.offset),
+                (&sel.focus.block, sel.focus.offset),
+            )));
+        }
+    });
+}
+
+/// The remote carets of `doc_name`, resolved in the document now.
+fn remote_carets(doc_name: &str) -> Vec<RemoteCaret> {
+    let peers = LINKS.with(|l| {
+        l.borrow()
+            .get(doc_name)
+            .map(|link| link.conn.peers())
+            .unwrap_or_default()
+    });
+    peers
+        .into_iter()
+        .filter_map(|p| {
+            let c = p.cursor?;
+            Some(RemoteCaret {
+                name: p.name,
+                color: p.color,
+                anchor: Pos::new(c.anchor.block, c.anchor.offset),
+                head: Pos::new(c.head.block, c.head.offset),
+            })
+        })
+        .collect()
+}
+
+/// Redraws the remote carets of every editor showing `doc_name`.
+fn refresh_carets(doc_name: &str) {
+    let cores: Vec<Rc<EditorCore>> = CORES.with(|c| {
+        c.borrow()
+            .values()
+            .filter(|(d, _)| d == doc_name)
+            .filter_map(|(_, w)| w.upgrade())
+            .collect()
+    });
+    for core in cores {
+        core.refresh_carets();
+    }
+}
+
+fn status_detail(doc_name: &str, status: &str, error: Option<&str>) -> js_sys::Object {
+    let detail = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&detail, &"doc".into(), &doc_name.into());
+    let _ = js_sys::Reflect::set(&detail, &"status".into(), &status.into());
+    if let Some(error) = error {
+        let _ = js_sys::Reflect::set(&detail, &"error".into(), &error.into());
+    }
+    detail
+}
+
+fn presence_detail(doc_name: &str, peers: &[Peer]) -> js_sys::Object {
+    let detail = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&detail, &"doc".into(), &doc_name.into());
+    let peers = serde_json::to_string(peers)
+        .ok()
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .unwrap_or_else(|| js_sys::Array::new().into());
+    let _ = js_sys::Reflect::set(&detail, &"peers".into(), &peers);
+    detail
+}
+
+/// Fires `name` on every element showing `doc_name`, then once on `document`.
+fn fire_all(doc_name: &str, name: &str, detail: &js_sys::Object) {
+    let hosts: Vec<HtmlElement> = MOUNTS.with(|m| {
+        m.borrow()
+            .values()
+            .filter(|(_, d)| d == doc_name)
+            .map(|(h, _)| h.clone())
+            .collect()
+    });
+    for host in &hosts {
+        fire(host, name, detail, false);
+    }
+    fire_document(name, detail);
+}
+
+/// Fires `name` on `host` (not bubbling), and on `document` too if asked.
+fn fire(host: &HtmlElement, name: &str, detail: &js_sys::Object, on_document: bool) {
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(detail);
+    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = host.dispatch_event(&ev);
+    }
+    if on_document {
+        fire_document(name, detail);
+    }
+}
+
+fn fire_document(name: &str, detail: &js_sys::Object) {
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(detail);
+    if let (Some(document), Ok(ev)) = (
+        web_sys::window().and_then(|w| w.document()),
+        web_sys::CustomEvent::new_with_event_init_dict(name, &init),
+    ) {
+        let _ = document.dispatch_event(&ev);
+    }
 }
 
 /// Installs the panic hook (once) so panics show in the console.
@@ -68,29 +296,67 @@ pub struct EditorMount {
     host: HtmlElement,
     observer_key: String,
     key: u64,
+    networked: bool,
     unmount: Option<Box<dyn std::any::Any>>,
 }
 
-/// Mounts an editor into `host` (light DOM) on the shared document `doc_name`.
+/// Mounts an editor into `host` (light DOM) on the shared document
+/// `doc_name`. With a non-empty `server`, the document is kept in sync with
+/// it (`protocol`: `hocuspocus`, the default, or `y-websocket`), and the
+/// local user (`user_name`, `user_color`) and caret are published.
 #[wasm_bindgen(js_name = mountEditor)]
+#[allow(clippy::too_many_arguments)]
 pub fn mount_editor(
     host: HtmlElement,
     doc_name: String,
     readonly: bool,
     lang: String,
+    server: Option<String>,
+    token: Option<String>,
+    protocol: Option<String>,
+    user_name: Option<String>,
+    user_color: Option<String>,
 ) -> EditorMount {
-    let doc = shared_doc(&doc_name);
+    let server = server.filter(|s| !s.trim().is_empty());
+    let networked = server.is_some();
+    let doc = shared_doc(&doc_name, networked);
     let lang = Lang::from_tag(&lang);
     let d = doc.clone();
-    let handle = leptos::mount::mount_to(host.clone(), move || {
-        view! { <Editor doc=d.clone() readonly=readonly lang=lang /> }
-    });
+    let selection_doc = doc_name.clone();
     let key = NEXT_MOUNT.with(|n| {
         let v = n.get();
         n.set(v + 1);
         v
     });
+    // Without a connection `publish_selection` finds no link and does nothing.
+    let on_ready: Rc<dyn Fn(Rc<EditorCore>)> = Rc::new(move |core: Rc<EditorCore>| {
+        let name = selection_doc.clone();
+        CORES.with(|c| {
+            c.borrow_mut()
+                .insert(key, (name.clone(), Rc::downgrade(&core)))
+        });
+        let caret_doc = name.clone();
+        core.set_selection_listener(Some(Rc::new(move |sel: &Selection| {
+            publish_selection(&name, sel);
+        })));
+        if networked {
+            core.set_caret_source(Some(Rc::new(move || remote_carets(&caret_doc))));
+        }
+    });
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! { <Editor doc=d.clone() readonly=readonly lang=lang on_ready=on_ready.clone() /> }
+    });
     MOUNTS.with(|m| m.borrow_mut().insert(key, (host.clone(), doc_name.clone())));
+    if let Some(server) = server {
+        let net = NetOptions {
+            server,
+            token: token.unwrap_or_default(),
+            framing: Framing::from_attribute(protocol.as_deref()),
+            user_name: user_name.unwrap_or_default(),
+            user_color: user_color.filter(|c| !c.is_empty()),
+        };
+        join_link(&doc, &doc_name, net, &host);
+    }
     let observer_key = format!("atelier-elements-change-{key}");
     // yrs observers must be Send + Sync and must not touch the document:
     // they only flag the change; a microtask fires the events.
@@ -115,6 +381,7 @@ pub fn mount_editor(
         host,
         observer_key,
         key,
+        networked,
         unmount: Some(Box::new(handle)),
     }
 }
@@ -123,19 +390,8 @@ fn fire_change(host: &HtmlElement, doc_name: &str) {
     let detail = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&detail, &"doc".into(), &doc_name.into());
     let _ = js_sys::Reflect::set(&detail, &"element".into(), host);
-    let init = web_sys::CustomEventInit::new();
-    init.set_detail(&detail);
     // On the element (not bubbling) and, as La Suite widgets do, on `document`.
-    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("atelier-change", &init) {
-        let _ = host.dispatch_event(&ev);
-    }
-    init.set_bubbles(false);
-    if let (Some(document), Ok(ev)) = (
-        web_sys::window().and_then(|w| w.document()),
-        web_sys::CustomEvent::new_with_event_init_dict("atelier-change", &init),
-    ) {
-        let _ = document.dispatch_event(&ev);
-    }
+    fire(host, "atelier-change", &detail, true);
 }
 
 #[wasm_bindgen]
@@ -183,7 +439,52 @@ impl EditorMount {
             .doc
             .ydoc()
             .unobserve_update_v1(self.observer_key.clone());
-        MOUNTS.with(|m| m.borrow_mut().remove(&self.key));
+        let was_mounted = MOUNTS.with(|m| m.borrow_mut().remove(&self.key)).is_some();
+        CORES.with(|c| c.borrow_mut().remove(&self.key));
         self.unmount.take();
+        if was_mounted && self.networked {
+            leave_link(&self.doc_name);
+        }
+    }
+
+    /// The connection status: `local` without a server, else `connecting`,
+    /// `synced`, `offline`, `read-only` or `denied`.
+    #[wasm_bindgen(getter)]
+    pub fn status(&self) -> String {
+        if !self.networked {
+            return "local".to_owned();
+        }
+        LINKS.with(|l| {
+            l.borrow()
+                .get(&self.doc_name)
+                .map_or("offline", |link| link.conn.status().as_str())
+                .to_owned()
+        })
+    }
+
+    /// The remote peers (`[{clientId, name, color, cursor}]`), as in
+    /// `atelier-presence` events.
+    #[wasm_bindgen(getter)]
+    pub fn peers(&self) -> JsValue {
+        let peers = LINKS.with(|l| {
+            l.borrow()
+                .get(&self.doc_name)
+                .map(|link| link.conn.peers())
+                .unwrap_or_default()
+        });
+        serde_json::to_string(&peers)
+            .ok()
+            .and_then(|json| js_sys::JSON::parse(&json).ok())
+            .unwrap_or_else(|| js_sys::Array::new().into())
+    }
+
+    /// Local changes the server has not confirmed yet (0 without a server).
+    #[wasm_bindgen(js_name = unsyncedChanges)]
+    pub fn unsynced_changes(&self) -> f64 {
+        LINKS.with(|l| {
+            l.borrow()
+                .get(&self.doc_name)
+                .map_or(0.0, |link| link.conn.unsynced_changes() as f64)
+        })
     }
 }

@@ -84,6 +84,68 @@ pub fn run(_args: &[String]) -> Result<ExitCode> {
                 .env("CHROMEDRIVER", chromedriver),
         )?;
     }
+    e2e_browser(&root)?;
     println!("\nall checks passed");
     Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------------------
+// Browser end-to-end tests (atelier-web / atelier-elements).
+
+/// Builds the bundle (`scripts/dist.sh`) and the server binary, then runs
+/// `node --test e2e/*.test.mjs` (Playwright in headless Chromium against a
+/// real `atelier serve`). Prints `SKIPPED: browser e2e (reason)` when
+/// Chromium or Node is missing.
+fn e2e_browser(root: &Path) -> Result<()> {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        println!(
+            "SKIPPED: browser e2e (no /usr/bin/chromium; apt-get install -y chromium chromium-driver)"
+        );
+        return Ok(());
+    }
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        println!("SKIPPED: browser e2e (node is not installed)");
+        return Ok(());
+    }
+    if !root.join("e2e/node_modules/playwright-core").exists() {
+        step(
+            "npm ci in e2e/ (playwright-core, binaryen)",
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(root.join("e2e")),
+        )?;
+    }
+    step(
+        "scripts/dist.sh (wasm bundle into www/pkg)",
+        Command::new("bash")
+            .arg("scripts/dist.sh")
+            .current_dir(root),
+    )?;
+    let mut server = cargo();
+    server
+        .args(["build", "-p", "atelier-server", "--bin", "atelier"])
+        .current_dir(root);
+    step("cargo build of the atelier server", &mut server)?;
+    let mut tests: Vec<String> = std::fs::read_dir(root.join("e2e"))
+        .context("cannot list e2e/")?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".test.mjs"))
+        .map(|n| format!("e2e/{n}"))
+        .collect();
+    tests.sort();
+    if tests.is_empty() {
+        println!("SKIPPED: browser e2e (no e2e/*.test.mjs)");
+        return Ok(());
+    }
+    step(
+        "node --test e2e/*.test.mjs (headless Chromium)",
+        Command::new("node")
+            .arg("--test")
+            .args(&tests)
+            .env("ATELIER_BIN", crate::cargo::target_dir(root)?.join("debug/atelier"))
+            .current_dir(root),
+    )
 }

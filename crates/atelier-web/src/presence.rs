@@ -1,0 +1,169 @@
+//! Presence: the local awareness state to publish and the remote peers to
+//! show, in the y-prosemirror shape (`user: {name, color}`,
+//! `cursor: {anchor, head}` as relative positions) that BlockNote reads.
+
+use atelier_doc::awareness::AwarenessState;
+use atelier_doc::{BlockId, Document, awareness::User};
+use serde::Serialize;
+
+/// Caret colours handed out by client id when the host gives none
+/// (readable on light and dark backgrounds).
+const PALETTE: &[&str] = &[
+    "#30bced", "#6eeb83", "#ffbc42", "#ee6352", "#9ac2c9", "#8acb88", "#1be7ff", "#c57b57",
+];
+
+/// A colour for `client_id` from a fixed palette.
+pub fn color_for(client_id: u64) -> &'static str {
+    let i = usize::try_from(client_id % PALETTE.len() as u64).unwrap_or(0);
+    PALETTE.get(i).copied().unwrap_or("#30bced")
+}
+
+/// A (block, UTF-16 offset) position in the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeerPos {
+    /// The block id.
+    pub block: String,
+    /// UTF-16 offset in the block's text.
+    pub offset: u32,
+}
+
+/// A remote selection resolved in the local document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeerCursor {
+    /// Where the selection started.
+    pub anchor: PeerPos,
+    /// Where the caret is.
+    pub head: PeerPos,
+}
+
+/// One remote peer as widgets show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Peer {
+    /// The peer's awareness client id.
+    pub client_id: u64,
+    /// Display name ("" when the peer published none).
+    pub name: String,
+    /// CSS colour (from the palette when the peer published none).
+    pub color: String,
+    /// The peer's selection, when it has one that resolves here.
+    pub cursor: Option<PeerCursor>,
+}
+
+/// Builds the peers from `(client id, awareness JSON)` pairs; states that do
+/// not parse are skipped (a peer's bytes never fail the caller).
+pub fn peers<'a>(states: impl IntoIterator<Item = (u64, &'a str)>, doc: &Document) -> Vec<Peer> {
+    states
+        .into_iter()
+        .filter_map(|(client_id, json)| {
+            let state = AwarenessState::from_json(json).ok()?;
+            let cursor = state.resolve_selection(doc).map(|c| PeerCursor {
+                anchor: PeerPos {
+                    block: c.anchor.0.0,
+                    offset: c.anchor.1,
+                },
+                head: PeerPos {
+                    block: c.head.0.0,
+                    offset: c.head.1,
+                },
+            });
+            let (name, color) = match state.user {
+                Some(User { name, color, .. }) if is_css_color(&color) => (name, color),
+                Some(User { name, .. }) => (name, color_for(client_id).to_owned()),
+                None => (String::new(), color_for(client_id).to_owned()),
+            };
+            Some(Peer {
+                client_id,
+                name,
+                color,
+                cursor,
+            })
+        })
+        .collect()
+}
+
+/// Accepts only `#rgb`/`#rrggbb(aa)` colours, so a peer cannot inject CSS.
+fn is_css_color(s: &str) -> bool {
+    s.strip_prefix('#').is_some_and(|hex| {
+        matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// A selection as (anchor, head), each a block and a UTF-16 offset.
+pub type SelectionRef<'a> = ((&'a BlockId, u32), (&'a BlockId, u32));
+
+/// The local user's awareness state, kept so a selection change only
+/// re-encodes the cursor.
+#[derive(Debug, Clone, Default)]
+pub struct LocalPresence {
+    state: AwarenessState,
+}
+
+impl LocalPresence {
+    /// A state naming the local user.
+    pub fn new(name: &str, color: &str) -> Self {
+        let state = AwarenessState {
+            user: Some(User {
+                name: name.to_owned(),
+                color: color.to_owned(),
+                id: None,
+            }),
+            ..AwarenessState::default()
+        };
+        LocalPresence { state }
+    }
+
+    /// Sets (or clears) the selection; positions that do not resolve in
+    /// `doc` clear it.
+    pub fn set_selection(&mut self, doc: &Document, sel: Option<SelectionRef<'_>>) {
+        match sel {
+            Some((anchor, head)) => {
+                if self.state.set_selection(doc, anchor, head).is_err() {
+                    self.state.cursor = None;
+                }
+            }
+            None => self.state.cursor = None,
+        }
+    }
+
+    /// The JSON to publish.
+    pub fn to_json(&self) -> String {
+        self.state.to_json()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atelier_doc::{NewBlock, Placement};
+
+    #[test]
+    fn local_state_resolves_as_a_peer_in_another_replica() {
+        let a = Document::with_client_id(1);
+        let ids = a
+            .insert_blocks(&Placement::End, &[NewBlock::paragraph("hello")])
+            .expect("insert");
+        let mut me = LocalPresence::new("Zoé", "#ee6352");
+        me.set_selection(&a, Some(((&ids[0], 1), (&ids[0], 3))));
+        let b = Document::with_client_id(2);
+        b.apply_update_v1(&a.encode_state_v1()).expect("sync");
+        let json = me.to_json();
+        let seen = peers([(1, json.as_str()), (7, "{not json")], &b);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].name, "Zoé");
+        assert_eq!(seen[0].color, "#ee6352");
+        let cursor = seen[0].cursor.as_ref().expect("cursor");
+        assert_eq!(cursor.anchor.offset, 1);
+        assert_eq!(cursor.head.offset, 3);
+        assert_eq!(cursor.head.block, ids[0].0);
+    }
+
+    #[test]
+    fn foreign_colours_that_are_not_hex_are_replaced() {
+        let doc = Document::new();
+        let json = r#"{"user":{"name":"x","color":"red;background:url(x)"}}"#;
+        let seen = peers([(3, json)], &doc);
+        assert_eq!(seen[0].color, color_for(3));
+        assert!(seen[0].cursor.is_none());
+    }
+}

@@ -1,0 +1,237 @@
+// Live collaboration of <atelier-editor> through the atelier server, in
+// headless Chromium driven by playwright-core (real keyboard events).
+//
+// Run: node --test e2e/editor-collab.test.mjs   (after scripts/dist.sh and
+// `cargo build -p atelier-server --bin atelier`). Env: ATELIER_BIN (server
+// binary, default target/debug/atelier), CHROMIUM (default /usr/bin/chromium).
+// Missing Chromium, binary or bundle: every test is skipped and a line
+// `SKIPPED: <test> (reason)` is printed.
+//
+// Offline: each page has its own browser context, and the second page is
+// taken offline with `context.setOffline(true)`. Chromium then reports
+// `navigator.onLine === false` and fires `offline`, but keeps an already
+// open WebSocket alive; atelier-web listens to those events and drops the
+// socket itself, so edits really queue locally until `online`.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = path.resolve(root, process.env.ATELIER_BIN || "target/debug/atelier");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const BUNDLE = path.join(root, "www/pkg/atelier_elements_bg.wasm");
+const FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--no-first-run",
+];
+/** Deadline of every wait for a condition. */
+const DEADLINE_MS = 20_000;
+
+function missing() {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}; apt-get install -y chromium chromium-driver`;
+  if (!existsSync(BIN)) return `no server binary at ${BIN}; cargo build -p atelier-server --bin atelier`;
+  if (!existsSync(BUNDLE)) return "no www/pkg bundle; run scripts/dist.sh";
+  if (!existsSync(path.join(root, "e2e/node_modules/playwright-core"))) return "playwright-core missing; npm install in e2e/";
+  return null;
+}
+const skipReason = missing();
+
+/** Starts the server on a free port; resolves with its address and log. */
+async function startServer() {
+  const dir = mkdtempSync(path.join(tmpdir(), "atelier-e2e-"));
+  const child = spawn(BIN, [
+    "serve", "--addr", "127.0.0.1:0", "--allow-anonymous",
+    "--db", `sqlite://${path.join(dir, "e2e.db")}`, "--www", path.join(root, "www"),
+  ], { cwd: root, env: { ...process.env, ATELIER_LOG_FORMAT: "json" }, stdio: ["ignore", "pipe", "pipe"] });
+  const log = [];
+  const addr = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not log its address:\n${log.join("\n")}`)), DEADLINE_MS);
+    child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${log.join("\n")}`)); });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        log.push(line);
+        if (log.length > 400) log.shift();
+        try {
+          const entry = JSON.parse(line);
+          if (entry.fields?.message === "atelier listening") { clearTimeout(timer); resolve(entry.fields.addr); }
+        } catch { /* not a JSON line */ }
+      });
+    }
+  });
+  child.removeAllListeners("exit");
+  return {
+    addr, log,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await new Promise((r) => { child.once("exit", r); setTimeout(r, 5_000); });
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let server;
+let browser;
+
+before(async () => {
+  if (skipReason) return;
+  const { chromium } = await import("playwright-core");
+  server = await startServer();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Opens editor.html for `doc` as `user` in a fresh context; waits until synced. */
+async function openEditor(doc, user, color) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") errors.push(m.text()); });
+  await page.addInitScript(() => {
+    window.__statuses = [];
+    window.__presence = null;
+    document.addEventListener("atelier-status", (e) => window.__statuses.push(e.detail.status));
+    document.addEventListener("atelier-presence", (e) => { window.__presence = e.detail; });
+  });
+  const q = new URLSearchParams({ doc, server: `ws://${server.addr}/sync`, user, color });
+  await page.goto(`http://${server.addr}/editor.html?${q}`);
+  await page.waitForFunction(() => document.querySelector("#main")?.status === "synced"
+    && document.querySelector("#main .atelier-surface [data-block-id]"), null, { timeout: DEADLINE_MS });
+  return { context, page, errors, user };
+}
+
+const markdown = (p) => p.page.evaluate(() => document.querySelector("#main").getMarkdown());
+
+/** Waits until `pred(markdown)` holds on page `p`. */
+async function waitMarkdown(p, pred, what) {
+  const deadline = Date.now() + DEADLINE_MS;
+  let last = "";
+  while (Date.now() < deadline) {
+    last = await markdown(p);
+    if (pred(last)) return last;
+    await p.page.waitForFunction(
+      (prev) => document.querySelector("#main").getMarkdown() !== prev, last, { timeout: 1_000 },
+    ).catch(() => {});
+  }
+  throw new Error(`${p.user}: ${what} not seen within ${DEADLINE_MS} ms; last Markdown: ${JSON.stringify(last)}`);
+}
+
+/** On failure, prints both pages' text, HTML, console and the server log. */
+async function withDump(pages, body) {
+  try {
+    await body();
+  } catch (e) {
+    for (const p of pages) {
+      const dump = await p.page.evaluate(() => ({
+        status: document.querySelector("#main")?.status,
+        text: document.querySelector("#main .atelier-surface")?.innerText,
+        html: document.querySelector("#main .atelier-surface")?.innerHTML,
+        statuses: window.__statuses,
+      })).catch((err) => ({ error: String(err) }));
+      console.error(`--- ${p.user}:`, JSON.stringify(dump, null, 2), "\nconsole:", p.errors.join("\n"));
+    }
+    console.error("--- server log (tail):\n" + server.log.slice(-40).join("\n"));
+    throw e;
+  }
+}
+
+/** Puts the caret at the end of the document in page `p`. */
+async function caretAtEnd(p) {
+  await p.page.click("#main .atelier-surface");
+  await p.page.keyboard.press("Control+End");
+}
+
+describe("editor collaboration", { skip: skipReason ?? false }, () => {
+  if (skipReason) {
+    for (const name of ["typing, bold and offline edits converge", "presence shows the other user"]) {
+      console.log(`SKIPPED: ${name} (${skipReason})`);
+    }
+  }
+
+  test("typing, bold and offline edits converge", async () => {
+    const doc = `collab-${Date.now()}`;
+    const a = await openEditor(doc, "Alice", "#ee6352");
+    const b = await openEditor(doc, "Bob", "#30bced");
+    await withDump([a, b], async () => {
+      // 1. Typing in A shows in B.
+      await caretAtEnd(a);
+      await a.page.keyboard.type("Bonjour le monde");
+      await waitMarkdown(b, (md) => md.includes("Bonjour le monde"), "A's typing");
+
+      // 2. Bold on a word in A (select "monde" with the keyboard, Ctrl+B) shows in B.
+      await caretAtEnd(a);
+      for (let i = 0; i < "monde".length; i++) await a.page.keyboard.press("Shift+ArrowLeft");
+      await a.page.keyboard.press("Control+b");
+      await waitMarkdown(a, (md) => md.includes("**monde**"), "bold locally");
+      await waitMarkdown(b, (md) => md.includes("**monde**"), "A's bold");
+
+      // 3. B goes offline; both edit; B comes back; nothing is lost.
+      await b.context.setOffline(true);
+      await b.page.waitForFunction(() => document.querySelector("#main").status === "offline", null, { timeout: DEADLINE_MS });
+      await caretAtEnd(a);
+      await a.page.keyboard.press("Enter");
+      await a.page.keyboard.type("en ligne");
+      await caretAtEnd(b);
+      await b.page.keyboard.press("Enter");
+      await b.page.keyboard.type("hors ligne");
+      await waitMarkdown(b, (md) => md.includes("hors ligne"), "B's own offline edit");
+      // B's edit must not have reached A while B was offline.
+      assert.ok(!(await markdown(a)).includes("hors ligne"), "B's offline edit reached A while offline");
+      await b.context.setOffline(false);
+      await b.page.waitForFunction(() => document.querySelector("#main").status === "synced", null, { timeout: DEADLINE_MS });
+      const want = (md) => md.includes("en ligne") && md.includes("hors ligne") && md.includes("**monde**");
+      const finalA = await waitMarkdown(a, want, "both offline-era edits");
+      const finalB = await waitMarkdown(b, (md) => md === finalA, "the same document as A");
+      assert.equal(finalB, finalA);
+      // Everything acknowledged by the server.
+      await b.page.waitForFunction(() => document.querySelector("#main").unsyncedChanges === 0, null, { timeout: DEADLINE_MS });
+      assert.ok(a.errors.every((e) => !/panicked|RuntimeError/.test(e)), a.errors.join("\n"));
+      assert.ok(b.errors.every((e) => !/panicked|RuntimeError/.test(e)), b.errors.join("\n"));
+    });
+    await a.context.close();
+    await b.context.close();
+  });
+
+  test("presence shows the other user", async () => {
+    const doc = `presence-${Date.now()}`;
+    const a = await openEditor(doc, "Alice", "#ee6352");
+    const b = await openEditor(doc, "Bob", "#30bced");
+    await withDump([a, b], async () => {
+      // The atelier-presence event on `document` names Bob.
+      await a.page.waitForFunction(
+        () => window.__presence?.peers.some((p) => p.name === "Bob" && p.color === "#30bced"),
+        null, { timeout: DEADLINE_MS },
+      );
+      // Bob types: Alice sees his caret resolved in her document.
+      await caretAtEnd(b);
+      await b.page.keyboard.type("Salut");
+      await a.page.waitForFunction(
+        () => document.querySelector("#main").peers.some((p) => p.name === "Bob" && p.cursor?.head.offset === 5),
+        null, { timeout: DEADLINE_MS },
+      );
+      // ... and draws it, labelled with his name, over her surface.
+      await a.page.waitForFunction(
+        () => [...document.querySelectorAll("#main .atelier-remote-caret-label")].some((l) => l.textContent === "Bob"),
+        null, { timeout: DEADLINE_MS },
+      );
+      // Bob leaves: Alice's presence list empties and the caret goes.
+      await b.context.close();
+      await a.page.waitForFunction(() => document.querySelector("#main").peers.length === 0
+        && !document.querySelector("#main .atelier-remote-caret"), null, { timeout: DEADLINE_MS });
+    });
+    await a.context.close();
+  });
+});
