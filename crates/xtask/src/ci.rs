@@ -145,7 +145,10 @@ fn e2e_browser(root: &Path) -> Result<()> {
         Command::new("node")
             .arg("--test")
             .args(&tests)
-            .env("ATELIER_BIN", crate::cargo::target_dir(root)?.join("debug/atelier"))
+            .env(
+                "ATELIER_BIN",
+                crate::cargo::target_dir(root)?.join("debug/atelier"),
+            )
             .current_dir(root),
     )
 }
