@@ -1,7 +1,7 @@
 // Live collaboration of <atelier-editor> through the atelier server, in
 // headless Chromium driven by playwright-core (real keyboard events).
 //
-// Run: node --test e2e/editor-collab.test.mjs   (after scripts/dist.sh and
+// Run: node --test e2e/editor-collab.test.mjs   (after cargo xtask dist and
 // `cargo build -p atelier-server --bin atelier`). Env: ATELIER_BIN (server
 // binary, default target/debug/atelier), CHROMIUM (default /usr/bin/chromium).
 // Missing Chromium, binary or bundle: every test is skipped and a line
@@ -37,7 +37,7 @@ const DEADLINE_MS = 20_000;
 function missing() {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}; apt-get install -y chromium chromium-driver`;
   if (!existsSync(BIN)) return `no server binary at ${BIN}; cargo build -p atelier-server --bin atelier`;
-  if (!existsSync(BUNDLE)) return "no www/pkg bundle; run scripts/dist.sh";
+  if (!existsSync(BUNDLE)) return "no www/pkg bundle; run cargo xtask dist";
   if (!existsSync(path.join(root, "e2e/node_modules/playwright-core"))) return "playwright-core missing; npm install in e2e/";
   return null;
 }

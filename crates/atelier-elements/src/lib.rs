@@ -2,7 +2,7 @@
 //!
 //! wasm-bindgen cannot subclass `HTMLElement`, so a small hand-written,
 //! typed JS module (`js/atelier-elements.js`, copied to `www/pkg/` by
-//! `scripts/dist.sh`) defines `class AtelierEditor extends HTMLElement` and
+//! `cargo xtask dist`) defines `class AtelierEditor extends HTMLElement` and
 //! delegates to [`mount_editor`] and the [`EditorMount`] it returns.
 //!
 //! ## Light DOM, not shadow DOM

@@ -92,7 +92,7 @@ pub fn run(_args: &[String]) -> Result<ExitCode> {
 // ---------------------------------------------------------------------------
 // Browser end-to-end tests (atelier-web / atelier-elements).
 
-/// Builds the bundle (`scripts/dist.sh`) and the server binary, then runs
+/// Builds the bundle (`cargo xtask dist`) and the server binary, then runs
 /// `node --test e2e/*.test.mjs` (Playwright in headless Chromium against a
 /// real `atelier serve`). Prints `SKIPPED: browser e2e (reason)` when
 /// Chromium or Node is missing.
@@ -117,12 +117,12 @@ fn e2e_browser(root: &Path) -> Result<()> {
                 .current_dir(root.join("e2e")),
         )?;
     }
-    step(
-        "scripts/dist.sh (wasm bundle into www/pkg)",
-        Command::new("bash")
-            .arg("scripts/dist.sh")
-            .current_dir(root),
-    )?;
+    println!("\n== cargo xtask dist (wasm bundle into www/pkg)");
+    let bundle = crate::dist::build(root)?;
+    println!(
+        "== bundle: {} B brotli (wasm + JS + CSS)",
+        bundle.total_brotli
+    );
     let mut server = cargo();
     server
         .args(["build", "-p", "atelier-server", "--bin", "atelier"])

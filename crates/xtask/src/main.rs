@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo xtask ci
+//! cargo xtask dist
 //! cargo xtask serve [ARGS...]
 //! cargo xtask replay [--block code|paragraph] FILE...
 //! cargo xtask bench crdt [--runs N] [--only NAME[,NAME...]] [--no-wasm] [--no-yjs]
@@ -15,6 +16,7 @@
 mod bench;
 mod cargo;
 mod ci;
+mod dist;
 mod native_bench;
 mod replay;
 mod serve;
@@ -35,6 +37,9 @@ usage:
   cargo xtask ci
       Every check CI runs: fmt, clippy -D warnings, wasm32 build of the
       portable crates, all native tests, browser tests in headless Chromium.
+  cargo xtask dist
+      Builds the widget bundle into www/pkg (wasm release build, wasm-bindgen,
+      wasm-opt keeping the level smallest after brotli) and prints its sizes.
   cargo xtask serve [ARGS...]
       Builds and runs `atelier serve ARGS` (release); the gallery and sync
       server on http://127.0.0.1:8080 with SQLite in ./data by default.
@@ -67,6 +72,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
     match command.as_str() {
         "ci" => ci::run(rest),
         "serve" => serve::run(rest),
+        "dist" => dist::run(rest),
         "replay" => replay::run(rest),
         "bench" => match rest.split_first() {
             Some((what, rest)) if what == "crdt" => bench::run(rest),

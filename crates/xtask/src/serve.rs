@@ -1,27 +1,22 @@
 //! `cargo xtask serve [ARGS...]`: the main job — builds the server in
 //! release mode and runs `atelier serve ARGS` (SQLite in `./data`, the
 //! gallery from `www/` on http://127.0.0.1:8080 by default). When the
-//! widget bundle can be built (`scripts/dist.sh`), it is built first so the
+//! widget bundle is missing, `cargo xtask dist` builds it first so the
 //! gallery has it.
 
 use crate::cargo::cargo;
 use anyhow::{Context, Result};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 /// Builds and runs the server, forwarding `args` to `atelier serve`.
 pub fn run(args: &[String]) -> Result<ExitCode> {
     let root = crate::workspace_root()?;
-    let dist = root.join("scripts/dist.sh");
-    if dist.exists() && !root.join("www/pkg").exists() {
+    if !root.join("www/pkg/atelier-elements.js").exists() {
         println!("building the widget bundle into www/pkg …");
-        let ok = Command::new("bash")
-            .arg(&dist)
-            .current_dir(&root)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if !ok {
-            eprintln!("warning: the widget bundle did not build; the server starts without it");
+        if let Err(e) = crate::dist::build(&root) {
+            eprintln!(
+                "warning: the widget bundle did not build ({e:#}); the server starts without it"
+            );
         }
     }
     let status = cargo()

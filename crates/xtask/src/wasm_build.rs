@@ -86,7 +86,7 @@ fn cargo_home() -> PathBuf {
 
 /// A `wasm-bindgen` CLI of exactly the locked crate version, installing it
 /// with `cargo install` when neither `PATH` nor `$CARGO_HOME/bin` has one.
-fn ensure_wasm_bindgen(root: &Path) -> Result<PathBuf> {
+pub(crate) fn ensure_wasm_bindgen(root: &Path) -> Result<PathBuf> {
     let version = cargo::locked_version(root, "wasm-bindgen")?;
     let installed = cargo_home().join("bin").join("wasm-bindgen");
     for candidate in [PathBuf::from("wasm-bindgen"), installed.clone()] {
