@@ -15,64 +15,21 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
+import { CHROMIUM, DEADLINE_MS, FLAGS, missing, startAtelier } from "./support/harness.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = path.resolve(root, process.env.ATELIER_BIN || "target/debug/atelier");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const BUNDLE = path.join(root, "www/pkg/atelier_elements_bg.wasm");
-const FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run",
-];
-/** Deadline of every wait for a condition. */
-const DEADLINE_MS = 20_000;
-
-function missing() {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}; apt-get install -y chromium chromium-driver`;
-  if (!existsSync(BIN)) return `no server binary at ${BIN}; cargo build -p atelier-server --bin atelier`;
-  if (!existsSync(BUNDLE)) return "no www/pkg bundle; run cargo xtask dist";
-  if (!existsSync(path.join(root, "e2e/node_modules/playwright-core"))) return "playwright-core missing; npm install in e2e/";
-  return null;
-}
 const skipReason = missing();
 
-/** Starts the server on a free port; resolves with its address and log. */
+/** Starts the server on a free port with a fresh database; `stop()` removes it. */
 async function startServer() {
   const dir = mkdtempSync(path.join(tmpdir(), "atelier-e2e-"));
-  const child = spawn(BIN, [
-    "serve", "--addr", "127.0.0.1:0", "--allow-anonymous",
-    "--db", `sqlite://${path.join(dir, "e2e.db")}`, "--www", path.join(root, "www"),
-  ], { cwd: root, env: { ...process.env, ATELIER_LOG_FORMAT: "json" }, stdio: ["ignore", "pipe", "pipe"] });
-  const log = [];
-  const addr = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not log its address:\n${log.join("\n")}`)), DEADLINE_MS);
-    child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${log.join("\n")}`)); });
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on("line", (line) => {
-        log.push(line);
-        if (log.length > 400) log.shift();
-        try {
-          const entry = JSON.parse(line);
-          if (entry.fields?.message === "atelier listening") { clearTimeout(timer); resolve(entry.fields.addr); }
-        } catch { /* not a JSON line */ }
-      });
-    }
-  });
-  child.removeAllListeners("exit");
+  const s = await startAtelier(dir);
   return {
-    addr, log,
+    addr: s.addr, log: s.log,
     async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await new Promise((r) => { child.once("exit", r); setTimeout(r, 5_000); });
-      }
+      await s.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

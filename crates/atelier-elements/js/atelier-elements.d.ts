@@ -14,6 +14,8 @@ export interface AtelierStatusDetail {
   doc: string;
   /** Where its connection stands. */
   status: "connecting" | "synced" | "offline" | "read-only" | "denied";
+  /** The IndexedDB copy of the document ("unavailable": kept in memory only). */
+  persistence: "loading" | "saving" | "saved" | "unavailable";
   /** Why the connection could not start (bad server address), if so. */
   error?: string;
 }
@@ -60,6 +62,8 @@ export declare class AtelierEditor extends HTMLElement {
   protocol: string;
   /** Connection status ("local" without a server). */
   readonly status: "local" | AtelierStatusDetail["status"];
+  /** The IndexedDB copy ("disabled" without a server). */
+  readonly persistence: "disabled" | AtelierStatusDetail["persistence"];
   /** Remote peers now. */
   readonly peers: AtelierPeer[];
   /** Local changes the server has not confirmed yet. */

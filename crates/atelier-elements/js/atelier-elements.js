@@ -65,6 +65,8 @@ export class AtelierEditor extends HTMLElement {
   set protocol(v) { this.setAttribute("protocol", String(v)); }
   /** Connection status: "local", "connecting", "synced", "offline", "read-only" or "denied". */
   get status() { return this._mount ? this._mount.status : (this.server ? "connecting" : "local"); }
+  /** IndexedDB copy: "disabled" (no server), "loading", "saving", "saved" or "unavailable". */
+  get persistence() { return this._mount ? this._mount.persistence : (this.server ? "loading" : "disabled"); }
   /** Remote peers as in `atelier-presence` events. */
   get peers() { return this._mount ? this._mount.peers : []; }
   /** Local changes the server has not confirmed yet. */

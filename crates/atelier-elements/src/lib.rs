@@ -25,11 +25,17 @@
 //!
 //! Events, on every element of the document (not bubbling) and once on
 //! `document` (La Suite's convention): `atelier-change` `{doc, element}`,
-//! `atelier-status` `{doc, status}` with status `connecting`, `synced`,
-//! `offline`, `read-only` or `denied` (plus `error` when the connection
-//! could not even start), and `atelier-presence` `{doc, peers}` with peers
+//! `atelier-status` `{doc, status, persistence}` with status `connecting`,
+//! `synced`, `offline`, `read-only` or `denied` (plus `error` when the
+//! connection could not even start) and persistence `loading`, `saving`,
+//! `saved` or `unavailable` (the IndexedDB copy, see below), and `atelier-presence` `{doc, peers}` with peers
 //! `[{clientId, name, color, cursor: {anchor, head} | null}]`, positions as
 //! `{block, offset}`.
+//!
+//! A networked document is also kept in IndexedDB (per server and `doc`)
+//! and loaded from there before connecting, so a page reloaded offline
+//! shows and edits its last state; tabs of one browser share updates and
+//! presence through a `BroadcastChannel` (see `atelier_web`).
 //!
 //! Features: `panic-hook` (default) installs `console_error_panic_hook`.
 
@@ -96,14 +102,14 @@ fn join_link(doc: &Rc<Document>, doc_name: &str, net: NetOptions, host: &HtmlEle
     let joined = LINKS.with(|l| {
         l.borrow_mut().get_mut(doc_name).map(|link| {
             link.users += 1;
-            link.conn.status()
+            (link.conn.status(), link.conn.persistence())
         })
     });
-    if let Some(status) = joined {
+    if let Some((status, persistence)) = joined {
         fire(
             host,
             "atelier-status",
-            &status_detail(doc_name, status.as_str(), None),
+            &status_detail(doc_name, status.as_str(), persistence.as_str(), None),
             false,
         );
         return;
@@ -116,17 +122,36 @@ fn join_link(doc: &Rc<Document>, doc_name: &str, net: NetOptions, host: &HtmlEle
     let conn = match Connection::open(doc.clone(), options) {
         Ok(conn) => conn,
         Err(e) => {
-            let detail = status_detail(doc_name, "denied", Some(&e.to_string()));
+            let detail = status_detail(doc_name, "denied", "unavailable", Some(&e.to_string()));
             fire(host, "atelier-status", &detail, true);
             return;
         }
     };
+    // Both callbacks fire the same event, with the other half read from
+    // the link (absent while the connection is being registered).
     let name = doc_name.to_owned();
     conn.on_status(move |status| {
+        let persistence = LINKS.with(|l| {
+            l.borrow()
+                .get(&name)
+                .map_or("loading", |link| link.conn.persistence().as_str())
+        });
         fire_all(
             &name,
             "atelier-status",
-            &status_detail(&name, status.as_str(), None),
+            &status_detail(&name, status.as_str(), persistence, None),
+        );
+    });
+    let name = doc_name.to_owned();
+    conn.on_persistence(move |persistence| {
+        let Some(status) = LINKS.with(|l| l.borrow().get(&name).map(|link| link.conn.status()))
+        else {
+            return;
+        };
+        fire_all(
+            &name,
+            "atelier-status",
+            &status_detail(&name, status.as_str(), persistence.as_str(), None),
         );
     });
     let name = doc_name.to_owned();
@@ -222,10 +247,16 @@ fn refresh_carets(doc_name: &str) {
     }
 }
 
-fn status_detail(doc_name: &str, status: &str, error: Option<&str>) -> js_sys::Object {
+fn status_detail(
+    doc_name: &str,
+    status: &str,
+    persistence: &str,
+    error: Option<&str>,
+) -> js_sys::Object {
     let detail = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&detail, &"doc".into(), &doc_name.into());
     let _ = js_sys::Reflect::set(&detail, &"status".into(), &status.into());
+    let _ = js_sys::Reflect::set(&detail, &"persistence".into(), &persistence.into());
     if let Some(error) = error {
         let _ = js_sys::Reflect::set(&detail, &"error".into(), &error.into());
     }
@@ -458,6 +489,21 @@ impl EditorMount {
             l.borrow()
                 .get(&self.doc_name)
                 .map_or("offline", |link| link.conn.status().as_str())
+                .to_owned()
+        })
+    }
+
+    /// The IndexedDB copy: `disabled` without a server, else `loading`,
+    /// `saving`, `saved` or `unavailable` (kept in memory only).
+    #[wasm_bindgen(getter)]
+    pub fn persistence(&self) -> String {
+        if !self.networked {
+            return "disabled".to_owned();
+        }
+        LINKS.with(|l| {
+            l.borrow()
+                .get(&self.doc_name)
+                .map_or("unavailable", |link| link.conn.persistence().as_str())
                 .to_owned()
         })
     }

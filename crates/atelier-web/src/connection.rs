@@ -11,23 +11,46 @@
 //! Callbacks run from browser tasks and microtasks, never from inside a
 //! `yrs` transaction or while the session is borrowed, so they may read or
 //! edit the document.
+//!
+//! Persistence ([`IdbStore`]): before the first socket is opened, the
+//! document's records in IndexedDB are applied, so a page reloaded offline
+//! shows (and edits) its last state; every later update, local or remote,
+//! is appended, and the log is compacted by a [`Compactor`]. If IndexedDB
+//! fails, the document stays in memory, syncing carries on and
+//! [`PersistenceStatus::Unavailable`] says so.
+//!
+//! Tabs ([`TabMessage`] on a `BroadcastChannel` named after the server and
+//! document): updates and awareness go to the other tabs of this origin and
+//! theirs are applied, so tabs converge with the server down. A document
+//! that already holds blocks (stored, or from another tab) counts as
+//! initialised (DESIGN.md §3): only stray root groups are merged.
 
+use crate::compaction::{CompactionPolicy, Compactor};
 use crate::endpoint::{Framing, socket_url};
 use crate::error::{Result, WebError};
+use crate::idb_store::{IdbStore, database_name};
 use crate::presence::{LocalPresence, Peer, SelectionRef, color_for, peers};
-use crate::status::ConnectionStatus;
+use crate::status::{ConnectionStatus, PersistenceStatus};
+use crate::tab_message::TabMessage;
 use atelier_doc::Document;
 use atelier_sync::{
-    Access, Backoff, ClientConfig, ClientEvent, ClientSession, ClientStatus, Reconnect, SyncError,
+    Access, AwarenessEntry, AwarenessStates, AwarenessUpdate, Backoff, ClientConfig, ClientEvent,
+    ClientSession, ClientStatus, Limits, Reconnect, SyncError, check_update_v1,
 };
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::rc::{Rc, Weak};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{BinaryType, Event, MessageEvent, WebSocket};
+use web_sys::{BinaryType, BroadcastChannel, Event, MessageEvent, WebSocket};
+
+/// y-protocols drops an awareness state not renewed within 30 s.
+const AWARENESS_TIMEOUT_MS: u64 = 30_000;
+/// How often this tab renews its awareness on the cross-tab channel.
+const AWARENESS_RENEW_MS: u64 = 15_000;
 
 thread_local! {
     /// Live connections by key, for `yrs` observers (which must be `Send`
@@ -57,6 +80,14 @@ pub struct ConnectOptions {
     pub backoff: Backoff,
     /// How often the session's timers run, in milliseconds.
     pub tick_ms: u32,
+    /// Keep the document in IndexedDB and load it from there before
+    /// connecting.
+    pub persist: bool,
+    /// When the IndexedDB log is compacted.
+    pub compaction: CompactionPolicy,
+    /// Share updates and awareness with other tabs through a
+    /// `BroadcastChannel`.
+    pub cross_tab: bool,
 }
 
 impl ConnectOptions {
@@ -71,12 +102,27 @@ impl ConnectOptions {
             user_color: None,
             backoff: Backoff::default(),
             tick_ms: 1_000,
+            persist: true,
+            compaction: CompactionPolicy::default(),
+            cross_tab: true,
         }
     }
 }
 
 type StatusCallback = Rc<dyn Fn(ConnectionStatus)>;
 type PresenceCallback = Rc<dyn Fn(&[Peer])>;
+type PersistenceCallback = Rc<dyn Fn(PersistenceStatus)>;
+type Captured = Arc<Mutex<Vec<Vec<u8>>>>;
+
+fn take_captured(c: &Captured) -> Vec<Vec<u8>> {
+    std::mem::take(&mut *c.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// The cross-tab channel and its message handler.
+struct TabChannel {
+    channel: BroadcastChannel,
+    _handler: Handler,
+}
 type Handler = Closure<dyn FnMut(Event)>;
 
 struct Socket {
@@ -124,6 +170,33 @@ struct Inner {
     published: RefCell<Option<String>>,
     incoming: RefCell<VecDeque<Vec<u8>>>,
     drive_scheduled: Arc<AtomicBool>,
+    limits: Limits,
+    /// Waiting for IndexedDB: no socket and no tab channel yet.
+    loading: Cell<bool>,
+    store_name: String,
+    store: RefCell<Option<IdbStore>>,
+    persistence: Cell<PersistenceStatus>,
+    persistence_cbs: RefCell<Vec<PersistenceCallback>>,
+    compactor: RefCell<Compactor>,
+    /// False when a stored record could not be read: compacting would drop it.
+    can_compact: Cell<bool>,
+    writes_in_flight: Cell<u32>,
+    /// Updates to append to IndexedDB (filled by the document observer).
+    to_store: Captured,
+    persist_on: Arc<AtomicBool>,
+    /// Updates to broadcast to other tabs.
+    to_tabs: Captured,
+    tabs_on: Arc<AtomicBool>,
+    /// Set while stored records are applied (they are not stored again nor
+    /// broadcast) and while another tab's update is applied (not echoed).
+    applying_stored: Arc<AtomicBool>,
+    applying_tab: Arc<AtomicBool>,
+    channel_name: String,
+    channel: RefCell<Option<TabChannel>>,
+    incoming_tabs: RefCell<VecDeque<Vec<u8>>>,
+    tab_awareness: RefCell<AwarenessStates>,
+    tab_clock: Cell<u64>,
+    tab_announced_ms: Cell<u64>,
 }
 
 /// One document kept in sync with a server over a WebSocket.
@@ -191,6 +264,10 @@ impl Connection {
             k.set(v + 1);
             v
         });
+        let mut limits = Limits::default();
+        // A stored or tab-sent full state may be as large as a document.
+        limits.max_update_bytes = limits.max_update_bytes.max(limits.max_document_bytes);
+        let store_name = database_name(&options.server, &options.document);
         let inner = Rc::new(Inner {
             key,
             doc,
@@ -215,13 +292,42 @@ impl Connection {
             published: RefCell::new(None),
             incoming: RefCell::new(VecDeque::new()),
             drive_scheduled: Arc::new(AtomicBool::new(false)),
+            tab_awareness: RefCell::new(AwarenessStates::new(limits.max_awareness_clients)),
+            limits,
+            loading: Cell::new(options.persist),
+            channel_name: store_name.clone(),
+            store_name,
+            store: RefCell::new(None),
+            persistence: Cell::new(if options.persist {
+                PersistenceStatus::Loading
+            } else {
+                PersistenceStatus::Disabled
+            }),
+            persistence_cbs: RefCell::new(Vec::new()),
+            compactor: RefCell::new(Compactor::new(options.compaction, 0, now_ms())),
+            can_compact: Cell::new(true),
+            writes_in_flight: Cell::new(0),
+            to_store: Arc::new(Mutex::new(Vec::new())),
+            persist_on: Arc::new(AtomicBool::new(options.persist)),
+            to_tabs: Arc::new(Mutex::new(Vec::new())),
+            tabs_on: Arc::new(AtomicBool::new(options.cross_tab)),
+            applying_stored: Arc::new(AtomicBool::new(false)),
+            applying_tab: Arc::new(AtomicBool::new(false)),
+            channel: RefCell::new(None),
+            incoming_tabs: RefCell::new(VecDeque::new()),
+            tab_clock: Cell::new(0),
+            tab_announced_ms: Cell::new(0),
         });
         LIVE.with(|l| l.borrow_mut().insert(key, Rc::downgrade(&inner)));
         inner.observe_doc();
         inner.listen_network(&window);
         inner.start_ticking(&window);
         inner.publish_presence();
-        inner.connect();
+        if options.persist {
+            inner.load_then_connect();
+        } else {
+            inner.start_network();
+        }
         inner.update_status();
         Ok(Connection { inner })
     }
@@ -236,6 +342,18 @@ impl Connection {
         let f: StatusCallback = Rc::new(f);
         f(self.inner.status.get());
         self.inner.status_cbs.borrow_mut().push(f);
+    }
+
+    /// Where the IndexedDB copy stands.
+    pub fn persistence(&self) -> PersistenceStatus {
+        self.inner.persistence.get()
+    }
+
+    /// Calls `f` now with the persistence status and after every change.
+    pub fn on_persistence(&self, f: impl Fn(PersistenceStatus) + 'static) {
+        let f: PersistenceCallback = Rc::new(f);
+        f(self.inner.persistence.get());
+        self.inner.persistence_cbs.borrow_mut().push(f);
     }
 
     /// Calls `f` with the remote peers whenever their awareness changes.
@@ -286,10 +404,30 @@ impl Inner {
     fn observe_doc(&self) {
         let key = self.key;
         let scheduled = self.drive_scheduled.clone();
+        let (to_store, persist_on, applying_stored) = (
+            self.to_store.clone(),
+            self.persist_on.clone(),
+            self.applying_stored.clone(),
+        );
+        let (to_tabs, tabs_on, applying_tab) = (
+            self.to_tabs.clone(),
+            self.tabs_on.clone(),
+            self.applying_tab.clone(),
+        );
         let observed = self
             .doc
             .ydoc()
-            .observe_update_v1(self.observer_key(), move |_, _| {
+            .observe_update_v1(self.observer_key(), move |_, event| {
+                let stored = applying_stored.load(Ordering::SeqCst);
+                if persist_on.load(Ordering::SeqCst) && !stored {
+                    let mut q = to_store.lock().unwrap_or_else(|p| p.into_inner());
+                    q.push(event.update.clone());
+                }
+                if tabs_on.load(Ordering::SeqCst) && !stored && !applying_tab.load(Ordering::SeqCst)
+                {
+                    let mut q = to_tabs.lock().unwrap_or_else(|p| p.into_inner());
+                    q.push(event.update.clone());
+                }
                 if !scheduled.swap(true, Ordering::SeqCst) {
                     wasm_bindgen_futures::spawn_local(async move {
                         let inner = LIVE.with(|l| l.borrow().get(&key).and_then(Weak::upgrade));
@@ -326,7 +464,12 @@ impl Inner {
         let weak = Rc::downgrade(self);
         let cb: Closure<dyn FnMut()> = Closure::new(move || {
             if let Some(inner) = weak.upgrade() {
-                inner.session.borrow_mut().tick(now_ms());
+                let now = now_ms();
+                inner.session.borrow_mut().tick(now);
+                inner.tick_tabs(now);
+                if inner.compactor.borrow().idle_due(now) {
+                    inner.compact(now);
+                }
                 inner.drive();
             }
         });
@@ -354,6 +497,7 @@ impl Inner {
 
     fn connect(self: &Rc<Self>) {
         if self.closed.get()
+            || self.loading.get()
             || !self.online.get()
             || self.socket.borrow().is_some()
             || self.session.borrow().status() == ClientStatus::Denied
@@ -476,6 +620,13 @@ impl Inner {
             return;
         }
         let mut broken = false;
+        let mut presence_changed = false;
+        loop {
+            let Some(bytes) = self.incoming_tabs.borrow_mut().pop_front() else {
+                break;
+            };
+            presence_changed |= self.on_tab_message(&bytes);
+        }
         loop {
             let Some(frame) = self.incoming.borrow_mut().pop_front() else {
                 break;
@@ -500,7 +651,6 @@ impl Inner {
             let mut s = self.session.borrow_mut();
             std::iter::from_fn(|| s.poll_event()).collect()
         };
-        let mut presence_changed = false;
         for event in events {
             match event {
                 ClientEvent::Synced => {
@@ -530,6 +680,8 @@ impl Inner {
             self.schedule_retry();
         }
         self.transmit();
+        self.flush_tabs();
+        self.flush_store();
         self.update_status();
         if presence_changed {
             self.emit_presence();
@@ -563,12 +715,16 @@ impl Inner {
             let s = self.session.borrow();
             (s.status(), s.access())
         };
-        let next = ConnectionStatus::derive(
-            self.online.get(),
-            self.socket.borrow().is_some(),
-            status,
-            access,
-        );
+        let next = if self.loading.get() {
+            ConnectionStatus::Connecting
+        } else {
+            ConnectionStatus::derive(
+                self.online.get(),
+                self.socket.borrow().is_some(),
+                status,
+                access,
+            )
+        };
         if self.status.replace(next) != next {
             let cbs: Vec<StatusCallback> = self.status_cbs.borrow().clone();
             for cb in cbs {
@@ -577,12 +733,19 @@ impl Inner {
         }
     }
 
+    /// Peers known through the server and through other tabs (a tab that
+    /// is also connected appears once, with its server-side state).
     fn peers(&self) -> Vec<Peer> {
         let session = self.session.borrow();
+        let tabs = self.tab_awareness.borrow();
+        let server = session.remote_awareness();
+        let from_tabs = tabs
+            .iter()
+            .filter(|(client, _, _)| server.get(*client).is_none());
         peers(
-            session
-                .remote_awareness()
+            server
                 .iter()
+                .chain(from_tabs)
                 .map(|(client, _, json)| (client, json)),
             &self.doc,
         )
@@ -610,6 +773,7 @@ impl Inner {
             .set_local_awareness(now_ms(), Some(&json));
         match set {
             Ok(()) => {
+                self.announce_to_tabs(&json);
                 *self.published.borrow_mut() = Some(json);
                 self.transmit();
             }
@@ -621,6 +785,15 @@ impl Inner {
         if self.closed.replace(true) {
             return;
         }
+        // Whatever the observer captured last is still stored and shared.
+        self.flush_tabs();
+        self.flush_store();
+        self.announce_to_tabs("null");
+        if let Some(ch) = self.channel.borrow_mut().take() {
+            ch.channel.set_onmessage(None);
+            ch.channel.close();
+        }
+        self.persistence_cbs.borrow_mut().clear();
         // Tell peers we left (y-protocols: a null state), then hang up.
         if self
             .session
@@ -646,5 +819,329 @@ impl Inner {
         LIVE.with(|l| l.borrow_mut().remove(&self.key));
         self.status_cbs.borrow_mut().clear();
         self.presence_cbs.borrow_mut().clear();
+    }
+}
+
+/// Persistence and the cross-tab channel.
+impl Inner {
+    /// Reads the stored state, applies it, then opens the tab channel and
+    /// the socket (whatever IndexedDB answers).
+    fn load_then_connect(self: &Rc<Self>) {
+        let key = self.key;
+        let name = self.store_name.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let loaded = async {
+                let store = IdbStore::open(&name).await?;
+                let records = store.load().await?;
+                Ok::<_, String>((store, records))
+            }
+            .await;
+            if let Some(inner) = LIVE.with(|l| l.borrow().get(&key).and_then(Weak::upgrade)) {
+                inner.finish_load(loaded);
+            }
+        });
+    }
+
+    fn finish_load(self: &Rc<Self>, loaded: std::result::Result<(IdbStore, Vec<Vec<u8>>), String>) {
+        self.loading.set(false);
+        match loaded {
+            Ok((store, records)) => {
+                self.applying_stored.store(true, Ordering::SeqCst);
+                let mut skipped = 0;
+                for record in &records {
+                    let ok = check_update_v1(record, &self.limits).is_ok()
+                        && self.doc.apply_update_v1(record).is_ok();
+                    if !ok {
+                        skipped += 1;
+                    }
+                }
+                self.applying_stored.store(false, Ordering::SeqCst);
+                if skipped > 0 {
+                    // Keep what cannot be read: never compact it away.
+                    warn(&format!(
+                        "{skipped} stored update(s) could not be read; the log is not compacted"
+                    ));
+                    self.can_compact.set(false);
+                }
+                let count = u32::try_from(records.len()).unwrap_or(u32::MAX);
+                self.compactor.borrow_mut().reset(count, now_ms());
+                *self.store.borrow_mut() = Some(store);
+                self.set_persistence(PersistenceStatus::Saved);
+                self.initialise_if_structured();
+            }
+            Err(e) => self.persistence_failed(&e),
+        }
+        self.start_network();
+        self.drive();
+    }
+
+    /// Opens the tab channel and the socket.
+    fn start_network(self: &Rc<Self>) {
+        self.open_channel();
+        self.connect();
+    }
+
+    /// DESIGN.md §3: a document that already holds blocks (stored, or sent
+    /// by another tab) counts as initialised; only stray root groups, from
+    /// replicas that initialised concurrently, are merged.
+    fn initialise_if_structured(&self) {
+        if !self.doc.block_ids().is_empty() {
+            self.doc.ensure_initialized();
+        }
+    }
+
+    fn set_persistence(&self, next: PersistenceStatus) {
+        if self.persistence.replace(next) != next {
+            let cbs: Vec<PersistenceCallback> = self.persistence_cbs.borrow().clone();
+            for cb in cbs {
+                cb(next);
+            }
+        }
+    }
+
+    /// Carries on in memory only: the document is untouched.
+    fn persistence_failed(&self, reason: &str) {
+        warn(&format!(
+            "IndexedDB unavailable, the document is kept in memory only: {reason}"
+        ));
+        self.persist_on.store(false, Ordering::SeqCst);
+        take_captured(&self.to_store);
+        if let Some(store) = self.store.borrow_mut().take() {
+            store.close();
+        }
+        self.set_persistence(PersistenceStatus::Unavailable);
+    }
+
+    /// Appends what the observer captured, compacting when the policy says so.
+    fn flush_store(&self) {
+        if self.loading.get() {
+            return;
+        }
+        let batch = take_captured(&self.to_store);
+        if batch.is_empty() {
+            return;
+        }
+        let Some(store) = self.store.borrow().clone() else {
+            return;
+        };
+        let now = now_ms();
+        match store.append(&batch) {
+            Ok(done) => {
+                self.track_write(done);
+                let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
+                if self.compactor.borrow_mut().appended(count, now) {
+                    self.compact(now);
+                }
+            }
+            Err(e) => self.persistence_failed(&e),
+        }
+    }
+
+    /// Replaces the log with the full state. Issued after every append made
+    /// so far, so the state covers all of them.
+    fn compact(&self, now: u64) {
+        if !self.can_compact.get() || self.loading.get() {
+            return;
+        }
+        let Some(store) = self.store.borrow().clone() else {
+            return;
+        };
+        // Anything captured but not yet appended is in the state too.
+        take_captured(&self.to_store);
+        let state = self.doc.encode_state_v1();
+        match store.replace_all(&state) {
+            Ok(done) => {
+                self.compactor.borrow_mut().compacted(now);
+                self.track_write(done);
+            }
+            Err(e) => self.persistence_failed(&e),
+        }
+    }
+
+    fn track_write(&self, done: impl Future<Output = std::result::Result<(), String>> + 'static) {
+        self.writes_in_flight.set(self.writes_in_flight.get() + 1);
+        self.set_persistence(PersistenceStatus::Saving);
+        let key = self.key;
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = done.await;
+            let Some(inner) = LIVE.with(|l| l.borrow().get(&key).and_then(Weak::upgrade)) else {
+                return;
+            };
+            inner
+                .writes_in_flight
+                .set(inner.writes_in_flight.get().saturating_sub(1));
+            match result {
+                Err(e) => inner.persistence_failed(&e),
+                Ok(()) => {
+                    if inner.writes_in_flight.get() == 0
+                        && inner.persistence.get() == PersistenceStatus::Saving
+                    {
+                        inner.set_persistence(PersistenceStatus::Saved);
+                    }
+                }
+            }
+        });
+    }
+
+    fn open_channel(self: &Rc<Self>) {
+        if !self.tabs_on.load(Ordering::SeqCst) || self.channel.borrow().is_some() {
+            return;
+        }
+        let channel = match BroadcastChannel::new(&self.channel_name) {
+            Ok(c) => c,
+            Err(e) => {
+                warn(&format!("no cross-tab channel: {e:?}"));
+                self.tabs_on.store(false, Ordering::SeqCst);
+                take_captured(&self.to_tabs);
+                return;
+            }
+        };
+        let weak = Rc::downgrade(self);
+        let handler: Handler = Closure::new(move |ev: Event| {
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let Ok(ev) = ev.dyn_into::<MessageEvent>() else {
+                return;
+            };
+            let data = ev.data();
+            if data.is_instance_of::<js_sys::Uint8Array>() {
+                let bytes = js_sys::Uint8Array::new(&data).to_vec();
+                inner.incoming_tabs.borrow_mut().push_back(bytes);
+                inner.drive();
+            }
+        });
+        channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        *self.channel.borrow_mut() = Some(TabChannel {
+            channel,
+            _handler: handler,
+        });
+        // What the loaded state already holds needs no broadcast: the hello
+        // exchange carries it to tabs that lack it.
+        take_captured(&self.to_tabs);
+        self.post_tab(&TabMessage::Hello(self.doc.state_vector_v1()));
+        if let Some(json) = self.published.borrow().clone() {
+            self.announce_to_tabs(&json);
+        }
+    }
+
+    fn post_tab(&self, message: &TabMessage) {
+        if let Some(ch) = self.channel.borrow().as_ref() {
+            let bytes = js_sys::Uint8Array::from(message.encode().as_slice());
+            if let Err(e) = ch.channel.post_message(&bytes) {
+                warn(&format!("cross-tab message not sent: {e:?}"));
+            }
+        }
+    }
+
+    /// Broadcasts the updates the observer captured.
+    fn flush_tabs(&self) {
+        let batch = take_captured(&self.to_tabs);
+        if self.channel.borrow().is_none() {
+            return;
+        }
+        for update in batch {
+            self.post_tab(&TabMessage::Update(update));
+        }
+    }
+
+    /// Sends this tab's awareness state (`"null"`: it left) to other tabs.
+    fn announce_to_tabs(&self, json: &str) {
+        if self.channel.borrow().is_none() {
+            return;
+        }
+        let clock = self.tab_clock.get() + 1;
+        self.tab_clock.set(clock);
+        self.tab_announced_ms.set(now_ms());
+        let update = AwarenessUpdate {
+            entries: vec![AwarenessEntry {
+                client_id: self.doc.ydoc().client_id().get(),
+                clock,
+                state: json.to_owned(),
+            }],
+        };
+        self.post_tab(&TabMessage::Awareness(update.encode()));
+    }
+
+    /// Renews this tab's awareness and drops tabs that went silent.
+    fn tick_tabs(&self, now: u64) {
+        if now.saturating_sub(self.tab_announced_ms.get()) >= AWARENESS_RENEW_MS
+            && let Some(json) = self.published.borrow().clone()
+        {
+            self.announce_to_tabs(&json);
+        }
+        let gone = self
+            .tab_awareness
+            .borrow_mut()
+            .expire(now, AWARENESS_TIMEOUT_MS);
+        if !gone.is_empty() {
+            self.emit_presence();
+        }
+    }
+
+    /// Handles one message from another tab; returns whether presence changed.
+    fn on_tab_message(&self, bytes: &[u8]) -> bool {
+        let message = match TabMessage::decode(bytes, self.limits.max_message_bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                warn(&e.to_string());
+                return false;
+            }
+        };
+        match message {
+            TabMessage::Hello(sv) => {
+                self.answer_step1(&sv);
+                self.post_tab(&TabMessage::Step1(self.doc.state_vector_v1()));
+                if let Some(json) = self.published.borrow().clone() {
+                    self.announce_to_tabs(&json);
+                }
+                false
+            }
+            TabMessage::Step1(sv) => {
+                self.answer_step1(&sv);
+                false
+            }
+            TabMessage::Update(update) => {
+                if let Err(e) = check_update_v1(&update, &self.limits) {
+                    warn(&format!("ignoring another tab's update: {e}"));
+                    return false;
+                }
+                self.applying_tab.store(true, Ordering::SeqCst);
+                let applied = self.doc.apply_update_v1(&update);
+                self.applying_tab.store(false, Ordering::SeqCst);
+                if let Err(e) = applied {
+                    warn(&format!("ignoring another tab's update: {e}"));
+                    return false;
+                }
+                self.initialise_if_structured();
+                // Cursors may resolve only now.
+                true
+            }
+            TabMessage::Awareness(bytes) => {
+                let update = match AwarenessUpdate::decode(&bytes, &self.limits) {
+                    Ok(u) => u,
+                    Err(e) => {
+                        warn(&format!("ignoring another tab's awareness: {e}"));
+                        return false;
+                    }
+                };
+                let own = self.doc.ydoc().client_id().get();
+                let applied = self
+                    .tab_awareness
+                    .borrow_mut()
+                    .apply(&update, now_ms(), Some(own));
+                !applied.change.is_empty()
+            }
+        }
+    }
+
+    /// Sends another tab what it lacks according to its state vector.
+    fn answer_step1(&self, sv: &[u8]) {
+        match self.doc.diff_v1(sv) {
+            // `[0, 0]`: no structs and an empty delete set.
+            Ok(diff) if diff.len() > 2 => self.post_tab(&TabMessage::Update(diff)),
+            Ok(_) => {}
+            Err(e) => warn(&format!("ignoring another tab's state vector: {e}")),
+        }
     }
 }

@@ -12,7 +12,7 @@
 //!   (`{user: {name, color}, cursor: {anchor, head}}`, what y-prosemirror
 //!   and so BlockNote read).
 //! - The document is initialised for BlockNote only after the first sync
-//!   (DESIGN.md §3).
+//!   or a local load of an existing state (DESIGN.md §3).
 //! - [`endpoint`], [`status`] and [`presence`] are pure and tested natively;
 //!   [`connection`] needs a browser (it compiles everywhere so the
 //!   workspace checks it natively, but only runs in a page).
@@ -28,18 +28,31 @@
 //! # Ok::<(), atelier_web::WebError>(())
 //! ```
 //!
-//! Not yet here: IndexedDB persistence and the cross-tab BroadcastChannel.
+//! - Persistence: the document's updates are kept in IndexedDB
+//!   ([`idb_store`], one database per server and document) and loaded
+//!   *before* connecting, so a page reloaded offline shows and edits its
+//!   last state; the log is compacted to one full state ([`compaction`]).
+//!   A stored document that holds blocks counts as initialised. When
+//!   IndexedDB fails the document stays in memory and
+//!   [`PersistenceStatus::Unavailable`] says so.
+//! - Tabs of one browser share updates and awareness through a
+//!   `BroadcastChannel` ([`tab_message`]: a join exchanges state vectors
+//!   and diffs), so they converge with the server down.
 //!
 //! Features: none.
 
+pub mod compaction;
 pub mod connection;
 pub mod endpoint;
 pub mod error;
+pub mod idb_store;
 pub mod presence;
 pub mod status;
+pub mod tab_message;
 
+pub use compaction::CompactionPolicy;
 pub use connection::{ConnectOptions, Connection};
 pub use endpoint::{Framing, socket_url};
 pub use error::{Result, WebError};
 pub use presence::{LocalPresence, Peer, PeerCursor, PeerPos, SelectionRef};
-pub use status::ConnectionStatus;
+pub use status::{ConnectionStatus, PersistenceStatus};

@@ -51,6 +51,36 @@ impl ConnectionStatus {
     }
 }
 
+/// Where the document's copy in IndexedDB stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersistenceStatus {
+    /// Persistence was not asked for.
+    Disabled,
+    /// Reading the stored state (the connection waits for it).
+    Loading,
+    /// Writing updates.
+    Saving,
+    /// Every update seen so far is stored.
+    Saved,
+    /// IndexedDB is missing or failed (quota, private mode): the document
+    /// lives in memory only, and syncing carries on.
+    Unavailable,
+}
+
+impl PersistenceStatus {
+    /// The name used in events and the JS API: `disabled`, `loading`,
+    /// `saving`, `saved`, `unavailable`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersistenceStatus::Disabled => "disabled",
+            PersistenceStatus::Loading => "loading",
+            PersistenceStatus::Saving => "saving",
+            PersistenceStatus::Saved => "saved",
+            PersistenceStatus::Unavailable => "unavailable",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

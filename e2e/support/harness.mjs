@@ -1,0 +1,74 @@
+// Shared by the browser e2e tests: where things are, the Chromium flags of
+// TOOLCHAIN.md, why a run must be skipped, and the atelier server started
+// as a real process on loopback (its address read from its JSON log).
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const BIN = path.resolve(root, process.env.ATELIER_BIN || "target/debug/atelier");
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+export const WWW = path.join(root, "www");
+export const BUNDLE = path.join(WWW, "pkg/atelier_elements_bg.wasm");
+export const FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--no-first-run",
+];
+/** Deadline of every wait for a condition. */
+export const DEADLINE_MS = 20_000;
+
+/** Why the browser tests cannot run here, or null. */
+export function missing() {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}; apt-get install -y chromium chromium-driver`;
+  if (!existsSync(BIN)) return `no server binary at ${BIN}; cargo build -p atelier-server --bin atelier`;
+  if (!existsSync(BUNDLE)) return "no www/pkg bundle; run cargo xtask dist";
+  if (!existsSync(path.join(root, "e2e/node_modules/playwright-core"))) return "playwright-core missing; npm install in e2e/";
+  return null;
+}
+
+/**
+ * Starts `atelier serve` with its SQLite file in `dir` on `addr` (port 0:
+ * a free one); resolves once it logs its address. `stop()` asks it to shut
+ * down (SIGTERM); `kill()` kills it as a crash would (SIGKILL).
+ */
+export async function startAtelier(dir, addr = "127.0.0.1:0") {
+  const child = spawn(BIN, [
+    "serve", "--addr", addr, "--allow-anonymous",
+    "--db", `sqlite://${path.join(dir, "e2e.db")}`, "--www", WWW,
+  ], { cwd: root, env: { ...process.env, ATELIER_LOG_FORMAT: "json" }, stdio: ["ignore", "pipe", "pipe"] });
+  const log = [];
+  const bound = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not log its address:\n${log.join("\n")}`)), DEADLINE_MS);
+    child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${log.join("\n")}`)); });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        log.push(line);
+        if (log.length > 400) log.shift();
+        try {
+          const entry = JSON.parse(line);
+          if (entry.fields?.message === "atelier listening") { clearTimeout(timer); resolve(entry.fields.addr); }
+        } catch { /* not a JSON line */ }
+      });
+    }
+  });
+  child.removeAllListeners("exit");
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  return {
+    addr: bound, log,
+    async stop() {
+      if (gone()) return;
+      const exited = new Promise((r) => { child.once("exit", r); setTimeout(r, 5_000); });
+      child.kill("SIGTERM");
+      await exited;
+    },
+    async kill() {
+      if (gone()) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
