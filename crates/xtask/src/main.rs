@@ -17,6 +17,7 @@ mod bench;
 mod cargo;
 mod ci;
 mod dist;
+mod editor_bench;
 mod native_bench;
 mod replay;
 mod serve;
@@ -47,6 +48,10 @@ usage:
       Replays editing traces (sequential or concurrent, .json or .json.gz)
       through atelier-doc; prints format, ops, final length, time and OK or
       MISMATCH per file; exits non-zero on any mismatch or error.
+  cargo xtask bench editor
+      Keystroke latency (p50/p95/p99 at start, middle, end of a 105 k and a
+      1 M character document), load-to-editable time and bundle size, in
+      headless Chromium; writes bench/results/editor.{json,md}.
   cargo xtask bench crdt [--runs N] [--only NAME,...] [--no-wasm] [--no-yjs]
       Replays every trace in $ATELIER_TRACES (default ../shared/data/editing-traces
       beside the workspace) natively, as wasm under Node and with Yjs under Node;
@@ -76,7 +81,10 @@ fn run(args: &[String]) -> Result<ExitCode> {
         "replay" => replay::run(rest),
         "bench" => match rest.split_first() {
             Some((what, rest)) if what == "crdt" => bench::run(rest),
-            _ => bail!("unknown benchmark; try `cargo xtask bench crdt`\n{USAGE}"),
+            Some((what, rest)) if what == "editor" => editor_bench::run(rest),
+            _ => bail!(
+                "unknown benchmark; try `cargo xtask bench crdt` or `cargo xtask bench editor`\n{USAGE}"
+            ),
         },
         // Internal: one native measurement in a fresh process (see bench.rs).
         "bench-native" => native_bench::run(rest),

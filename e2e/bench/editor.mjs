@@ -1,0 +1,134 @@
+// Editor benchmark (driven by `cargo xtask bench editor`): in headless
+// Chromium, measures
+//  - keydown-to-painted-text latency: from the keydown event to the first
+//    animation frame after the editor changed the DOM, per keystroke, at the
+//    start, middle and end of a document of the final automerge-paper text
+//    (~105 k characters) and of one ten times that;
+//  - time from navigation to an editable, synced document holding it.
+// Writes a JSON file (path as argv[2]) with p50/p95/p99 per case.
+//
+// Env: ATELIER_BIN (server binary), CHROMIUM, ATELIER_TRACES (trace dir),
+// ATELIER_BENCH_KEYS (keystrokes per position, default 700 → 2,100 per size),
+// ATELIER_BENCH_SIZES (comma list of multipliers, default "1,10").
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { gunzipSync } from "node:zlib";
+import { CHROMIUM, FLAGS, missing, root, startAtelier } from "../support/harness.mjs";
+
+const out = process.argv[2] || path.join(root, "bench/results/editor.json");
+const KEYS = Number(process.env.ATELIER_BENCH_KEYS || 700);
+const SIZES = (process.env.ATELIER_BENCH_SIZES || "1,10").split(",").map(Number);
+const traces = process.env.ATELIER_TRACES || path.join(root, "../shared/data/editing-traces");
+const tracePath = path.join(traces, "sequential/automerge-paper.json.gz");
+
+const why = missing() || (existsSync(tracePath) ? null : `no trace at ${tracePath}`);
+if (why) {
+  console.log(`SKIPPED: bench editor (${why})`);
+  process.exit(0);
+}
+const base = JSON.parse(gunzipSync(readFileSync(tracePath)).toString("utf8")).endContent;
+
+function pct(sorted, p) {
+  if (sorted.length === 0) return null;
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return Math.round(sorted[Math.max(0, i)] * 100) / 100;
+}
+
+/** Waits for `fn` (in the page) to be truthy, with a deadline. */
+async function until(page, fn, arg, what, ms = 600_000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout: ms, polling: 20 });
+  } catch (e) {
+    const seen = await page.evaluate(() => ({ status: window.__status, len: window.__editor?.getMarkdown?.().length }));
+    throw new Error(`timeout waiting for ${what}; saw ${JSON.stringify(seen)}: ${e.message}`);
+  }
+}
+
+/** Puts the caret at the start, middle or end of the surface's text. */
+async function placeCaret(page, where) {
+  await page.evaluate((where) => {
+    const surface = document.querySelector(".atelier-surface");
+    const walker = document.createTreeWalker(surface, NodeFilter.SHOW_TEXT, {
+      acceptNode: (n) => (n.parentElement?.closest("[contenteditable=false]") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+    });
+    const texts = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) if (n.data.length > 0) texts.push(n);
+    const node = where === "start" ? texts[0] : where === "end" ? texts[texts.length - 1] : texts[Math.floor(texts.length / 2)];
+    const offset = where === "start" ? 0 : where === "end" ? node.data.length : Math.floor(node.data.length / 2);
+    surface.focus();
+    const sel = document.getSelection();
+    sel.collapse(node, offset);
+    node.parentElement.scrollIntoView({ block: "center" });
+  }, where);
+}
+
+async function measureTyping(page, where, keys) {
+  await placeCaret(page, where);
+  await page.evaluate(() => {
+    window.__lat = [];
+    const surface = document.querySelector(".atelier-surface");
+    let t0 = null;
+    surface.addEventListener("keydown", () => { t0 = performance.now(); }, true);
+    if (window.__obs) window.__obs.disconnect();
+    window.__obs = new MutationObserver(() => {
+      if (t0 === null) return;
+      const start = t0;
+      t0 = null;
+      requestAnimationFrame(() => window.__lat.push(performance.now() - start));
+    });
+    window.__obs.observe(surface, { subtree: true, childList: true, characterData: true });
+  });
+  const alphabet = "abcdefghijklmnopqrstuvwxyz ";
+  for (let i = 0; i < keys; i++) {
+    await page.keyboard.press(alphabet[i % alphabet.length] === " " ? "Space" : alphabet[i % alphabet.length]);
+    await until(page, (n) => window.__lat.length >= n, i + 1, `paint of keystroke ${i + 1} (${where})`, 30_000);
+  }
+  const lat = await page.evaluate(() => window.__lat.slice());
+  lat.sort((a, b) => a - b);
+  return { keys: lat.length, p50_ms: pct(lat, 50), p95_ms: pct(lat, 95), p99_ms: pct(lat, 99), max_ms: pct(lat, 100) };
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), "atelier-bench-"));
+const server = await startAtelier(dir);
+const { chromium } = await import("playwright-core");
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+const results = { generated: new Date().toISOString(), keys_per_position: KEYS, cases: [] };
+try {
+  for (const mult of SIZES) {
+    const text = Array.from({ length: mult }, () => base).join("\n\n");
+    const doc = `bench-${mult}-${Date.now()}`;
+    const url = `http://${server.addr}/bench/editor.html?server=ws://${server.addr}/sync&doc=${doc}`;
+    // Writer: fills the document through the element's API and waits until
+    // the server acknowledged it.
+    const writerCtx = await browser.newContext();
+    const writer = await writerCtx.newPage();
+    await writer.goto(url);
+    await until(writer, () => window.__status === "synced", null, "writer sync");
+    await writer.evaluate((t) => window.__editor.setMarkdown(t), text);
+    await until(writer, () => window.__editor.unsyncedChanges === 0, null, "server acknowledgement of the document");
+    const chars = await writer.evaluate(() => document.querySelector(".atelier-surface").textContent.length);
+    await writerCtx.close();
+    // Reader: a fresh page; time from navigation to an editable, synced,
+    // rendered document.
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const started = Date.now();
+    await page.goto(url);
+    await until(page, (n) => window.__status === "synced"
+      && document.querySelector(".atelier-surface")?.isContentEditable
+      && document.querySelector(".atelier-surface").textContent.length >= n, chars, "an editable synced document");
+    const loadMs = Date.now() - started;
+    const typing = {};
+    for (const where of ["start", "middle", "end"]) typing[where] = await measureTyping(page, where, KEYS);
+    results.cases.push({ size: `${mult}x automerge-paper`, chars, load_to_editable_ms: loadMs, typing });
+    console.log(JSON.stringify(results.cases.at(-1)));
+    await ctx.close();
+  }
+} finally {
+  await browser.close();
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+console.log(`wrote ${out}`);
