@@ -165,6 +165,11 @@ pub struct EditorCore {
     dirty: Arc<AtomicBool>,
     listeners: RefCell<Vec<Listener>>,
     revision: RwSignal<u64>,
+    /// Bumped whenever the remembered selection changes (toolbar state).
+    sel_revision: RwSignal<u64>,
+    /// Set by Escape: the next Tab or Shift+Tab moves focus out of the
+    /// surface instead of indenting (no keyboard trap, WCAG 2.1.2).
+    tab_leaves: Cell<bool>,
     slash: RwSignal<Option<SlashState>>,
     selection_listener: RefCell<Option<SelectionListener>>,
     caret_source: RefCell<Option<CaretSource>>,
@@ -264,7 +269,11 @@ impl EditorCore {
         if let Some(listener) = listener {
             listener(&sel);
         }
+        let changed = self.last_sel.borrow().as_ref() != Some(&sel);
         *self.last_sel.borrow_mut() = Some(sel);
+        if changed {
+            self.sel_revision.update(|r| *r += 1);
+        }
     }
 
     /// The selection to act on: the browser's, else the last one seen.
@@ -440,6 +449,10 @@ impl EditorCore {
             return;
         }
         let key = ev.key();
+        if matches!(key.as_str(), "Shift" | "Control" | "Alt" | "Meta") {
+            return;
+        }
+        let tab_leaves = self.tab_leaves.replace(false);
         if let Some(st) = self.slash.get_untracked() {
             let n = slash_matches(self.strings, &st.query).len();
             let handled = match key.as_str() {
@@ -476,6 +489,14 @@ impl EditorCore {
             return;
         }
         let cmd = ev.ctrl_key() || ev.meta_key();
+        if key == "Escape" && !cmd {
+            self.tab_leaves.set(true);
+            return;
+        }
+        if key == "Tab" && tab_leaves {
+            // Escape, then Tab: let the browser move focus.
+            return;
+        }
         let intent = match (cmd, ev.shift_key(), key.to_lowercase().as_str()) {
             (false, false, "tab") => Some(Intent::Indent),
             (false, true, "tab") => Some(Intent::Outdent),
@@ -593,6 +614,7 @@ impl EditorCore {
             c.on_composition_end(e)
         });
         self.listen::<web_sys::MouseEvent>(target, "click", |c, e| c.on_click(e));
+        self.listen::<Event>(target, "focus", |c, _| c.tab_leaves.set(false));
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             let doc_target: &EventTarget = doc.as_ref();
             self.listen::<Event>(doc_target, "selectionchange", |c, _| {
@@ -677,6 +699,7 @@ pub fn Editor(
         v
     });
     let revision = RwSignal::new(0u64);
+    let sel_revision = RwSignal::new(0u64);
     let slash = RwSignal::new(None::<SlashState>);
     let core = Rc::new(EditorCore {
         key,
@@ -690,6 +713,8 @@ pub fn Editor(
         dirty: Arc::new(AtomicBool::new(false)),
         listeners: RefCell::new(Vec::new()),
         revision,
+        sel_revision,
+        tab_leaves: Cell::new(false),
         slash,
         selection_listener: RefCell::new(None),
         caret_source: RefCell::new(None),
@@ -734,21 +759,52 @@ pub fn Editor(
         revision.get();
         get().is_some_and(|c| c.session.can_redo())
     };
+    // Toolbar actions. Setting the selection in the surface makes Chromium
+    // focus it: a control activated from the keyboard gets focus back, so
+    // keyboard users stay in the toolbar and hear its new state.
     let run = move |intent: Intent| {
-        if let Some(c) = get() {
-            c.run(intent, None);
+        let Some(c) = get() else { return };
+        let document = web_sys::window().and_then(|w| w.document());
+        let before = document.as_ref().and_then(|d| d.active_element());
+        c.run(intent, None);
+        let control = before
+            .filter(|a| a.closest(".atelier-toolbar").ok().flatten().is_some())
+            .and_then(|a| a.dyn_into::<HtmlElement>().ok());
+        if let (Some(control), Some(d)) = (control, document)
+            && d.active_element().as_ref() != Some(control.as_ref())
+        {
+            let _ = control.focus();
         }
     };
+    // The marks at the selection, for the toggle buttons' `aria-pressed`.
+    let active_marks = Memo::new(move |_| {
+        revision.get();
+        sel_revision.get();
+        get()
+            .and_then(|c| {
+                let sel = c.session.clamp(c.last_sel.borrow().as_ref())?;
+                Some(c.session.active_marks(&sel))
+            })
+            .unwrap_or_default()
+    });
     let keep_selection = |ev: web_sys::MouseEvent| ev.prevent_default();
+    let hint_id = format!("atelier-hint-{key}");
     let menu_id = format!("atelier-slash-{key}");
     let option_id = move |i: usize| format!("atelier-slash-{key}-{i}");
     let active_descendant = move || slash.get().map(|s| option_id(s.active));
     let mark_button = move |mark: MarkKind,
                             label: &'static str,
                             class: &'static str,
-                            glyph: &'static str| {
+                            glyph: &'static str,
+                            shortcut: Option<(&'static str, &'static str)>| {
+        let title = shortcut.map_or_else(
+            || label.to_owned(),
+            |(_, shown)| format!("{label} ({shown})"),
+        );
         view! {
-            <button type="button" class=format!("atelier-tool {class}") aria-label=label title=label
+            <button type="button" class=format!("atelier-tool {class}") aria-label=label title=title
+                aria-keyshortcuts=shortcut.map(|(aria, _)| aria)
+                aria-pressed=move || if active_marks.with(|m| m.contains(&mark)) { "true" } else { "false" }
                 on:mousedown=keep_selection
                 on:click=move |_| run(Intent::ToggleMark(mark))>{glyph}</button>
         }
@@ -766,6 +822,7 @@ pub fn Editor(
     };
     let current_kind = move || {
         revision.get();
+        sel_revision.get();
         let c = get()?;
         let sel = c.last_sel.borrow().clone()?;
         c.session
@@ -815,11 +872,14 @@ pub fn Editor(
         <div class="atelier-editor" lang=lang.tag() data-readonly=readonly.to_string()>
             <Show when=move || !readonly>
                 <div class="atelier-toolbar" role="toolbar" aria-label=strings.toolbar>
-                    {mark_button(MarkKind::Bold, strings.bold, "atelier-tool-bold", "B")}
-                    {mark_button(MarkKind::Italic, strings.italic, "atelier-tool-italic", "I")}
-                    {mark_button(MarkKind::Underline, strings.underline, "atelier-tool-underline", "U")}
-                    {mark_button(MarkKind::Strike, strings.strike, "atelier-tool-strike", "S")}
-                    {mark_button(MarkKind::Code, strings.code, "atelier-tool-code", "</>")}
+                    {mark_button(MarkKind::Bold, strings.bold, "atelier-tool-bold", "B",
+                        Some(("Control+B", "Ctrl+B")))}
+                    {mark_button(MarkKind::Italic, strings.italic, "atelier-tool-italic", "I",
+                        Some(("Control+I", "Ctrl+I")))}
+                    {mark_button(MarkKind::Underline, strings.underline, "atelier-tool-underline", "U",
+                        Some(("Control+U", "Ctrl+U")))}
+                    {mark_button(MarkKind::Strike, strings.strike, "atelier-tool-strike", "S", None)}
+                    {mark_button(MarkKind::Code, strings.code, "atelier-tool-code", "</>", None)}
                     <button type="button" class="atelier-tool atelier-tool-link" aria-label=strings.link
                         title=strings.link on:mousedown=keep_selection on:click=link>"🔗"</button>
                     <select class="atelier-block-type" aria-label=strings.block_type
@@ -827,11 +887,13 @@ pub fn Editor(
                         {CHOICES.iter().map(|c| view! { <option value=c.value>{(c.label)(strings)}</option> }).collect_view()}
                     </select>
                     <button type="button" class="atelier-tool atelier-tool-undo" aria-label=strings.undo
-                        title=strings.undo disabled=move || !can_undo() on:mousedown=keep_selection
-                        on:click=move |_| run(Intent::Undo)>"↶"</button>
+                        title=format!("{} (Ctrl+Z)", strings.undo) aria-keyshortcuts="Control+Z" aria-disabled=move || (!can_undo()).to_string()
+                        on:mousedown=keep_selection
+                        on:click=move |_| if can_undo() { run(Intent::Undo) }>"↶"</button>
                     <button type="button" class="atelier-tool atelier-tool-redo" aria-label=strings.redo
-                        title=strings.redo disabled=move || !can_redo() on:mousedown=keep_selection
-                        on:click=move |_| run(Intent::Redo)>"↷"</button>
+                        title=format!("{} (Ctrl+Y)", strings.redo) aria-keyshortcuts="Control+Y Control+Shift+Z" aria-disabled=move || (!can_redo()).to_string()
+                        on:mousedown=keep_selection
+                        on:click=move |_| if can_redo() { run(Intent::Redo) }>"↷"</button>
                 </div>
             </Show>
             <div class="atelier-surface-wrap">
@@ -839,14 +901,18 @@ pub fn Editor(
                     contenteditable=if readonly { "false" } else { "true" }
                     role="textbox" aria-multiline="true" aria-label=strings.editor
                     aria-readonly=readonly.to_string()
+                    aria-describedby=(!readonly).then(|| hint_id.clone())
                     aria-controls=move || slash.get().map(|_| menu_id_attr.clone())
                     aria-activedescendant=active_descendant
                     data-placeholder=strings.placeholder
                     data-empty=move || is_empty().to_string()
                     spellcheck="true"></div>
                 {slash_menu}
+                {(!readonly).then(|| view! {
+                    <p id=hint_id.clone() class="atelier-visually-hidden">{strings.keyboard_hint}</p>
+                })}
             </div>
-            <div class="atelier-status" aria-live="polite">
+            <div class="atelier-status">
                 {move || strings.word_count(word_count())}
                 {readonly.then(|| view! { <span class="atelier-readonly-badge">{strings.read_only}</span> })}
             </div>

@@ -112,6 +112,8 @@ pub struct Strings {
     pub unsupported: &'static str,
     /// Announced when the editor is read-only.
     pub read_only: &'static str,
+    /// Description of the editing surface: how Tab behaves and how to leave.
+    pub keyboard_hint: &'static str,
 }
 
 impl Strings {
@@ -151,6 +153,7 @@ static EN: Strings = Strings {
     done: "Done",
     unsupported: "Block not editable here",
     read_only: "Read only",
+    keyboard_hint: "Tab indents a block and Shift+Tab outdents it; press Escape, then Tab or Shift+Tab, to leave the editor.",
 };
 
 static FR: Strings = Strings {
@@ -183,6 +186,7 @@ static FR: Strings = Strings {
     done: "Fait",
     unsupported: "Bloc non modifiable ici",
     read_only: "Lecture seule",
+    keyboard_hint: "Tab indente un bloc et Maj+Tab le désindente ; appuyez sur Échap, puis Tab ou Maj+Tab, pour quitter l’éditeur.",
 };
 
 static DE: Strings = Strings {
@@ -215,6 +219,7 @@ static DE: Strings = Strings {
     done: "Erledigt",
     unsupported: "Block hier nicht bearbeitbar",
     read_only: "Schreibgeschützt",
+    keyboard_hint: "Tab rückt einen Block ein, Umschalt+Tab rückt ihn aus; Escape und dann Tab oder Umschalt+Tab verlässt den Editor.",
 };
 
 static NL: Strings = Strings {
@@ -247,6 +252,7 @@ static NL: Strings = Strings {
     done: "Klaar",
     unsupported: "Blok hier niet bewerkbaar",
     read_only: "Alleen-lezen",
+    keyboard_hint: "Tab laat een blok inspringen, Shift+Tab maakt dat ongedaan; druk op Escape en dan Tab of Shift+Tab om de editor te verlaten.",
 };
 
 #[cfg(test)]

@@ -86,6 +86,15 @@ pub enum MarkKind {
 }
 
 impl MarkKind {
+    /// Every mark kind, in toolbar order.
+    pub const ALL: [MarkKind; 5] = [
+        MarkKind::Bold,
+        MarkKind::Italic,
+        MarkKind::Underline,
+        MarkKind::Strike,
+        MarkKind::Code,
+    ];
+
     fn mark(self) -> Mark {
         match self {
             MarkKind::Bold => Mark::Bold,
@@ -286,7 +295,34 @@ impl EditSession {
 
     /// Applies an intent at a selection; returns where the selection goes
     /// (`None`: leave it to the caller, e.g. after undo).
+    ///
+    /// Typing and deleting merge into one undo step while they come in quick
+    /// succession; a command (format, link, block type, paste, indent, …) is
+    /// always an undo step of its own, however fast it follows.
     pub fn apply(&self, intent: &Intent, sel: &Selection) -> Result<Option<Selection>> {
+        let own_step = matches!(
+            intent,
+            Intent::Paste { .. }
+                | Intent::ToggleMark(_)
+                | Intent::SetLink(_)
+                | Intent::SetBlockType(_)
+                | Intent::SlashCommand { .. }
+                | Intent::InsertDivider
+                | Intent::ToggleChecked(_)
+                | Intent::Indent
+                | Intent::Outdent
+        );
+        if own_step {
+            self.stop_capturing();
+        }
+        let next = self.apply_intent(intent, sel);
+        if own_step {
+            self.stop_capturing();
+        }
+        next
+    }
+
+    fn apply_intent(&self, intent: &Intent, sel: &Selection) -> Result<Option<Selection>> {
         let tree = Tree::of(&self.doc.blocks());
         match intent {
             Intent::InsertText(text) => self.insert_text(&tree, sel, text).map(Some),
@@ -418,6 +454,35 @@ impl EditSession {
                 Ok(None)
             }
         }
+    }
+
+    /// The marks set at a selection, as the toolbar shows them (`aria-pressed`):
+    /// over a range, the marks every selected character has; at a caret, the
+    /// marks of the character before it (none at a block start).
+    pub fn active_marks(&self, sel: &Selection) -> Vec<MarkKind> {
+        let tree = Tree::of(&self.doc.blocks());
+        let ranges = if sel.is_collapsed() {
+            let at = &sel.focus;
+            if at.offset == 0 || !tree.by_id.contains_key(&at.block) {
+                return Vec::new();
+            }
+            vec![(at.block.clone(), at.offset - 1, at.offset)]
+        } else {
+            self.ranges(&tree, sel)
+        };
+        if ranges.is_empty() {
+            return Vec::new();
+        }
+        MarkKind::ALL
+            .into_iter()
+            .filter(|kind| {
+                ranges.iter().all(|(id, from, to)| {
+                    tree.by_id
+                        .get(id)
+                        .is_some_and(|b| runs_have(&b.content, *from, *to, *kind))
+                })
+            })
+            .collect()
     }
 
     /// A selection moved into the document as it is now: blocks that no

@@ -316,17 +316,68 @@ fn sticky_caret_at_block_end_follows_remote_inserts() {
     let (s, ids) = session("hello\n");
     s.apply(&Intent::InsertText("!".into()), &at(&ids[0], 5))
         .expect("type");
-    // `sticky_at` refuses `Assoc::After` at the very end of a text (an
-    // atelier-doc gap); the editor falls back to `Assoc::Before` there.
-    assert!(s.doc().sticky_at(&ids[0], 6, yrs::Assoc::After).is_err());
-    let pos = s
+    // At the very end of a text, `Assoc::After` sticks to the text's end
+    // (atelier-doc, as Yjs); `Assoc::Before` to the last character.
+    let after = s
+        .doc()
+        .sticky_at(&ids[0], 6, yrs::Assoc::After)
+        .expect("sticky after");
+    let before = s
         .doc()
         .sticky_at(&ids[0], 6, yrs::Assoc::Before)
-        .expect("sticky");
+        .expect("sticky before");
     let peer = Document::from_update_v1(&s.doc().encode_state_v1()).expect("peer");
     peer.insert_text(&ids[0], 0, "XY").expect("remote");
     s.doc()
         .apply_update_v1(&peer.encode_state_v1())
         .expect("sync");
-    assert_eq!(s.doc().resolve_sticky(&pos), Some((ids[0].clone(), 8)));
+    assert_eq!(s.doc().resolve_sticky(&after), Some((ids[0].clone(), 8)));
+    assert_eq!(s.doc().resolve_sticky(&before), Some((ids[0].clone(), 8)));
+}
+
+#[test]
+fn active_marks_follow_the_selection() {
+    let (s, ids) = session("a **bc** *d*\n");
+    let range =
+        |from, to| Selection::range(Pos::new(ids[0].clone(), from), Pos::new(ids[0].clone(), to));
+    assert_eq!(s.active_marks(&range(2, 4)), vec![MarkKind::Bold]);
+    assert_eq!(s.active_marks(&range(4, 2)), vec![MarkKind::Bold]);
+    assert_eq!(s.active_marks(&range(1, 4)), vec![]);
+    // A caret: the character before it.
+    assert_eq!(s.active_marks(&at(&ids[0], 3)), vec![MarkKind::Bold]);
+    assert_eq!(s.active_marks(&at(&ids[0], 6)), vec![MarkKind::Italic]);
+    assert_eq!(s.active_marks(&at(&ids[0], 0)), vec![]);
+}
+
+#[test]
+fn commands_are_undo_steps_of_their_own() {
+    // A clock a millisecond further at every call: typing merges into one step.
+    fn ticking() -> u64 {
+        static NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_000);
+        NOW.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
+    let doc = Rc::new(Document::with_client_id(7));
+    doc.ensure_initialized();
+    let s = EditSession::new(doc.clone(), ticking);
+    let ids = doc.block_ids();
+    for (i, c) in "Hello".chars().enumerate() {
+        s.apply(&Intent::InsertText(c.to_string()), &at(&ids[0], i as u32))
+            .expect("type");
+    }
+    let word = Selection::range(Pos::new(ids[0].clone(), 0), Pos::new(ids[0].clone(), 5));
+    s.apply(&Intent::ToggleMark(MarkKind::Bold), &word)
+        .expect("bold");
+    s.apply(&Intent::ToggleMark(MarkKind::Italic), &word)
+        .expect("italic");
+    s.apply(&Intent::InsertText(" you".into()), &at(&ids[0], 5))
+        .expect("type");
+    assert_eq!(md(&s), "**_Hello you_**\n");
+    s.apply(&Intent::Undo, &at(&ids[0], 0)).expect("undo");
+    assert_eq!(md(&s), "**_Hello_**\n");
+    s.apply(&Intent::Undo, &at(&ids[0], 0)).expect("undo");
+    assert_eq!(md(&s), "**Hello**\n");
+    s.apply(&Intent::Undo, &at(&ids[0], 0)).expect("undo");
+    assert_eq!(md(&s), "Hello\n");
+    s.apply(&Intent::Undo, &at(&ids[0], 0)).expect("undo");
+    assert_eq!(md(&s).trim(), "", "the typing was one step");
 }
