@@ -16,16 +16,24 @@
 // failure both pages' text and HTML, the BlockNote document JSON, the
 // awareness states each side sees, console errors and the server log tail
 // are printed.
+//
+// One test swaps the atelier server for a real @hocuspocus/server (the one
+// La Suite Docs runs: `node e2e/hocuspocus-server.mjs`, token "secret"):
+// there www/ is served by a second static server in this process, so that
+// page does not depend on the atelier server at all. Without
+// e2e/node_modules/@hocuspocus/server that test alone is skipped (same
+// SKIPPED line).
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { CHROMIUM, DEADLINE_MS, FLAGS, missing, root, startAtelier } from "./support/harness.mjs";
+import { CHROMIUM, DEADLINE_MS, FLAGS, WWW, missing, root, startAtelier } from "./support/harness.mjs";
 
 const E2E = path.join(root, "e2e");
 const PAGE_DIR = path.join(E2E, "blocknote-page");
@@ -37,6 +45,7 @@ const TESTS = {
   c: "bold made in either editor shows in the other",
   d: "each page shows the other's presence and caret",
   e: "a document started in BlockNote opens in Atelier, edits flow both ways",
+  f: "BlockNote and Atelier co-edit through a real Hocuspocus server",
 };
 
 function missingPeers() {
@@ -50,6 +59,9 @@ function missingPeers() {
   return null;
 }
 const skipReason = missingPeers();
+/** The real-Hocuspocus test also needs @hocuspocus/server. */
+const hocuspocusSkip = skipReason
+  ?? (existsSync(path.join(E2E, "node_modules/@hocuspocus/server")) ? null : "@hocuspocus/server missing; npm install in e2e/");
 
 /** Bundles the BlockNote page into blocknote-page/dist/ (main.js, main.css). */
 async function buildPage() {
@@ -63,16 +75,17 @@ async function buildPage() {
 }
 
 const MIME = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
-  ".map": "application/json", ".svg": "image/svg+xml",
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
+  ".css": "text/css", ".map": "application/json", ".json": "application/json",
+  ".svg": "image/svg+xml", ".wasm": "application/wasm",
 };
 
-/** Serves e2e/blocknote-page/ on a free loopback port. */
-async function startStatic() {
+/** Serves `base` (e2e/blocknote-page/ by default) on a free loopback port. */
+async function startStatic(base = PAGE_DIR) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
-    const file = path.normalize(path.join(PAGE_DIR, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(PAGE_DIR + path.sep) || !existsSync(file)) { res.writeHead(404).end(); return; }
+    const file = path.normalize(path.join(base, decodeURIComponent(url.pathname)));
+    if (!file.startsWith(base + path.sep) || !existsSync(file)) { res.writeHead(404).end(); return; }
     try {
       res.writeHead(200, { "content-type": MIME[path.extname(file)] ?? "application/octet-stream" })
         .end(readFileSync(file));
@@ -82,10 +95,60 @@ async function startStatic() {
   return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
+/**
+ * Starts `node e2e/hocuspocus-server.mjs` (a real @hocuspocus/server on
+ * loopback); resolves once its first stdout line gives {"port": N}.
+ * `stop()` closes its stdin (it then destroys the server and exits), and
+ * kills it if it has not exited within 5 s.
+ */
+async function startHocuspocus() {
+  const child = spawn(process.execPath, [path.join(E2E, "hocuspocus-server.mjs")],
+    { cwd: E2E, stdio: ["pipe", "pipe", "pipe"] });
+  const log = [];
+  const keep = (line) => { log.push(line); if (log.length > 400) log.shift(); };
+  createInterface({ input: child.stderr }).on("line", (l) => keep(`[stderr] ${l}`));
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  const stop = async () => {
+    if (gone()) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.stdin.end();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const port = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no port line within deadline")), DEADLINE_MS);
+      child.once("error", (e) => { clearTimeout(timer); reject(e); });
+      child.once("exit", (code, sig) => { clearTimeout(timer); reject(new Error(`exited (${code ?? sig})`)); });
+      let first = true;
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        keep(`[stdout] ${line}`);
+        if (!first) return;
+        first = false;
+        clearTimeout(timer);
+        try {
+          const port = JSON.parse(line).port;
+          if (!Number.isInteger(port)) throw new Error("no integer port");
+          resolve(port);
+        } catch (e) { reject(new Error(`first stdout line ${JSON.stringify(line)}: ${e.message}`)); }
+      });
+    });
+    child.removeAllListeners("exit");
+    return { url: `ws://127.0.0.1:${port}`, log, stop };
+  } catch (e) {
+    await stop();
+    throw new Error(`hocuspocus-server.mjs: ${e.message}\n${log.join("\n")}`);
+  }
+}
+
 let browser;
 let sync;
 let web;
 let dir;
+/** Started by the real-Hocuspocus test; stopped there and, as a fallback, in `after`. */
+let www;
+let hocuspocus;
 
 before(async () => {
   if (skipReason) return;
@@ -99,6 +162,8 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  await hocuspocus?.stop();
+  await www?.close();
   await web?.close();
   await sync?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -111,8 +176,12 @@ function watchErrors(page) {
   return errors;
 }
 
-/** Opens editor.html (<atelier-editor>) for `doc` as `user`; waits until synced. */
-async function openAtelier(doc, user, color) {
+/**
+ * Opens editor.html (<atelier-editor>) for `doc` as `user`; waits until
+ * synced. `via` (optional): {origin, server, token} to load the page from
+ * another origin and sync with another server (default: the atelier server).
+ */
+async function openAtelier(doc, user, color, via = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -120,23 +189,42 @@ async function openAtelier(doc, user, color) {
     window.__presence = null;
     document.addEventListener("atelier-presence", (e) => { window.__presence = e.detail; });
   });
-  const q = new URLSearchParams({ doc, server: `ws://${sync.addr}/sync`, user, color });
-  await page.goto(`http://${sync.addr}/editor.html?${q}`);
+  const q = new URLSearchParams({ doc, server: via.server ?? `ws://${sync.addr}/sync`, user, color });
+  if (via.token) q.set("token", via.token);
+  await page.goto(`${via.origin ?? `http://${sync.addr}`}/editor.html?${q}`);
   await page.waitForFunction(() => document.querySelector("#main")?.status === "synced"
-    && document.querySelector("#main .atelier-surface [data-block-id]"), null, { timeout: DEADLINE_MS });
+    && document.querySelector("#main .atelier-surface [data-block-id]"), null, { timeout: DEADLINE_MS })
+    .catch((e) => notReady("atelier", user, page, errors, e, () => ({
+      status: document.querySelector("#main")?.status,
+      text: document.querySelector("#main .atelier-surface")?.innerText,
+    })));
   return { kind: "atelier", context, page, errors, user };
 }
 
-/** Opens the BlockNote page for `doc` as `user`; waits until synced and editable. */
-async function openBlockNote(doc, user, color) {
+/**
+ * Opens the BlockNote page for `doc` as `user`; waits until synced and
+ * editable. `via` (optional): {server, token} as for openAtelier.
+ */
+async function openBlockNote(doc, user, color, via = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = watchErrors(page);
-  const q = new URLSearchParams({ doc, server: `ws://${sync.addr}/sync`, user, color });
+  const q = new URLSearchParams({ doc, server: via.server ?? `ws://${sync.addr}/sync`, user, color });
+  if (via.token) q.set("token", via.token);
   await page.goto(`${web.origin}/index.html?${q}`);
   await page.waitForFunction(() => window.bnSynced === true
-    && document.querySelector("#editor[contenteditable=true]"), null, { timeout: DEADLINE_MS });
+    && document.querySelector("#editor[contenteditable=true]"), null, { timeout: DEADLINE_MS })
+    .catch((e) => notReady("blocknote", user, page, errors, e, () => ({
+      status: window.bnStatus, synced: window.bnSynced, text: document.querySelector("#editor")?.innerText,
+    })));
   return { kind: "blocknote", context, page, errors, user };
+}
+
+/** Throws why a page did not get ready: its state (`probe`) and console. */
+async function notReady(kind, user, page, errors, e, probe) {
+  const state = await page.evaluate(probe).catch((err) => ({ error: String(err) }));
+  throw new Error(`${kind} (${user}) not ready within ${DEADLINE_MS} ms (${e.message.split("\n")[0]}): `
+    + `${JSON.stringify(state)}\nconsole:\n${errors.join("\n")}`);
 }
 
 /** Waits until `fn(arg)` is truthy in `p`'s page; names `what` on timeout. */
@@ -152,8 +240,11 @@ async function waitIn(p, what, fn, arg) {
 const bnBlocks = (p) => p.page.evaluate(() => window.bnBlocks());
 const atelierMarkdown = (p) => p.page.evaluate(() => document.querySelector("#main").getMarkdown());
 
-/** On failure, prints each page's text, HTML, BlockNote JSON, awareness and console. */
-async function withDump(pages, body) {
+/**
+ * On failure, prints each page's text, HTML, BlockNote JSON, awareness and
+ * console, then the tail of `server` (default: the atelier server).
+ */
+async function withDump(pages, body, server = { name: "server", log: sync?.log ?? [] }) {
   try {
     await body();
   } catch (e) {
@@ -181,7 +272,7 @@ async function withDump(pages, body) {
       }, p.kind).catch((err) => ({ error: String(err) }));
       console.error(`--- ${p.kind} (${p.user}):`, JSON.stringify(dump, null, 2), "\nconsole:", p.errors.join("\n"));
     }
-    console.error("--- server log (tail):\n" + sync.log.slice(-40).join("\n"));
+    console.error(`--- ${server.name} log (tail):\n` + server.log.slice(-40).join("\n"));
     throw e;
   }
 }
@@ -233,6 +324,7 @@ const noCrash = (p) => assert.ok(p.errors.every((e) => !/panicked|RuntimeError|u
 // Printed here, not inside the suite: node:test does not run a skipped
 // suite's body. Each test is skipped on its own so the counts show it.
 if (skipReason) for (const name of Object.values(TESTS)) console.log(`SKIPPED: ${name} (${skipReason})`);
+else if (hocuspocusSkip) console.log(`SKIPPED: ${TESTS.f} (${hocuspocusSkip})`);
 const opts = { skip: skipReason ?? false };
 
 describe("BlockNote ↔ Atelier interop", () => {
@@ -412,5 +504,54 @@ describe("BlockNote ↔ Atelier interop", () => {
       noCrash(at);
     });
     await closeAll(at);
+  });
+
+  test(TESTS.f, { skip: hocuspocusSkip ?? false }, async () => {
+    // www/ from a static server of ours: the atelier server plays no part.
+    www = await startStatic(WWW);
+    hocuspocus = await startHocuspocus();
+    const via = { origin: www.origin, server: hocuspocus.url, token: "secret" };
+    const doc = `bn-hocuspocus-${Date.now()}`;
+    let at;
+    let bn;
+    try {
+      at = await openAtelier(doc, "Alice", "#ee6352", via);
+      bn = await openBlockNote(doc, "Bea", "#30bced", via);
+      await withDump([at, bn], async () => {
+        // BlockNote → Atelier.
+        await caretAtEnd(bn);
+        await bn.page.keyboard.type("Écrit dans BlockNote");
+        await waitIn(bn, "own typing in editor.document", () => JSON.stringify(window.bnBlocks()).includes("Écrit dans BlockNote"));
+        await waitIn(at, "BlockNote's typing", () => document.querySelector("#main").getMarkdown().includes("Écrit dans BlockNote"));
+        await waitIn(at, "BlockNote's typing on the surface",
+          () => document.querySelector("#main .atelier-surface").innerText.includes("Écrit dans BlockNote"));
+
+        // Atelier → BlockNote, in a new paragraph.
+        await caretAtEnd(at);
+        await at.page.keyboard.press("Enter");
+        await at.page.keyboard.type("Écrit dans Atelier");
+        await waitIn(at, "own typing", () => document.querySelector("#main").getMarkdown().includes("Écrit dans Atelier"));
+        await waitIn(bn, "Atelier's typing in editor.document", () => JSON.stringify(window.bnBlocks()).includes("Écrit dans Atelier"));
+        await waitIn(bn, "Atelier's typing on the surface",
+          () => document.querySelector("#editor").innerText.includes("Écrit dans Atelier"));
+
+        // Both end with the same two paragraphs, in that order.
+        const bnText = await waitIn(bn, "both paragraphs as blocks", () => {
+          const text = (b) => (Array.isArray(b.content) ? b.content.map((c) => c.text ?? "").join("") : "");
+          const t = window.bnBlocks().map(text).filter(Boolean);
+          return t.length === 2 ? t : false;
+        });
+        assert.deepEqual(bnText, ["Écrit dans BlockNote", "Écrit dans Atelier"]);
+        const md = await atelierMarkdown(at);
+        assert.match(md, /Écrit dans BlockNote\s*\n\s*\n\s*Écrit dans Atelier/, `Markdown: ${JSON.stringify(md)}`);
+        noCrash(at); noCrash(bn);
+      }, { name: "hocuspocus-server.mjs", log: hocuspocus.log });
+    } finally {
+      await closeAll(at, bn);
+      await hocuspocus.stop();
+      hocuspocus = null;
+      await www.close();
+      www = null;
+    }
   });
 });

@@ -2,7 +2,8 @@
 // La Suite Docs does it: one Y.Doc, the `document-store` fragment,
 // HocuspocusProvider({url, name, document}) and its awareness for carets.
 //
-// Query string: doc (room name), server (ws://…/sync), user, color.
+// Query string: doc (room name), server (ws://…/sync), token (sent in
+// Hocuspocus' Auth message; none by default), user, color.
 // Bundled by e2e/blocknote-interop.test.mjs with esbuild into dist/.
 //
 // BlockNote 0.55 no longer takes a `collaboration` option on
@@ -18,6 +19,7 @@ import "@blocknote/core/style.css";
 const params = new URLSearchParams(location.search);
 const doc = params.get("doc") || "demo";
 const server = params.get("server") || `ws://${location.host}/sync`;
+const token = params.get("token"); // null (the provider's default) when absent
 const user = { name: params.get("user") || "BlockNote", color: params.get("color") || "#7b2ff7" };
 
 const ydoc = new Y.Doc();
@@ -28,6 +30,7 @@ const provider = new HocuspocusProvider({
   url: server,
   name: doc,
   document: ydoc,
+  token,
   onStatus: ({ status: s }) => { window.bnStatus = s; status.textContent = s; },
   onSynced: () => { window.bnSynced = true; status.textContent = "synced"; },
 });
