@@ -152,6 +152,9 @@ impl Room {
                 limit: rooms.max_document_bytes,
             });
         }
+        // Deletions do not move the state vector: a delete-only update must
+        // not be taken for a duplicate.
+        let has_deletes = !update.delete_set().is_empty();
         let before = st.awareness.doc().transact().state_vector();
         st.awareness
             .doc()
@@ -159,7 +162,7 @@ impl Room {
             .apply_update(update)
             .map_err(|e| RoomError::Malformed(e.to_string()))?;
         let after = st.awareness.doc().transact().state_vector();
-        if before == after && !changes_deletes(bytes) {
+        if before == after && !has_deletes {
             // Nothing new (a duplicate): nothing to store or broadcast.
             return Ok(());
         }
@@ -283,14 +286,6 @@ impl Room {
     pub fn is_broken(&self) -> bool {
         self.broken.load(Ordering::SeqCst)
     }
-}
-
-/// Whether an update carries a delete set (deletions do not move the state
-/// vector, so a delete-only update must not be mistaken for a duplicate).
-fn changes_deletes(bytes: &[u8]) -> bool {
-    Update::decode_v1(bytes)
-        .map(|u| !u.delete_set().is_empty())
-        .unwrap_or(false)
 }
 
 /// Every loaded room, and what rooms need from the server.

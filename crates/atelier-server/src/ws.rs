@@ -545,8 +545,3 @@ impl Connection {
         Ok(())
     }
 }
-
-/// What a read-only or read-write session may do, for logs.
-pub fn describe(access: Access) -> &'static str {
-    access.scope()
-}
