@@ -14,8 +14,8 @@ use std::sync::Arc;
 use yrs::types::Attrs;
 use yrs::types::text::YChange;
 use yrs::{
-    Any, GetString, Out, ReadTxn, Text, TransactionMut, XmlElementPrelim, XmlElementRef,
-    XmlFragment, XmlOut, XmlTextPrelim, XmlTextRef,
+    Any, Out, ReadTxn, Text, TransactionMut, XmlElementPrelim, XmlElementRef, XmlFragment, XmlOut,
+    XmlTextPrelim, XmlTextRef,
 };
 
 /// The character an unknown inline element reads as.
@@ -99,7 +99,16 @@ pub fn plain_text<T: ReadTxn>(txn: &T, content: &XmlElementRef) -> String {
     let mut out = String::new();
     for seg in segments(txn, content) {
         match seg {
-            Segment::Text(t, _) => out.push_str(&t.get_string(txn)),
+            // Not `get_string`: for an XmlText yrs renders formatting as XML
+            // tags, which are not part of the text.
+            Segment::Text(t, _) => {
+                for d in t.diff(txn, YChange::identity) {
+                    match d.insert {
+                        Out::Any(Any::String(s)) => out.push_str(&s),
+                        _ => out.push(OBJECT_REPLACEMENT),
+                    }
+                }
+            }
             Segment::Element(e) if e.tag().as_ref() == HARD_BREAK => out.push('\n'),
             Segment::Element(_) => out.push(OBJECT_REPLACEMENT),
         }
@@ -555,6 +564,20 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(attrs_to_marks(&marks_to_attrs(&m)), m);
+    }
+
+    #[test]
+    fn plain_text_of_formatted_text_has_no_markup() {
+        let d = crate::Document::with_client_id(1);
+        let ids = d
+            .insert_blocks(
+                &crate::Placement::End,
+                &[crate::NewBlock::paragraph("a😀b")],
+            )
+            .expect("insert");
+        d.format_text(&ids[0], 1, 2, &Mark::TextColor("red".into()), true)
+            .expect("format");
+        assert_eq!(d.block_plain_text(&ids[0]).as_deref(), Ok("a😀b"));
     }
 
     #[test]

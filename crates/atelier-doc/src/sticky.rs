@@ -6,12 +6,9 @@
 use crate::block::BlockId;
 use crate::document::{Document, container_id, content_node};
 use crate::error::{Error, Result};
-use crate::inline::utf16_len;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{
-    Assoc, GetString, IndexedSequence, StickyIndex, Text, Transact, Xml, XmlFragment, XmlOut,
-};
+use yrs::{Assoc, IndexedSequence, StickyIndex, Text, Transact, Xml, XmlFragment, XmlOut};
 
 /// A position that sticks to the text around it.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,7 +124,7 @@ impl Document {
                 XmlOut::Text(t) if t == text_ptr => {
                     return Some((BlockId(id), start + offset.index));
                 }
-                XmlOut::Text(t) => start += utf16_len(&t.get_string(&txn)),
+                XmlOut::Text(t) => start += t.len(&txn),
                 _ => start += 1,
             }
         }
