@@ -183,11 +183,8 @@ impl Document {
 
     /// Ids of all blocks in document order (depth-first).
     pub fn block_ids(&self) -> Vec<BlockId> {
-        let mut ids = Vec::new();
-        for b in self.blocks() {
-            b.walk(&mut |b, _| ids.push(b.id.clone()));
-        }
-        ids
+        // Walks the tree directly: no need to snapshot every block's text.
+        self.reading_order(&self.doc.transact())
     }
 
     pub(crate) fn locate<T: ReadTxn>(&self, txn: &T, id: &BlockId) -> Result<Located> {
