@@ -577,6 +577,29 @@ impl EditorCore {
         }
     }
 
+    /// Copy and cut: the selection goes to the clipboard as HTML, Markdown
+    /// and plain text (see [`crate::clipboard`]); cut then deletes it as one
+    /// undoable change. A collapsed selection leaves the browser's default.
+    fn on_clipboard(&self, ev: &web_sys::ClipboardEvent, cut: bool) {
+        let Some(sel) = self.current_selection() else {
+            return;
+        };
+        if sel.is_collapsed() {
+            return;
+        }
+        let Some(data) = ev.clipboard_data() else {
+            return;
+        };
+        let payload = crate::clipboard::serialize(self.session.doc(), &sel);
+        if crate::clipboard::write(&data, &payload).is_err() {
+            return;
+        }
+        ev.prevent_default();
+        if cut && !self.readonly {
+            self.run(Intent::DeleteSelection, Some(sel));
+        }
+    }
+
     fn listen<E: JsCast + 'static>(
         self: &Rc<Self>,
         target: &EventTarget,
@@ -614,6 +637,8 @@ impl EditorCore {
             c.on_composition_end(e)
         });
         self.listen::<web_sys::MouseEvent>(target, "click", |c, e| c.on_click(e));
+        self.listen::<web_sys::ClipboardEvent>(target, "copy", |c, e| c.on_clipboard(e, false));
+        self.listen::<web_sys::ClipboardEvent>(target, "cut", |c, e| c.on_clipboard(e, true));
         self.listen::<Event>(target, "focus", |c, _| c.tab_leaves.set(false));
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             let doc_target: &EventTarget = doc.as_ref();

@@ -42,6 +42,7 @@
 //!
 //! Features: none.
 
+pub mod clipboard;
 pub mod component;
 pub mod dom_selection;
 pub mod error;
