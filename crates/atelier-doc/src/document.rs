@@ -6,11 +6,13 @@ use crate::inline::{self, Mark};
 use crate::schema::{self, BLOCK_CONTAINER, BLOCK_GROUP, ID_ATTR, block_type, table};
 use crate::xml_copy::{self, XmlSnapshot};
 use serde_json::{Map, Value};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use yrs::updates::decoder::Decode;
 use yrs::{
-    Any, Doc, OffsetKind, Options, Out, ReadTxn, StateVector, Transact, TransactionMut, Update,
-    Xml, XmlElementPrelim, XmlElementRef, XmlFragment, XmlFragmentRef, XmlOut,
+    Any, Doc, Hook, OffsetKind, Options, Out, ReadTxn, SharedRef, StateVector, Transact,
+    TransactionMut, Update, Xml, XmlElementPrelim, XmlElementRef, XmlFragment, XmlFragmentRef,
+    XmlOut,
 };
 
 /// Where to put blocks relative to an existing one.
@@ -31,12 +33,35 @@ pub enum Placement {
     LastChildOf(BlockId),
 }
 
-/// Where a block sits: its container, the group holding it and its index there.
+/// One node of [`Document::outline`]: a block id and its children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutlineNode {
+    /// The block.
+    pub id: BlockId,
+    /// Its nested blocks.
+    pub children: Vec<OutlineNode>,
+}
+
+/// Where a block sits: its container and the group holding it.
 #[derive(Clone)]
 pub(crate) struct Located {
     pub container: XmlElementRef,
     pub group: XmlElementRef,
-    pub index: u32,
+}
+
+impl Located {
+    /// The container's index among the group's children (a walk of the
+    /// siblings: only mutations need it, so it is not computed up front).
+    pub fn index<T: ReadTxn>(&self, txn: &T) -> u32 {
+        let target: &yrs::branch::Branch = self.container.as_ref();
+        self.group
+            .children(txn)
+            .position(|c| match c {
+                XmlOut::Element(e) => std::ptr::eq(e.as_ref() as &yrs::branch::Branch, target),
+                _ => false,
+            })
+            .map_or(0, |i| i as u32)
+    }
 }
 
 /// One collaborative document: a [`yrs::Doc`] holding BlockNote's block tree
@@ -54,6 +79,9 @@ pub struct Document {
     doc: Doc,
     fragment: XmlFragmentRef,
     id_counter: Cell<u64>,
+    /// Block id → its container, as a logical reference that resolves only
+    /// while the container is alive; rebuilt by one tree walk on a miss.
+    index: RefCell<HashMap<String, Hook<XmlElementRef>>>,
 }
 
 impl Default for Document {
@@ -99,6 +127,7 @@ impl Document {
             doc,
             fragment,
             id_counter: Cell::new(0),
+            index: RefCell::new(HashMap::new()),
         }
     }
 
@@ -167,6 +196,47 @@ impl Document {
         read_container(&txn, &loc.container).ok_or_else(|| Error::BlockNotFound(id.to_string()))
     }
 
+    /// One block by id without its children (what rendering one block needs).
+    pub fn block_shallow(&self, id: &BlockId) -> Result<Block> {
+        let txn = self.doc.transact();
+        let loc = self.locate(&txn, id)?;
+        read_container_shallow(&txn, &loc.container)
+            .ok_or_else(|| Error::BlockNotFound(id.to_string()))
+    }
+
+    /// A block's type (the tag of its content node).
+    pub fn block_kind(&self, id: &BlockId) -> Result<String> {
+        let txn = self.doc.transact();
+        Ok(self.content_of(&txn, id)?.tag().to_string())
+    }
+
+    /// The block tree as ids only, in reading order: what laying out the
+    /// blocks needs, without reading any text.
+    pub fn outline(&self) -> Vec<OutlineNode> {
+        fn go<T: ReadTxn>(txn: &T, group: &XmlElementRef, out: &mut Vec<OutlineNode>) {
+            for c in group.children(txn) {
+                if let XmlOut::Element(container) = c
+                    && container.tag().as_ref() == BLOCK_CONTAINER
+                {
+                    let mut node = OutlineNode {
+                        id: BlockId(container_id(txn, &container).unwrap_or_default()),
+                        children: Vec::new(),
+                    };
+                    if let Some(g) = child_group(txn, &container) {
+                        go(txn, &g, &mut node.children);
+                    }
+                    out.push(node);
+                }
+            }
+        }
+        let txn = self.doc.transact();
+        let mut out = Vec::new();
+        for group in root_groups(&txn, &self.fragment) {
+            go(&txn, &group, &mut out);
+        }
+        out
+    }
+
     /// A block's text (hard breaks as `\n`).
     pub fn block_plain_text(&self, id: &BlockId) -> Result<String> {
         let txn = self.doc.transact();
@@ -187,13 +257,57 @@ impl Document {
         self.reading_order(&self.doc.transact())
     }
 
+    /// Finds a block's container: through the index when its entry is still
+    /// alive and still carries the id, else by one walk that re-indexes every
+    /// block (the first block in reading order wins a duplicated id).
     pub(crate) fn locate<T: ReadTxn>(&self, txn: &T, id: &BlockId) -> Result<Located> {
-        for group in root_groups(txn, &self.fragment) {
-            if let Some(found) = find_in_group(txn, &group, id.as_str()) {
-                return Ok(found);
+        if let Some(found) = self.locate_indexed(txn, id) {
+            return Ok(found);
+        }
+        self.reindex(txn);
+        self.locate_indexed(txn, id)
+            .ok_or_else(|| Error::BlockNotFound(id.to_string()))
+    }
+
+    fn locate_indexed<T: ReadTxn>(&self, txn: &T, id: &BlockId) -> Option<Located> {
+        let container = self.index.borrow().get(id.as_str())?.get(txn)?;
+        if container.tag().as_ref() != BLOCK_CONTAINER
+            || container_id(txn, &container).as_deref() != Some(id.as_str())
+        {
+            return None;
+        }
+        match container.parent()? {
+            XmlOut::Element(group) if group.tag().as_ref() == BLOCK_GROUP => {
+                Some(Located { container, group })
+            }
+            _ => None,
+        }
+    }
+
+    fn reindex<T: ReadTxn>(&self, txn: &T) {
+        fn go<T: ReadTxn>(
+            txn: &T,
+            group: &XmlElementRef,
+            index: &mut HashMap<String, Hook<XmlElementRef>>,
+        ) {
+            for c in group.children(txn) {
+                if let XmlOut::Element(container) = c
+                    && container.tag().as_ref() == BLOCK_CONTAINER
+                {
+                    if let Some(id) = container_id(txn, &container) {
+                        index.entry(id).or_insert_with(|| container.hook());
+                    }
+                    if let Some(g) = child_group(txn, &container) {
+                        go(txn, &g, index);
+                    }
+                }
             }
         }
-        Err(Error::BlockNotFound(id.to_string()))
+        let mut index = HashMap::new();
+        for group in root_groups(txn, &self.fragment) {
+            go(txn, &group, &mut index);
+        }
+        *self.index.borrow_mut() = index;
     }
 
     fn content_of<T: ReadTxn>(&self, txn: &T, id: &BlockId) -> Result<XmlElementRef> {
@@ -407,7 +521,7 @@ impl Document {
 
     pub(crate) fn delete_block_in(&self, txn: &mut TransactionMut, id: &BlockId) -> Result<()> {
         let loc = self.locate(txn, id)?;
-        loc.group.remove_range(txn, loc.index, 1);
+        loc.group.remove_range(txn, loc.index(txn), 1);
         self.drop_empty_group(txn, &loc.group);
         Ok(())
     }
@@ -435,7 +549,7 @@ impl Document {
         }
         let snap = xml_copy::snapshot(txn, &XmlOut::Element(loc.container.clone()))
             .ok_or_else(|| Error::InvalidOperation(format!("block {id} cannot be copied")))?;
-        loc.group.remove_range(txn, loc.index, 1);
+        loc.group.remove_range(txn, loc.index(txn), 1);
         let old_group = loc.group.clone();
         let (group, index) = self.resolve_placement(txn, to)?;
         xml_copy::write(txn, &group, index, &snap);
@@ -558,7 +672,7 @@ impl Document {
         let loc = self.locate(txn, id)?;
         let new_id = match child_group(txn, &loc.container) {
             Some(g) if g.len(txn) > 0 => self.write_block(txn, &g, 0, &new_block)?,
-            _ => self.write_block(txn, &loc.group, loc.index + 1, &new_block)?,
+            _ => self.write_block(txn, &loc.group, loc.index(txn) + 1, &new_block)?,
         };
         let new_content = self.content_of(txn, &new_id)?;
         inline::append_pieces(txn, &new_content, &tail);
@@ -604,9 +718,9 @@ impl Document {
                     .collect()
             })
             .unwrap_or_default();
-        loc.group.remove_range(txn, loc.index, 1);
+        loc.group.remove_range(txn, loc.index(txn), 1);
         for (i, s) in children.iter().enumerate() {
-            xml_copy::write(txn, &loc.group, loc.index + i as u32, s);
+            xml_copy::write(txn, &loc.group, loc.index(txn) + i as u32, s);
         }
         self.drop_empty_group(txn, &loc.group);
         Ok(Some((prev, join_at)))
@@ -621,10 +735,10 @@ impl Document {
 
     pub(crate) fn indent_block_in(&self, txn: &mut TransactionMut, id: &BlockId) -> Result<bool> {
         let loc = self.locate(txn, id)?;
-        if loc.index == 0 {
+        if loc.index(txn) == 0 {
             return Ok(false);
         }
-        let Some(XmlOut::Element(prev)) = loc.group.get(txn, loc.index - 1) else {
+        let Some(XmlOut::Element(prev)) = loc.group.get(txn, loc.index(txn) - 1) else {
             return Ok(false);
         };
         let Some(prev_id) = container_id(txn, &prev) else {
@@ -655,7 +769,7 @@ impl Document {
         let followers: Vec<BlockId> = loc
             .group
             .children(txn)
-            .skip(loc.index as usize + 1)
+            .skip(loc.index(txn) as usize + 1)
             .filter_map(|c| match c {
                 XmlOut::Element(e) => container_id(txn, &e).map(BlockId),
                 _ => None,
@@ -691,9 +805,18 @@ impl Document {
     }
 
     fn is_descendant<T: ReadTxn>(&self, txn: &T, container: &XmlElementRef, id: &BlockId) -> bool {
-        child_group(txn, container)
-            .and_then(|g| find_in_group(txn, &g, id.as_str()))
-            .is_some()
+        let Ok(found) = self.locate(txn, id) else {
+            return false;
+        };
+        let target: &yrs::branch::Branch = container.as_ref();
+        let mut cur = found.container.parent();
+        while let Some(XmlOut::Element(e)) = cur {
+            if std::ptr::eq(e.as_ref() as &yrs::branch::Branch, target) {
+                return true;
+            }
+            cur = e.parent();
+        }
+        false
     }
 
     fn root_group_mut(&self, txn: &mut TransactionMut) -> XmlElementRef {
@@ -721,11 +844,11 @@ impl Document {
             }
             Placement::Before(id) => {
                 let loc = self.locate(txn, id)?;
-                (loc.group, loc.index)
+                (loc.group.clone(), loc.index(txn))
             }
             Placement::After(id) => {
                 let loc = self.locate(txn, id)?;
-                (loc.group, loc.index + 1)
+                (loc.group.clone(), loc.index(txn) + 1)
             }
             Placement::FirstChildOf(id) | Placement::LastChildOf(id) => {
                 let loc = self.locate(txn, id)?;
@@ -951,29 +1074,6 @@ pub(crate) fn child_group<T: ReadTxn>(txn: &T, container: &XmlElementRef) -> Opt
     })
 }
 
-fn find_in_group<T: ReadTxn>(txn: &T, group: &XmlElementRef, id: &str) -> Option<Located> {
-    for (i, c) in group.children(txn).enumerate() {
-        if let XmlOut::Element(container) = c {
-            if container.tag().as_ref() != BLOCK_CONTAINER {
-                continue;
-            }
-            if container_id(txn, &container).as_deref() == Some(id) {
-                return Some(Located {
-                    container,
-                    group: group.clone(),
-                    index: i as u32,
-                });
-            }
-            if let Some(g) = child_group(txn, &container)
-                && let Some(found) = find_in_group(txn, &g, id)
-            {
-                return Some(found);
-            }
-        }
-    }
-    None
-}
-
 fn read_group<T: ReadTxn>(txn: &T, group: &XmlElementRef, out: &mut Vec<Block>) {
     for c in group.children(txn) {
         if let XmlOut::Element(container) = c
@@ -985,6 +1085,14 @@ fn read_group<T: ReadTxn>(txn: &T, group: &XmlElementRef, out: &mut Vec<Block>) 
 }
 
 fn read_container<T: ReadTxn>(txn: &T, container: &XmlElementRef) -> Option<Block> {
+    let mut block = read_container_shallow(txn, container)?;
+    if let Some(g) = child_group(txn, container) {
+        read_group(txn, &g, &mut block.children);
+    }
+    Some(block)
+}
+
+fn read_container_shallow<T: ReadTxn>(txn: &T, container: &XmlElementRef) -> Option<Block> {
     if container.tag().as_ref() != BLOCK_CONTAINER {
         return None;
     }
@@ -1012,17 +1120,13 @@ fn read_container<T: ReadTxn>(txn: &T, container: &XmlElementRef) -> Option<Bloc
         }
         None => String::new(),
     };
-    let mut children = Vec::new();
-    if let Some(g) = child_group(txn, container) {
-        read_group(txn, &g, &mut children);
-    }
     Some(Block {
         id: BlockId(id),
         kind,
         props,
         content: runs,
         table: table_rows,
-        children,
+        children: Vec::new(),
     })
 }
 

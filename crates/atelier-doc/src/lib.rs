@@ -19,6 +19,7 @@
 
 pub mod awareness;
 pub mod block;
+pub mod changes;
 pub mod chat;
 pub mod comments;
 pub mod document;
@@ -36,7 +37,8 @@ pub mod unicode_offsets;
 pub mod xml_copy;
 
 pub use block::{Block, BlockId, InlineRun, Marks, NewBlock};
-pub use document::{Document, Placement, doc_options};
+pub use changes::BlockChanges;
+pub use document::{Document, OutlineNode, Placement, doc_options};
 pub use error::{Error, Result};
 pub use inline::Mark;
 pub use ops::{Op, OpOutcome};
