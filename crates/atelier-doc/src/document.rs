@@ -210,6 +210,18 @@ impl Document {
         Ok(self.content_of(&txn, id)?.tag().to_string())
     }
 
+    /// The block a block is nested in (`None` at the top level).
+    pub fn parent_of(&self, id: &BlockId) -> Result<Option<BlockId>> {
+        let txn = self.doc.transact();
+        let loc = self.locate(&txn, id)?;
+        Ok(match loc.group.parent() {
+            Some(XmlOut::Element(c)) if c.tag().as_ref() == BLOCK_CONTAINER => {
+                container_id(&txn, &c).map(BlockId)
+            }
+            _ => None,
+        })
+    }
+
     /// The block tree as ids only, in reading order: what laying out the
     /// blocks needs, without reading any text.
     pub fn outline(&self) -> Vec<OutlineNode> {

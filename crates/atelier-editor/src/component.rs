@@ -16,14 +16,14 @@ use crate::surface::Surface;
 use crate::text_rules::{self, BlockKind};
 use atelier_doc::schema::block_type;
 use atelier_doc::sticky::StickyPos;
-use atelier_doc::{BlockId, Document};
+use atelier_doc::{BlockChanges, BlockId, Document};
 use leptos::html;
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Event, EventTarget, HtmlElement};
@@ -163,6 +163,9 @@ pub struct EditorCore {
     sticky: RefCell<Option<(StickyPos, StickyPos)>>,
     composing: RefCell<Option<Selection>>,
     dirty: Arc<AtomicBool>,
+    /// What transactions changed since the last render (filled by the
+    /// document's block observer, inside each commit).
+    pending: Arc<Mutex<BlockChanges>>,
     listeners: RefCell<Vec<Listener>>,
     revision: RwSignal<u64>,
     /// Bumped whenever the remembered selection changes (toolbar state).
@@ -199,9 +202,15 @@ impl EditorCore {
     /// Re-renders the surface from the model.
     fn render(&self) {
         self.dirty.store(false, Ordering::SeqCst);
-        let blocks = self.session.doc().blocks();
+        let changes = match self.pending.lock() {
+            Ok(mut p) => std::mem::take(&mut *p),
+            Err(_) => BlockChanges {
+                structure: true,
+                ..BlockChanges::default()
+            },
+        };
         if let Some(s) = self.surface.borrow_mut().as_mut()
-            && let Err(e) = s.render(&blocks)
+            && let Err(e) = s.render(self.session.doc(), &changes)
         {
             web_sys::console::warn_2(&"atelier-editor: render failed".into(), &e);
         }
@@ -522,8 +531,25 @@ impl EditorCore {
 
     fn on_composition_end(&self, ev: &web_sys::CompositionEvent) {
         let start = self.composing.borrow_mut().take();
-        // The browser changed the DOM itself: rebuild every block from the model.
-        let ids = self.session.doc().block_ids();
+        // The browser changed the DOM itself: rebuild the blocks the
+        // composition touched (those of its selection at the start and of
+        // the caret now) and re-check the order of every block element.
+        let mut ids: Vec<BlockId> = Vec::new();
+        if let Some(sel) = &start {
+            if sel.anchor.block == sel.focus.block {
+                ids.push(sel.anchor.block.clone());
+            } else {
+                let all = self.session.doc().block_ids();
+                let a = all.iter().position(|b| b == &sel.anchor.block);
+                let f = all.iter().position(|b| b == &sel.focus.block);
+                if let (Some(a), Some(f)) = (a, f) {
+                    ids.extend(all[a.min(f)..=a.max(f)].iter().cloned());
+                }
+            }
+        }
+        if let Some(now) = self.root().and_then(|r| dom_selection::read_selection(&r)) {
+            ids.push(now.focus.block);
+        }
         if let Some(s) = self.surface.borrow_mut().as_mut() {
             for id in &ids {
                 s.invalidate(id);
@@ -648,18 +674,17 @@ impl EditorCore {
         }
         EDITORS.with(|e| e.borrow_mut().insert(self.key, Rc::downgrade(self)));
         let dirty = self.dirty.clone();
+        let pending = self.pending.clone();
         let key = self.key;
-        let observed =
-            self.session
-                .doc()
-                .ydoc()
-                .observe_update_v1(self.observer_key(), move |_, _| {
-                    dirty.store(true, Ordering::SeqCst);
-                    schedule_flush(key);
-                });
-        if observed.is_err() {
-            web_sys::console::warn_1(&"atelier-editor: could not observe the document".into());
-        }
+        self.session
+            .doc()
+            .observe_blocks(&self.observer_key(), move |changes| {
+                if let Ok(mut p) = pending.lock() {
+                    p.merge(changes);
+                }
+                dirty.store(true, Ordering::SeqCst);
+                schedule_flush(key);
+            });
     }
 
     fn detach(&self) {
@@ -667,11 +692,7 @@ impl EditorCore {
             let _ =
                 target.remove_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
         }
-        let _ = self
-            .session
-            .doc()
-            .ydoc()
-            .unobserve_update_v1(self.observer_key());
+        self.session.doc().unobserve_blocks(&self.observer_key());
         EDITORS.with(|e| e.borrow_mut().remove(&self.key));
     }
 }
@@ -736,6 +757,7 @@ pub fn Editor(
         sticky: RefCell::new(None),
         composing: RefCell::new(None),
         dirty: Arc::new(AtomicBool::new(false)),
+        pending: Arc::new(Mutex::new(BlockChanges::default())),
         listeners: RefCell::new(Vec::new()),
         revision,
         sel_revision,
@@ -764,17 +786,13 @@ pub fn Editor(
 
     let word_count = move || {
         revision.get();
-        get().map_or(0, |c| text_rules::word_count(&c.session.doc().blocks()))
+        get().map_or(0, |c| {
+            c.surface.borrow().as_ref().map_or(0, |s| s.word_count())
+        })
     };
     let is_empty = move || {
         revision.get();
-        get().is_some_and(|c| {
-            let blocks = c.session.doc().blocks();
-            blocks.len() <= 1
-                && blocks
-                    .first()
-                    .is_none_or(|b| b.kind == block_type::PARAGRAPH && b.content.is_empty())
-        })
+        get().is_some_and(|c| c.surface.borrow().as_ref().is_some_and(|s| s.is_blank()))
     };
     let can_undo = move || {
         revision.get();
@@ -852,7 +870,7 @@ pub fn Editor(
         let sel = c.last_sel.borrow().clone()?;
         c.session
             .doc()
-            .block(&sel.focus.block)
+            .block_shallow(&sel.focus.block)
             .ok()
             .map(|b| choice_value(&b))
     };

@@ -10,9 +10,11 @@
 use crate::error::{EditorError, Result};
 use crate::text_rules::{self, BlockKind};
 use atelier_doc::schema::block_type;
-use atelier_doc::{Block, BlockId, Document, InlineRun, Mark, NewBlock, Op, OpOutcome, Placement};
+use atelier_doc::{
+    Block, BlockId, Document, InlineRun, Mark, NewBlock, Op, OpOutcome, OutlineNode, Placement,
+};
 use serde_json::{Map, Value};
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -183,55 +185,97 @@ impl std::fmt::Debug for EditSession {
     }
 }
 
-/// The tree position of every block: parent and index among siblings.
-struct Tree {
-    order: Vec<BlockId>,
-    parent: HashMap<BlockId, Option<BlockId>>,
-    siblings: HashMap<Option<BlockId>, Vec<BlockId>>,
-    by_id: HashMap<BlockId, Block>,
+/// The block tree as one intent sees it, read lazily: a block's type,
+/// parent and content come from the document's indexed lookups; the layout
+/// (reading order, siblings) is read once, and only by intents that span,
+/// merge or move blocks. Typing in a block never reads the whole document.
+struct Tree<'a> {
+    doc: &'a Document,
+    layout: OnceCell<Layout>,
 }
 
-impl Tree {
-    fn of(blocks: &[Block]) -> Self {
-        let mut t = Tree {
-            order: Vec::new(),
-            parent: HashMap::new(),
-            siblings: HashMap::new(),
-            by_id: HashMap::new(),
-        };
-        fn go(t: &mut Tree, blocks: &[Block], parent: Option<BlockId>) {
-            for b in blocks {
-                t.order.push(b.id.clone());
-                t.parent.insert(b.id.clone(), parent.clone());
-                t.siblings
-                    .entry(parent.clone())
-                    .or_default()
-                    .push(b.id.clone());
-                let mut own = b.clone();
-                own.children.clear();
-                t.by_id.insert(b.id.clone(), own);
-                go(t, &b.children, Some(b.id.clone()));
-            }
+/// Reading order, parents and siblings of every block.
+#[derive(Default)]
+struct Layout {
+    order: Vec<BlockId>,
+    position: HashMap<BlockId, usize>,
+    parent: HashMap<BlockId, Option<BlockId>>,
+    siblings: HashMap<Option<BlockId>, Vec<BlockId>>,
+}
+
+impl<'a> Tree<'a> {
+    fn new(doc: &'a Document) -> Self {
+        Tree {
+            doc,
+            layout: OnceCell::new(),
         }
-        go(&mut t, blocks, None);
-        t
+    }
+
+    fn layout(&self) -> &Layout {
+        self.layout.get_or_init(|| {
+            fn go(l: &mut Layout, nodes: &[OutlineNode], parent: Option<BlockId>) {
+                for n in nodes {
+                    // A duplicated id (never written by BlockNote): the first wins.
+                    if l.position.contains_key(&n.id) {
+                        continue;
+                    }
+                    l.position.insert(n.id.clone(), l.order.len());
+                    l.order.push(n.id.clone());
+                    l.parent.insert(n.id.clone(), parent.clone());
+                    l.siblings
+                        .entry(parent.clone())
+                        .or_default()
+                        .push(n.id.clone());
+                    go(l, &n.children, Some(n.id.clone()));
+                }
+            }
+            let mut l = Layout::default();
+            go(&mut l, &self.doc.outline(), None);
+            l
+        })
+    }
+
+    fn order(&self) -> &[BlockId] {
+        &self.layout().order
     }
 
     fn index(&self, id: &BlockId) -> Option<usize> {
-        self.order.iter().position(|b| b == id)
+        self.layout().position.get(id).copied()
     }
 
-    fn kind(&self, id: &BlockId) -> &str {
-        self.by_id.get(id).map_or("", |b| b.kind.as_str())
+    fn parent(&self, id: &BlockId) -> Option<BlockId> {
+        match self.layout.get() {
+            Some(l) => l.parent.get(id).cloned().flatten(),
+            None => self.doc.parent_of(id).ok().flatten(),
+        }
+    }
+
+    fn siblings(&self, parent: &Option<BlockId>) -> Vec<BlockId> {
+        self.layout()
+            .siblings
+            .get(parent)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// A block's type; empty for an unknown block.
+    fn kind(&self, id: &BlockId) -> String {
+        self.doc.block_kind(id).unwrap_or_default()
+    }
+
+    /// A block's own content (not its children).
+    fn block(&self, id: &BlockId) -> Option<Block> {
+        self.doc.block_shallow(id).ok()
     }
 
     fn is_ancestor(&self, maybe: &BlockId, of: &BlockId) -> bool {
-        let mut cur = self.parent.get(of).cloned().flatten();
+        let l = self.layout();
+        let mut cur = l.parent.get(of).cloned().flatten();
         while let Some(p) = cur {
             if &p == maybe {
                 return true;
             }
-            cur = self.parent.get(&p).cloned().flatten();
+            cur = l.parent.get(&p).cloned().flatten();
         }
         false
     }
@@ -323,7 +367,7 @@ impl EditSession {
     }
 
     fn apply_intent(&self, intent: &Intent, sel: &Selection) -> Result<Option<Selection>> {
-        let tree = Tree::of(&self.doc.blocks());
+        let tree = Tree::new(&self.doc);
         match intent {
             Intent::InsertText(text) => self.insert_text(&tree, sel, text).map(Some),
             Intent::DeleteBackward
@@ -338,8 +382,7 @@ impl EditSession {
             Intent::ToggleMark(kind) => {
                 let ranges = self.ranges(&tree, sel);
                 let on = !ranges.iter().all(|(id, from, to)| {
-                    tree.by_id
-                        .get(id)
+                    tree.block(id)
                         .is_some_and(|b| runs_have(&b.content, *from, *to, *kind))
                 });
                 self.format(&ranges, &kind.mark(), on)?;
@@ -361,9 +404,9 @@ impl EditSession {
                 let (Some(a), Some(b)) = (tree.index(&start.block), tree.index(&end.block)) else {
                     return Ok(Some(sel.clone()));
                 };
-                let ops: Vec<Op> = tree.order[a..=b]
+                let ops: Vec<Op> = tree.order()[a..=b]
                     .iter()
-                    .filter(|id| text_rules_editable(tree.kind(id)))
+                    .filter(|id| text_rules_editable(&tree.kind(id)))
                     .map(|id| update_op(id, kind))
                     .collect();
                 self.apply_ops(&ops)?;
@@ -394,7 +437,7 @@ impl EditSession {
                 Ok(Some(sel.clone()))
             }
             Intent::ToggleChecked(id) => {
-                let now = tree.by_id.get(id).is_some_and(crate::render::checked);
+                let now = tree.block(id).as_ref().is_some_and(crate::render::checked);
                 let mut props = Map::new();
                 props.insert("checked".into(), Value::Bool(!now));
                 self.apply_ops(&[Op::UpdateBlock {
@@ -406,8 +449,8 @@ impl EditSession {
             }
             Intent::Indent => {
                 let id = &sel.focus.block;
-                let parent = tree.parent.get(id).cloned().flatten();
-                let sibs = tree.siblings.get(&parent).cloned().unwrap_or_default();
+                let parent = tree.parent(id);
+                let sibs = tree.siblings(&parent);
                 let i = sibs.iter().position(|s| s == id).unwrap_or(0);
                 if i > 0
                     && let Some(prev) = sibs.get(i - 1)
@@ -421,16 +464,12 @@ impl EditSession {
             }
             Intent::Outdent => {
                 let id = &sel.focus.block;
-                let Some(parent) = tree.parent.get(id).cloned().flatten() else {
+                let Some(parent) = tree.parent(id) else {
                     return Ok(Some(sel.clone()));
                 };
                 // As `Document::outdent_block` does, but with our origin so it
                 // is undoable: following siblings become the block's children.
-                let sibs = tree
-                    .siblings
-                    .get(&Some(parent.clone()))
-                    .cloned()
-                    .unwrap_or_default();
+                let sibs = tree.siblings(&Some(parent.clone()));
                 let i = sibs.iter().position(|s| s == id).unwrap_or(0);
                 let mut ops = vec![Op::MoveBlock {
                     block: id.clone(),
@@ -460,10 +499,10 @@ impl EditSession {
     /// over a range, the marks every selected character has; at a caret, the
     /// marks of the character before it (none at a block start).
     pub fn active_marks(&self, sel: &Selection) -> Vec<MarkKind> {
-        let tree = Tree::of(&self.doc.blocks());
+        let tree = Tree::new(&self.doc);
         let ranges = if sel.is_collapsed() {
             let at = &sel.focus;
-            if at.offset == 0 || !tree.by_id.contains_key(&at.block) {
+            if at.offset == 0 {
                 return Vec::new();
             }
             vec![(at.block.clone(), at.offset - 1, at.offset)]
@@ -473,12 +512,15 @@ impl EditSession {
         if ranges.is_empty() {
             return Vec::new();
         }
+        let blocks: Vec<(Option<Block>, u32, u32)> = ranges
+            .iter()
+            .map(|(id, from, to)| (tree.block(id), *from, *to))
+            .collect();
         MarkKind::ALL
             .into_iter()
             .filter(|kind| {
-                ranges.iter().all(|(id, from, to)| {
-                    tree.by_id
-                        .get(id)
+                blocks.iter().all(|(b, from, to)| {
+                    b.as_ref()
                         .is_some_and(|b| runs_have(&b.content, *from, *to, *kind))
                 })
             })
@@ -503,10 +545,10 @@ impl EditSession {
     }
 
     fn first_text_block(&self) -> Option<BlockId> {
-        let tree = Tree::of(&self.doc.blocks());
-        tree.order
+        let tree = Tree::new(&self.doc);
+        tree.order()
             .iter()
-            .find(|id| crate::render::is_text_block(tree.kind(id)))
+            .find(|id| crate::render::is_text_block(&tree.kind(id)))
             .cloned()
     }
 
@@ -517,18 +559,24 @@ impl EditSession {
     /// Text ranges (block, from, to) covered by a selection, in reading order.
     fn ranges(&self, tree: &Tree, sel: &Selection) -> Vec<(BlockId, u32, u32)> {
         let (start, end) = ordered(tree, sel);
+        if start.block == end.block {
+            // Within one block: no need for the document's layout.
+            let len = self.doc.block_len(&start.block).unwrap_or(0);
+            let (from, to) = (start.offset.min(len), end.offset.min(len));
+            if to > from && crate::render::is_text_block(&tree.kind(&start.block)) {
+                return vec![(start.block, from, to)];
+            }
+            return Vec::new();
+        }
         let (Some(a), Some(b)) = (tree.index(&start.block), tree.index(&end.block)) else {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (i, id) in tree.order.iter().enumerate().take(b + 1).skip(a) {
-            if !crate::render::is_text_block(tree.kind(id)) {
+        for (i, id) in tree.order().iter().enumerate().take(b + 1).skip(a) {
+            if !crate::render::is_text_block(&tree.kind(id)) {
                 continue;
             }
-            let len = tree
-                .by_id
-                .get(id)
-                .map_or(0, |b| text_rules::utf16_len(&b.plain_text()));
+            let len = self.doc.block_len(id).unwrap_or(0);
             let from = if i == a { start.offset.min(len) } else { 0 };
             let to = if i == b { end.offset.min(len) } else { len };
             if to > from {
@@ -582,7 +630,7 @@ impl EditSession {
             });
         }
         let mut deleted: Vec<BlockId> = Vec::new();
-        for id in tree.order.iter().take(b).skip(a + 1) {
+        for id in tree.order().iter().take(b).skip(a + 1) {
             if deleted.iter().any(|d| tree.is_ancestor(d, id)) {
                 continue;
             }
@@ -609,8 +657,8 @@ impl EditSession {
                 len: end.offset.min(self.doc.block_len(&end.block)?),
             });
         }
-        if crate::render::is_text_block(tree.kind(&start.block))
-            && crate::render::is_text_block(tree.kind(&end.block))
+        if crate::render::is_text_block(&tree.kind(&start.block))
+            && crate::render::is_text_block(&tree.kind(&end.block))
         {
             ops.push(Op::MergeWithPrevious {
                 block: end.block.clone(),
@@ -621,7 +669,7 @@ impl EditSession {
 
     fn insert_text(&self, tree: &Tree, sel: &Selection, text: &str) -> Result<Selection> {
         let (mut ops, at) = self.delete_range_ops(tree, sel)?;
-        if !crate::render::is_text_block(tree.kind(&at.block)) {
+        if !crate::render::is_text_block(&tree.kind(&at.block)) {
             return Ok(sel.clone());
         }
         let kind = tree.kind(&at.block).to_owned();
@@ -738,7 +786,7 @@ impl EditSession {
                 self.apply_ops(&[update_op(id, &BlockKind::plain(block_type::PARAGRAPH))])?;
                 return Ok(sel.clone());
             }
-            let Some(prev) = i.checked_sub(1).and_then(|p| tree.order.get(p)) else {
+            let Some(prev) = i.checked_sub(1).and_then(|p| tree.order().get(p)) else {
                 return Ok(sel.clone());
             };
             let prev_kind = tree.kind(prev);
@@ -748,7 +796,7 @@ impl EditSession {
                 }])?;
                 return Ok(sel.clone());
             }
-            if !crate::render::is_text_block(prev_kind) {
+            if !crate::render::is_text_block(&prev_kind) {
                 return Ok(sel.clone());
             }
             let out = self.apply_ops(&[Op::MergeWithPrevious { block: id.clone() }])?;
@@ -757,7 +805,7 @@ impl EditSession {
             }
             Ok(sel.clone())
         } else {
-            let Some(next) = tree.order.get(i + 1) else {
+            let Some(next) = tree.order().get(i + 1) else {
                 return Ok(sel.clone());
             };
             let next_kind = tree.kind(next);
@@ -765,7 +813,7 @@ impl EditSession {
                 self.apply_ops(&[Op::DeleteBlock {
                     block: next.clone(),
                 }])?;
-            } else if crate::render::is_text_block(next_kind) {
+            } else if crate::render::is_text_block(&next_kind) {
                 self.apply_ops(&[Op::MergeWithPrevious {
                     block: next.clone(),
                 }])?;
@@ -799,7 +847,7 @@ impl EditSession {
         let empty_after = ops.is_empty() && self.doc.block_len(&at.block)? == 0;
         if is_list && empty_after {
             // Enter in an empty list item leaves the list.
-            let nested = tree.parent.get(&at.block).cloned().flatten().is_some();
+            let nested = tree.parent(&at.block).is_some();
             let intent = if nested {
                 Intent::Outdent
             } else {
@@ -992,11 +1040,13 @@ fn divider_after(id: &BlockId) -> Op {
 
 /// Anchor and focus in reading order.
 fn ordered(tree: &Tree, sel: &Selection) -> (Pos, Pos) {
-    let a = tree.index(&sel.anchor.block);
-    let f = tree.index(&sel.focus.block);
-    let anchor_first = match (a, f) {
-        (Some(a), Some(f)) if a != f => a < f,
-        _ => sel.anchor.offset <= sel.focus.offset,
+    let anchor_first = if sel.anchor.block == sel.focus.block {
+        sel.anchor.offset <= sel.focus.offset
+    } else {
+        match (tree.index(&sel.anchor.block), tree.index(&sel.focus.block)) {
+            (Some(a), Some(f)) => a < f,
+            _ => sel.anchor.offset <= sel.focus.offset,
+        }
     };
     if anchor_first {
         (sel.anchor.clone(), sel.focus.clone())

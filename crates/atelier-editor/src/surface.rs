@@ -9,7 +9,8 @@
 //! `div.atelier-children` with their blocks.
 
 use crate::render::{self, BlockLook, RenderLabels, VNode};
-use atelier_doc::{Block, BlockId};
+use crate::text_rules;
+use atelier_doc::{Block, BlockChanges, BlockId, OutlineNode};
 use std::collections::{HashMap, HashSet};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, Node};
@@ -21,7 +22,11 @@ struct Rendered {
     wrapper: Element,
     content: Element,
     children: Option<Element>,
+    /// The ids last laid out in `children`, in order.
+    child_ids: Vec<BlockId>,
     look: BlockLook,
+    /// Words in the block's own text.
+    words: usize,
 }
 
 /// The keyed renderer of one editing surface.
@@ -29,7 +34,16 @@ pub struct Surface {
     root: Element,
     labels: RenderLabels,
     blocks: HashMap<BlockId, Rendered>,
-    /// How many blocks the last [`Surface::render`] rebuilt (for tests).
+    /// The ids last laid out at the top level, in order.
+    root_ids: Vec<BlockId>,
+    /// Blocks to rebuild on the next render whatever changed.
+    stale: HashSet<BlockId>,
+    /// Whether the next render checks every list's DOM order (after the
+    /// browser may have moved or removed block elements itself).
+    verify_order: bool,
+    /// Words in all rendered blocks.
+    words: usize,
+    /// How many blocks the last render rebuilt (for tests and benchmarks).
     pub last_rebuilt: usize,
 }
 
@@ -48,6 +62,10 @@ impl Surface {
             root,
             labels,
             blocks: HashMap::new(),
+            root_ids: Vec::new(),
+            stale: HashSet::new(),
+            verify_order: true,
+            words: 0,
             last_rebuilt: 0,
         }
     }
@@ -62,94 +80,192 @@ impl Surface {
         self.blocks.get(id).map(|r| &r.content)
     }
 
-    /// Forgets a block's look so the next render rebuilds it (after the
-    /// browser changed its DOM itself, e.g. during IME composition).
+    /// Makes the next render rebuild a block and check the DOM order of
+    /// every list (after the browser changed the DOM itself, e.g. during
+    /// IME composition).
     pub fn invalidate(&mut self, id: &BlockId) {
-        if let Some(r) = self.blocks.get_mut(id) {
-            r.look.kind.clear();
+        self.stale.insert(id.clone());
+        self.verify_order = true;
+    }
+
+    /// Words in the document's text blocks.
+    pub fn word_count(&self) -> usize {
+        self.words
+    }
+
+    /// Whether the document is one empty paragraph (the placeholder shows).
+    pub fn is_blank(&self) -> bool {
+        match self.root_ids.as_slice() {
+            [] => true,
+            [only] => self.blocks.get(only).is_none_or(|r| {
+                r.look.kind == atelier_doc::schema::block_type::PARAGRAPH
+                    && r.look.content.is_empty()
+            }),
+            _ => false,
         }
     }
 
-    /// Brings the DOM in line with the blocks.
-    pub fn render(&mut self, blocks: &[Block]) -> Result<(), JsValue> {
-        let doc = self
+    /// Brings the DOM in line with the model after `changes`: only the
+    /// blocks named there are re-read (and rebuilt if their look changed);
+    /// the block tree is re-read only when blocks were added, removed or
+    /// moved, and a list's DOM order is touched only when its ids changed.
+    pub fn render(
+        &mut self,
+        doc: &atelier_doc::Document,
+        changes: &BlockChanges,
+    ) -> Result<(), JsValue> {
+        let dom = self
             .root
             .owner_document()
             .ok_or_else(|| JsValue::from_str("surface is not in a document"))?;
         self.last_rebuilt = 0;
-        let mut seen = HashSet::new();
-        let root = self.root.clone();
-        self.render_list(&doc, &root, blocks, &mut seen)?;
-        self.blocks.retain(|id, _| seen.contains(id));
+        let mut reread: HashSet<BlockId> = std::mem::take(&mut self.stale);
+        reread.extend(changes.blocks.iter().cloned());
+        if changes.structure || self.verify_order || self.blocks.is_empty() {
+            let outline = doc.outline();
+            let mut seen = HashSet::new();
+            let root = self.root.clone();
+            let verify = std::mem::take(&mut self.verify_order);
+            let ids =
+                self.layout_list(&dom, doc, &root, None, &outline, &reread, verify, &mut seen)?;
+            self.root_ids = ids;
+            let mut gone = 0;
+            self.blocks.retain(|id, r| {
+                let keep = seen.contains(id);
+                if !keep {
+                    gone += r.words;
+                }
+                keep
+            });
+            self.words -= gone;
+        } else {
+            for id in &reread {
+                if self.blocks.contains_key(id) {
+                    self.refresh(&dom, doc, id)?;
+                }
+            }
+        }
         Ok(())
     }
 
-    fn render_list(
+    /// Re-reads one block and rebuilds it if its look changed. Returns
+    /// whether the block exists.
+    fn refresh(
         &mut self,
-        doc: &Document,
+        dom: &Document,
+        doc: &atelier_doc::Document,
+        id: &BlockId,
+    ) -> Result<bool, JsValue> {
+        let Ok(b) = doc.block_shallow(id) else {
+            return Ok(false);
+        };
+        let look = BlockLook::of(&b);
+        if self.blocks.get(id).is_none_or(|r| r.look != look) {
+            self.rebuild(dom, &b, look)?;
+            self.last_rebuilt += 1;
+        }
+        Ok(true)
+    }
+
+    /// Lays out one list of blocks under `parent`; returns the ids placed.
+    #[allow(clippy::too_many_arguments)]
+    fn layout_list(
+        &mut self,
+        dom: &Document,
+        doc: &atelier_doc::Document,
         parent: &Element,
-        blocks: &[Block],
+        owner: Option<&BlockId>,
+        nodes: &[OutlineNode],
+        reread: &HashSet<BlockId>,
+        verify: bool,
         seen: &mut HashSet<BlockId>,
-    ) -> Result<(), JsValue> {
-        let mut wrappers: Vec<Element> = Vec::with_capacity(blocks.len());
-        for b in blocks {
+    ) -> Result<Vec<BlockId>, JsValue> {
+        let mut placed: Vec<BlockId> = Vec::with_capacity(nodes.len());
+        for node in nodes {
             // A duplicated id (never written by BlockNote) renders once.
-            if !seen.insert(b.id.clone()) {
+            if !seen.insert(node.id.clone()) {
                 continue;
             }
-            let look = BlockLook::of(b);
-            let stale = self.blocks.get(&b.id).is_none_or(|r| r.look != look);
-            if stale {
-                self.rebuild(doc, b, look)?;
-                self.last_rebuilt += 1;
+            let known = self.blocks.contains_key(&node.id);
+            if (!known || reread.contains(&node.id)) && !self.refresh(dom, doc, &node.id)? {
+                continue;
             }
-            let Some(r) = self.blocks.get(&b.id) else {
+            let Some(r) = self.blocks.get(&node.id) else {
                 continue;
             };
             let wrapper = r.wrapper.clone();
             let children_el = r.children.clone();
-            // Children.
-            if b.children.is_empty() {
+            if node.children.is_empty() {
                 if let Some(c) = children_el {
                     c.remove();
-                    if let Some(r) = self.blocks.get_mut(&b.id) {
+                    if let Some(r) = self.blocks.get_mut(&node.id) {
                         r.children = None;
+                        r.child_ids.clear();
                     }
                 }
             } else {
                 let c = match children_el {
                     Some(c) => c,
                     None => {
-                        let c = doc.create_element("div")?;
+                        let c = dom.create_element("div")?;
                         c.set_attribute("class", CHILDREN_CLASS)?;
                         c.set_attribute("role", "group")?;
                         wrapper.append_child(&c)?;
-                        if let Some(r) = self.blocks.get_mut(&b.id) {
+                        if let Some(r) = self.blocks.get_mut(&node.id) {
                             r.children = Some(c.clone());
+                            r.child_ids.clear();
                         }
                         c
                     }
                 };
-                self.render_list(doc, &c, &b.children, seen)?;
+                let ids = self.layout_list(
+                    dom,
+                    doc,
+                    &c,
+                    Some(&node.id),
+                    &node.children,
+                    reread,
+                    verify,
+                    seen,
+                )?;
+                if let Some(r) = self.blocks.get_mut(&node.id) {
+                    r.child_ids = ids;
+                }
             }
-            wrappers.push(wrapper);
+            placed.push(node.id.clone());
         }
-        // Order: make the parent's child nodes exactly `wrappers`.
-        for (i, w) in wrappers.iter().enumerate() {
-            let current = parent.child_nodes().item(i as u32);
-            let w_node: &Node = w.as_ref();
+        let unchanged = match owner {
+            Some(id) => self.blocks.get(id).is_some_and(|r| r.child_ids == placed),
+            None => self.root_ids == placed,
+        };
+        if verify || !unchanged {
+            self.order_dom(parent, &placed)?;
+        }
+        Ok(placed)
+    }
+
+    /// Makes `parent`'s child nodes exactly the wrappers of `ids`, in order.
+    fn order_dom(&self, parent: &Element, ids: &[BlockId]) -> Result<(), JsValue> {
+        let mut i = 0u32;
+        for id in ids {
+            let Some(r) = self.blocks.get(id) else {
+                continue;
+            };
+            let current = parent.child_nodes().item(i);
+            let w_node: &Node = r.wrapper.as_ref();
             if current.as_ref() != Some(w_node) {
-                parent.insert_before(w, current.as_ref())?;
+                parent.insert_before(&r.wrapper, current.as_ref())?;
             }
+            i += 1;
         }
-        let keep = wrappers.len() as u32;
-        while let Some(extra) = parent.child_nodes().item(keep) {
+        while let Some(extra) = parent.child_nodes().item(i) {
             parent.remove_child(&extra)?;
         }
         Ok(())
     }
 
     fn rebuild(&mut self, doc: &Document, b: &Block, look: BlockLook) -> Result<(), JsValue> {
+        let words = text_rules::block_words(b);
         let content = build(doc, &render::block_content(b, &self.labels))?;
         let content: Element = content.dyn_into()?;
         let prefix = match render::block_prefix(b, &self.labels) {
@@ -187,14 +303,20 @@ impl Surface {
         }
         let first = wrapper.child_nodes().item(u32::from(prefix.is_some()));
         wrapper.insert_before(&content, first.as_ref())?;
-        let children = self.blocks.get(&b.id).and_then(|r| r.children.clone());
+        let (children, child_ids, old_words) = match self.blocks.get(&b.id) {
+            Some(r) => (r.children.clone(), r.child_ids.clone(), r.words),
+            None => (None, Vec::new(), 0),
+        };
+        self.words = self.words - old_words + words;
         self.blocks.insert(
             b.id.clone(),
             Rendered {
                 wrapper,
                 content,
                 children,
+                child_ids,
                 look,
+                words,
             },
         );
         Ok(())

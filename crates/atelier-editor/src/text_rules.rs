@@ -267,13 +267,18 @@ pub fn looks_like_markdown(text: &str) -> bool {
 pub fn word_count(blocks: &[Block]) -> usize {
     let mut n = 0;
     for b in blocks {
-        b.walk(&mut |b, _| {
-            if atelier_doc::schema::has_inline_content(&b.kind) {
-                n += b.plain_text().split_whitespace().count();
-            }
-        });
+        b.walk(&mut |b, _| n += block_words(b));
     }
     n
+}
+
+/// Words in one block's own text (not its children); none outside text blocks.
+pub fn block_words(b: &Block) -> usize {
+    if atelier_doc::schema::has_inline_content(&b.kind) {
+        b.plain_text().split_whitespace().count()
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,11 @@ async fn mount_md(md: &str, readonly: bool) -> (Rc<Document>, Rc<EditorCore>, Ht
     } else {
         markdown::import(&doc, md).unwrap();
     }
+    let (core, host) = mount_doc(doc.clone(), readonly).await;
+    (doc, core, host)
+}
+
+async fn mount_doc(doc: Rc<Document>, readonly: bool) -> (Rc<EditorCore>, HtmlElement) {
     let host: HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&host).unwrap();
     let slot: Rc<RefCell<Option<Rc<EditorCore>>>> = Rc::new(RefCell::new(None));
@@ -51,7 +56,7 @@ async fn mount_md(md: &str, readonly: bool) -> (Rc<Document>, Rc<EditorCore>, Ht
         tick().await;
     }
     let core = slot.borrow().clone().expect("editor mounted");
-    (doc, core, host)
+    (core, host)
 }
 
 fn surface(core: &EditorCore) -> Element {
@@ -437,4 +442,100 @@ async fn selection_behaviour_decides_light_dom() {
     assert_eq!(sel.anchor_node().as_ref(), Some(&light_text));
     assert_eq!(sel.anchor_offset(), 2);
     assert!(document().body().unwrap().contains(Some(&light_text)));
+}
+
+/// The status line's text (word count) of the editor mounted in `host`.
+fn status_text(host: &HtmlElement) -> String {
+    host.query_selector(".atelier-status")
+        .unwrap()
+        .map(|e| e.text_content().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn incremental_render_matches_a_fresh_render_under_peer_edits() {
+    use atelier_doc::{NewBlock, Op, Placement};
+    let (doc, core, host) = mount_md(
+        "# Title\n\none two\n\n- a\n  - b\n\nthree\n\n---\n\nfour five six\n",
+        false,
+    )
+    .await;
+    let peer = Document::from_update_v1(&doc.encode_state_v1()).unwrap();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n.max(1) as u64) as usize
+    };
+    for step in 0..60 {
+        let ids = peer.block_ids();
+        let text_ids: Vec<_> = ids
+            .iter()
+            .filter(|id| peer.block_len(id).is_ok())
+            .cloned()
+            .collect();
+        let id = text_ids[next(text_ids.len())].clone();
+        let any = ids[next(ids.len())].clone();
+        let len = peer.block_len(&id).unwrap();
+        let op = match next(9) {
+            0 | 1 => Op::InsertText {
+                block: id,
+                offset: next(len as usize + 1) as u32,
+                text: " mot".into(),
+                marks: None,
+            },
+            2 if len > 0 => Op::DeleteText {
+                block: id,
+                offset: 0,
+                len: 1,
+            },
+            3 if len > 0 => Op::Format {
+                block: id,
+                offset: 0,
+                len,
+                mark: Mark::Bold,
+                on: true,
+            },
+            4 => Op::SplitBlock {
+                offset: next(len as usize + 1) as u32,
+                block: id,
+            },
+            5 => Op::InsertBlocks {
+                at: Placement::LastChildOf(any),
+                blocks: vec![NewBlock::text("bulletListItem", "nested words")],
+            },
+            6 if ids.len() > 3 => Op::MoveBlock {
+                block: id,
+                to: Placement::Before(any),
+            },
+            7 if ids.len() > 3 => Op::DeleteBlock { block: any },
+            _ => Op::UpdateBlock {
+                block: id,
+                kind: Some(["heading", "quote", "paragraph"][next(3)].into()),
+                props: serde_json::Map::new(),
+            },
+        };
+        let sv = doc.state_vector_v1();
+        if peer.apply_ops(std::slice::from_ref(&op), "peer").is_err() {
+            continue;
+        }
+        doc.apply_update_v1(&peer.diff_v1(&sv).unwrap()).unwrap();
+        core.flush_now();
+        // A fresh editor on the same state renders from scratch.
+        let copy = Rc::new(Document::from_update_v1(&doc.encode_state_v1()).unwrap());
+        let (fresh, fresh_host) = mount_doc(copy, false).await;
+        tick().await;
+        assert_eq!(
+            html(&core),
+            html(&fresh),
+            "step {step} ({op:?}): the incrementally rendered surface differs from a fresh render"
+        );
+        assert_eq!(
+            status_text(&host),
+            status_text(&fresh_host),
+            "step {step}: word count"
+        );
+        fresh_host.remove();
+    }
 }
