@@ -5,8 +5,9 @@
 //! - [`session`] (pure, tested natively): turns an [`Intent`] (typing,
 //!   deleting, Enter, paste, formatting, Markdown shortcuts, indent, undo…)
 //!   at a model [`Selection`] into one batch of [`atelier_doc::Op`]s with
-//!   origin [`LOCAL_ORIGIN`], and owns the `yrs` undo manager that tracks only
-//!   that origin (a peer's changes are never undone).
+//!   the session's own origin ([`LOCAL_ORIGIN`]`-N`), and owns the `yrs` undo
+//!   manager that tracks only that origin (a peer's changes, and another
+//!   editor's on the same page, are never undone).
 //! - [`render`] (pure): a block snapshot → virtual nodes; [`surface`] turns
 //!   them into DOM keyed by block id, rebuilding only blocks whose own look
 //!   changed.

@@ -1,8 +1,8 @@
 //! [`EditSession`]: what a user's editing intents do to the model.
 //!
 //! The session turns an [`Intent`] at a model [`Selection`] into one batch
-//! of [`atelier_doc::Op`]s (one `yrs` transaction with origin
-//! [`LOCAL_ORIGIN`]) and says where the caret goes. It owns the
+//! of [`atelier_doc::Op`]s (one `yrs` transaction with the session's own
+//! origin, [`LOCAL_ORIGIN`]`-N`) and says where the caret goes. It owns the
 //! [`yrs::undo::UndoManager`], which tracks only that origin, so changes
 //! from peers (applied without it) are never undone. Nothing here touches
 //! the DOM: it is tested natively.
@@ -21,8 +21,12 @@ use std::sync::Arc;
 use yrs::Origin;
 use yrs::undo::UndoManager;
 
-/// The transaction origin of this editor's own changes.
+/// The prefix of every editor session's transaction origin (each session
+/// appends its own number, so two editors on one page undo only their own
+/// changes).
 pub const LOCAL_ORIGIN: &str = "atelier-editor";
+
+static NEXT_SESSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A caret position: a block and a UTF-16 offset in its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +181,8 @@ pub enum Intent {
 pub struct EditSession {
     doc: Rc<Document>,
     undo: RefCell<UndoManager<()>>,
+    /// This session's transaction origin (`atelier-editor-N`).
+    origin: String,
 }
 
 impl std::fmt::Debug for EditSession {
@@ -286,9 +292,11 @@ impl EditSession {
     /// within 500 ms form one undo step); pass `js_sys::Date::now` in a
     /// browser, as `yrs` has no clock of its own on wasm.
     pub fn new(doc: Rc<Document>, clock: fn() -> u64) -> Self {
+        let n = NEXT_SESSION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let origin = format!("{LOCAL_ORIGIN}-{n}");
         let options = yrs::undo::Options {
             capture_timeout_millis: 500,
-            tracked_origins: HashSet::from([Origin::from(LOCAL_ORIGIN)]),
+            tracked_origins: HashSet::from([Origin::from(origin.as_str())]),
             capture_transaction: None,
             timestamp: Arc::new(clock),
             init_undo_stack: Vec::new(),
@@ -299,7 +307,13 @@ impl EditSession {
         EditSession {
             doc,
             undo: RefCell::new(undo),
+            origin,
         }
+    }
+
+    /// The transaction origin of this session's changes.
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The document.
@@ -327,7 +341,7 @@ impl EditSession {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(self.doc.apply_ops(ops, LOCAL_ORIGIN)?)
+        Ok(self.doc.apply_ops(ops, &self.origin)?)
     }
 
     /// Replaces the whole document with the blocks of a Markdown text, as one
@@ -341,12 +355,13 @@ impl EditSession {
     /// (`None`: leave it to the caller, e.g. after undo).
     ///
     /// Typing and deleting merge into one undo step while they come in quick
-    /// succession; a command (format, link, block type, paste, indent, …) is
+    /// succession; a command (format, link, block type, paste, cut, indent, …) is
     /// always an undo step of its own, however fast it follows.
     pub fn apply(&self, intent: &Intent, sel: &Selection) -> Result<Option<Selection>> {
         let own_step = matches!(
             intent,
             Intent::Paste { .. }
+                | Intent::DeleteSelection
                 | Intent::ToggleMark(_)
                 | Intent::SetLink(_)
                 | Intent::SetBlockType(_)

@@ -381,3 +381,15 @@ fn commands_are_undo_steps_of_their_own() {
     s.apply(&Intent::Undo, &at(&ids[0], 0)).expect("undo");
     assert_eq!(md(&s).trim(), "", "the typing was one step");
 }
+
+#[test]
+fn a_cut_right_after_typing_is_its_own_undo_step() {
+    let (s, ids) = session("\n");
+    s.apply(&Intent::InsertText("Bonjour".into()), &at(&ids[0], 0))
+        .expect("type");
+    let word = Selection::range(Pos::new(ids[0].clone(), 3), Pos::new(ids[0].clone(), 7));
+    s.apply(&Intent::DeleteSelection, &word).expect("cut");
+    assert_eq!(md(&s), "Bon\n");
+    s.apply(&Intent::Undo, &at(&ids[0], 0)).expect("undo");
+    assert_eq!(md(&s), "Bonjour\n", "undo brings back the cut text only");
+}

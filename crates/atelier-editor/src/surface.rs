@@ -284,18 +284,26 @@ impl Surface {
                         w.remove_child(&n)?;
                     }
                 }
-                let names = w.get_attribute_names();
-                for name in names.iter() {
-                    if let Some(n) = name.as_string() {
-                        w.remove_attribute(&n)?;
-                    }
-                }
                 w
             }
             None => doc.create_element("div")?,
         };
-        for (k, v) in render::wrapper_attrs(b) {
-            wrapper.set_attribute(k, &v)?;
+        // Touch only the attributes that differ: a style change on a block
+        // element (its type feeds list counters and sibling selectors) makes
+        // the browser restyle and re-lay out the blocks after it.
+        let attrs = render::wrapper_attrs(b);
+        let names = wrapper.get_attribute_names();
+        for name in names.iter() {
+            if let Some(n) = name.as_string()
+                && !attrs.iter().any(|(k, _)| *k == n)
+            {
+                wrapper.remove_attribute(&n)?;
+            }
+        }
+        for (k, v) in attrs {
+            if wrapper.get_attribute(k).as_deref() != Some(v.as_str()) {
+                wrapper.set_attribute(k, &v)?;
+            }
         }
         let first = wrapper.first_child();
         if let Some(p) = &prefix {

@@ -539,3 +539,34 @@ async fn incremental_render_matches_a_fresh_render_under_peer_edits() {
         fresh_host.remove();
     }
 }
+
+#[wasm_bindgen_test]
+async fn two_editors_on_one_document_undo_only_their_own_changes() {
+    use atelier_editor::Intent;
+    let (doc, a, _) = mount_md("alpha\n\nbeta\n", false).await;
+    let (b, _) = mount_doc(doc.clone(), false).await;
+    let ids = doc.block_ids();
+    a.run(
+        Intent::InsertText("A".into()),
+        Some(Selection::caret(Pos::new(ids[0].clone(), 5))),
+    );
+    b.run(
+        Intent::InsertText("B".into()),
+        Some(Selection::caret(Pos::new(ids[1].clone(), 4))),
+    );
+    assert_eq!(md(&doc), "alphaA\n\nbetaB\n");
+    b.run(Intent::Undo, None);
+    assert_eq!(
+        md(&doc),
+        "alphaA\n\nbeta\n",
+        "editor B undid only its own typing"
+    );
+    a.flush_now();
+    assert!(
+        html(&a).contains("alphaA") && !html(&a).contains("betaB"),
+        "{}",
+        html(&a)
+    );
+    a.run(Intent::Undo, None);
+    assert_eq!(md(&doc), "alpha\n\nbeta\n");
+}

@@ -436,11 +436,21 @@ impl EditorMount {
     /// Replaces the document with Markdown (one undoable change).
     #[wasm_bindgen(js_name = setMarkdown)]
     pub fn set_markdown(&self, markdown: &str) -> Result<(), JsError> {
-        let ops = atelier_editor::session::replace_markdown_ops(&self.doc, markdown);
-        self.doc
-            .apply_ops(&ops, atelier_editor::LOCAL_ORIGIN)
-            .map(|_| ())
-            .map_err(|e| JsError::new(&e.to_string()))
+        // Through this element's editor, so its undo can take it back.
+        let core = CORES.with(|c| c.borrow().get(&self.key).and_then(|(_, w)| w.upgrade()));
+        match core {
+            Some(core) => core
+                .session()
+                .replace_with_markdown(markdown)
+                .map_err(|e| JsError::new(&e.to_string())),
+            None => {
+                let ops = atelier_editor::session::replace_markdown_ops(&self.doc, markdown);
+                self.doc
+                    .apply_ops(&ops, atelier_editor::LOCAL_ORIGIN)
+                    .map(|_| ())
+                    .map_err(|e| JsError::new(&e.to_string()))
+            }
+        }
     }
 
     /// The document as sanitized HTML.
