@@ -384,13 +384,9 @@ describe("editor clipboard", () => {
     await b.context.close();
   });
 
-  // Known failure, kept as a todo until the paste reader is fixed:
   // BlockNote's external HTML wraps a list item's text in a paragraph
-  // (`<ul><li><p>un</p></li></ul>`), and atelier_doc::html::sanitize_paste
-  // reads that as an empty list item followed by a paragraph "un". Remove
-  // `todo` once it passes.
-  const fromBlockNoteTodo = "sanitize_paste splits BlockNote's <li><p>…</p></li> into an empty item and a paragraph";
-  test(TESTS.fromBlockNote, { skip: blockNoteSkip ?? false, todo: fromBlockNoteTodo }, async () => {
+  // (`<ul><li><p>un</p></li></ul>`): the paste reader must fill the item.
+  test(TESTS.fromBlockNote, { skip: blockNoteSkip ?? false }, async () => {
     const a = await openAtelier("from-bn");
     const b = await openBlockNote("from-bn");
     await withDump([a, b], async () => {

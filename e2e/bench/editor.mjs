@@ -4,6 +4,12 @@
 //    animation frame after the editor changed the DOM, per keystroke, at the
 //    start, middle and end of a document of the final automerge-paper text
 //    (~105 k characters) and of one ten times that;
+//  - the editor's own work per keystroke: from the start of `beforeinput`
+//    dispatch to its end, microtasks included (model transaction, render,
+//    caret, outgoing sync);
+//  - the same keydown-to-frame latency in a plain `contenteditable` holding
+//    the same text with no script at all: the browser's own floor under this
+//    measurement (frame scheduling), to read the editor's figures against;
 //  - time from navigation to an editable, synced document holding it.
 // Writes a JSON file (path as argv[2]) with p50/p95/p99 per case.
 //
@@ -67,6 +73,13 @@ async function measureTyping(page, where, keys) {
   await placeCaret(page, where);
   await page.evaluate(() => {
     window.__lat = [];
+    window.__work = [];
+    if (!window.__workHooked) {
+      window.__workHooked = true;
+      let started = 0;
+      window.addEventListener("beforeinput", () => { started = performance.now(); }, true);
+      window.addEventListener("beforeinput", () => { window.__work.push(performance.now() - started); }, false);
+    }
     const surface = document.querySelector(".atelier-surface");
     let t0 = null;
     surface.addEventListener("keydown", () => { t0 = performance.now(); }, true);
@@ -86,7 +99,13 @@ async function measureTyping(page, where, keys) {
   }
   const lat = await page.evaluate(() => window.__lat.slice());
   lat.sort((a, b) => a - b);
-  return { keys: lat.length, p50_ms: pct(lat, 50), p95_ms: pct(lat, 95), p99_ms: pct(lat, 99), max_ms: pct(lat, 100) };
+  const work = await page.evaluate(() => window.__work.slice());
+  work.sort((a, b) => a - b);
+  return {
+    keys: lat.length, p50_ms: pct(lat, 50), p95_ms: pct(lat, 95), p99_ms: pct(lat, 99), max_ms: pct(lat, 100),
+    // Empty for the plain contenteditable (no handler to time).
+    work_p50_ms: pct(work, 50), work_p99_ms: pct(work, 99),
+  };
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), "atelier-bench-"));
@@ -121,9 +140,31 @@ try {
     const loadMs = Date.now() - started;
     const typing = {};
     for (const where of ["start", "middle", "end"]) typing[where] = await measureTyping(page, where, KEYS);
-    results.cases.push({ size: `${mult}x automerge-paper`, chars, load_to_editable_ms: loadMs, typing });
-    console.log(JSON.stringify(results.cases.at(-1)));
     await ctx.close();
+    // The floor: a plain contenteditable with the same paragraphs, typed
+    // into natively, measured the same way.
+    const nctx = await browser.newContext();
+    const native = await nctx.newPage();
+    await native.goto(`http://${server.addr}/bench/editor.html`);
+    await native.evaluate((t) => {
+      const main = document.querySelector("main");
+      main.replaceChildren();
+      const d = document.createElement("div");
+      d.className = "atelier-surface";
+      d.contentEditable = "true";
+      for (const para of t.split("\n\n")) {
+        const p = document.createElement("p");
+        p.textContent = para;
+        d.appendChild(p);
+      }
+      main.appendChild(d);
+    }, text);
+    const floor = await measureTyping(native, "middle", KEYS);
+    delete floor.work_p50_ms;
+    delete floor.work_p99_ms;
+    await nctx.close();
+    results.cases.push({ size: `${mult}x automerge-paper`, chars, load_to_editable_ms: loadMs, typing, native_contenteditable_floor: floor });
+    console.log(JSON.stringify(results.cases.at(-1)));
   }
 } finally {
   await browser.close();

@@ -317,8 +317,16 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
                 let start_block = |kind: &str| Some(NewBlock::text(kind, ""));
                 match name.as_str() {
                     "p" | "div" | "section" | "article" | "header" | "footer" | "td" | "th" => {
-                        flush(&mut current, &mut blocks);
-                        current = start_block(block_type::PARAGRAPH);
+                        // `<li><p>text</p></li>` (BlockNote, ProseMirror,
+                        // most editors): the paragraph fills the item
+                        // instead of following an empty one.
+                        let fills_current = current.as_ref().is_some_and(|b| {
+                            b.content.is_empty() && b.kind != block_type::PARAGRAPH
+                        });
+                        if !fills_current {
+                            flush(&mut current, &mut blocks);
+                            current = start_block(block_type::PARAGRAPH);
+                        }
                     }
                     "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                         flush(&mut current, &mut blocks);
@@ -439,6 +447,17 @@ fn push_text(current: &mut Option<NewBlock>, text: &str, m: &MarkStack, in_pre: 
     if text.is_empty() || (current.is_none() && text.trim().is_empty()) {
         return;
     }
+    // Whitespace at the start of a block does not render (e.g. the space
+    // after a check-list item's checkbox).
+    let text = if !in_pre && current.as_ref().is_none_or(|b| b.content.is_empty()) {
+        let t = text.trim_start();
+        if t.is_empty() {
+            return;
+        }
+        t.to_owned()
+    } else {
+        text
+    };
     let block = current.get_or_insert_with(|| NewBlock::paragraph(""));
     let marks = if block.kind == block_type::CODE_BLOCK {
         Marks::default()
@@ -515,6 +534,31 @@ mod tests {
         assert_eq!(links, vec!["https://ok.fr".to_string()]);
         let text: String = blocks[0].content.iter().map(|r| r.text.as_str()).collect();
         assert!(text.starts_with("Hi click x"), "{text:?}");
+    }
+
+    #[test]
+    fn paste_of_list_items_holding_paragraphs_fills_the_items() {
+        // What BlockNote (and ProseMirror editors) put on the clipboard.
+        let blocks = sanitize_paste(
+            "<ul><li><p>un</p></li><li><p><strong>deux</strong></p></li></ul><ol><li><p>trois</p></li></ol><ul><li><input type=\"checkbox\"> fait</li></ul>",
+        );
+        let got: Vec<(&str, String)> = blocks
+            .iter()
+            .map(|b| {
+                let text: String = b.content.iter().map(|r| r.text.as_str()).collect();
+                (b.kind.as_str(), text)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("bulletListItem", "un".to_owned()),
+                ("bulletListItem", "deux".to_owned()),
+                ("numberedListItem", "trois".to_owned()),
+                ("checkListItem", "fait".to_owned()),
+            ]
+        );
+        assert!(blocks[1].content[0].marks.bold);
     }
 
     #[test]
