@@ -123,14 +123,28 @@ const CHOICES: &[KindChoice] = &[
     },
 ];
 
+/// Lower-cases a label or a query for matching ("Überschrift" matches "über").
+/// In the browser this is the engine's own `toLowerCase`, which keeps Rust's
+/// Unicode case tables (≈7 KB brotli) out of the bundle.
+fn fold_case(s: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        String::from(js_sys::JsString::from(s).to_lower_case())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        s.to_lowercase()
+    }
+}
+
 fn slash_matches(strings: &Strings, query: &str) -> Vec<&'static KindChoice> {
-    let q = query.to_lowercase();
+    let q = fold_case(query);
     CHOICES
         .iter()
         .filter(|c| {
             q.is_empty()
-                || (c.label)(strings).to_lowercase().contains(&q)
-                || c.value.to_lowercase().contains(&q)
+                || fold_case((c.label)(strings)).contains(&q)
+                || c.value.to_ascii_lowercase().contains(&q)
         })
         .collect()
 }
@@ -506,7 +520,7 @@ impl EditorCore {
             // Escape, then Tab: let the browser move focus.
             return;
         }
-        let intent = match (cmd, ev.shift_key(), key.to_lowercase().as_str()) {
+        let intent = match (cmd, ev.shift_key(), key.to_ascii_lowercase().as_str()) {
             (false, false, "tab") => Some(Intent::Indent),
             (false, true, "tab") => Some(Intent::Outdent),
             (true, _, "b") => Some(Intent::ToggleMark(MarkKind::Bold)),
