@@ -139,6 +139,36 @@ pub fn wrapper_attrs(b: &Block) -> Vec<(&'static str, String)> {
     attrs
 }
 
+/// Roughly how many lines a block's own text takes (≈ 90 characters a line,
+/// plus one per hard break; at least 1, at most 1000): the height the
+/// browser assumes for an off-screen block it has not laid out yet, so the
+/// scrollbar of a long document is close to right before it is scrolled.
+pub fn estimated_lines(b: &Block) -> u32 {
+    let mut chars = 0u32;
+    let mut breaks = 0u32;
+    for r in &b.content {
+        for c in r.text.chars() {
+            if c == '\n' {
+                breaks += 1;
+            } else {
+                chars += 1;
+            }
+        }
+    }
+    if b.kind == block_type::CODE_BLOCK {
+        // A code block's text is one run with `\n` lines.
+        let text = b.plain_text();
+        breaks = text.matches('\n').count() as u32;
+        chars = 0;
+    }
+    (chars.div_ceil(90) + breaks).clamp(1, 1000)
+}
+
+/// The CSS `contain-intrinsic-size` of a block (see [`estimated_lines`]).
+pub fn intrinsic_size(b: &Block) -> String {
+    format!("auto calc({} * 1.6em)", estimated_lines(b))
+}
+
 /// BlockNote does not coerce types: any truthy `checked` shows as checked.
 pub fn checked(b: &Block) -> bool {
     match b.props.get("checked") {
@@ -386,6 +416,30 @@ fn safe_token(s: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use atelier_doc::{BlockId, Marks};
+
+    #[test]
+    fn off_screen_height_follows_the_text_length() {
+        let block = |kind: &str, text: &str| Block {
+            id: BlockId::from("b"),
+            kind: kind.into(),
+            props: serde_json::Map::new(),
+            content: vec![InlineRun::plain(text)],
+            table: None,
+            children: Vec::new(),
+        };
+        assert_eq!(estimated_lines(&block("paragraph", "")), 1);
+        assert_eq!(estimated_lines(&block("paragraph", &"é".repeat(181))), 3);
+        assert_eq!(estimated_lines(&block("paragraph", "a\nb\nc")), 3);
+        assert_eq!(estimated_lines(&block("codeBlock", "a\nb\nc\n")), 3);
+        assert_eq!(
+            estimated_lines(&block("paragraph", &"x".repeat(1_000_000))),
+            1000
+        );
+        assert_eq!(
+            intrinsic_size(&block("paragraph", "hi")),
+            "auto calc(1 * 1.6em)"
+        );
+    }
 
     const L: RenderLabels = RenderLabels {
         checkbox: "Done",

@@ -27,6 +27,8 @@ struct Rendered {
     look: BlockLook,
     /// Words in the block's own text.
     words: usize,
+    /// The `contain-intrinsic-size` set on the wrapper.
+    intrinsic: String,
 }
 
 /// The keyed renderer of one editing surface.
@@ -295,6 +297,7 @@ impl Surface {
         let names = wrapper.get_attribute_names();
         for name in names.iter() {
             if let Some(n) = name.as_string()
+                && n != "style"
                 && !attrs.iter().any(|(k, _)| *k == n)
             {
                 wrapper.remove_attribute(&n)?;
@@ -304,6 +307,17 @@ impl Surface {
             if wrapper.get_attribute(k).as_deref() != Some(v.as_str()) {
                 wrapper.set_attribute(k, &v)?;
             }
+        }
+        // Through the CSSOM, not a `style` attribute: allowed under a CSP
+        // that forbids inline styles.
+        let intrinsic = render::intrinsic_size(b);
+        let same = self
+            .blocks
+            .get(&b.id)
+            .is_some_and(|r| r.intrinsic == intrinsic);
+        if !same && let Some(el) = wrapper.dyn_ref::<web_sys::HtmlElement>() {
+            el.style()
+                .set_property("contain-intrinsic-size", &intrinsic)?;
         }
         let first = wrapper.first_child();
         if let Some(p) = &prefix {
@@ -325,6 +339,7 @@ impl Surface {
                 child_ids,
                 look,
                 words,
+                intrinsic,
             },
         );
         Ok(())
