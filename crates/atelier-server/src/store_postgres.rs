@@ -47,12 +47,19 @@ impl PostgresStore {
             }
         });
         // Several processes (or tests) may start at once: creating the same
-        // tables concurrently fails in PostgreSQL, so take a lock first.
+        // tables concurrently fails in PostgreSQL, so take a lock first. Three
+        // round trips, not one: a multi-statement query is one implicit
+        // transaction, and unlocking inside it would let the next process in
+        // before the tables are committed (seen in CI as a duplicate
+        // `pg_type` key).
         client
-            .batch_execute(&format!(
-                "SELECT pg_advisory_lock(7245001); {SCHEMA} SELECT pg_advisory_unlock(7245001);"
-            ))
+            .batch_execute("SELECT pg_advisory_lock(7245001)")
             .await?;
+        let created = client.batch_execute(SCHEMA).await;
+        client
+            .batch_execute("SELECT pg_advisory_unlock(7245001)")
+            .await?;
+        created?;
         Ok(PostgresStore {
             client: Arc::new(Mutex::new(client)),
         })
