@@ -27,13 +27,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { createServer } from "node:http";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { CHROMIUM, DEADLINE_MS, FLAGS, WWW, missing, root, startAtelier } from "./support/harness.mjs";
+import { CHROMIUM, DEADLINE_MS, FLAGS, WWW, missing, root, serveStatic, startAtelier } from "./support/harness.mjs";
 
 const E2E = path.join(root, "e2e");
 const PAGE_DIR = path.join(E2E, "blocknote-page");
@@ -74,26 +73,8 @@ async function buildPage() {
   }
 }
 
-const MIME = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
-  ".css": "text/css", ".map": "application/json", ".json": "application/json",
-  ".svg": "image/svg+xml", ".wasm": "application/wasm",
-};
-
 /** Serves `base` (e2e/blocknote-page/ by default) on a free loopback port. */
-async function startStatic(base = PAGE_DIR) {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    const file = path.normalize(path.join(base, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(base + path.sep) || !existsSync(file)) { res.writeHead(404).end(); return; }
-    try {
-      res.writeHead(200, { "content-type": MIME[path.extname(file)] ?? "application/octet-stream" })
-        .end(readFileSync(file));
-    } catch { res.writeHead(404).end(); }
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
-}
+const startStatic = (base = PAGE_DIR) => serveStatic(base);
 
 /**
  * Starts `node e2e/hocuspocus-server.mjs` (a real @hocuspocus/server on

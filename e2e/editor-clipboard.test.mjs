@@ -25,12 +25,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createServer } from "node:http";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { CHROMIUM, DEADLINE_MS, FLAGS, missing, root, startAtelier } from "./support/harness.mjs";
+import { CHROMIUM, DEADLINE_MS, FLAGS, missing, root, serveStatic, startAtelier } from "./support/harness.mjs";
 
 const E2E = path.join(root, "e2e");
 const PAGE_DIR = path.join(E2E, "blocknote-page");
@@ -61,21 +60,6 @@ let server;
 let browser;
 let web;
 
-/** Serves e2e/blocknote-page/ on a free loopback port. */
-async function startStatic(base) {
-  const MIME = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css" };
-  const srv = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    const file = path.normalize(path.join(base, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(base + path.sep) || !existsSync(file)) { res.writeHead(404).end(); return; }
-    try {
-      res.writeHead(200, { "content-type": MIME[path.extname(file)] ?? "application/octet-stream" })
-        .end(readFileSync(file));
-    } catch { res.writeHead(404).end(); }
-  });
-  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
-  return { origin: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((r) => srv.close(r)) };
-}
 
 before(async () => {
   if (skipReason) return;
@@ -89,7 +73,7 @@ before(async () => {
       path.join(PAGE_DIR, "main.mjs"), "--bundle", "--format=esm", "--target=es2022",
       `--outdir=${path.join(PAGE_DIR, "dist")}`, "--log-level=error",
     ], { cwd: E2E });
-    web = await startStatic(PAGE_DIR);
+    web = await serveStatic(PAGE_DIR);
   }
 });
 

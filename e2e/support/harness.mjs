@@ -2,7 +2,8 @@
 // TOOLCHAIN.md, why a run must be skipped, and the atelier server started
 // as a real process on loopback (its address read from its JSON log).
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
@@ -71,4 +72,28 @@ export async function startAtelier(dir, addr = "127.0.0.1:0") {
       await exited;
     },
   };
+}
+
+const MIME = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
+  ".css": "text/css", ".map": "application/json", ".json": "application/json",
+  ".svg": "image/svg+xml", ".wasm": "application/wasm",
+};
+
+/**
+ * Serves the files under `base` on a free loopback port (read only; a path
+ * that leaves `base` is a 404). Returns `{ origin, close }`.
+ */
+export async function serveStatic(base) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    const file = path.normalize(path.join(base, decodeURIComponent(url.pathname)));
+    if (!file.startsWith(base + path.sep) || !existsSync(file)) { res.writeHead(404).end(); return; }
+    try {
+      res.writeHead(200, { "content-type": MIME[path.extname(file)] ?? "application/octet-stream" })
+        .end(readFileSync(file));
+    } catch { res.writeHead(404).end(); }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }
