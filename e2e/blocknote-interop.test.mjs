@@ -26,13 +26,12 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { promisify } from "node:util";
-import { CHROMIUM, DEADLINE_MS, FLAGS, WWW, missing, root, serveStatic, startAtelier } from "./support/harness.mjs";
+import { CHROMIUM, DEADLINE_MS, FLAGS, WWW, missing, root, serveStatic, startAtelier, buildBlockNotePage, watchErrors } from "./support/harness.mjs";
 
 const E2E = path.join(root, "e2e");
 const PAGE_DIR = path.join(E2E, "blocknote-page");
@@ -61,17 +60,6 @@ const skipReason = missingPeers();
 /** The real-Hocuspocus test also needs @hocuspocus/server. */
 const hocuspocusSkip = skipReason
   ?? (existsSync(path.join(E2E, "node_modules/@hocuspocus/server")) ? null : "@hocuspocus/server missing; npm install in e2e/");
-
-/** Bundles the BlockNote page into blocknote-page/dist/ (main.js, main.css). */
-async function buildPage() {
-  await promisify(execFile)(ESBUILD, [
-    path.join(PAGE_DIR, "main.mjs"), "--bundle", "--format=esm", "--target=es2022",
-    `--outdir=${path.join(PAGE_DIR, "dist")}`, "--log-level=error",
-  ], { cwd: E2E });
-  for (const f of ["main.js", "main.css"]) {
-    if (!existsSync(path.join(PAGE_DIR, "dist", f))) throw new Error(`esbuild did not write dist/${f}`);
-  }
-}
 
 /** Serves `base` (e2e/blocknote-page/ by default) on a free loopback port. */
 const startStatic = (base = PAGE_DIR) => serveStatic(base);
@@ -133,7 +121,7 @@ let hocuspocus;
 
 before(async () => {
   if (skipReason) return;
-  await buildPage();
+  await buildBlockNotePage();
   const { chromium } = await import("playwright-core");
   dir = mkdtempSync(path.join(tmpdir(), "atelier-blocknote-"));
   sync = await startAtelier(dir);
@@ -149,13 +137,6 @@ after(async () => {
   await sync?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-function watchErrors(page) {
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") errors.push(m.text()); });
-  return errors;
-}
 
 /**
  * Opens editor.html (<atelier-editor>) for `doc` as `user`; waits until

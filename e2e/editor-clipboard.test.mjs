@@ -24,12 +24,10 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
-import { CHROMIUM, DEADLINE_MS, FLAGS, missing, root, serveStatic, startAtelier } from "./support/harness.mjs";
+import { CHROMIUM, DEADLINE_MS, FLAGS, missing, root, serveStatic, startAtelier, buildBlockNotePage, watchErrors } from "./support/harness.mjs";
 
 const E2E = path.join(root, "e2e");
 const PAGE_DIR = path.join(E2E, "blocknote-page");
@@ -68,11 +66,7 @@ before(async () => {
   server = await startAtelier(dir);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   if (!blockNoteSkip) {
-    // The same bundle as blocknote-interop.test.mjs (dist/ is git-ignored).
-    await promisify(execFile)(ESBUILD, [
-      path.join(PAGE_DIR, "main.mjs"), "--bundle", "--format=esm", "--target=es2022",
-      `--outdir=${path.join(PAGE_DIR, "dist")}`, "--log-level=error",
-    ], { cwd: E2E });
+    await buildBlockNotePage();
     web = await serveStatic(PAGE_DIR);
   }
 });
@@ -83,13 +77,6 @@ after(async () => {
   await server?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-function watchErrors(page) {
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") errors.push(m.text()); });
-  return errors;
-}
 
 /**
  * In-page helpers for <atelier-editor> #main: DOM points by block text,

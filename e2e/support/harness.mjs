@@ -1,7 +1,8 @@
 // Shared by the browser e2e tests: where things are, the Chromium flags of
 // TOOLCHAIN.md, why a run must be skipped, and the atelier server started
 // as a real process on loopback (its address read from its JSON log).
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
@@ -96,4 +97,27 @@ export async function serveStatic(base) {
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** The BlockNote page (npm `@blocknote/core` + Hocuspocus provider) the interop tests open. */
+export const BLOCKNOTE_PAGE = path.join(root, "e2e/blocknote-page");
+
+/** Bundles the BlockNote page into blocknote-page/dist/ (main.js, main.css; git-ignored). */
+export async function buildBlockNotePage() {
+  const esbuild = path.join(root, "e2e/node_modules/.bin/esbuild");
+  await promisify(execFile)(esbuild, [
+    path.join(BLOCKNOTE_PAGE, "main.mjs"), "--bundle", "--format=esm", "--target=es2022",
+    `--outdir=${path.join(BLOCKNOTE_PAGE, "dist")}`, "--log-level=error",
+  ], { cwd: path.join(root, "e2e") });
+  for (const f of ["main.js", "main.css"]) {
+    if (!existsSync(path.join(BLOCKNOTE_PAGE, "dist", f))) throw new Error(`esbuild did not write dist/${f}`);
+  }
+}
+
+/** Collects a page's uncaught errors and console errors/warnings. */
+export function watchErrors(page) {
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") errors.push(m.text()); });
+  return errors;
 }
