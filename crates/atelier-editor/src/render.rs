@@ -156,9 +156,7 @@ pub fn estimated_lines(b: &Block) -> u32 {
         }
     }
     if b.kind == block_type::CODE_BLOCK {
-        // A code block's text is one run with `\n` lines.
-        let text = b.plain_text();
-        breaks = text.matches('\n').count() as u32;
+        // Code does not wrap: one line per `\n`.
         chars = 0;
     }
     (chars.div_ceil(90) + breaks).clamp(1, 1000)
