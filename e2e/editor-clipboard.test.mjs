@@ -38,6 +38,8 @@ const TESTS = {
   keyboard: "Ctrl+C and Ctrl+V through Chromium's clipboard copy blocks with their marks",
   toBlockNote: "what <atelier-editor> copies pastes into BlockNote as the same blocks",
   fromBlockNote: "what BlockNote copies pastes into <atelier-editor> as the same blocks",
+  markdownLazy: "Markdown pasted as plain text becomes blocks; its module loads on first use only",
+  markdownDown: "without the Markdown module a Markdown paste keeps its text and setMarkdown says why",
 };
 
 const skipReason = missing();
@@ -128,20 +130,35 @@ function installAtelierHelpers() {
   };
 }
 
-/** Opens editor.html on a fresh document; waits until synced, then loads SRC. */
-async function openAtelier(name) {
+/**
+ * Opens editor.html on a fresh document; waits until synced, then (unless
+ * `load` is false) loads SRC. `p.markdownFetches` lists the requests for
+ * the Markdown module; `block` makes them fail (as offline would).
+ */
+async function openAtelier(name, { load = true, block = false } = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = watchErrors(page);
+  const markdownFetches = [];
+  page.on("request", (r) => { if (r.url().includes("atelier_markdown")) markdownFetches.push(r.url()); });
+  if (block) await page.route("**/atelier_markdown*", (r) => r.abort("internetdisconnected"));
   await page.addInitScript(installAtelierHelpers);
   const q = new URLSearchParams({ doc: `clip-${name}-${Date.now()}`, server: `ws://${server.addr}/sync`, user: "Alice" });
   await page.goto(`http://${server.addr}/editor.html?${q}`);
-  const p = { kind: "atelier", context, page, errors, seen: {} };
+  const p = { kind: "atelier", context, page, errors, seen: {}, markdownFetches };
   await waitIn(p, "a synced editor", () => document.querySelector("#main")?.status === "synced"
     && document.querySelector("#main .atelier-surface [data-block-id]"));
+  if (!load) return p;
   await page.evaluate((md) => document.querySelector("#main").setMarkdown(md), SRC);
   await waitMarkdown(p, SRC, "the loaded Markdown");
   return p;
+}
+
+/** Types `text` into the empty document of `p` and waits for it. */
+async function typeInto(p, text) {
+  await p.page.click("#main .atelier-surface");
+  await p.page.keyboard.type(text);
+  await waitMarkdown(p, `${text}\n`, "typed text");
 }
 
 /** Opens the BlockNote page on a fresh document; waits until synced and editable. */
@@ -310,6 +327,57 @@ describe("editor clipboard", () => {
       await a.page.evaluate(() => window.__clip.select("Titre principal", 6, "deux", 2));
       await a.page.keyboard.press("Control+x");
       await waitMarkdown(a, "# Titre ux\n\nfin\n\n" + COPIED_MD, "Ctrl+X");
+      noCrash(a);
+    });
+    await a.context.close();
+  });
+
+  test(TESTS.markdownLazy, { skip: skipReason ?? false }, async () => {
+    const a = await openAtelier("md-lazy", { load: false });
+    await withDump([a], async () => {
+      await typeInto(a, "Intro");
+      assert.deepEqual(a.markdownFetches, [], "the Markdown module was fetched before any Markdown was used");
+      await a.page.evaluate(() => window.__clip.select("Intro", 5, "Intro", 5));
+      const md = "# Titre\n\n- un\n- **deux**\n";
+      const prevented = await a.page.evaluate((md) => window.__clip.paste({ "text/plain": md }), md);
+      assert.equal(prevented, true, "paste's beforeinput was not cancelled");
+      await waitMarkdown(a, "Intro\n\n" + md, "Markdown pasted as blocks");
+      assert.equal(a.markdownFetches.filter((u) => u.endsWith(".wasm")).length, 1, `fetches: ${a.markdownFetches}`);
+      // Once loaded, the module is reused; the paste is one undo step.
+      await a.page.evaluate(() => window.__clip.select("deux", 4, "deux", 4));
+      await a.page.evaluate(() => window.__clip.paste({ "text/plain": "> cité\n" }));
+      await waitMarkdown(a, "Intro\n\n" + md + "\n> cité\n", "a second Markdown paste");
+      assert.equal(a.markdownFetches.filter((u) => u.endsWith(".wasm")).length, 1, `fetches: ${a.markdownFetches}`);
+      await a.page.keyboard.press("Control+z");
+      await waitMarkdown(a, "Intro\n\n" + md, "undo of the second paste");
+      noCrash(a);
+    });
+    await a.context.close();
+  });
+
+  test(TESTS.markdownDown, { skip: skipReason ?? false }, async () => {
+    const a = await openAtelier("md-down", { load: false, block: true });
+    await withDump([a], async () => {
+      await typeInto(a, "Intro");
+      await a.page.evaluate(() => window.__clip.select("Intro", 5, "Intro", 5));
+      await a.page.evaluate(() => window.__clip.paste({ "text/plain": "# Titre\n\nun **gras**" }));
+      // Kept as plain paragraphs: every character is still there.
+      await waitIn(a, "the pasted text as plain paragraphs", () => {
+        const t = document.querySelector("#main .atelier-surface").innerText;
+        return t.includes("# Titre") && t.includes("un **gras**");
+      });
+      assert.ok(a.errors.some((e) => e.includes("Markdown paste kept as plain text")),
+        `no warning in the console: ${a.errors.join("\n")}`);
+      const before = await a.page.evaluate(() => document.querySelector("#main").getMarkdown());
+      const refused = await a.page.evaluate(() => document.querySelector("#main").setMarkdown("# autre\n")
+        .then(() => "resolved", (e) => String(e && e.message)));
+      assert.match(refused, /^setMarkdown: /, "setMarkdown must reject, saying why");
+      assert.equal(await a.page.evaluate(() => document.querySelector("#main").getMarkdown()), before,
+        "a failed setMarkdown changed the document");
+      // Back online: the next use loads the module.
+      await a.page.unroute("**/atelier_markdown*");
+      await a.page.evaluate(() => document.querySelector("#main").setMarkdown("# autre\n"));
+      await waitMarkdown(a, "# autre\n", "setMarkdown once the module loads");
       noCrash(a);
     });
     await a.context.close();

@@ -315,7 +315,9 @@ fn cut_then_paste_of_the_html_restores_the_document() {
     let doc = Rc::new(Document::with_client_id(13));
     doc.ensure_initialized();
     let session = EditSession::new(doc.clone(), || 0);
-    session.replace_with_markdown(md).expect("markdown loads");
+    session
+        .replace_with_blocks(markdown::parse(md))
+        .expect("markdown loads");
     let ids = doc.block_ids();
     assert_eq!(markdown::export(&doc.blocks()), md);
     // From inside the paragraph to the end of the last list item.
@@ -332,6 +334,7 @@ fn cut_then_paste_of_the_html_restores_the_document() {
             &Intent::Paste {
                 html: Some(p.html.clone()),
                 text: p.text.clone(),
+                markdown: None,
             },
             &caret,
         )

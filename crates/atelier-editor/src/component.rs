@@ -16,11 +16,13 @@ use crate::surface::Surface;
 use crate::text_rules::{self, BlockKind};
 use atelier_doc::schema::block_type;
 use atelier_doc::sticky::StickyPos;
-use atelier_doc::{BlockChanges, BlockId, Document};
+use atelier_doc::{BlockChanges, BlockId, Document, NewBlock};
 use leptos::html;
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -190,11 +192,18 @@ pub struct EditorCore {
     slash: RwSignal<Option<SlashState>>,
     selection_listener: RefCell<Option<SelectionListener>>,
     caret_source: RefCell<Option<CaretSource>>,
+    markdown_parser: RefCell<Option<MarkdownParser>>,
 }
 
 /// Called with every selection the editor sees or sets (a transport
 /// publishes it as awareness).
 pub type SelectionListener = Rc<dyn Fn(&Selection)>;
+
+/// Reads a Markdown text into blocks, possibly asynchronously (in the
+/// browser the parser is a second wasm module loaded on first use); the
+/// error says why it could not.
+pub type MarkdownParser =
+    Rc<dyn Fn(String) -> Pin<Box<dyn Future<Output = std::result::Result<Vec<NewBlock>, String>>>>>;
 
 impl std::fmt::Debug for EditorCore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -442,15 +451,29 @@ impl EditorCore {
                 None => (Intent::DeleteLineBackward, None),
             },
             "deleteByCut" | "deleteByDrag" | "deleteContent" => (Intent::DeleteSelection, target),
-            "insertFromPaste" | "insertFromDrop" | "insertFromPasteAsQuotation" => (
-                Intent::Paste {
-                    html: data_transfer_text("text/html"),
-                    text: data_transfer_text("text/plain")
-                        .or_else(|| ev.data())
-                        .unwrap_or_default(),
-                },
-                if t == "insertFromDrop" { target } else { None },
-            ),
+            "insertFromPaste" | "insertFromDrop" | "insertFromPasteAsQuotation" => {
+                let html = data_transfer_text("text/html");
+                let text = data_transfer_text("text/plain")
+                    .or_else(|| ev.data())
+                    .unwrap_or_default();
+                let at = if t == "insertFromDrop" { target } else { None };
+                let parser = self.markdown_parser.borrow().clone();
+                if let Some(parser) = parser
+                    && crate::session::paste_wants_markdown(html.as_deref(), &text)
+                {
+                    ev.prevent_default();
+                    self.paste_markdown(&parser, text, at);
+                    return;
+                }
+                (
+                    Intent::Paste {
+                        html,
+                        text,
+                        markdown: None,
+                    },
+                    at,
+                )
+            }
             "formatBold" => (Intent::ToggleMark(MarkKind::Bold), None),
             "formatItalic" => (Intent::ToggleMark(MarkKind::Italic), None),
             "formatUnderline" => (Intent::ToggleMark(MarkKind::Underline), None),
@@ -465,6 +488,49 @@ impl EditorCore {
         };
         ev.prevent_default();
         self.run(intent, sel);
+    }
+
+    /// Pastes Markdown-looking text once `parser` has read it (the Markdown
+    /// module may still be loading): where the selection is by then, or for
+    /// a drop where its target's sticky position went. If the parser fails
+    /// (the module cannot load, e.g. offline), the text goes in as plain
+    /// paragraphs: nothing is lost.
+    fn paste_markdown(&self, parser: &MarkdownParser, text: String, at: Option<Selection>) {
+        let doc = self.session.doc();
+        let sticky = at
+            .as_ref()
+            .and_then(|s| caret_sticky(doc, &s.anchor).zip(caret_sticky(doc, &s.focus)));
+        let key = self.key;
+        let parsed = parser(text.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let markdown = match parsed.await {
+                Ok(blocks) => Some(blocks),
+                Err(e) => {
+                    web_sys::console::warn_1(
+                        &format!("atelier-editor: Markdown paste kept as plain text: {e}").into(),
+                    );
+                    None
+                }
+            };
+            let Some(core) = EDITORS.with(|e| e.borrow().get(&key).and_then(Weak::upgrade)) else {
+                return;
+            };
+            let sel = sticky.and_then(|(a, f)| {
+                let doc = core.session.doc();
+                Some(Selection::range(
+                    Pos::from_pair(doc.resolve_sticky(&a)?),
+                    Pos::from_pair(doc.resolve_sticky(&f)?),
+                ))
+            });
+            core.run(
+                Intent::Paste {
+                    html: None,
+                    text,
+                    markdown,
+                },
+                sel,
+            );
+        });
     }
 
     fn on_keydown(&self, ev: &web_sys::KeyboardEvent) {
@@ -779,6 +845,7 @@ pub fn Editor(
         slash,
         selection_listener: RefCell::new(None),
         caret_source: RefCell::new(None),
+        markdown_parser: RefCell::new(None),
     });
     let stored = StoredValue::new_local(core);
     let get = move || stored.try_get_value();
@@ -1013,6 +1080,12 @@ impl EditorCore {
     /// selection change, local or after a re-render.
     pub fn set_selection_listener(&self, listener: Option<SelectionListener>) {
         *self.selection_listener.borrow_mut() = listener;
+    }
+
+    /// Sets (or with `None` removes) what reads pasted Markdown; without
+    /// one, Markdown-looking text is pasted as plain paragraphs.
+    pub fn set_markdown_parser(&self, parser: Option<MarkdownParser>) {
+        *self.markdown_parser.borrow_mut() = parser;
     }
 
     /// Sets (or removes) where remote carets come from, and draws them.

@@ -55,7 +55,7 @@ pub mod session;
 pub mod surface;
 pub mod text_rules;
 
-pub use component::{Editor, EditorCore, SelectionListener};
+pub use component::{Editor, EditorCore, MarkdownParser, SelectionListener};
 pub use error::{EditorError, Result};
 pub use i18n::Lang;
 pub use remote_carets::{CaretSource, RemoteCaret};

@@ -143,12 +143,16 @@ pub enum Intent {
     SplitBlock,
     /// Shift+Enter: a hard break.
     LineBreak,
-    /// Paste or drop: HTML (sanitized), else plain text (Markdown if it looks so).
+    /// Paste or drop: HTML (sanitized), else the blocks parsed from the
+    /// plain text as Markdown (when [`paste_wants_markdown`] said so and the
+    /// caller parsed it), else plain paragraphs.
     Paste {
         /// `text/html` data, if any.
         html: Option<String>,
         /// `text/plain` data.
         text: String,
+        /// `text` parsed as Markdown, if it was.
+        markdown: Option<Vec<NewBlock>>,
     },
     /// Toggle a mark over the selection.
     ToggleMark(MarkKind),
@@ -344,10 +348,10 @@ impl EditSession {
         Ok(self.doc.apply_ops(ops, &self.origin)?)
     }
 
-    /// Replaces the whole document with the blocks of a Markdown text, as one
-    /// undoable local change.
-    pub fn replace_with_markdown(&self, markdown: &str) -> Result<()> {
-        self.apply_ops(&replace_markdown_ops(&self.doc, markdown))?;
+    /// Replaces the whole document with `blocks` (e.g. parsed from Markdown),
+    /// as one undoable local change.
+    pub fn replace_with_blocks(&self, blocks: Vec<NewBlock>) -> Result<()> {
+        self.apply_ops(&replace_blocks_ops(&self.doc, blocks))?;
         Ok(())
     }
 
@@ -393,7 +397,13 @@ impl EditSession {
             | Intent::DeleteSelection => self.delete(&tree, sel, intent).map(Some),
             Intent::SplitBlock => self.split(&tree, sel).map(Some),
             Intent::LineBreak => self.insert_text(&tree, sel, "\n").map(Some),
-            Intent::Paste { html, text } => self.paste(&tree, sel, html.as_deref(), text).map(Some),
+            Intent::Paste {
+                html,
+                text,
+                markdown,
+            } => self
+                .paste(&tree, sel, html.as_deref(), text, markdown.as_deref())
+                .map(Some),
             Intent::ToggleMark(kind) => {
                 let ranges = self.ranges(&tree, sel);
                 let on = !ranges.iter().all(|(id, from, to)| {
@@ -891,6 +901,7 @@ impl EditSession {
         sel: &Selection,
         html: Option<&str>,
         text: &str,
+        markdown: Option<&[NewBlock]>,
     ) -> Result<Selection> {
         let (mut ops, at) = self.delete_range_ops(tree, sel)?;
         let kind = tree.kind(&at.block).to_owned();
@@ -923,14 +934,14 @@ impl EditSession {
             None => Vec::new(),
         };
         if blocks.is_empty() {
-            let text = text.replace("\r\n", "\n");
-            blocks = if text_rules::looks_like_markdown(&text) {
-                atelier_doc::markdown::parse(&text)
-            } else {
-                text.split("\n\n")
+            blocks = match markdown {
+                Some(parsed) => parsed.to_vec(),
+                None => text
+                    .replace("\r\n", "\n")
+                    .split("\n\n")
                     .filter(|p| !p.is_empty())
                     .map(NewBlock::paragraph)
-                    .collect()
+                    .collect(),
             };
         }
         // Never write a node outside BlockNote's schema, nor a forced id.
@@ -945,7 +956,9 @@ impl EditSession {
         let rest: Vec<NewBlock> = rest.collect();
         let mut caret = at.offset;
         let mut tail_blocks = rest;
-        let current_empty = ops.is_empty() && self.doc.block_len(&at.block)? == 0;
+        let current_len = self.doc.block_len(&at.block)?;
+        let current_empty = ops.is_empty() && current_len == 0;
+        let nothing_after = ops.is_empty() && at.offset == current_len;
         // The first pasted block joins the caret's block when it is a plain
         // paragraph, or takes over an empty paragraph; otherwise it follows.
         let inline_first = crate::render::is_text_block(&first.kind)
@@ -975,6 +988,26 @@ impl EditSession {
             self.apply_ops(&ops)?;
             return Ok(Selection::caret(Pos::new(at.block, caret)));
         }
+        if nothing_after {
+            // At the end of the block: no split (it would leave an empty
+            // block behind); the caret goes to the end of the last block.
+            let last_is_text = tail_blocks
+                .last()
+                .is_some_and(|b| crate::render::is_text_block(&b.kind));
+            ops.push(Op::InsertBlocks {
+                at: Placement::After(at.block.clone()),
+                blocks: tail_blocks,
+            });
+            let out = self.apply_ops(&ops)?;
+            if let Some(OpOutcome::Created { ids }) = out.last()
+                && let Some(last) = ids.last()
+                && last_is_text
+            {
+                let len = self.doc.block_len(last)?;
+                return Ok(Selection::caret(Pos::new(last.clone(), len)));
+            }
+            return Ok(Selection::caret(Pos::new(at.block, caret)));
+        }
         ops.push(Op::SplitBlock {
             block: at.block.clone(),
             offset: caret,
@@ -994,9 +1027,16 @@ impl EditSession {
     }
 }
 
-/// The operations that replace a whole document with a Markdown text.
-pub fn replace_markdown_ops(doc: &Document, markdown: &str) -> Vec<Op> {
-    let mut blocks = atelier_doc::markdown::parse(markdown);
+/// Whether a paste of `html` and `text` takes its blocks from `text` read
+/// as Markdown: there is no HTML and the text looks like Markdown. The
+/// caller parses it (in the browser, with the lazily loaded Markdown
+/// module) and passes the blocks in [`Intent::Paste`].
+pub fn paste_wants_markdown(html: Option<&str>, text: &str) -> bool {
+    html.is_none_or(|h| h.trim().is_empty()) && text_rules::looks_like_markdown(text)
+}
+
+/// The operations that replace a whole document with `blocks`.
+pub fn replace_blocks_ops(doc: &Document, mut blocks: Vec<NewBlock>) -> Vec<Op> {
     if blocks.is_empty() {
         blocks.push(NewBlock::paragraph(""));
     }

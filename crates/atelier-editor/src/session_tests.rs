@@ -9,10 +9,21 @@ fn session(md: &str) -> (EditSession, Vec<BlockId>) {
     let doc = Rc::new(Document::with_client_id(7));
     doc.ensure_initialized();
     let s = EditSession::new(doc.clone(), clock);
-    s.replace_with_markdown(md).expect("markdown loads");
+    s.replace_with_blocks(markdown::parse(md))
+        .expect("markdown loads");
     s.undo.borrow_mut().clear_all();
     let ids = doc.block_ids();
     (s, ids)
+}
+
+/// A paste as the component builds it: Markdown-looking text without HTML
+/// comes parsed.
+fn paste(html: Option<&str>, text: &str) -> Intent {
+    Intent::Paste {
+        html: html.map(str::to_owned),
+        text: text.to_owned(),
+        markdown: paste_wants_markdown(html, text).then(|| markdown::parse(text)),
+    }
 }
 
 fn md(s: &EditSession) -> String {
@@ -173,14 +184,8 @@ fn toggling_marks_and_safe_links() {
 fn hostile_paste_keeps_no_markup() {
     let (s, ids) = session("x\n");
     let html = r#"<p onclick="evil()">a<script>alert(1)</script><a href="javascript:alert(2)">b</a><img src=x onerror=alert(3)></p><h2>T</h2>"#;
-    s.apply(
-        &Intent::Paste {
-            html: Some(html.into()),
-            text: String::new(),
-        },
-        &at(&ids[0], 1),
-    )
-    .expect("paste");
+    s.apply(&paste(Some(html), ""), &at(&ids[0], 1))
+        .expect("paste");
     let out = md(&s);
     assert!(
         !out.contains("script") && !out.contains("javascript") && !out.contains("alert"),
@@ -197,27 +202,30 @@ fn hostile_paste_keeps_no_markup() {
 #[test]
 fn markdown_and_plain_paste() {
     let (s, ids) = session("x\n");
-    s.apply(
-        &Intent::Paste {
-            html: None,
-            text: "# T\n\n- a\n- b\n".into(),
-        },
-        &at(&ids[0], 1),
-    )
-    .expect("paste");
+    s.apply(&paste(None, "# T\n\n- a\n- b\n"), &at(&ids[0], 1))
+        .expect("paste");
     assert_eq!(md(&s), "x\n\n# T\n\n- a\n- b\n");
     let (s, ids) = session("ab\n");
-    let sel = s
-        .apply(
-            &Intent::Paste {
-                html: None,
-                text: "zz".into(),
-            },
-            &at(&ids[0], 1),
-        )
-        .expect("paste");
+    let sel = s.apply(&paste(None, "zz"), &at(&ids[0], 1)).expect("paste");
     assert_eq!(md(&s), "azzb\n");
     assert_eq!(sel, Some(at(&ids[0], 3)));
+}
+
+#[test]
+fn blocks_pasted_at_the_end_of_a_block_leave_no_empty_block() {
+    let (s, ids) = session("- a\n- b\n");
+    let sel = s
+        .apply(&paste(None, "> q\n\n## h\n"), &at(&ids[0], 1))
+        .expect("paste")
+        .expect("caret");
+    assert_eq!(md(&s), "- a\n\n> q\n\n## h\n\n- b\n");
+    let h = s.doc().block_ids()[2].clone();
+    assert_eq!(sel, at(&h, 1), "caret at the end of the last pasted block");
+    // In the middle of a block, the block is split around the pasted ones.
+    let (s, ids) = session("ab\n");
+    s.apply(&paste(None, "> q\n"), &at(&ids[0], 1))
+        .expect("paste");
+    assert_eq!(md(&s), "a\n\n> q\n\nb\n");
 }
 
 #[test]

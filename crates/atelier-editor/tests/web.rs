@@ -311,13 +311,28 @@ async fn hostile_paste_inserts_no_active_content() {
         !json.contains("javascript") && !json.contains("alert"),
         "{json}"
     );
-    // Markdown-looking plain text becomes structure.
+    // Markdown-looking plain text becomes structure, once the (here
+    // in-process, asynchronous) Markdown parser has read it.
+    core.set_markdown_parser(Some(Rc::new(|text: String| {
+        Box::pin(async move {
+            tick().await;
+            Ok(markdown::parse(&text))
+        })
+    })));
     let dt = web_sys::DataTransfer::new().unwrap();
     dt.set_data("text/plain", "## Sub\n\n- item\n").unwrap();
     init.set_data_transfer(Some(&dt));
     let ev = InputEvent::new_with_event_init_dict("beforeinput", &init).unwrap();
     surface(&core).dispatch_event(&ev).unwrap();
+    assert!(ev.default_prevented());
+    for _ in 0..100 {
+        if md(&doc).contains("## Sub\n\n- item") {
+            break;
+        }
+        tick().await;
+    }
     assert!(md(&doc).contains("## Sub\n\n- item"), "{}", md(&doc));
+    assert!(!html(&core).contains("## Sub"), "{}", html(&core));
 }
 
 #[wasm_bindgen_test]

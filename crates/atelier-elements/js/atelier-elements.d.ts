@@ -70,7 +70,7 @@ export declare class AtelierEditor extends HTMLElement {
   readonly unsyncedChanges: number;
   /** The document as Markdown ("" until the wasm module has loaded). */
   getMarkdown(): string;
-  /** Replaces the document with Markdown as one undoable change. */
+  /** Replaces the document with Markdown as one undoable change (the Markdown module loads on first use; rejects if it cannot). */
   setMarkdown(md: string): Promise<void>;
   /** The document as sanitized HTML. */
   getHTML(): string;

@@ -13,6 +13,29 @@ function load() {
   return ready;
 }
 
+/** @type {Promise<typeof import("./atelier_markdown.js")> | null} */
+let markdownModule = null;
+
+/**
+ * Reads Markdown into blocks (a JSON array) with the Markdown module: a
+ * second wasm, fetched the first time Markdown is pasted or set, so the
+ * parser is not part of the editor's initial download. A failed load is
+ * retried on the next call.
+ * @param {string} md
+ * @returns {Promise<string>}
+ */
+async function parseMarkdown(md) {
+  if (!markdownModule) {
+    markdownModule = import("./atelier_markdown.js").then(async (m) => {
+      await m.default({ module_or_path: new URL("./atelier_markdown_bg.wasm", import.meta.url) });
+      return m;
+    });
+    markdownModule.catch(() => { markdownModule = null; });
+  }
+  const m = await markdownModule;
+  return m.parse(md);
+}
+
 /**
  * The collaborative rich-text editor element.
  * Attributes: doc, readonly, lang, theme; with `server` (ws:// or wss://)
@@ -109,6 +132,7 @@ export class AtelierEditor extends HTMLElement {
       this, this.doc, this.readOnly || this._serverReadOnly, this.lang,
       this.server || undefined, this.token || undefined, this.getAttribute("protocol") || undefined,
       this.getAttribute("user-name") || undefined, this.getAttribute("user-color") || undefined,
+      parseMarkdown,
     );
   }
 
@@ -120,7 +144,7 @@ export class AtelierEditor extends HTMLElement {
     await load();
     if (!this._mount) await new Promise((r) => requestAnimationFrame(r));
     if (!this._mount) throw new Error("atelier-editor is not connected");
-    this._mount.setMarkdown(String(md));
+    await this._mount.setMarkdown(String(md));
   }
 
   /** The document as sanitized HTML. */

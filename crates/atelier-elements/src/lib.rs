@@ -39,8 +39,8 @@
 //!
 //! Features: `panic-hook` (default) installs `console_error_panic_hook`.
 
-use atelier_doc::Document;
-use atelier_editor::{Editor, EditorCore, Lang, Pos, RemoteCaret, Selection};
+use atelier_doc::{Document, NewBlock};
+use atelier_editor::{Editor, EditorCore, Lang, MarkdownParser, Pos, RemoteCaret, Selection};
 use atelier_web::{ConnectOptions, Connection, Framing, Peer};
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -328,6 +328,7 @@ pub struct EditorMount {
     observer_key: String,
     key: u64,
     networked: bool,
+    markdown: Option<MarkdownParser>,
     unmount: Option<Box<dyn std::any::Any>>,
 }
 
@@ -335,6 +336,9 @@ pub struct EditorMount {
 /// `doc_name`. With a non-empty `server`, the document is kept in sync with
 /// it (`protocol`: `hocuspocus`, the default, or `y-websocket`), and the
 /// local user (`user_name`, `user_color`) and caret are published.
+/// `parse_markdown` (`(md) => Promise<string>`, the blocks as JSON) reads
+/// pasted and set Markdown; the JS module passes one backed by the lazily
+/// loaded Markdown module (`atelier-markdown`).
 #[wasm_bindgen(js_name = mountEditor)]
 #[allow(clippy::too_many_arguments)]
 pub fn mount_editor(
@@ -347,7 +351,10 @@ pub fn mount_editor(
     protocol: Option<String>,
     user_name: Option<String>,
     user_color: Option<String>,
+    parse_markdown: Option<js_sys::Function>,
 ) -> EditorMount {
+    let markdown = parse_markdown.map(markdown_parser);
+    let core_markdown = markdown.clone();
     let server = server.filter(|s| !s.trim().is_empty());
     let networked = server.is_some();
     let doc = shared_doc(&doc_name, networked);
@@ -367,6 +374,7 @@ pub fn mount_editor(
                 .insert(key, (name.clone(), Rc::downgrade(&core)))
         });
         let caret_doc = name.clone();
+        core.set_markdown_parser(core_markdown.clone());
         core.set_selection_listener(Some(Rc::new(move |sel: &Selection| {
             publish_selection(&name, sel);
         })));
@@ -413,8 +421,39 @@ pub fn mount_editor(
         observer_key,
         key,
         networked,
+        markdown,
         unmount: Some(Box::new(handle)),
     }
+}
+
+/// Wraps the JS Markdown function (`(md) => Promise<string>`, a JSON array
+/// of blocks) as the editor's parser; a rejection or unreadable JSON
+/// becomes the error message.
+fn markdown_parser(f: js_sys::Function) -> MarkdownParser {
+    Rc::new(move |text: String| {
+        let called = f.call1(&JsValue::NULL, &JsValue::from_str(&text));
+        Box::pin(async move {
+            let promise: js_sys::Promise = called
+                .map_err(|e| js_message(&e))?
+                .dyn_into()
+                .map_err(|_| "the Markdown parser did not return a promise".to_owned())?;
+            let json = wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .map_err(|e| js_message(&e))?
+                .as_string()
+                .ok_or_else(|| "the Markdown parser did not return a string".to_owned())?;
+            serde_json::from_str::<Vec<NewBlock>>(&json)
+                .map_err(|e| format!("the Markdown parser returned unreadable blocks: {e}"))
+        })
+    })
+}
+
+/// A thrown JS value as text (an `Error`'s message, else its string form).
+fn js_message(v: &JsValue) -> String {
+    v.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| v.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned())
 }
 
 fn fire_change(host: &HtmlElement, doc_name: &str) {
@@ -433,24 +472,34 @@ impl EditorMount {
         atelier_doc::markdown::export(&self.doc.blocks())
     }
 
-    /// Replaces the document with Markdown (one undoable change).
+    /// Replaces the document with Markdown (one undoable change); rejects
+    /// with the reason if the Markdown module cannot read it.
     #[wasm_bindgen(js_name = setMarkdown)]
-    pub fn set_markdown(&self, markdown: &str) -> Result<(), JsError> {
-        // Through this element's editor, so its undo can take it back.
-        let core = CORES.with(|c| c.borrow().get(&self.key).and_then(|(_, w)| w.upgrade()));
-        match core {
-            Some(core) => core
-                .session()
-                .replace_with_markdown(markdown)
-                .map_err(|e| JsError::new(&e.to_string())),
-            None => {
-                let ops = atelier_editor::session::replace_markdown_ops(&self.doc, markdown);
-                self.doc
-                    .apply_ops(&ops, atelier_editor::LOCAL_ORIGIN)
+    pub fn set_markdown(&self, markdown: String) -> js_sys::Promise {
+        let parser = self.markdown.clone();
+        let doc = self.doc.clone();
+        let key = self.key;
+        wasm_bindgen_futures::future_to_promise(async move {
+            let parser = parser
+                .ok_or_else(|| JsError::new("no Markdown parser was given to mountEditor"))?;
+            let blocks = parser(markdown)
+                .await
+                .map_err(|e| JsError::new(&format!("setMarkdown: {e}")))?;
+            // Through this element's editor, so its undo can take it back.
+            let core = CORES.with(|c| c.borrow().get(&key).and_then(|(_, w)| w.upgrade()));
+            let done = match core {
+                Some(core) => core.session().replace_with_blocks(blocks),
+                None => doc
+                    .apply_ops(
+                        &atelier_editor::session::replace_blocks_ops(&doc, blocks),
+                        atelier_editor::LOCAL_ORIGIN,
+                    )
                     .map(|_| ())
-                    .map_err(|e| JsError::new(&e.to_string()))
-            }
-        }
+                    .map_err(Into::into),
+            };
+            done.map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// The document as sanitized HTML.

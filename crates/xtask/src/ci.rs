@@ -120,8 +120,8 @@ fn e2e_browser(root: &Path) -> Result<()> {
     println!("\n== cargo xtask dist (wasm bundle into www/pkg)");
     let bundle = crate::dist::build(root)?;
     println!(
-        "== bundle: {} B brotli (wasm + JS + CSS)",
-        bundle.total_brotli
+        "== editor bundle: {} B brotli (wasm + JS + CSS); Markdown module {} B brotli (loaded on first use)",
+        bundle.total_brotli, bundle.markdown_brotli
     );
     let mut server = cargo();
     server

@@ -82,30 +82,32 @@ fn minify(esbuild: &Path, from: &Path, to: &Path) -> Result<()> {
 pub struct Bundle {
     /// `www/pkg`.
     pub dir: PathBuf,
-    /// Brotli size of the wasm kept.
+    /// Brotli size of the editor's wasm kept.
     pub wasm_brotli: usize,
-    /// Brotli size of wasm + JS + CSS.
+    /// Brotli size of what a page loads to edit: editor wasm + JS + CSS.
     pub total_brotli: usize,
+    /// Brotli size of the Markdown module (wasm + JS glue), loaded the first
+    /// time Markdown is pasted or set.
+    pub markdown_brotli: usize,
 }
+
+/// The wasm modules built: (crate, wasm-bindgen output name).
+const MODULES: &[(&str, &str)] = &[
+    ("atelier-elements", "atelier_elements"),
+    ("atelier-markdown", "atelier_markdown"),
+];
 
 /// Builds the bundle; prints each variant's raw and brotli sizes.
 pub fn build(root: &Path) -> Result<Bundle> {
+    let mut args = vec!["build", "--target", TARGET, "--profile", PROFILE];
+    for (krate, _) in MODULES {
+        args.extend(["-p", krate]);
+    }
     run_ok(
-        "cargo build (atelier-elements, wasm-release)",
-        cargo().current_dir(root).args([
-            "build",
-            "-p",
-            "atelier-elements",
-            "--target",
-            TARGET,
-            "--profile",
-            PROFILE,
-        ]),
+        "cargo build (the wasm modules, wasm-release)",
+        cargo().current_dir(root).args(&args),
     )?;
-    let wasm = crate::cargo::target_dir(root)?
-        .join(TARGET)
-        .join(PROFILE)
-        .join("atelier_elements.wasm");
+    let wasm_dir = crate::cargo::target_dir(root)?.join(TARGET).join(PROFILE);
     let bindgen = crate::wasm_build::ensure_wasm_bindgen(root)?;
     let wasm_opt = root.join("e2e/node_modules/.bin/wasm-opt");
     let esbuild = root.join("e2e/node_modules/.bin/esbuild");
@@ -120,20 +122,16 @@ pub fn build(root: &Path) -> Result<Bundle> {
     let out = root.join("www/pkg");
     let types = out.join(".types");
     std::fs::create_dir_all(&out).context("cannot create www/pkg")?;
-    run_ok(
-        "wasm-bindgen",
-        Command::new(&bindgen)
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                "atelier_elements",
-                "--out-dir",
-            ])
-            .arg(&out)
-            .arg(&wasm),
-    )?;
+    for (_, name) in MODULES {
+        run_ok(
+            &format!("wasm-bindgen ({name})"),
+            Command::new(&bindgen)
+                .args(["--target", "web", "--no-typescript", "--out-name", name])
+                .arg("--out-dir")
+                .arg(&out)
+                .arg(wasm_dir.join(format!("{name}.wasm"))),
+        )?;
+    }
     run_ok(
         "wasm-bindgen (types)",
         Command::new(&bindgen)
@@ -145,7 +143,7 @@ pub fn build(root: &Path) -> Result<Bundle> {
                 "--out-dir",
             ])
             .arg(&types)
-            .arg(&wasm),
+            .arg(wasm_dir.join("atelier_elements.wasm")),
     )?;
     std::fs::rename(
         types.join("atelier_elements.d.ts"),
@@ -164,27 +162,58 @@ pub fn build(root: &Path) -> Result<Bundle> {
     // (the wasm imports object) are kept.
     for (from, name) in [
         (out.join("atelier_elements.js"), "atelier_elements.js"),
+        (out.join("atelier_markdown.js"), "atelier_markdown.js"),
         (js.join("atelier-elements.js"), "atelier-elements.js"),
         (root.join("styles/editor.css"), "editor.css"),
         (root.join("styles/tokens.css"), "tokens.css"),
     ] {
         minify(&esbuild, &from, &out.join(name))?;
     }
-
-    let base = out.join("atelier_elements_bg.wasm");
-    let plain = std::fs::read(&base).context("reading the wasm-bindgen output")?;
-    let mut best = ("none".to_owned(), brotli_size(&plain)?, plain.clone());
+    let wasm_brotli = optimize(&wasm_opt, &out.join("atelier_elements_bg.wasm"))?;
+    let markdown_wasm = optimize(&wasm_opt, &out.join("atelier_markdown_bg.wasm"))?;
+    let mut total = wasm_brotli;
+    for name in [
+        "atelier_elements.js",
+        "atelier-elements.js",
+        "editor.css",
+        "tokens.css",
+    ] {
+        total += file_brotli(&out.join(name))?;
+    }
+    let markdown = markdown_wasm + file_brotli(&out.join("atelier_markdown.js"))?;
     println!(
-        "{:<20} raw {:>9} B   brotli {:>8} B",
+        "editor bundle (wasm + JS + CSS): {total} B brotli; Markdown module (loaded on first use): {markdown} B brotli"
+    );
+    Ok(Bundle {
+        dir: out,
+        wasm_brotli,
+        total_brotli: total,
+        markdown_brotli: markdown,
+    })
+}
+
+fn file_brotli(path: &Path) -> Result<usize> {
+    brotli_size(&std::fs::read(path).with_context(|| path.display().to_string())?)
+}
+
+/// Runs every [`WASM_OPT`] setting on `wasm` and keeps, in place, the
+/// output smallest after brotli; returns that size.
+fn optimize(wasm_opt: &Path, wasm: &Path) -> Result<usize> {
+    let plain = std::fs::read(wasm).context("reading the wasm-bindgen output")?;
+    let mut best = ("none".to_owned(), brotli_size(&plain)?, plain.clone());
+    let label = wasm.file_name().and_then(|n| n.to_str()).unwrap_or("wasm");
+    println!("{label}");
+    println!(
+        "  {:<20} raw {:>9} B   brotli {:>8} B",
         "none",
         plain.len(),
         best.1
     );
-    let tmp = out.join(".opt.wasm");
+    let tmp = wasm.with_extension("opt.wasm");
     for (level, flags) in WASM_OPT {
         run_ok(
             &format!("wasm-opt {}", flags.join(" ")),
-            Command::new(&wasm_opt)
+            Command::new(wasm_opt)
                 .args(*flags)
                 .args([
                     "--enable-reference-types",
@@ -195,37 +224,24 @@ pub fn build(root: &Path) -> Result<Bundle> {
                     "--strip-debug",
                     "--strip-producers",
                 ])
-                .arg(&base)
+                .arg(wasm)
                 .arg("-o")
                 .arg(&tmp),
         )?;
         let bytes = std::fs::read(&tmp).context("reading wasm-opt output")?;
         let size = brotli_size(&bytes)?;
-        println!("{level:<20} raw {:>9} B   brotli {size:>8} B", bytes.len());
+        println!(
+            "  {level:<20} raw {:>9} B   brotli {size:>8} B",
+            bytes.len()
+        );
         if size < best.1 {
             best = (level.to_string(), size, bytes);
         }
     }
     let _ = std::fs::remove_file(&tmp);
-    std::fs::write(&base, &best.2).context("writing the kept wasm")?;
-    let mut total = best.1;
-    for name in [
-        "atelier_elements.js",
-        "atelier-elements.js",
-        "editor.css",
-        "tokens.css",
-    ] {
-        total += brotli_size(&std::fs::read(out.join(name)).with_context(|| name.to_owned())?)?;
-    }
-    println!(
-        "kept wasm-opt {}: wasm {} B brotli; bundle (wasm + JS + CSS) {total} B brotli",
-        best.0, best.1
-    );
-    Ok(Bundle {
-        dir: out,
-        wasm_brotli: best.1,
-        total_brotli: total,
-    })
+    std::fs::write(wasm, &best.2).context("writing the kept wasm")?;
+    println!("  kept {}: {} B brotli", best.0, best.1);
+    Ok(best.1)
 }
 
 /// `cargo xtask dist`.
@@ -233,10 +249,11 @@ pub fn run(_args: &[String]) -> Result<ExitCode> {
     let root = crate::workspace_root()?;
     let bundle = build(&root)?;
     println!(
-        "bundle in {}: wasm {} B brotli, total {} B brotli",
+        "bundle in {}: editor wasm {} B brotli, editor total {} B brotli, Markdown module {} B brotli",
         bundle.dir.display(),
         bundle.wasm_brotli,
-        bundle.total_brotli
+        bundle.total_brotli,
+        bundle.markdown_brotli
     );
     Ok(ExitCode::SUCCESS)
 }
