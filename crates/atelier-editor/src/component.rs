@@ -412,12 +412,28 @@ impl EditorCore {
             return;
         }
         let Some(root) = self.root() else { return };
-        let target = ev
-            .get_target_ranges()
-            .get(0)
-            .dyn_into::<web_sys::StaticRange>()
-            .ok()
-            .and_then(|r| dom_selection::static_range_to_model(&root, &r));
+        // Only some input types use the target range: plain typing does not
+        // pay for mapping it.
+        let wants_target = !matches!(
+            t.as_str(),
+            "insertText"
+                | "insertParagraph"
+                | "insertLineBreak"
+                | "deleteContentBackward"
+                | "deleteContentForward"
+                | "insertFromPaste"
+                | "insertFromPasteAsQuotation"
+        ) && !t.starts_with("format")
+            && !t.starts_with("history");
+        let target = if wants_target {
+            ev.get_target_ranges()
+                .get(0)
+                .dyn_into::<web_sys::StaticRange>()
+                .ok()
+                .and_then(|r| dom_selection::static_range_to_model(&root, &r))
+        } else {
+            None
+        };
         let data_transfer_text = |kind: &str| {
             ev.data_transfer()
                 .and_then(|d| d.get_data(kind).ok())
@@ -1058,6 +1074,12 @@ impl EditorCore {
     /// How many blocks the last render rebuilt.
     pub fn last_rebuilt(&self) -> usize {
         self.surface.borrow().as_ref().map_or(0, |s| s.last_rebuilt)
+    }
+
+    /// How many blocks the last render patched in place (only their text
+    /// changed).
+    pub fn last_patched(&self) -> usize {
+        self.surface.borrow().as_ref().map_or(0, |s| s.last_patched)
     }
 
     /// The selection in model terms, as last seen or set.

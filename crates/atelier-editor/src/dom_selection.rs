@@ -189,5 +189,14 @@ pub fn write_selection(surface: &Surface, sel: &Selection) -> bool {
     let Some(dom_sel) = web_sys::window().and_then(|w| w.get_selection().ok().flatten()) else {
         return false;
     };
+    // Writing the selection forces style and layout and makes the browser
+    // re-sync its selection state: skip it when the DOM already holds it.
+    if dom_sel.anchor_node().as_ref() == Some(&an)
+        && dom_sel.anchor_offset() == ao
+        && dom_sel.focus_node().as_ref() == Some(&fnode)
+        && dom_sel.focus_offset() == fo
+    {
+        return true;
+    }
     dom_sel.set_base_and_extent(&an, ao, &fnode, fo).is_ok()
 }

@@ -29,6 +29,8 @@ struct Rendered {
     words: usize,
     /// The `contain-intrinsic-size` set on the wrapper.
     intrinsic: String,
+    /// The virtual tree `content` was built from (for in-place text patches).
+    vcontent: VNode,
 }
 
 /// The keyed renderer of one editing surface.
@@ -40,6 +42,9 @@ pub struct Surface {
     root_ids: Vec<BlockId>,
     /// Blocks to rebuild on the next render whatever changed.
     stale: HashSet<BlockId>,
+    /// The stale blocks of the render in progress: rebuilt, never patched
+    /// in place (the browser changed their DOM, e.g. an IME composition).
+    forced: HashSet<BlockId>,
     /// Whether the next render checks every list's DOM order (after the
     /// browser may have moved or removed block elements itself).
     verify_order: bool,
@@ -47,6 +52,8 @@ pub struct Surface {
     words: usize,
     /// How many blocks the last render rebuilt (for tests and benchmarks).
     pub last_rebuilt: usize,
+    /// How many blocks the last render patched in place (text only).
+    pub last_patched: usize,
 }
 
 impl std::fmt::Debug for Surface {
@@ -66,9 +73,11 @@ impl Surface {
             blocks: HashMap::new(),
             root_ids: Vec::new(),
             stale: HashSet::new(),
+            forced: HashSet::new(),
             verify_order: true,
             words: 0,
             last_rebuilt: 0,
+            last_patched: 0,
         }
     }
 
@@ -121,7 +130,9 @@ impl Surface {
             .owner_document()
             .ok_or_else(|| JsValue::from_str("surface is not in a document"))?;
         self.last_rebuilt = 0;
+        self.last_patched = 0;
         let mut reread: HashSet<BlockId> = std::mem::take(&mut self.stale);
+        self.forced = reread.clone();
         reread.extend(changes.blocks.iter().cloned());
         if changes.structure || self.verify_order || self.blocks.is_empty() {
             let outline = doc.outline();
@@ -162,7 +173,7 @@ impl Surface {
             return Ok(false);
         };
         let look = BlockLook::of(&b);
-        if self.blocks.get(id).is_none_or(|r| r.look != look) {
+        if self.blocks.get(id).is_none_or(|r| r.look != look) && !self.patch_text(&b, &look)? {
             self.rebuild(dom, &b, look)?;
             self.last_rebuilt += 1;
         }
@@ -266,9 +277,50 @@ impl Surface {
         Ok(())
     }
 
+    /// When only text changed (same type, props, marks and node shape),
+    /// edits the existing text nodes in place (`replaceData` on the changed
+    /// span) instead of rebuilding the block: the browser keeps the block's
+    /// layout objects and reshapes incrementally. Returns whether it did.
+    fn patch_text(&mut self, b: &Block, look: &BlockLook) -> Result<bool, JsValue> {
+        let Some(r) = self.blocks.get(&b.id) else {
+            return Ok(false);
+        };
+        if self.forced.contains(&b.id) {
+            return Ok(false);
+        }
+        if r.look.kind != look.kind || r.look.props != look.props || r.look.table != look.table {
+            return Ok(false);
+        }
+        let vnew = render::block_content(b, &self.labels);
+        if !same_shape(&r.vcontent, &vnew) {
+            return Ok(false);
+        }
+        let content: Node = r.content.clone().into();
+        patch_nodes(&content, &r.vcontent, &vnew)?;
+        let words = text_rules::block_words(b);
+        let intrinsic = render::intrinsic_size(b);
+        let Some(r) = self.blocks.get_mut(&b.id) else {
+            return Ok(false);
+        };
+        if r.intrinsic != intrinsic
+            && let Some(el) = r.wrapper.dyn_ref::<web_sys::HtmlElement>()
+        {
+            el.style()
+                .set_property("contain-intrinsic-size", &intrinsic)?;
+        }
+        self.words = self.words - r.words + words;
+        r.words = words;
+        r.intrinsic = intrinsic;
+        r.look = look.clone();
+        r.vcontent = vnew;
+        self.last_patched += 1;
+        Ok(true)
+    }
+
     fn rebuild(&mut self, doc: &Document, b: &Block, look: BlockLook) -> Result<(), JsValue> {
         let words = text_rules::block_words(b);
-        let content = build(doc, &render::block_content(b, &self.labels))?;
+        let vcontent = render::block_content(b, &self.labels);
+        let content = build(doc, &vcontent)?;
         let content: Element = content.dyn_into()?;
         let prefix = match render::block_prefix(b, &self.labels) {
             Some(p) => Some(build(doc, &p)?),
@@ -340,9 +392,82 @@ impl Surface {
                 look,
                 words,
                 intrinsic,
+                vcontent,
             },
         );
         Ok(())
+    }
+}
+
+/// Whether two virtual trees differ at most in the strings of text nodes.
+fn same_shape(a: &VNode, b: &VNode) -> bool {
+    match (a, b) {
+        (VNode::Text(x), VNode::Text(y)) => !x.is_empty() && !y.is_empty(),
+        (
+            VNode::Element {
+                tag: ta,
+                attrs: aa,
+                children: ca,
+            },
+            VNode::Element {
+                tag: tb,
+                attrs: ab,
+                children: cb,
+            },
+        ) => {
+            ta == tb
+                && aa == ab
+                && ca.len() == cb.len()
+                && ca.iter().zip(cb).all(|(x, y)| same_shape(x, y))
+        }
+        _ => false,
+    }
+}
+
+/// Applies the text differences of two same-shaped trees to `node` (built
+/// from `old`): each changed text node gets one `replaceData` of the span
+/// between the common prefix and suffix (UTF-16 offsets).
+fn patch_nodes(node: &Node, old: &VNode, new: &VNode) -> Result<(), JsValue> {
+    match (old, new) {
+        (VNode::Text(x), VNode::Text(y)) => {
+            if x != y {
+                let a: Vec<u16> = x.encode_utf16().collect();
+                let b: Vec<u16> = y.encode_utf16().collect();
+                let mut pre = a.iter().zip(&b).take_while(|(p, q)| p == q).count();
+                // Never split a surrogate pair.
+                if pre > 0 && (0xD800..0xDC00).contains(&a[pre - 1]) {
+                    pre -= 1;
+                }
+                let max_suf = a.len().min(b.len()) - pre;
+                let suf = a
+                    .iter()
+                    .rev()
+                    .zip(b.iter().rev())
+                    .take(max_suf)
+                    .take_while(|(p, q)| p == q)
+                    .count();
+                let suf = if suf > 0 && (0xDC00..0xE000).contains(&a[a.len() - suf]) {
+                    suf - 1
+                } else {
+                    suf
+                };
+                let data = String::from_utf16_lossy(&b[pre..b.len() - suf]);
+                let text: &web_sys::CharacterData = node.unchecked_ref();
+                text.replace_data(pre as u32, (a.len() - suf - pre) as u32, &data)?;
+            }
+            Ok(())
+        }
+        (VNode::Element { children: co, .. }, VNode::Element { children: cn, .. }) => {
+            let kids = node.child_nodes();
+            for (i, (o, n)) in co.iter().zip(cn).enumerate() {
+                let child = kids
+                    .item(i as u32)
+                    .ok_or_else(|| JsValue::from_str("surface drifted from its model"))?;
+                patch_nodes(&child, o, n)?;
+            }
+            Ok(())
+        }
+        _ => Err(JsValue::from_str("shapes differ")),
     }
 }
 

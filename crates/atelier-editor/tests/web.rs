@@ -188,11 +188,37 @@ async fn selection_maps_emoji_and_hard_breaks() {
 async fn typing_deleting_splitting_merging() {
     let (doc, core, _) = mount_md("ab\n\nmiddle\n\nend\n", false).await;
     caret(&core, 0, 2);
+    let text_node = surface(&core)
+        .query_selector("[data-atelier-content]")
+        .unwrap()
+        .unwrap()
+        .first_child()
+        .unwrap();
     assert!(beforeinput(&core, "insertText", Some("c")));
     assert_eq!(md(&doc), "abc\n\nmiddle\n\nend\n");
-    assert_eq!(core.last_rebuilt(), 1, "only the edited block re-renders");
+    assert_eq!(
+        (core.last_rebuilt(), core.last_patched()),
+        (0, 1),
+        "only the edited block changes, its text patched in place"
+    );
+    assert_eq!(text_node.text_content().as_deref(), Some("abc"));
+    assert!(text_node.is_connected(), "the text node was replaced");
     assert_eq!(core.selection().unwrap().focus.offset, 3);
     assert!(surface(&core).text_content().unwrap().starts_with("abc"));
+    // A new mark changes the block's shape: it is rebuilt.
+    let sel = Selection::range(
+        core.selection().unwrap().focus,
+        Pos::new(core.selection().unwrap().focus.block, 1),
+    );
+    core.select(&sel);
+    core.run(
+        atelier_editor::Intent::ToggleMark(atelier_editor::MarkKind::Bold),
+        None,
+    );
+    assert_eq!(md(&doc), "a**bc**\n\nmiddle\n\nend\n");
+    assert_eq!((core.last_rebuilt(), core.last_patched()), (1, 0));
+    core.run(atelier_editor::Intent::Undo, None);
+    assert_eq!(md(&doc), "abc\n\nmiddle\n\nend\n");
     caret(&core, 0, 1);
     beforeinput(&core, "insertParagraph", None);
     assert_eq!(md(&doc), "a\n\nbc\n\nmiddle\n\nend\n");
