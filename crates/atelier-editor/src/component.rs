@@ -881,24 +881,26 @@ pub fn Editor(
         }
     });
 
-    let word_count = move || {
+    // Memos: recomputed on every render, but the DOM they drive is touched
+    // only when their value changes (not on every keystroke).
+    let word_count = Memo::new(move |_| {
         revision.get();
         get().map_or(0, |c| {
             c.surface.borrow().as_ref().map_or(0, |s| s.word_count())
         })
-    };
-    let is_empty = move || {
+    });
+    let is_empty = Memo::new(move |_| {
         revision.get();
         get().is_some_and(|c| c.surface.borrow().as_ref().is_some_and(|s| s.is_blank()))
-    };
-    let can_undo = move || {
+    });
+    let can_undo = Memo::new(move |_| {
         revision.get();
         get().is_some_and(|c| c.session.can_undo())
-    };
-    let can_redo = move || {
+    });
+    let can_redo = Memo::new(move |_| {
         revision.get();
         get().is_some_and(|c| c.session.can_redo())
-    };
+    });
     // Toolbar actions. Setting the selection in the surface makes Chromium
     // focus it: a control activated from the keyboard gets focus back, so
     // keyboard users stay in the toolbar and hear its new state.
@@ -960,7 +962,7 @@ pub fn Editor(
             }));
         }
     };
-    let current_kind = move || {
+    let current_kind = Memo::new(move |_| {
         revision.get();
         sel_revision.get();
         let c = get()?;
@@ -970,7 +972,7 @@ pub fn Editor(
             .block_shallow(&sel.focus.block)
             .ok()
             .map(|b| choice_value(&b))
-    };
+    });
     let on_kind = move |ev: web_sys::Event| {
         let Some(sel) = ev
             .target()
@@ -1023,17 +1025,17 @@ pub fn Editor(
                     <button type="button" class="atelier-tool atelier-tool-link" aria-label=strings.link
                         title=strings.link on:mousedown=keep_selection on:click=link>"🔗"</button>
                     <select class="atelier-block-type" aria-label=strings.block_type
-                        prop:value=move || current_kind().unwrap_or("paragraph") on:change=on_kind>
+                        prop:value=move || current_kind.get().unwrap_or("paragraph") on:change=on_kind>
                         {CHOICES.iter().map(|c| view! { <option value=c.value>{(c.label)(strings)}</option> }).collect_view()}
                     </select>
                     <button type="button" class="atelier-tool atelier-tool-undo" aria-label=strings.undo
-                        title=format!("{} (Ctrl+Z)", strings.undo) aria-keyshortcuts="Control+Z" aria-disabled=move || (!can_undo()).to_string()
+                        title=format!("{} (Ctrl+Z)", strings.undo) aria-keyshortcuts="Control+Z" aria-disabled=move || (!can_undo.get()).to_string()
                         on:mousedown=keep_selection
-                        on:click=move |_| if can_undo() { run(Intent::Undo) }>"↶"</button>
+                        on:click=move |_| if can_undo.get_untracked() { run(Intent::Undo) }>"↶"</button>
                     <button type="button" class="atelier-tool atelier-tool-redo" aria-label=strings.redo
-                        title=format!("{} (Ctrl+Y)", strings.redo) aria-keyshortcuts="Control+Y Control+Shift+Z" aria-disabled=move || (!can_redo()).to_string()
+                        title=format!("{} (Ctrl+Y)", strings.redo) aria-keyshortcuts="Control+Y Control+Shift+Z" aria-disabled=move || (!can_redo.get()).to_string()
                         on:mousedown=keep_selection
-                        on:click=move |_| if can_redo() { run(Intent::Redo) }>"↷"</button>
+                        on:click=move |_| if can_redo.get_untracked() { run(Intent::Redo) }>"↷"</button>
                 </div>
             </Show>
             <div class="atelier-surface-wrap">
@@ -1045,7 +1047,7 @@ pub fn Editor(
                     aria-controls=move || slash.get().map(|_| menu_id_attr.clone())
                     aria-activedescendant=active_descendant
                     data-placeholder=strings.placeholder
-                    data-empty=move || is_empty().to_string()
+                    data-empty=move || is_empty.get().to_string()
                     spellcheck="true"></div>
                 {slash_menu}
                 {(!readonly).then(|| view! {
@@ -1053,7 +1055,7 @@ pub fn Editor(
                 })}
             </div>
             <div class="atelier-status">
-                {move || strings.word_count(word_count())}
+                {move || strings.word_count(word_count.get())}
                 {readonly.then(|| view! { <span class="atelier-readonly-badge">{strings.read_only}</span> })}
             </div>
         </div>
