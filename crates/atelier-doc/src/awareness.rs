@@ -61,12 +61,74 @@ pub struct ResolvedCursor {
 impl AwarenessState {
     /// Parses the JSON a peer published; malformed JSON is an error.
     pub fn from_json(json: &str) -> Result<Self> {
-        serde_json::from_str(json).map_err(|e| Error::Malformed(format!("awareness state: {e}")))
+        let bad = |what: &str| Error::Malformed(format!("awareness state: {what}"));
+        let v: Value = serde_json::from_str(json)
+            .map_err(|e| Error::Malformed(format!("awareness state: {e}")))?;
+        let Value::Object(mut other) = v else {
+            return Err(bad("not an object"));
+        };
+        let text = |o: &serde_json::Map<String, Value>, k: &str| -> Result<String> {
+            match o.get(k) {
+                Some(Value::String(s)) => Ok(s.clone()),
+                _ => Err(bad(k)),
+            }
+        };
+        let user = match other.remove("user") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(u)) => Some(User {
+                name: text(&u, "name")?,
+                color: text(&u, "color")?,
+                id: match u.get("id") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(_) => return Err(bad("user.id")),
+                },
+            }),
+            Some(_) => return Err(bad("user")),
+        };
+        let cursor = match other.remove("cursor") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(mut c)) => Some(Cursor {
+                anchor: c.remove("anchor").ok_or_else(|| bad("cursor.anchor"))?,
+                head: c.remove("head").ok_or_else(|| bad("cursor.head"))?,
+            }),
+            Some(_) => return Err(bad("cursor")),
+        };
+        let typing = match other.remove("typing") {
+            None => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(bad("typing")),
+        };
+        Ok(AwarenessState {
+            user,
+            cursor,
+            typing,
+            other,
+        })
     }
 
     /// The JSON to publish.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+        let mut m = self.other.clone();
+        if let Some(u) = &self.user {
+            let mut o = serde_json::Map::new();
+            o.insert("name".into(), Value::from(u.name.as_str()));
+            o.insert("color".into(), Value::from(u.color.as_str()));
+            if let Some(id) = &u.id {
+                o.insert("id".into(), Value::from(id.as_str()));
+            }
+            m.insert("user".into(), Value::Object(o));
+        }
+        if let Some(c) = &self.cursor {
+            let mut o = serde_json::Map::new();
+            o.insert("anchor".into(), c.anchor.clone());
+            o.insert("head".into(), c.head.clone());
+            m.insert("cursor".into(), Value::Object(o));
+        }
+        if self.typing {
+            m.insert("typing".into(), Value::Bool(true));
+        }
+        serde_json::to_string(&Value::Object(m)).unwrap_or_else(|_| "{}".to_owned())
     }
 
     /// Sets the cursor from block offsets in `doc`.
@@ -98,6 +160,37 @@ impl AwarenessState {
 mod tests {
     use super::*;
     use crate::{NewBlock, Placement};
+
+    /// The hand-written JSON (kept out of the wasm's serde code) reads and
+    /// writes exactly what the derived serde form does.
+    #[test]
+    fn hand_written_json_matches_the_derived_form() {
+        let cases = [
+            r##"{"user":{"name":"Zoé","color":"#30bced"},"foo":{"bar":1}}"##,
+            r##"{"user":{"name":"A","color":"red","id":"u1","extra":2},"cursor":{"anchor":{"item":{"client":1,"clock":2},"assoc":0},"head":null},"typing":true}"##,
+            r#"{"user":null,"cursor":null}"#,
+            r#"{}"#,
+            r#"{"typing":false,"n":1.5}"#,
+            // Malformed: both refuse.
+            r#"{"user":{"name":"A"}}"#,
+            r#"{"user":"A"}"#,
+            r#"{"cursor":{"anchor":1}}"#,
+            r#"{"typing":null}"#,
+            r#"{"typing":"yes"}"#,
+            r#"[1,2]"#,
+            r#"nope"#,
+        ];
+        for json in cases {
+            let derived = serde_json::from_str::<AwarenessState>(json).ok();
+            let hand = AwarenessState::from_json(json).ok();
+            assert_eq!(hand, derived, "{json}");
+            if let Some(state) = hand {
+                let want = serde_json::to_value(&state).expect("derived json");
+                let got: Value = serde_json::from_str(&state.to_json()).expect("hand json");
+                assert_eq!(got, want, "{json}");
+            }
+        }
+    }
 
     #[test]
     fn cursor_survives_remote_edits_and_keeps_foreign_fields() {

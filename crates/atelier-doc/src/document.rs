@@ -1062,7 +1062,13 @@ pub(crate) fn root_groups<T: ReadTxn>(txn: &T, fragment: &XmlFragmentRef) -> Vec
 pub(crate) fn container_id<T: ReadTxn>(txn: &T, container: &XmlElementRef) -> Option<String> {
     match container.get_attribute(txn, ID_ATTR) {
         Some(Out::Any(Any::String(s))) => Some(s.to_string()),
-        Some(Out::Any(other)) => Some(other.to_string()),
+        Some(Out::Any(Any::Number(yrs::any::Number::Int(n)))) => Some(n.to_string()),
+        Some(Out::Any(Any::Number(yrs::any::Number::Float(f))))
+            if f.fract() == 0.0 && f.abs() < 9.0e15 =>
+        {
+            Some((f as i64).to_string())
+        }
+        Some(Out::Any(_)) => None,
         _ => None,
     }
 }

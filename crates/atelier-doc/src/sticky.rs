@@ -29,14 +29,51 @@ impl StickyPos {
 
     /// JSON form (Yjs `relativePositionToJSON`), as in awareness cursors.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(&self.0).unwrap_or(serde_json::Value::Null)
+        use serde_json::{Map, Value};
+        fn id(id: &yrs::ID) -> Value {
+            let mut m = Map::new();
+            m.insert("client".into(), Value::from(id.client.get()));
+            m.insert("clock".into(), Value::from(id.clock));
+            Value::Object(m)
+        }
+        let mut m = Map::new();
+        match self.0.scope() {
+            yrs::IndexScope::Relative(i) => m.insert("item".into(), id(i)),
+            yrs::IndexScope::Nested(i) => m.insert("type".into(), id(i)),
+            yrs::IndexScope::Root(name) => m.insert("tname".into(), Value::from(&**name)),
+        };
+        m.insert("assoc".into(), Value::from(self.0.assoc as i8));
+        Value::Object(m)
     }
 
     /// Reads the JSON form.
     pub fn from_json(v: &serde_json::Value) -> Result<Self> {
-        serde_json::from_value(v.clone())
-            .map(StickyPos)
-            .map_err(|e| Error::Malformed(format!("sticky position: {e}")))
+        use serde_json::Value;
+        let bad = || Error::Malformed("sticky position".to_owned());
+        fn id(v: &Value) -> Option<yrs::ID> {
+            let o = v.as_object()?;
+            let client = o.get("client")?.as_u64()?;
+            let clock = u32::try_from(o.get("clock")?.as_u64()?).ok()?;
+            Some(yrs::ID::new(yrs::ClientID::new(client), clock))
+        }
+        let o = v.as_object().ok_or_else(bad)?;
+        if o.keys()
+            .any(|k| !matches!(k.as_str(), "item" | "type" | "tname" | "assoc"))
+        {
+            return Err(bad());
+        }
+        let scope = match (o.get("item"), o.get("tname"), o.get("type")) {
+            (Some(i), _, _) if !i.is_null() => yrs::IndexScope::Relative(id(i).ok_or_else(bad)?),
+            (_, Some(Value::String(n)), _) => yrs::IndexScope::Root(n.as_str().into()),
+            (_, _, Some(t)) if !t.is_null() => yrs::IndexScope::Nested(id(t).ok_or_else(bad)?),
+            _ => return Err(bad()),
+        };
+        let assoc = match o.get("assoc").and_then(Value::as_i64) {
+            None | Some(0) => Assoc::After,
+            Some(-1) => Assoc::Before,
+            Some(_) => return Err(bad()),
+        };
+        Ok(StickyPos(StickyIndex::new(scope, assoc)))
     }
 }
 
@@ -136,6 +173,48 @@ impl Document {
 mod tests {
     use super::*;
     use crate::{NewBlock, Placement};
+
+    /// The hand-written JSON (kept out of the wasm's serde code) is yrs'
+    /// serde form (Yjs `relativePositionToJSON`), both ways.
+    #[test]
+    fn hand_written_json_matches_yrs_serde_form() {
+        let a = Document::with_client_id(3);
+        let ids = a
+            .insert_blocks(&Placement::End, &[NewBlock::paragraph("abc")])
+            .expect("insert");
+        let positions = [
+            a.sticky_at(&ids[0], 1, Assoc::After).expect("sticky"),
+            a.sticky_at(&ids[0], 3, Assoc::Before).expect("sticky"),
+            a.sticky_at(&ids[0], 0, Assoc::After).expect("sticky"),
+            StickyPos(StickyIndex::new(
+                yrs::IndexScope::Root("document-store".into()),
+                Assoc::Before,
+            )),
+            StickyPos(StickyIndex::new(
+                yrs::IndexScope::Nested(yrs::ID::new(yrs::ClientID::new(9), 4)),
+                Assoc::After,
+            )),
+        ];
+        for p in positions {
+            let serde_form = serde_json::to_value(&p.0).expect("serde");
+            assert_eq!(p.to_json(), serde_form);
+            let back = StickyPos::from_json(&serde_form).expect("reads");
+            assert_eq!(back.0, p.0);
+        }
+        for bad in [
+            serde_json::json!({"item": {"client": 1}}),
+            serde_json::json!({"assoc": 0}),
+            serde_json::json!({"tname": "x", "assoc": 3}),
+            serde_json::json!({"tname": "x", "other": 1}),
+            serde_json::json!("x"),
+        ] {
+            assert!(StickyPos::from_json(&bad).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<StickyIndex>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn positions_follow_concurrent_edits() {

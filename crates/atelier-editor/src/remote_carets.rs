@@ -116,10 +116,10 @@ fn draw_one(doc: &Document, surface: &Surface, overlay: &Element, base: &DomRect
                 if let Some(r) = rects.get(i) {
                     let style = format!(
                         "position:absolute;left:{}px;top:{}px;width:{}px;height:{}px;background:{};opacity:0.25",
-                        r.left() - base.left(),
-                        r.top() - base.top(),
-                        r.width(),
-                        r.height(),
+                        num(r.left() - base.left()),
+                        num(r.top() - base.top()),
+                        num(r.width()),
+                        num(r.height()),
                         c.color
                     );
                     append(doc, overlay, "atelier-remote-selection", &style, None);
@@ -129,9 +129,9 @@ fn draw_one(doc: &Document, surface: &Surface, overlay: &Element, base: &DomRect
     }
     let style = format!(
         "position:absolute;left:{}px;top:{}px;height:{}px;border-left:2px solid {};margin-left:-1px",
-        rect.left() - base.left(),
-        rect.top() - base.top(),
-        rect.height().max(12.0),
+        num(rect.left() - base.left()),
+        num(rect.top() - base.top()),
+        num(rect.height().max(12.0)),
         c.color
     );
     if let Some(caret) = append(doc, overlay, "atelier-remote-caret", &style, None) {
@@ -168,4 +168,13 @@ fn append(
     }
     parent.append_child(&el).ok()?;
     Some(el)
+}
+
+/// A CSS length number, formatted by JavaScript's `Number#toString` (keeps
+/// Rust's float formatting, `core::fmt::float`, out of the wasm).
+fn num(v: f64) -> String {
+    js_sys::Number::from(v)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
 }
