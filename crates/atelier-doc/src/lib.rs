@@ -19,6 +19,7 @@
 
 pub mod awareness;
 pub mod block;
+pub mod block_json;
 pub mod changes;
 pub mod chat;
 pub mod comments;

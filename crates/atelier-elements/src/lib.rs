@@ -39,7 +39,7 @@
 //!
 //! Features: `panic-hook` (default) installs `console_error_panic_hook`.
 
-use atelier_doc::{Document, NewBlock};
+use atelier_doc::Document;
 use atelier_editor::{Editor, EditorCore, Lang, MarkdownParser, Pos, RemoteCaret, Selection};
 use atelier_web::{ConnectOptions, Connection, Framing, Peer};
 use leptos::prelude::*;
@@ -442,7 +442,7 @@ fn markdown_parser(f: js_sys::Function) -> MarkdownParser {
                 .map_err(|e| js_message(&e))?
                 .as_string()
                 .ok_or_else(|| "the Markdown parser did not return a string".to_owned())?;
-            serde_json::from_str::<Vec<NewBlock>>(&json)
+            atelier_doc::block_json::new_blocks_from_json(&json)
                 .map_err(|e| format!("the Markdown parser returned unreadable blocks: {e}"))
         })
     })
