@@ -445,6 +445,24 @@ describe("editor clipboard", () => {
       await a.page.evaluate(() => window.__clip.select("fin", 3, "fin", 3));
       await a.page.evaluate((data) => window.__clip.paste(data), copy.data);
       await waitMarkdown(a, SRC + "\n" + COPIED_MD, "BlockNote's blocks pasted after fin");
+
+      // A nested list keeps its nesting (BlockNote writes the sub-list
+      // inside the item's <li>).
+      const NESTED = "- haut\n  - bas **gras**\n    1. tout en bas\n- fin de liste\n";
+      const nested = b.seen.nested = await b.page.evaluate(async (md) => {
+        const ed = window.bnEditor;
+        ed.replaceBlocks(ed.document, await ed.tryParseMarkdownToBlocks(md));
+        ed.setSelection(ed.document[0], ed.document.at(-1));
+        const dt = new DataTransfer();
+        const ev = new ClipboardEvent("copy", { clipboardData: dt, bubbles: true, cancelable: true });
+        document.querySelector("#editor").dispatchEvent(ev);
+        return Object.fromEntries([...dt.types].map((t) => [t, dt.getData(t)]));
+      }, NESTED);
+      await a.page.evaluate(() => document.querySelector("#main").setMarkdown("x\n"));
+      await waitMarkdown(a, "x\n", "the document reset");
+      await a.page.evaluate(() => window.__clip.select("x", 1, "x", 1));
+      await a.page.evaluate((data) => window.__clip.paste({ "text/html": data["text/html"] }), nested);
+      await waitMarkdown(a, "x\n\n" + NESTED, "BlockNote's nested list pasted as HTML");
       noCrash(a);
       noCrash(b);
     });

@@ -288,17 +288,26 @@ fn decode_entities(s: &str) -> String {
 /// Reads pasted HTML into blocks of the schema. Never produces a link
 /// outside `http`/`https`/`mailto`, and never keeps markup as markup.
 pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
-    let mut blocks: Vec<NewBlock> = Vec::new();
+    // Blocks in document order with their nesting depth; nested at the end.
+    let mut blocks: Vec<(usize, NewBlock)> = Vec::new();
     let mut current: Option<NewBlock> = None;
-    let mut lists: Vec<&'static str> = Vec::new();
+    // Open lists: their item type and whether one of their `<li>` is open.
+    let mut lists: Vec<(&'static str, bool)> = Vec::new();
+    // Whether `current` is a list item's own block (not a paragraph after it).
+    let mut current_is_item = false;
     let mut marks = MarkStack::default();
     let mut dropping: Option<String> = None;
     let mut in_pre = false;
-    let flush = |current: &mut Option<NewBlock>, blocks: &mut Vec<NewBlock>| {
+    // A list item's block sits one level above the blocks inside its `<li>`.
+    let flush = |current: &mut Option<NewBlock>,
+                 blocks: &mut Vec<(usize, NewBlock)>,
+                 lists: &[(&'static str, bool)],
+                 is_item: bool| {
         if let Some(b) = current.take()
             && (!b.content.is_empty() || b.kind != block_type::PARAGRAPH)
         {
-            blocks.push(b);
+            let open_items = lists.iter().filter(|l| l.1).count();
+            blocks.push((open_items.saturating_sub(usize::from(is_item)), b));
         }
     };
     for tok in tokenize(html) {
@@ -324,35 +333,52 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
                             b.content.is_empty() && b.kind != block_type::PARAGRAPH
                         });
                         if !fills_current {
-                            flush(&mut current, &mut blocks);
+                            flush(&mut current, &mut blocks, &lists, current_is_item);
                             current = start_block(block_type::PARAGRAPH);
+                            current_is_item = false;
                         }
                     }
                     "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                        flush(&mut current, &mut blocks);
+                        flush(&mut current, &mut blocks, &lists, current_is_item);
                         let level = name[1..].parse::<u8>().unwrap_or(1).min(3);
                         current =
                             start_block(block_type::HEADING).map(|b| b.with_prop("level", level));
+                        current_is_item = false;
                     }
                     "blockquote" => {
-                        flush(&mut current, &mut blocks);
+                        flush(&mut current, &mut blocks, &lists, current_is_item);
                         current = start_block(block_type::QUOTE);
+                        current_is_item = false;
                     }
                     "pre" => {
-                        flush(&mut current, &mut blocks);
+                        flush(&mut current, &mut blocks, &lists, current_is_item);
                         in_pre = true;
                         current = start_block(block_type::CODE_BLOCK);
+                        current_is_item = false;
                     }
-                    "ul" => lists.push(block_type::BULLET_LIST_ITEM),
-                    "ol" => lists.push(block_type::NUMBERED_LIST_ITEM),
+                    "ul" | "ol" => {
+                        flush(&mut current, &mut blocks, &lists, current_is_item);
+                        current_is_item = false;
+                        let kind = if name == "ul" {
+                            block_type::BULLET_LIST_ITEM
+                        } else {
+                            block_type::NUMBERED_LIST_ITEM
+                        };
+                        lists.push((kind, false));
+                    }
                     "li" => {
-                        flush(&mut current, &mut blocks);
-                        current = start_block(
-                            lists
-                                .last()
-                                .copied()
-                                .unwrap_or(block_type::BULLET_LIST_ITEM),
-                        );
+                        flush(&mut current, &mut blocks, &lists, current_is_item);
+                        // An `<li>` not closed before the next one (allowed
+                        // by HTML) ends there: it stays one open item.
+                        let kind = match lists.last_mut() {
+                            Some(list) => {
+                                list.1 = true;
+                                list.0
+                            }
+                            None => block_type::BULLET_LIST_ITEM,
+                        };
+                        current = start_block(kind);
+                        current_is_item = true;
                     }
                     "input" => {
                         let checkbox = attrs
@@ -365,8 +391,10 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
                         }
                     }
                     "hr" => {
-                        flush(&mut current, &mut blocks);
-                        blocks.push(NewBlock::text(block_type::DIVIDER, ""));
+                        flush(&mut current, &mut blocks, &lists, current_is_item);
+                        current_is_item = false;
+                        let depth = lists.iter().filter(|l| l.1).count();
+                        blocks.push((depth, NewBlock::text(block_type::DIVIDER, "")));
                     }
                     "br" => push_text(&mut current, "\n", &marks, in_pre),
                     "b" | "strong" => marks.bold += 1,
@@ -387,14 +415,23 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
             }
             Token::Close(name) => match name.as_str() {
                 "p" | "div" | "section" | "article" | "header" | "footer" | "h1" | "h2" | "h3"
-                | "h4" | "h5" | "h6" | "blockquote" | "li" | "td" | "th" => {
-                    flush(&mut current, &mut blocks)
+                | "h4" | "h5" | "h6" | "blockquote" | "td" | "th" => {
+                    flush(&mut current, &mut blocks, &lists, current_is_item)
+                }
+                "li" => {
+                    flush(&mut current, &mut blocks, &lists, current_is_item);
+                    current_is_item = false;
+                    if let Some(list) = lists.last_mut() {
+                        list.1 = false;
+                    }
                 }
                 "pre" => {
                     in_pre = false;
-                    flush(&mut current, &mut blocks);
+                    flush(&mut current, &mut blocks, &lists, current_is_item);
                 }
                 "ul" | "ol" => {
+                    flush(&mut current, &mut blocks, &lists, current_is_item);
+                    current_is_item = false;
                     lists.pop();
                 }
                 "b" | "strong" => marks.bold = marks.bold.saturating_sub(1),
@@ -410,8 +447,41 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
             Token::Text(t) => push_text(&mut current, &t, &marks, in_pre),
         }
     }
-    flush(&mut current, &mut blocks);
-    blocks
+    flush(&mut current, &mut blocks, &lists, current_is_item);
+    nest(blocks)
+}
+
+/// Builds the block tree from blocks in document order with their depth: a
+/// block at depth `d + 1` becomes a child of the last block at depth `d`
+/// (deeper jumps are clamped to one level below the previous block).
+fn nest(flat: Vec<(usize, NewBlock)>) -> Vec<NewBlock> {
+    fn last_at(blocks: &mut Vec<NewBlock>, depth: usize) -> Option<&mut Vec<NewBlock>> {
+        if depth == 0 {
+            return Some(blocks);
+        }
+        let parent = blocks.last_mut()?;
+        last_at(&mut parent.children, depth - 1)
+    }
+    fn depth_of_last(blocks: &[NewBlock]) -> usize {
+        match blocks.last() {
+            Some(b) if !b.children.is_empty() => 1 + depth_of_last(&b.children),
+            Some(_) => 0,
+            None => 0,
+        }
+    }
+    let mut roots: Vec<NewBlock> = Vec::new();
+    for (depth, block) in flat {
+        let max = if roots.is_empty() {
+            0
+        } else {
+            depth_of_last(&roots) + 1
+        };
+        match last_at(&mut roots, depth.min(max)) {
+            Some(list) => list.push(block),
+            None => roots.push(block),
+        }
+    }
+    roots
 }
 
 #[derive(Default)]
@@ -534,6 +604,55 @@ mod tests {
         assert_eq!(links, vec!["https://ok.fr".to_string()]);
         let text: String = blocks[0].content.iter().map(|r| r.text.as_str()).collect();
         assert!(text.starts_with("Hi click x"), "{text:?}");
+    }
+
+    /// Block kinds and texts as an indented outline, for nesting tests.
+    fn outline(blocks: &[NewBlock], depth: usize, out: &mut Vec<String>) {
+        for b in blocks {
+            let text: String = b.content.iter().map(|r| r.text.as_str()).collect();
+            out.push(format!("{}{} {}", "  ".repeat(depth), b.kind, text));
+            outline(&b.children, depth + 1, out);
+        }
+    }
+
+    fn shape(html: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        outline(&sanitize_paste(html), 0, &mut out);
+        out
+    }
+
+    #[test]
+    fn nested_lists_paste_as_nested_blocks() {
+        // BlockNote's and ProseMirror's HTML: the sub-list inside the item.
+        assert_eq!(
+            shape(
+                "<ul><li><p>a</p><ul><li><p>b</p><ol><li>c</li></ol></li></ul></li><li><p>d</p></li></ul>"
+            ),
+            [
+                "bulletListItem a",
+                "  bulletListItem b",
+                "    numberedListItem c",
+                "bulletListItem d",
+            ]
+        );
+        // `<li>` left open (valid HTML), a paragraph after the item's text,
+        // and text after the sub-list.
+        assert_eq!(
+            shape("<ol><li>one<ul><li>x<li>y</ul><li>two<p>more</p></ol><p>after</p>"),
+            [
+                "numberedListItem one",
+                "  bulletListItem x",
+                "  bulletListItem y",
+                "numberedListItem two",
+                "  paragraph more",
+                "paragraph after",
+            ]
+        );
+        // A sub-list with no item around it goes one level down at most.
+        assert_eq!(
+            shape("<ul><ul><li>deep</li></ul><li>top</li></ul>"),
+            ["bulletListItem deep", "bulletListItem top"]
+        );
     }
 
     #[test]
