@@ -220,6 +220,20 @@ const COPIED_ROWS = [
   [0, "bulletListItem", null, "de", []],
 ];
 
+/**
+ * BlockNote page `b` loads `md` through its own Markdown import, selects
+ * everything and copies it; returns the clipboard types and data.
+ */
+const blockNoteCopy = (b, md) => b.page.evaluate(async (md) => {
+  const ed = window.bnEditor;
+  ed.replaceBlocks(ed.document, await ed.tryParseMarkdownToBlocks(md));
+  ed.setSelection(ed.document[0], ed.document.at(-1));
+  const dt = new DataTransfer();
+  const ev = new ClipboardEvent("copy", { clipboardData: dt, bubbles: true, cancelable: true });
+  document.querySelector("#editor").dispatchEvent(ev);
+  return { types: [...dt.types], data: Object.fromEntries([...dt.types].map((t) => [t, dt.getData(t)])) };
+}, md);
+
 /** On failure, prints each page's state, the clipboard data it saw, and its console. */
 async function withDump(pages, body) {
   try {
@@ -429,16 +443,7 @@ describe("editor clipboard", () => {
     const a = await openAtelier("from-bn");
     const b = await openBlockNote("from-bn");
     await withDump([a, b], async () => {
-      // BlockNote gets the blocks through its own Markdown import, then copies them all.
-      const copy = b.seen.copy = await b.page.evaluate(async (md) => {
-        const ed = window.bnEditor;
-        ed.replaceBlocks(ed.document, await ed.tryParseMarkdownToBlocks(md));
-        ed.setSelection(ed.document[0], ed.document.at(-1));
-        const dt = new DataTransfer();
-        const ev = new ClipboardEvent("copy", { clipboardData: dt, bubbles: true, cancelable: true });
-        document.querySelector("#editor").dispatchEvent(ev);
-        return { types: [...dt.types], data: Object.fromEntries([...dt.types].map((t) => [t, dt.getData(t)])) };
-      }, COPIED_MD);
+      const copy = b.seen.copy = await blockNoteCopy(b, COPIED_MD);
       assert.ok(copy.types.includes("text/html") && copy.types.includes("text/plain"), copy.types.join(", "));
 
       // Pasted after "fin" in Atelier, with every type BlockNote wrote.
@@ -449,15 +454,7 @@ describe("editor clipboard", () => {
       // A nested list keeps its nesting (BlockNote writes the sub-list
       // inside the item's <li>).
       const NESTED = "- haut\n  - bas **gras**\n    1. tout en bas\n- fin de liste\n";
-      const nested = b.seen.nested = await b.page.evaluate(async (md) => {
-        const ed = window.bnEditor;
-        ed.replaceBlocks(ed.document, await ed.tryParseMarkdownToBlocks(md));
-        ed.setSelection(ed.document[0], ed.document.at(-1));
-        const dt = new DataTransfer();
-        const ev = new ClipboardEvent("copy", { clipboardData: dt, bubbles: true, cancelable: true });
-        document.querySelector("#editor").dispatchEvent(ev);
-        return Object.fromEntries([...dt.types].map((t) => [t, dt.getData(t)]));
-      }, NESTED);
+      const nested = b.seen.nested = (await blockNoteCopy(b, NESTED)).data;
       await a.page.evaluate(() => document.querySelector("#main").setMarkdown("x\n"));
       await waitMarkdown(a, "x\n", "the document reset");
       await a.page.evaluate(() => window.__clip.select("x", 1, "x", 1));
