@@ -173,7 +173,11 @@ impl Surface {
             return Ok(false);
         };
         let look = BlockLook::of(&b);
-        if self.blocks.get(id).is_none_or(|r| r.look != look) && !self.patch_text(&b, &look)? {
+        // A stale block (the browser changed its DOM) is rebuilt whatever
+        // its look; a patch that cannot apply falls back to a rebuild.
+        let forced = self.forced.contains(id);
+        let changed = self.blocks.get(id).is_none_or(|r| r.look != look);
+        if forced || (changed && !self.patch_text(&b, &look).unwrap_or(false)) {
             self.rebuild(dom, &b, look)?;
             self.last_rebuilt += 1;
         }
@@ -285,9 +289,6 @@ impl Surface {
         let Some(r) = self.blocks.get(&b.id) else {
             return Ok(false);
         };
-        if self.forced.contains(&b.id) {
-            return Ok(false);
-        }
         if r.look.kind != look.kind || r.look.props != look.props || r.look.table != look.table {
             return Ok(false);
         }
@@ -295,8 +296,16 @@ impl Surface {
         if !same_shape(&r.vcontent, &vnew) {
             return Ok(false);
         }
+        // Every text node to change is checked against the text it was
+        // built with before any is touched: all or nothing.
         let content: Node = r.content.clone().into();
-        patch_nodes(&content, &r.vcontent, &vnew)?;
+        let mut edits = Vec::new();
+        if !text_edits(&content, &r.vcontent, &vnew, &mut edits) {
+            return Ok(false);
+        }
+        for (node, old, new) in edits {
+            replace_changed_span(&node, old, new)?;
+        }
         let words = text_rules::block_words(b);
         let intrinsic = render::intrinsic_size(b);
         let Some(r) = self.blocks.get_mut(&b.id) else {
@@ -424,51 +433,68 @@ fn same_shape(a: &VNode, b: &VNode) -> bool {
     }
 }
 
-/// Applies the text differences of two same-shaped trees to `node` (built
-/// from `old`): each changed text node gets one `replaceData` of the span
-/// between the common prefix and suffix (UTF-16 offsets).
-fn patch_nodes(node: &Node, old: &VNode, new: &VNode) -> Result<(), JsValue> {
+/// Collects, for two same-shaped trees, the text nodes under `node` (built
+/// from `old`) whose text changed, with their old and new strings. Returns
+/// false if the DOM no longer matches `old` (a node missing, not a text
+/// node, or holding other text), so the caller rebuilds instead.
+fn text_edits<'a>(
+    node: &Node,
+    old: &'a VNode,
+    new: &'a VNode,
+    out: &mut Vec<(web_sys::CharacterData, &'a str, &'a str)>,
+) -> bool {
     match (old, new) {
         (VNode::Text(x), VNode::Text(y)) => {
-            if x != y {
-                let a: Vec<u16> = x.encode_utf16().collect();
-                let b: Vec<u16> = y.encode_utf16().collect();
-                let mut pre = a.iter().zip(&b).take_while(|(p, q)| p == q).count();
-                // Never split a surrogate pair.
-                if pre > 0 && (0xD800..0xDC00).contains(&a[pre - 1]) {
-                    pre -= 1;
-                }
-                let max_suf = a.len().min(b.len()) - pre;
-                let suf = a
-                    .iter()
-                    .rev()
-                    .zip(b.iter().rev())
-                    .take(max_suf)
-                    .take_while(|(p, q)| p == q)
-                    .count();
-                let suf = if suf > 0 && (0xDC00..0xE000).contains(&a[a.len() - suf]) {
-                    suf - 1
-                } else {
-                    suf
-                };
-                let data = String::from_utf16_lossy(&b[pre..b.len() - suf]);
-                let text: &web_sys::CharacterData = node.unchecked_ref();
-                text.replace_data(pre as u32, (a.len() - suf - pre) as u32, &data)?;
+            if x == y {
+                return true;
             }
-            Ok(())
+            match node.dyn_ref::<web_sys::Text>() {
+                Some(t) if t.data() == *x => {
+                    out.push((t.clone().into(), x.as_str(), y.as_str()));
+                    true
+                }
+                _ => false,
+            }
         }
         (VNode::Element { children: co, .. }, VNode::Element { children: cn, .. }) => {
             let kids = node.child_nodes();
-            for (i, (o, n)) in co.iter().zip(cn).enumerate() {
-                let child = kids
-                    .item(i as u32)
-                    .ok_or_else(|| JsValue::from_str("surface drifted from its model"))?;
-                patch_nodes(&child, o, n)?;
-            }
-            Ok(())
+            kids.length() as usize == co.len()
+                && co.iter().zip(cn).enumerate().all(|(i, (o, n))| {
+                    kids.item(i as u32)
+                        .is_some_and(|child| text_edits(&child, o, n, out))
+                })
         }
-        _ => Err(JsValue::from_str("shapes differ")),
+        _ => false,
     }
+}
+
+/// Replaces, in `text` (holding `old`), the span where `old` and `new`
+/// differ: one `replaceData` between their common UTF-16 prefix and suffix,
+/// never splitting a surrogate pair.
+fn replace_changed_span(
+    text: &web_sys::CharacterData,
+    old: &str,
+    new: &str,
+) -> Result<(), JsValue> {
+    let a: Vec<u16> = old.encode_utf16().collect();
+    let b: Vec<u16> = new.encode_utf16().collect();
+    let mut pre = a.iter().zip(&b).take_while(|(p, q)| p == q).count();
+    if pre > 0 && (0xD800..0xDC00).contains(&a[pre - 1]) {
+        pre -= 1;
+    }
+    let max_suf = a.len().min(b.len()) - pre;
+    let mut suf = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(max_suf)
+        .take_while(|(p, q)| p == q)
+        .count();
+    if suf > 0 && (0xDC00..0xE000).contains(&a[a.len() - suf]) {
+        suf -= 1;
+    }
+    let data = String::from_utf16_lossy(&b[pre..b.len() - suf]);
+    text.replace_data(pre as u32, (a.len() - suf - pre) as u32, &data)
 }
 
 /// Creates DOM nodes for a virtual node (attributes and text only: nothing

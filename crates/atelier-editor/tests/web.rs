@@ -611,3 +611,45 @@ async fn two_editors_on_one_document_undo_only_their_own_changes() {
     a.run(Intent::Undo, None);
     assert_eq!(md(&doc), "alpha\n\nbeta\n");
 }
+
+#[wasm_bindgen_test]
+async fn a_block_whose_dom_drifted_is_rebuilt_not_patched() {
+    let (doc, core, _) = mount_md("abc\n\nsecond\n", false).await;
+    let content = surface(&core)
+        .query_selector("[data-atelier-content]")
+        .unwrap()
+        .unwrap();
+    // Something outside the editor (a page translator) wraps the text.
+    let text = content.first_child().unwrap();
+    let font = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .create_element("font")
+        .unwrap();
+    content.replace_child(&font, &text).unwrap();
+    font.append_child(&text).unwrap();
+    let at = Selection::caret(Pos::new(doc.block_ids()[0].clone(), 3));
+    core.run(atelier_editor::Intent::InsertText("d".into()), Some(at));
+    assert_eq!(md(&doc), "abcd\n\nsecond\n");
+    assert_eq!((core.last_rebuilt(), core.last_patched()), (1, 0));
+    let content = surface(&core)
+        .query_selector("[data-atelier-content]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(content.inner_html(), "abcd");
+    // Text changed behind the editor's back: also rebuilt, not patched.
+    content
+        .first_child()
+        .unwrap()
+        .set_text_content(Some("zzzz"));
+    let at = Selection::caret(Pos::new(doc.block_ids()[0].clone(), 4));
+    core.run(atelier_editor::Intent::InsertText("e".into()), Some(at));
+    assert_eq!(md(&doc), "abcde\n\nsecond\n");
+    assert_eq!((core.last_rebuilt(), core.last_patched()), (1, 0));
+    let content = surface(&core)
+        .query_selector("[data-atelier-content]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(content.text_content().as_deref(), Some("abcde"));
+}
