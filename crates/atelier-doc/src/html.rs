@@ -291,23 +291,28 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
     // Blocks in document order with their nesting depth; nested at the end.
     let mut blocks: Vec<(usize, NewBlock)> = Vec::new();
     let mut current: Option<NewBlock> = None;
-    // Open lists: their item type and whether one of their `<li>` is open.
-    let mut lists: Vec<(&'static str, bool)> = Vec::new();
-    // Whether `current` is a list item's own block (not a paragraph after it).
-    let mut current_is_item = false;
+    // The item type of each enclosing list.
+    let mut lists: Vec<&'static str> = Vec::new();
     let mut marks = MarkStack::default();
     let mut dropping: Option<String> = None;
     let mut in_pre = false;
-    // A list item's block sits one level above the blocks inside its `<li>`.
+    // Depth is the number of enclosing lists, minus one for a list item's
+    // own block: a sub-list inside the `<li>` (BlockNote, ProseMirror) or
+    // right after it (Google Docs) nests under that item, and so does a
+    // paragraph inside the `<li>` after the item's text.
     let flush = |current: &mut Option<NewBlock>,
                  blocks: &mut Vec<(usize, NewBlock)>,
-                 lists: &[(&'static str, bool)],
-                 is_item: bool| {
+                 lists: &[&'static str]| {
         if let Some(b) = current.take()
             && (!b.content.is_empty() || b.kind != block_type::PARAGRAPH)
         {
-            let open_items = lists.iter().filter(|l| l.1).count();
-            blocks.push((open_items.saturating_sub(usize::from(is_item)), b));
+            let item = matches!(
+                b.kind.as_str(),
+                block_type::BULLET_LIST_ITEM
+                    | block_type::NUMBERED_LIST_ITEM
+                    | block_type::CHECK_LIST_ITEM
+            );
+            blocks.push((lists.len().saturating_sub(usize::from(item)), b));
         }
     };
     for tok in tokenize(html) {
@@ -333,52 +338,41 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
                             b.content.is_empty() && b.kind != block_type::PARAGRAPH
                         });
                         if !fills_current {
-                            flush(&mut current, &mut blocks, &lists, current_is_item);
+                            flush(&mut current, &mut blocks, &lists);
                             current = start_block(block_type::PARAGRAPH);
-                            current_is_item = false;
                         }
                     }
                     "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                        flush(&mut current, &mut blocks, &lists, current_is_item);
+                        flush(&mut current, &mut blocks, &lists);
                         let level = name[1..].parse::<u8>().unwrap_or(1).min(3);
                         current =
                             start_block(block_type::HEADING).map(|b| b.with_prop("level", level));
-                        current_is_item = false;
                     }
                     "blockquote" => {
-                        flush(&mut current, &mut blocks, &lists, current_is_item);
+                        flush(&mut current, &mut blocks, &lists);
                         current = start_block(block_type::QUOTE);
-                        current_is_item = false;
                     }
                     "pre" => {
-                        flush(&mut current, &mut blocks, &lists, current_is_item);
+                        flush(&mut current, &mut blocks, &lists);
                         in_pre = true;
                         current = start_block(block_type::CODE_BLOCK);
-                        current_is_item = false;
                     }
                     "ul" | "ol" => {
-                        flush(&mut current, &mut blocks, &lists, current_is_item);
-                        current_is_item = false;
-                        let kind = if name == "ul" {
+                        flush(&mut current, &mut blocks, &lists);
+                        lists.push(if name == "ul" {
                             block_type::BULLET_LIST_ITEM
                         } else {
                             block_type::NUMBERED_LIST_ITEM
-                        };
-                        lists.push((kind, false));
+                        });
                     }
                     "li" => {
-                        flush(&mut current, &mut blocks, &lists, current_is_item);
-                        // An `<li>` not closed before the next one (allowed
-                        // by HTML) ends there: it stays one open item.
-                        let kind = match lists.last_mut() {
-                            Some(list) => {
-                                list.1 = true;
-                                list.0
-                            }
-                            None => block_type::BULLET_LIST_ITEM,
-                        };
-                        current = start_block(kind);
-                        current_is_item = true;
+                        flush(&mut current, &mut blocks, &lists);
+                        current = start_block(
+                            lists
+                                .last()
+                                .copied()
+                                .unwrap_or(block_type::BULLET_LIST_ITEM),
+                        );
                     }
                     "input" => {
                         let checkbox = attrs
@@ -391,10 +385,8 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
                         }
                     }
                     "hr" => {
-                        flush(&mut current, &mut blocks, &lists, current_is_item);
-                        current_is_item = false;
-                        let depth = lists.iter().filter(|l| l.1).count();
-                        blocks.push((depth, NewBlock::text(block_type::DIVIDER, "")));
+                        flush(&mut current, &mut blocks, &lists);
+                        blocks.push((lists.len(), NewBlock::text(block_type::DIVIDER, "")));
                     }
                     "br" => push_text(&mut current, "\n", &marks, in_pre),
                     "b" | "strong" => marks.bold += 1,
@@ -416,22 +408,15 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
             Token::Close(name) => match name.as_str() {
                 "p" | "div" | "section" | "article" | "header" | "footer" | "h1" | "h2" | "h3"
                 | "h4" | "h5" | "h6" | "blockquote" | "td" | "th" => {
-                    flush(&mut current, &mut blocks, &lists, current_is_item)
+                    flush(&mut current, &mut blocks, &lists)
                 }
-                "li" => {
-                    flush(&mut current, &mut blocks, &lists, current_is_item);
-                    current_is_item = false;
-                    if let Some(list) = lists.last_mut() {
-                        list.1 = false;
-                    }
-                }
+                "li" => flush(&mut current, &mut blocks, &lists),
                 "pre" => {
                     in_pre = false;
-                    flush(&mut current, &mut blocks, &lists, current_is_item);
+                    flush(&mut current, &mut blocks, &lists);
                 }
                 "ul" | "ol" => {
-                    flush(&mut current, &mut blocks, &lists, current_is_item);
-                    current_is_item = false;
+                    flush(&mut current, &mut blocks, &lists);
                     lists.pop();
                 }
                 "b" | "strong" => marks.bold = marks.bold.saturating_sub(1),
@@ -447,7 +432,7 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
             Token::Text(t) => push_text(&mut current, &t, &marks, in_pre),
         }
     }
-    flush(&mut current, &mut blocks, &lists, current_is_item);
+    flush(&mut current, &mut blocks, &lists);
     nest(blocks)
 }
 
@@ -646,6 +631,17 @@ mod tests {
                 "numberedListItem two",
                 "  paragraph more",
                 "paragraph after",
+            ]
+        );
+        // Google Docs: the sub-list right after the parent's `</li>`; text
+        // after a `<p>` inside an item is the item's child.
+        assert_eq!(
+            shape("<ul><li><p>a</p></li><ul><li><p>b</p></li></ul><li><p>c</p>tail</li></ul>"),
+            [
+                "bulletListItem a",
+                "  bulletListItem b",
+                "bulletListItem c",
+                "  paragraph tail",
             ]
         );
         // A sub-list with no item around it goes one level down at most.
