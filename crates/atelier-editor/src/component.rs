@@ -476,9 +476,13 @@ impl EditorCore {
                 let parser = self.markdown_parser.borrow().clone();
                 if let Some(parser) = parser
                     && crate::session::paste_wants_markdown(html.as_deref(), &text)
+                    && let Some(sel) = at.clone().or_else(|| self.current_selection())
+                    // A code block takes the text as it is: nothing to parse.
+                    && self.session.doc().block_kind(&sel.focus.block).ok().as_deref()
+                        != Some(block_type::CODE_BLOCK)
                 {
                     ev.prevent_default();
-                    self.paste_markdown(&parser, text, at);
+                    self.paste_markdown(&parser, text, sel);
                     return;
                 }
                 (
@@ -506,16 +510,15 @@ impl EditorCore {
         self.run(intent, sel);
     }
 
-    /// Pastes Markdown-looking text once `parser` has read it (the Markdown
-    /// module may still be loading): where the selection is by then, or for
-    /// a drop where its target's sticky position went. If the parser fails
+    /// Pastes Markdown-looking text at `at` once `parser` has read it (the
+    /// Markdown module may still be loading): `at` is kept as sticky
+    /// positions, so it follows edits made meanwhile. If the parser fails
     /// (the module cannot load, e.g. offline), the text goes in as plain
-    /// paragraphs: nothing is lost.
-    fn paste_markdown(&self, parser: &MarkdownParser, text: String, at: Option<Selection>) {
+    /// paragraphs: nothing is lost. Focus is not taken back if the user
+    /// moved elsewhere while waiting.
+    fn paste_markdown(&self, parser: &MarkdownParser, text: String, at: Selection) {
         let doc = self.session.doc();
-        let sticky = at
-            .as_ref()
-            .and_then(|s| caret_sticky(doc, &s.anchor).zip(caret_sticky(doc, &s.focus)));
+        let sticky = caret_sticky(doc, &at.anchor).zip(caret_sticky(doc, &at.focus));
         let key = self.key;
         let parsed = parser(text.clone());
         wasm_bindgen_futures::spawn_local(async move {
@@ -538,6 +541,11 @@ impl EditorCore {
                     Pos::from_pair(doc.resolve_sticky(&f)?),
                 ))
             });
+            let focused_elsewhere = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element())
+                .filter(|_| !core.has_focus())
+                .and_then(|a| a.dyn_into::<HtmlElement>().ok());
             core.run(
                 Intent::Paste {
                     html: None,
@@ -546,6 +554,9 @@ impl EditorCore {
                 },
                 sel,
             );
+            if let Some(el) = focused_elsewhere {
+                let _ = el.focus();
+            }
         });
     }
 

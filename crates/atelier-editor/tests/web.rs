@@ -653,3 +653,31 @@ async fn a_block_whose_dom_drifted_is_rebuilt_not_patched() {
         .unwrap();
     assert_eq!(content.text_content().as_deref(), Some("abcde"));
 }
+
+#[wasm_bindgen_test]
+async fn markdown_looking_text_pasted_into_a_code_block_stays_text() {
+    let (doc, core, _) = mount_md("```\nx\n```\n", false).await;
+    let calls = Rc::new(std::cell::Cell::new(0));
+    let seen = calls.clone();
+    core.set_markdown_parser(Some(Rc::new(move |text: String| {
+        seen.set(seen.get() + 1);
+        Box::pin(async move { Ok(markdown::parse(&text)) })
+    })));
+    caret(&core, 0, 1);
+    let dt = web_sys::DataTransfer::new().unwrap();
+    dt.set_data("text/plain", "# not a heading\n- nor a list")
+        .unwrap();
+    let init = InputEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_input_type("insertFromPaste");
+    init.set_data_transfer(Some(&dt));
+    let ev = InputEvent::new_with_event_init_dict("beforeinput", &init).unwrap();
+    surface(&core).dispatch_event(&ev).unwrap();
+    assert!(ev.default_prevented());
+    assert_eq!(calls.get(), 0, "the Markdown parser was asked");
+    assert_eq!(
+        doc.block_plain_text(&doc.block_ids()[0]).unwrap(),
+        "x# not a heading\n- nor a list"
+    );
+}
