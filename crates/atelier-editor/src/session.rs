@@ -958,7 +958,10 @@ impl EditSession {
         let mut tail_blocks = rest;
         let current_len = self.doc.block_len(&at.block)?;
         let current_empty = ops.is_empty() && current_len == 0;
-        let nothing_after = ops.is_empty() && at.offset == current_len;
+        // The text after the caret once the selection is deleted is what
+        // followed the selection's end in its block.
+        let (_, end) = ordered(tree, sel);
+        let nothing_after = end.offset == self.doc.block_len(&end.block)?;
         // The first pasted block joins the caret's block when it is a plain
         // paragraph, or takes over an empty paragraph; otherwise it follows.
         let inline_first = crate::render::is_text_block(&first.kind)

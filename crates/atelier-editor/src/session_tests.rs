@@ -221,6 +221,22 @@ fn blocks_pasted_at_the_end_of_a_block_leave_no_empty_block() {
     assert_eq!(md(&s), "- a\n\n> q\n\n## h\n\n- b\n");
     let h = s.doc().block_ids()[2].clone();
     assert_eq!(sel, at(&h, 1), "caret at the end of the last pasted block");
+    // Over a selection that reaches the end of its block: no empty block
+    // either.
+    let (s, ids) = session("ab\n\nz\n");
+    s.apply(
+        &paste(None, "> q\n\n## h\n"),
+        &Selection::range(Pos::new(ids[0].clone(), 1), Pos::new(ids[0].clone(), 2)),
+    )
+    .expect("paste");
+    assert_eq!(md(&s), "a\n\n> q\n\n## h\n\nz\n");
+    let (s, ids) = session("ab\n\ncd\n\nz\n");
+    s.apply(
+        &paste(None, "> q\n"),
+        &Selection::range(Pos::new(ids[1].clone(), 2), Pos::new(ids[0].clone(), 1)),
+    )
+    .expect("paste");
+    assert_eq!(md(&s), "a\n\n> q\n\nz\n");
     // In the middle of a block, the block is split around the pasted ones.
     let (s, ids) = session("ab\n");
     s.apply(&paste(None, "> q\n"), &at(&ids[0], 1))
