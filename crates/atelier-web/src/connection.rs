@@ -170,6 +170,9 @@ struct Inner {
     published: RefCell<Option<String>>,
     incoming: RefCell<VecDeque<Vec<u8>>>,
     drive_scheduled: Arc<AtomicBool>,
+    /// Bumped by each after-paint schedule: an older schedule's callbacks
+    /// (its fallback timer) do nothing.
+    drive_generation: Cell<u64>,
     limits: Limits,
     /// Waiting for IndexedDB: no socket and no tab channel yet.
     loading: Cell<bool>,
@@ -207,9 +210,15 @@ struct Inner {
 /// page paints no frames: there it runs on the next microtask, and a
 /// fallback timer covers a page hidden before its frame came.
 fn schedule_drive_after_paint(key: u64) {
+    let live = move || LIVE.with(|l| l.borrow().get(&key).and_then(Weak::upgrade));
+    let generation = live().map_or(0, |inner| {
+        let g = inner.drive_generation.get().wrapping_add(1);
+        inner.drive_generation.set(g);
+        g
+    });
     let run = move || {
-        let inner = LIVE.with(|l| l.borrow().get(&key).and_then(Weak::upgrade));
-        if let Some(inner) = inner
+        if let Some(inner) = live()
+            && inner.drive_generation.get() == generation
             && inner.drive_scheduled.swap(false, Ordering::SeqCst)
         {
             inner.drive();
@@ -343,6 +352,7 @@ impl Connection {
             published: RefCell::new(None),
             incoming: RefCell::new(VecDeque::new()),
             drive_scheduled: Arc::new(AtomicBool::new(false)),
+            drive_generation: Cell::new(0),
             tab_awareness: RefCell::new(AwarenessStates::new(limits.max_awareness_clients)),
             limits,
             loading: Cell::new(options.persist),
