@@ -1031,11 +1031,14 @@ impl EditSession {
 }
 
 /// Whether a paste of `html` and `text` takes its blocks from `text` read
-/// as Markdown: there is no HTML and the text looks like Markdown. The
-/// caller parses it (in the browser, with the lazily loaded Markdown
-/// module) and passes the blocks in [`Intent::Paste`].
+/// as Markdown: the text looks like Markdown and the HTML, if any, gives
+/// no block (e.g. only an image or `<meta>`). The caller parses it (in the
+/// browser, with the lazily loaded Markdown module) and passes the blocks
+/// in [`Intent::Paste`].
 pub fn paste_wants_markdown(html: Option<&str>, text: &str) -> bool {
-    html.is_none_or(|h| h.trim().is_empty()) && text_rules::looks_like_markdown(text)
+    text_rules::looks_like_markdown(text)
+        && html
+            .is_none_or(|h| h.trim().is_empty() || atelier_doc::html::sanitize_paste(h).is_empty())
 }
 
 /// The operations that replace a whole document with `blocks`.

@@ -212,6 +212,21 @@ fn markdown_and_plain_paste() {
 }
 
 #[test]
+fn markdown_text_beside_html_without_blocks_is_read_as_markdown() {
+    assert!(paste_wants_markdown(None, "# T\n\n- a\n"));
+    assert!(paste_wants_markdown(
+        Some("<meta charset=utf-8><img src=x>"),
+        "# T\n"
+    ));
+    assert!(!paste_wants_markdown(Some("<p>T</p>"), "# T\n"));
+    assert!(!paste_wants_markdown(None, "just words"));
+    let (s, ids) = session("x\n");
+    s.apply(&paste(Some("<img src=x>"), "## T\n"), &at(&ids[0], 1))
+        .expect("paste");
+    assert_eq!(md(&s), "x\n\n## T\n");
+}
+
+#[test]
 fn blocks_pasted_at_the_end_of_a_block_leave_no_empty_block() {
     let (s, ids) = session("- a\n- b\n");
     let sel = s
