@@ -74,6 +74,31 @@ fn beforeinput(core: &EditorCore, kind: &str, data: Option<&str>) -> bool {
     ev.default_prevented()
 }
 
+/// Dispatches the `beforeinput` a paste of `data` ({mime, text} pairs)
+/// sends; returns whether the editor cancelled it.
+fn paste(core: &EditorCore, data: &[(&str, &str)]) -> bool {
+    let dt = web_sys::DataTransfer::new().unwrap();
+    for (mime, text) in data {
+        dt.set_data(mime, text).unwrap();
+    }
+    let init = InputEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_input_type("insertFromPaste");
+    init.set_data_transfer(Some(&dt));
+    let ev = InputEvent::new_with_event_init_dict("beforeinput", &init).unwrap();
+    surface(core).dispatch_event(&ev).unwrap();
+    ev.default_prevented()
+}
+
+/// The content element of the first block.
+fn first_content(core: &EditorCore) -> Element {
+    surface(core)
+        .query_selector("[data-atelier-content]")
+        .unwrap()
+        .unwrap()
+}
+
 fn keydown(core: &EditorCore, key: &str, ctrl: bool, shift: bool) {
     let init = web_sys::KeyboardEventInit::new();
     init.set_key(key);
@@ -188,12 +213,7 @@ async fn selection_maps_emoji_and_hard_breaks() {
 async fn typing_deleting_splitting_merging() {
     let (doc, core, _) = mount_md("ab\n\nmiddle\n\nend\n", false).await;
     caret(&core, 0, 2);
-    let text_node = surface(&core)
-        .query_selector("[data-atelier-content]")
-        .unwrap()
-        .unwrap()
-        .first_child()
-        .unwrap();
+    let text_node = first_content(&core).first_child().unwrap();
     assert!(beforeinput(&core, "insertText", Some("c")));
     assert_eq!(md(&doc), "abc\n\nmiddle\n\nend\n");
     assert_eq!(
@@ -305,21 +325,16 @@ async fn slash_menu_is_keyboard_navigable() {
 async fn hostile_paste_inserts_no_active_content() {
     let (doc, core, _) = mount_md("x\n", false).await;
     caret(&core, 0, 1);
-    let dt = web_sys::DataTransfer::new().unwrap();
-    dt.set_data(
-        "text/html",
-        r#"<p onclick="alert(1)">a<script>alert(2)</script><a href="javascript:alert(3)">b</a><img src=x onerror="alert(4)"><a href="https://ok.fr" onmouseover="x()">c</a></p>"#,
-    )
-    .unwrap();
-    dt.set_data("text/plain", "abc").unwrap();
-    let init = InputEventInit::new();
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    init.set_input_type("insertFromPaste");
-    init.set_data_transfer(Some(&dt));
-    let ev = InputEvent::new_with_event_init_dict("beforeinput", &init).unwrap();
-    surface(&core).dispatch_event(&ev).unwrap();
-    assert!(ev.default_prevented());
+    assert!(paste(
+        &core,
+        &[
+            (
+                "text/html",
+                r#"<p onclick="alert(1)">a<script>alert(2)</script><a href="javascript:alert(3)">b</a><img src=x onerror="alert(4)"><a href="https://ok.fr" onmouseover="x()">c</a></p>"#,
+            ),
+            ("text/plain", "abc"),
+        ],
+    ));
     let out = html(&core);
     for bad in [
         "script",
@@ -345,12 +360,7 @@ async fn hostile_paste_inserts_no_active_content() {
             Ok(markdown::parse(&text))
         })
     })));
-    let dt = web_sys::DataTransfer::new().unwrap();
-    dt.set_data("text/plain", "## Sub\n\n- item\n").unwrap();
-    init.set_data_transfer(Some(&dt));
-    let ev = InputEvent::new_with_event_init_dict("beforeinput", &init).unwrap();
-    surface(&core).dispatch_event(&ev).unwrap();
-    assert!(ev.default_prevented());
+    assert!(paste(&core, &[("text/plain", "## Sub\n\n- item\n")]));
     for _ in 0..100 {
         if md(&doc).contains("## Sub\n\n- item") {
             break;
@@ -411,10 +421,7 @@ async fn composition_commits_once() {
         surface(&core).dispatch_event(&ev).unwrap();
         ev.default_prevented()
     });
-    let text = surface(&core)
-        .query_selector("[data-atelier-content]")
-        .unwrap()
-        .unwrap();
+    let text = first_content(&core);
     text.first_child().unwrap().set_text_content(Some("abにほ"));
     let init = web_sys::CompositionEventInit::new();
     init.set_data("日本");
@@ -615,10 +622,7 @@ async fn two_editors_on_one_document_undo_only_their_own_changes() {
 #[wasm_bindgen_test]
 async fn a_block_whose_dom_drifted_is_rebuilt_not_patched() {
     let (doc, core, _) = mount_md("abc\n\nsecond\n", false).await;
-    let content = surface(&core)
-        .query_selector("[data-atelier-content]")
-        .unwrap()
-        .unwrap();
+    let content = first_content(&core);
     // Something outside the editor (a page translator) wraps the text.
     let text = content.first_child().unwrap();
     let font = web_sys::window()
@@ -633,10 +637,7 @@ async fn a_block_whose_dom_drifted_is_rebuilt_not_patched() {
     core.run(atelier_editor::Intent::InsertText("d".into()), Some(at));
     assert_eq!(md(&doc), "abcd\n\nsecond\n");
     assert_eq!((core.last_rebuilt(), core.last_patched()), (1, 0));
-    let content = surface(&core)
-        .query_selector("[data-atelier-content]")
-        .unwrap()
-        .unwrap();
+    let content = first_content(&core);
     assert_eq!(content.inner_html(), "abcd");
     // Text changed behind the editor's back: also rebuilt, not patched.
     content
@@ -647,10 +648,7 @@ async fn a_block_whose_dom_drifted_is_rebuilt_not_patched() {
     core.run(atelier_editor::Intent::InsertText("e".into()), Some(at));
     assert_eq!(md(&doc), "abcde\n\nsecond\n");
     assert_eq!((core.last_rebuilt(), core.last_patched()), (1, 0));
-    let content = surface(&core)
-        .query_selector("[data-atelier-content]")
-        .unwrap()
-        .unwrap();
+    let content = first_content(&core);
     assert_eq!(content.text_content().as_deref(), Some("abcde"));
 }
 
@@ -664,17 +662,10 @@ async fn markdown_looking_text_pasted_into_a_code_block_stays_text() {
         Box::pin(async move { Ok(markdown::parse(&text)) })
     })));
     caret(&core, 0, 1);
-    let dt = web_sys::DataTransfer::new().unwrap();
-    dt.set_data("text/plain", "# not a heading\n- nor a list")
-        .unwrap();
-    let init = InputEventInit::new();
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    init.set_input_type("insertFromPaste");
-    init.set_data_transfer(Some(&dt));
-    let ev = InputEvent::new_with_event_init_dict("beforeinput", &init).unwrap();
-    surface(&core).dispatch_event(&ev).unwrap();
-    assert!(ev.default_prevented());
+    assert!(paste(
+        &core,
+        &[("text/plain", "# not a heading\n- nor a list")]
+    ));
     assert_eq!(calls.get(), 0, "the Markdown parser was asked");
     assert_eq!(
         doc.block_plain_text(&doc.block_ids()[0]).unwrap(),

@@ -24,14 +24,15 @@ pub fn blocks_json(markdown: &str) -> serde_json::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use atelier_doc::NewBlock;
 
+    /// What the editor reads back (with its hand reader, as in the
+    /// browser) is exactly what the Markdown import produced.
     #[test]
     fn blocks_survive_the_json_between_the_two_modules() {
         let md = "# Titre\n\n- [x] fait\n  - sous **point**\n\n```rust\nfn main() {}\n```\n\n| a | b |\n|---|---|\n| 1 | [l](https://e.eu) |\n";
         let direct = atelier_doc::markdown::parse(md);
         let json = blocks_json(md).expect("serializes");
-        let back: Vec<NewBlock> = serde_json::from_str(&json).expect("reads back");
+        let back = atelier_doc::block_json::new_blocks_from_json(&json).expect("reads back");
         assert_eq!(back, direct);
         assert!(!direct.is_empty());
     }
