@@ -412,34 +412,21 @@ impl EditorCore {
             return;
         }
         let Some(root) = self.root() else { return };
-        // Only some input types use the target range: plain typing does not
-        // pay for mapping it.
-        let wants_target = !matches!(
-            t.as_str(),
-            "insertText"
-                | "insertParagraph"
-                | "insertLineBreak"
-                | "deleteContentBackward"
-                | "deleteContentForward"
-                | "insertFromPaste"
-                | "insertFromPasteAsQuotation"
-        ) && !t.starts_with("format")
-            && !t.starts_with("history");
-        let target = if wants_target {
+        // Mapped only by the input types that use it: plain typing does not
+        // pay for it.
+        let target = || {
             ev.get_target_ranges()
                 .get(0)
                 .dyn_into::<web_sys::StaticRange>()
                 .ok()
                 .and_then(|r| dom_selection::static_range_to_model(&root, &r))
-        } else {
-            None
         };
         let data_transfer_text = |kind: &str| {
             ev.data_transfer()
                 .and_then(|d| d.get_data(kind).ok())
                 .filter(|s| !s.is_empty())
         };
-        let non_collapsed_target = target.clone().filter(|s| !s.is_collapsed());
+        let non_collapsed_target = || target().filter(|s| !s.is_collapsed());
         let (intent, sel) = match t.as_str() {
             "insertText" => (Intent::InsertText(ev.data().unwrap_or_default()), None),
             "insertReplacementText" => (
@@ -448,31 +435,35 @@ impl EditorCore {
                         .or_else(|| data_transfer_text("text/plain"))
                         .unwrap_or_default(),
                 ),
-                target,
+                target(),
             ),
             "insertParagraph" => (Intent::SplitBlock, None),
             "insertLineBreak" => (Intent::LineBreak, None),
             "deleteContentBackward" => (Intent::DeleteBackward, None),
             "deleteContentForward" => (Intent::DeleteForward, None),
-            "deleteWordBackward" => match non_collapsed_target {
+            "deleteWordBackward" => match non_collapsed_target() {
                 Some(s) => (Intent::DeleteSelection, Some(s)),
                 None => (Intent::DeleteWordBackward, None),
             },
-            "deleteWordForward" => match non_collapsed_target {
+            "deleteWordForward" => match non_collapsed_target() {
                 Some(s) => (Intent::DeleteSelection, Some(s)),
                 None => (Intent::DeleteWordForward, None),
             },
-            "deleteSoftLineBackward" | "deleteHardLineBackward" => match non_collapsed_target {
+            "deleteSoftLineBackward" | "deleteHardLineBackward" => match non_collapsed_target() {
                 Some(s) => (Intent::DeleteSelection, Some(s)),
                 None => (Intent::DeleteLineBackward, None),
             },
-            "deleteByCut" | "deleteByDrag" | "deleteContent" => (Intent::DeleteSelection, target),
+            "deleteByCut" | "deleteByDrag" | "deleteContent" => (Intent::DeleteSelection, target()),
             "insertFromPaste" | "insertFromDrop" | "insertFromPasteAsQuotation" => {
                 let html = data_transfer_text("text/html");
                 let text = data_transfer_text("text/plain")
                     .or_else(|| ev.data())
                     .unwrap_or_default();
-                let at = if t == "insertFromDrop" { target } else { None };
+                let at = if t == "insertFromDrop" {
+                    target()
+                } else {
+                    None
+                };
                 let parser = self.markdown_parser.borrow().clone();
                 if let Some(parser) = parser
                     && crate::session::paste_wants_markdown(html.as_deref(), &text)
