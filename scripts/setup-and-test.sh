@@ -11,6 +11,8 @@ started=$(date +%s)
 echo "== toolchain"
 rustup target add wasm32-unknown-unknown >/dev/null
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# `cargo xtask dist` compiles the standard library for size (-Zbuild-std).
+rustup component add rust-src >/dev/null
 command -v node >/dev/null || { echo "node is required (Node.js 20+)"; exit 1; }
 
 # wasm-bindgen-test-runner must match the wasm-bindgen crate exactly.

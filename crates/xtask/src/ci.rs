@@ -118,7 +118,7 @@ fn e2e_browser(root: &Path) -> Result<()> {
         )?;
     }
     println!("\n== cargo xtask dist (wasm bundle into www/pkg)");
-    let bundle = crate::dist::build(root)?;
+    let bundle = crate::dist::build(root, Default::default())?;
     println!(
         "== editor bundle: {} B brotli (wasm + JS + CSS); Markdown module {} B brotli (loaded on first use)",
         bundle.total_brotli, bundle.markdown_brotli

@@ -19,7 +19,7 @@ use std::process::{Command, ExitCode};
 /// `ATELIER_BENCH_SIZES` and `ATELIER_BENCH_KEYS`).
 pub fn run(_args: &[String]) -> Result<ExitCode> {
     let root = crate::workspace_root()?;
-    let bundle = crate::dist::build(&root)?;
+    let bundle = crate::dist::build(&root, Default::default())?;
     let status = cargo()
         .current_dir(&root)
         .args([

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo xtask ci
-//! cargo xtask dist
+//! cargo xtask dist [--panic-messages]
 //! cargo xtask serve [ARGS...]
 //! cargo xtask replay [--block code|paragraph] FILE...
 //! cargo xtask bench crdt [--runs N] [--only NAME[,NAME...]] [--no-wasm] [--no-yjs]
@@ -38,9 +38,10 @@ usage:
   cargo xtask ci
       Every check CI runs: fmt, clippy -D warnings, wasm32 build of the
       portable crates, all native tests, browser tests in headless Chromium.
-  cargo xtask dist
-      Builds the widget bundle into www/pkg (wasm release build, wasm-bindgen,
-      wasm-opt keeping the level smallest after brotli) and prints its sizes.
+  cargo xtask dist [--panic-messages]
+      Builds the widget bundle into www/pkg (wasm release build with std built
+      for size, wasm-bindgen, wasm-opt keeping the level smallest after brotli)
+      and prints its sizes. --panic-messages keeps panic messages (debugging).
   cargo xtask serve [ARGS...]
       Builds and runs `atelier serve ARGS` (release); the gallery and sync
       server on http://127.0.0.1:8080 with SQLite in ./data by default.

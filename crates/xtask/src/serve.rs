@@ -13,7 +13,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let root = crate::workspace_root()?;
     if !root.join("www/pkg/atelier-elements.js").exists() {
         println!("building the widget bundle into www/pkg …");
-        if let Err(e) = crate::dist::build(&root) {
+        if let Err(e) = crate::dist::build(&root, Default::default()) {
             eprintln!(
                 "warning: the widget bundle did not build ({e:#}); the server starts without it"
             );
