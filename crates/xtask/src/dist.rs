@@ -16,7 +16,8 @@
 //! `RUSTC_BOOTSTRAP=1` for this one build (they need the `rust-src`
 //! component). Measured on 2026-11-23, editor wasm brotli: 247.2 KB as
 //! before, 240.7 KB with the size-built std, 226.8 KB with panics that
-//! trap. `cargo xtask dist --panic-messages` keeps panic messages and the
+//! trap. The names between each wasm and its glue are then shortened
+//! ([`crate::wasm_names`]). `cargo xtask dist --panic-messages` keeps panic messages and the
 //! console panic hook, for debugging a crash.
 
 use crate::cargo::cargo;
@@ -213,6 +214,20 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
     )
     .context("moving the generated type declarations")?;
     let _ = std::fs::remove_dir_all(&types);
+    for (_, name) in MODULES {
+        let wasm_path = out.join(format!("{name}_bg.wasm"));
+        let glue_path = out.join(format!("{name}.js"));
+        let wasm = std::fs::read(&wasm_path).context("reading the wasm-bindgen output")?;
+        let glue = std::fs::read_to_string(&glue_path).context("reading the wasm-bindgen glue")?;
+        let (wasm, glue, renamed) = crate::wasm_names::shorten(&wasm, &glue)
+            .with_context(|| format!("shortening the import and export names of {name}"))?;
+        std::fs::write(&wasm_path, wasm).context("writing the renamed wasm")?;
+        std::fs::write(&glue_path, glue).context("writing the renamed glue")?;
+        println!(
+            "{name}: {} imports and {} exports renamed",
+            renamed.imports, renamed.exports
+        );
+    }
     let js = root.join("crates/atelier-elements/js");
     std::fs::copy(
         js.join("atelier-elements.d.ts"),

@@ -23,6 +23,7 @@ mod replay;
 mod serve;
 mod trace_file;
 mod wasm_build;
+mod wasm_names;
 
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;

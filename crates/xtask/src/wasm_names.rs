@@ -1,0 +1,306 @@
+//! Shorter names between a wasm module and its wasm-bindgen glue.
+//!
+//! wasm-bindgen names every import `__wbg_<name>_<hash>` and exports its
+//! closure shims under their whole Rust path, and a page downloads each name
+//! twice: in the wasm and in the JS glue. [`shorten`] renames the imports the
+//! glue provides and the exports the glue reads (`wasm.NAME`) to the shortest
+//! free identifiers, in both files at once, and fails if an old name is left
+//! in the glue. Everything else in the wasm is copied byte for byte.
+
+use anyhow::{Context, Result, bail, ensure};
+use std::collections::{HashMap, HashSet};
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+
+/// Section ids of the binary format.
+const IMPORT_SECTION: u8 = 2;
+const EXPORT_SECTION: u8 = 7;
+
+/// What [`shorten`] renamed.
+#[derive(Debug)]
+pub struct Renamed {
+    /// Imports renamed.
+    pub imports: usize,
+    /// Exports renamed.
+    pub exports: usize,
+}
+
+/// The `n`-th shortest JS identifier made of ASCII letters: `a`…`Z`, `aa`….
+fn short_name(mut n: usize) -> String {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut out = Vec::new();
+    loop {
+        out.push(LETTERS[n % LETTERS.len()]);
+        n /= LETTERS.len();
+        if n == 0 {
+            break;
+        }
+        n -= 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// The identifiers of `js` with their byte ranges, in order.
+fn identifiers(js: &str) -> Vec<(usize, usize)> {
+    let bytes = js.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if is_ident_byte(bytes[i]) {
+            let start = i;
+            while i < bytes.len() && is_ident_byte(bytes[i]) {
+                i += 1;
+            }
+            out.push((start, i));
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Whether the identifier at `start` is read as `wasm.NAME`.
+fn read_from_wasm(js: &str, start: usize) -> bool {
+    js[..start].ends_with("wasm.")
+}
+
+/// The sections of a module: (id, contents).
+fn sections(wasm: &[u8]) -> Result<Vec<(u8, &[u8])>> {
+    ensure!(
+        wasm.len() >= 8 && wasm[..4] == *b"\0asm",
+        "not a wasm module"
+    );
+    let mut out = Vec::new();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        let mut reader = wasmparser::BinaryReader::new(&wasm[at + 1..], 0);
+        let len = reader.read_var_u32().context("section length")? as usize;
+        let start = at + 1 + usize::try_from(reader.original_position())?;
+        let end = start
+            .checked_add(len)
+            .filter(|&e| e <= wasm.len())
+            .context("section runs past the end")?;
+        out.push((id, &wasm[start..end]));
+        at = end;
+    }
+    Ok(out)
+}
+
+fn push_section(out: &mut Vec<u8>, id: u8, contents: &[u8]) {
+    out.push(id);
+    let mut len = contents.len() as u64;
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(contents);
+}
+
+/// Renames the imports of `wasm` that `glue` provides (those from a module
+/// named `…_bg.js`) and the exports `glue` reads as `wasm.NAME`; returns the
+/// new wasm and glue.
+pub fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renamed)> {
+    let sections = sections(wasm)?;
+    let mut import_names: HashMap<String, String> = HashMap::new();
+    let mut export_names: HashMap<String, String> = HashMap::new();
+    let read_exports: HashSet<&str> = identifiers(glue)
+        .into_iter()
+        .filter(|&(s, _)| read_from_wasm(glue, s))
+        .map(|(s, e)| &glue[s..e])
+        .collect();
+    let mut out = wasm[..8].to_vec();
+    for (id, contents) in sections {
+        match id {
+            IMPORT_SECTION => {
+                let reader = wasmparser::ImportSectionReader::new(wasmparser::BinaryReader::new(
+                    contents, 0,
+                ))
+                .context("import section")?;
+                let mut section = wasm_encoder::ImportSection::new();
+                for import in reader.into_imports() {
+                    let import = import.context("import")?;
+                    let ty = RoundtripReencoder
+                        .entity_type(import.ty)
+                        .context("import type")?;
+                    let name = if import.module.ends_with("_bg.js") {
+                        let next = short_name(import_names.len());
+                        import_names
+                            .entry(import.name.to_owned())
+                            .or_insert(next)
+                            .clone()
+                    } else {
+                        import.name.to_owned()
+                    };
+                    section.import(import.module, &name, ty);
+                }
+                // Encodes the length and the contents; the id goes first.
+                out.push(id);
+                wasm_encoder::Encode::encode(&section, &mut out);
+            }
+            EXPORT_SECTION => {
+                let reader = wasmparser::ExportSectionReader::new(wasmparser::BinaryReader::new(
+                    contents, 0,
+                ))
+                .context("export section")?;
+                let mut section = wasm_encoder::ExportSection::new();
+                let mut seen = HashSet::new();
+                for export in reader {
+                    let export = export.context("export")?;
+                    let name = if read_exports.contains(export.name) {
+                        let next = short_name(export_names.len());
+                        export_names
+                            .entry(export.name.to_owned())
+                            .or_insert(next)
+                            .clone()
+                    } else {
+                        export.name.to_owned()
+                    };
+                    if !seen.insert(name.clone()) {
+                        bail!("two exports would be named {name}");
+                    }
+                    section.export(
+                        &name,
+                        RoundtripReencoder
+                            .export_kind(export.kind)
+                            .context("export kind")?,
+                        export.index,
+                    );
+                }
+                // Encodes the length and the contents; the id goes first.
+                out.push(id);
+                wasm_encoder::Encode::encode(&section, &mut out);
+            }
+            _ => push_section(&mut out, id, contents),
+        }
+    }
+    // The glue, identifier by identifier: an import's name wherever it
+    // stands (an object key, or a reference to it), an export's after `wasm.`.
+    let mut js = String::with_capacity(glue.len());
+    let mut last = 0;
+    for (start, end) in identifiers(glue) {
+        let word = &glue[start..end];
+        let new = if read_from_wasm(glue, start) {
+            export_names.get(word)
+        } else {
+            import_names.get(word)
+        };
+        if let Some(new) = new {
+            js.push_str(&glue[last..start]);
+            js.push_str(new);
+            last = end;
+        }
+    }
+    js.push_str(&glue[last..]);
+    // New names are at most a few letters; the old ones are long.
+    if let Some((s, e)) = identifiers(&js)
+        .into_iter()
+        .find(|&(s, e)| import_names.contains_key(&js[s..e]))
+    {
+        bail!("the glue still names import {} after renaming", &js[s..e]);
+    }
+    let renamed = Renamed {
+        imports: import_names.len(),
+        exports: export_names.len(),
+    };
+    Ok((out, js, renamed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_encoder::{
+        CodeSection, EntityType, ExportKind, Function, FunctionSection, Instruction, Module,
+        TypeSection,
+    };
+
+    /// A module importing `a_long_name` from the glue and `keep` from `env`,
+    /// exporting a function as `run_me` and as `unread`.
+    fn module() -> Vec<u8> {
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        let mut imports = wasm_encoder::ImportSection::new();
+        imports.import(
+            "./x_bg.js",
+            "__wbg_a_long_name_0123abcd",
+            EntityType::Function(0),
+        );
+        imports.import("env", "keep", EntityType::Function(0));
+        let mut functions = FunctionSection::new();
+        functions.function(0);
+        let mut exports = wasm_encoder::ExportSection::new();
+        exports.export("run_me", ExportKind::Func, 2);
+        exports.export("unread", ExportKind::Func, 2);
+        let mut code = CodeSection::new();
+        let mut body = Function::new([]);
+        body.instruction(&Instruction::Call(0));
+        body.instruction(&Instruction::End);
+        code.function(&body);
+        let mut m = Module::new();
+        m.section(&types)
+            .section(&imports)
+            .section(&functions)
+            .section(&exports)
+            .section(&code);
+        m.finish()
+    }
+
+    #[test]
+    fn names_are_short_and_distinct() {
+        let names: HashSet<String> = (0..5000).map(short_name).collect();
+        assert_eq!(names.len(), 5000);
+        assert_eq!(short_name(0), "a");
+        assert_eq!(short_name(52), "aa");
+        assert!(names.iter().all(|n| n.len() <= 3));
+    }
+
+    #[test]
+    fn imports_and_read_exports_are_renamed_in_both_files() {
+        let glue = "const import0 = { __wbg_a_long_name_0123abcd: function() {} };\n\
+                    function go() { wasm.run_me(); }";
+        let (wasm, js, renamed) = shorten(&module(), glue).expect("shorten");
+        assert_eq!((renamed.imports, renamed.exports), (1, 1));
+        assert_eq!(
+            js,
+            "const import0 = { a: function() {} };\nfunction go() { wasm.a(); }"
+        );
+        wasmparser::validate(&wasm).expect("still a valid module");
+        let mut imports = Vec::new();
+        let mut exports = Vec::new();
+        for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+            match payload.expect("payload") {
+                wasmparser::Payload::ImportSection(r) => {
+                    for i in r.into_imports() {
+                        let i = i.expect("import");
+                        imports.push(format!("{}/{}", i.module, i.name));
+                    }
+                }
+                wasmparser::Payload::ExportSection(r) => {
+                    for e in r {
+                        exports.push(e.expect("export").name.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(imports, ["./x_bg.js/a", "env/keep"]);
+        assert_eq!(exports, ["a", "unread"]);
+    }
+
+    #[test]
+    fn not_a_module_is_an_error() {
+        assert!(shorten(b"hello", "").is_err());
+        let mut truncated = module();
+        truncated.truncate(truncated.len() - 3);
+        assert!(shorten(&truncated, "").is_err());
+    }
+}
