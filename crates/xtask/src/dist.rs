@@ -183,7 +183,10 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         )?;
     }
     let out = root.join("www/pkg");
-    let types = out.join(".types");
+    // From scratch: nothing left over from an earlier layout.
+    if out.exists() {
+        std::fs::remove_dir_all(&out).context("cannot clear www/pkg")?;
+    }
     std::fs::create_dir_all(&out).context("cannot create www/pkg")?;
     for (_, name) in MODULES {
         run_ok(
@@ -195,38 +198,23 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
                 .arg(wasm_dir.join(format!("{name}.wasm"))),
         )?;
     }
-    run_ok(
-        "wasm-bindgen (types)",
-        Command::new(&bindgen)
-            .args([
-                "--target",
-                "web",
-                "--out-name",
-                "atelier_elements",
-                "--out-dir",
-            ])
-            .arg(&types)
-            .arg(wasm_dir.join("atelier_elements.wasm")),
-    )?;
-    std::fs::rename(
-        types.join("atelier_elements.d.ts"),
-        out.join("atelier_elements.d.ts"),
-    )
-    .context("moving the generated type declarations")?;
-    let _ = std::fs::remove_dir_all(&types);
+    let mut dropped = Vec::new();
     for (_, name) in MODULES {
         let wasm_path = out.join(format!("{name}_bg.wasm"));
         let glue_path = out.join(format!("{name}.js"));
         let wasm = std::fs::read(&wasm_path).context("reading the wasm-bindgen output")?;
         let glue = std::fs::read_to_string(&glue_path).context("reading the wasm-bindgen glue")?;
-        let (wasm, glue, renamed) = crate::wasm_names::shorten(&wasm, &glue)
+        let (wasm, glue, renamed) = crate::wasm_names::shorten(&wasm, &glue, is_stream_export)
             .with_context(|| format!("shortening the import and export names of {name}"))?;
         std::fs::write(&wasm_path, wasm).context("writing the renamed wasm")?;
         std::fs::write(&glue_path, glue).context("writing the renamed glue")?;
         println!(
-            "{name}: {} imports and {} exports renamed",
-            renamed.imports, renamed.exports
+            "{name}: {} imports and {} exports renamed, {} exports dropped",
+            renamed.imports,
+            renamed.exports,
+            renamed.dropped.len()
         );
+        dropped.extend(renamed.dropped);
     }
     let js = root.join("crates/atelier-elements/js");
     std::fs::copy(
@@ -234,13 +222,14 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         out.join("atelier-elements.d.ts"),
     )
     .context("copying atelier-elements.d.ts")?;
-    // Minified in place (the glue) or on the way into www/pkg: identifiers
-    // local to a module are renamed, exported names and property names
-    // (the wasm imports object) are kept.
+    // The element module and the editor's glue become one minified module
+    // (the glue's classes the element never uses fall away); the Markdown
+    // module's glue stays its own file, imported on first use.
+    bundle_element_module(&esbuild, &js.join("atelier-elements.js"), &out, &dropped)?;
+    // Minified on the way into www/pkg: identifiers local to a module are
+    // renamed, exported names and property names (the wasm imports) kept.
     for (from, name) in [
-        (out.join("atelier_elements.js"), "atelier_elements.js"),
         (out.join("atelier_markdown.js"), "atelier_markdown.js"),
-        (js.join("atelier-elements.js"), "atelier-elements.js"),
         (root.join("styles/editor.css"), "editor.css"),
         (root.join("styles/tokens.css"), "tokens.css"),
     ] {
@@ -249,12 +238,7 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
     let wasm_brotli = optimize(&wasm_opt, &out.join("atelier_elements_bg.wasm"))?;
     let markdown_wasm = optimize(&wasm_opt, &out.join("atelier_markdown_bg.wasm"))?;
     let mut total = wasm_brotli;
-    for name in [
-        "atelier_elements.js",
-        "atelier-elements.js",
-        "editor.css",
-        "tokens.css",
-    ] {
+    for name in ["atelier-elements.js", "editor.css", "tokens.css"] {
         total += file_brotli(&out.join(name))?;
     }
     let markdown = markdown_wasm + file_brotli(&out.join("atelier_markdown.js"))?;
@@ -267,6 +251,60 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         total_brotli: total,
         markdown_brotli: markdown,
     })
+}
+
+/// Exports of `wasm-streams` (through Leptos' `server_fn`, "browser"
+/// feature): JS classes wrapping Rust streams for streaming server
+/// functions. The editor never makes one; dropping the exports lets
+/// `wasm-opt` remove their code (about 14 KB raw).
+fn is_stream_export(name: &str) -> bool {
+    name.contains("intounderlying")
+}
+
+/// Bundles the element module `entry` with the editor glue
+/// (`out/atelier_elements.js`, removed afterwards) into
+/// `out/atelier-elements.js`, minified, leaving the Markdown glue an
+/// external dynamic import; fails if the result still reads an export
+/// in `dropped`.
+fn bundle_element_module(
+    esbuild: &Path,
+    entry: &Path,
+    out: &Path,
+    dropped: &[String],
+) -> Result<()> {
+    let staging = out.join(".bundle");
+    std::fs::create_dir_all(&staging).context("cannot create www/pkg/.bundle")?;
+    std::fs::copy(entry, staging.join("atelier-elements.js"))
+        .context("staging the element module")?;
+    std::fs::rename(
+        out.join("atelier_elements.js"),
+        staging.join("atelier_elements.js"),
+    )
+    .context("staging the editor glue")?;
+    let result = run_ok(
+        "esbuild --bundle (the element module and the editor glue)",
+        Command::new(esbuild)
+            .arg(staging.join("atelier-elements.js"))
+            .args([
+                "--bundle",
+                "--minify",
+                "--format=esm",
+                "--log-level=warning",
+                "--external:./atelier_markdown.js",
+            ])
+            .arg(format!(
+                "--outfile={}",
+                out.join("atelier-elements.js").display()
+            )),
+    );
+    let _ = std::fs::remove_dir_all(&staging);
+    result?;
+    let bundled = std::fs::read_to_string(out.join("atelier-elements.js"))
+        .context("reading the bundled element module")?;
+    if let Some(name) = dropped.iter().find(|n| bundled.contains(n.as_str())) {
+        bail!("the bundled element module still uses the dropped export {name}");
+    }
+    Ok(())
 }
 
 fn file_brotli(path: &Path) -> Result<usize> {

@@ -22,6 +22,8 @@ pub struct Renamed {
     pub imports: usize,
     /// Exports renamed.
     pub exports: usize,
+    /// Exports dropped (their old names).
+    pub dropped: Vec<String>,
 }
 
 /// The `n`-th shortest JS identifier made of ASCII letters: `a`…`Z`, `aa`….
@@ -106,10 +108,67 @@ fn push_section(out: &mut Vec<u8>, id: u8, contents: &[u8]) {
     out.extend_from_slice(contents);
 }
 
+/// The top-level statements of wasm-bindgen glue: each starts at a line
+/// with no indent that does not close a bracket.
+fn statements(glue: &str) -> Vec<&str> {
+    let mut starts = vec![0];
+    let mut at = 0;
+    for line in glue.split_inclusive('\n') {
+        let first = line.bytes().next().unwrap_or(b' ');
+        if at > 0 && !first.is_ascii_whitespace() && !b"})]".contains(&first) {
+            starts.push(at);
+        }
+        at += line.len();
+    }
+    starts.push(glue.len());
+    starts.windows(2).map(|w| &glue[w[0]..w[1]]).collect()
+}
+
+/// The name a statement declares (`class X`, `const X`, `function X`).
+fn declared(statement: &str) -> Option<&str> {
+    let rest = statement.strip_prefix("export ").unwrap_or(statement);
+    let rest = ["class ", "const ", "let ", "function "]
+        .iter()
+        .find_map(|k| rest.strip_prefix(k))?;
+    let end = rest.bytes().position(|b| !is_ident_byte(b))?;
+    Some(&rest[..end])
+}
+
+/// `glue` without the statements that read a `dropped` export, nor those
+/// that name what a removed statement declared (a class, its finalizer).
+fn prune(glue: &str, dropped: &[String]) -> String {
+    let mut kept = statements(glue);
+    let mut gone: Vec<String> = dropped.iter().map(|d| format!("wasm.{d}")).collect();
+    loop {
+        let before = kept.len();
+        kept.retain(|statement| {
+            let uses = identifiers(statement).into_iter().any(|(s, e)| {
+                let word = &statement[s..e];
+                gone.iter().any(|g| {
+                    g.strip_prefix("wasm.")
+                        .map_or(g == word, |d| d == word && read_from_wasm(statement, s))
+                })
+            });
+            if uses && let Some(name) = declared(statement) {
+                gone.push(name.to_owned());
+            }
+            !uses
+        });
+        if kept.len() == before {
+            return kept.concat();
+        }
+    }
+}
+
 /// Renames the imports of `wasm` that `glue` provides (those from a module
-/// named `…_bg.js`) and the exports `glue` reads as `wasm.NAME`; returns the
-/// new wasm and glue.
-pub fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renamed)> {
+/// named `…_bg.js`) and the exports `glue` reads as `wasm.NAME`, and drops
+/// the exports `drop` picks (the caller makes sure nothing calls them);
+/// returns the new wasm and glue.
+pub fn shorten(
+    wasm: &[u8],
+    glue: &str,
+    drop: impl Fn(&str) -> bool,
+) -> Result<(Vec<u8>, String, Renamed)> {
     let sections = sections(wasm)?;
     let mut import_names: HashMap<String, String> = HashMap::new();
     let mut export_names: HashMap<String, String> = HashMap::new();
@@ -118,6 +177,7 @@ pub fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renamed)> {
         .filter(|&(s, _)| read_from_wasm(glue, s))
         .map(|(s, e)| &glue[s..e])
         .collect();
+    let mut dropped = Vec::new();
     let mut out = wasm[..8].to_vec();
     for (id, contents) in sections {
         match id {
@@ -156,6 +216,10 @@ pub fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renamed)> {
                 let mut seen = HashSet::new();
                 for export in reader {
                     let export = export.context("export")?;
+                    if drop(export.name) {
+                        dropped.push(export.name.to_owned());
+                        continue;
+                    }
                     let name = if read_exports.contains(export.name) {
                         let next = short_name(export_names.len());
                         export_names
@@ -183,6 +247,7 @@ pub fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renamed)> {
             _ => push_section(&mut out, id, contents),
         }
     }
+    let glue = &prune(glue, &dropped);
     // The glue, identifier by identifier: an import's name wherever it
     // stands (an object key, or a reference to it), an export's after `wasm.`.
     let mut js = String::with_capacity(glue.len());
@@ -211,6 +276,7 @@ pub fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String, Renamed)> {
     let renamed = Renamed {
         imports: import_names.len(),
         exports: export_names.len(),
+        dropped,
     };
     Ok((out, js, renamed))
 }
@@ -224,7 +290,7 @@ mod tests {
     };
 
     /// A module importing `a_long_name` from the glue and `keep` from `env`,
-    /// exporting a function as `run_me` and as `unread`.
+    /// exporting a function as `run_me`, `unread` and `unwanted`.
     fn module() -> Vec<u8> {
         let mut types = TypeSection::new();
         types.ty().function([], []);
@@ -240,6 +306,7 @@ mod tests {
         let mut exports = wasm_encoder::ExportSection::new();
         exports.export("run_me", ExportKind::Func, 2);
         exports.export("unread", ExportKind::Func, 2);
+        exports.export("unwanted", ExportKind::Func, 2);
         let mut code = CodeSection::new();
         let mut body = Function::new([]);
         body.instruction(&Instruction::Call(0));
@@ -267,8 +334,9 @@ mod tests {
     fn imports_and_read_exports_are_renamed_in_both_files() {
         let glue = "const import0 = { __wbg_a_long_name_0123abcd: function() {} };\n\
                     function go() { wasm.run_me(); }";
-        let (wasm, js, renamed) = shorten(&module(), glue).expect("shorten");
+        let (wasm, js, renamed) = shorten(&module(), glue, |n| n == "unwanted").expect("shorten");
         assert_eq!((renamed.imports, renamed.exports), (1, 1));
+        assert_eq!(renamed.dropped, ["unwanted"]);
         assert_eq!(
             js,
             "const import0 = { a: function() {} };\nfunction go() { wasm.a(); }"
@@ -297,10 +365,28 @@ mod tests {
     }
 
     #[test]
+    fn statements_using_a_dropped_export_go_with_their_class() {
+        let glue = "export class Keep {\n    f() { wasm.keep(); }\n}\n\
+                    export class Gone {\n    free() {\n        wasm.gone_free(this.p);\n    }\n}\n\
+                    if (Symbol.dispose) Gone.prototype[Symbol.dispose] = Gone.prototype.free;\n\
+                    const GoneFinalization = (typeof FinalizationRegistry === 'undefined')\n    \
+                    ? {}\n    : new FinalizationRegistry(p => wasm.gone_free(p, 1));\n\
+                    const KeepFinalization = new FinalizationRegistry(p => wasm.keep(p));\n\
+                    const unrelated = { gone_free: 1 };\n";
+        let pruned = prune(glue, &["gone_free".to_owned()]);
+        assert_eq!(
+            pruned,
+            "export class Keep {\n    f() { wasm.keep(); }\n}\n\
+             const KeepFinalization = new FinalizationRegistry(p => wasm.keep(p));\n\
+             const unrelated = { gone_free: 1 };\n"
+        );
+    }
+
+    #[test]
     fn not_a_module_is_an_error() {
-        assert!(shorten(b"hello", "").is_err());
+        assert!(shorten(b"hello", "", |_| false).is_err());
         let mut truncated = module();
         truncated.truncate(truncated.len() - 3);
-        assert!(shorten(&truncated, "").is_err());
+        assert!(shorten(&truncated, "", |_| false).is_err());
     }
 }
