@@ -7,7 +7,7 @@
 use crate::render::{CONTENT_ATTR, FILLER_ATTR};
 use crate::selection_map::{self, Leaf, LeafPoint};
 use crate::session::{Pos, Selection};
-use crate::surface::Surface;
+use crate::surface::{CHUNK_CLASS, Surface};
 use atelier_doc::BlockId;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Node};
@@ -85,15 +85,26 @@ pub fn dom_to_model(root: &Element, node: &Node, offset: u32) -> Option<Pos> {
     // Walk up to the content element, a block wrapper or the root.
     let mut cur = Some(node.clone());
     while let Some(n) = cur {
-        if &n == root_node {
-            // Between blocks at the top level.
-            let kids = root.child_nodes();
+        let chunk = n
+            .dyn_ref::<Element>()
+            .is_some_and(|e| e.class_list().contains(CHUNK_CLASS));
+        if &n == root_node || chunk {
+            // Between blocks (or chunks of blocks) at the top level.
+            let kids = n.child_nodes();
             let (i, at_end) = if offset < kids.length() {
                 (offset, false)
             } else {
                 (kids.length().saturating_sub(1), true)
             };
-            let wrapper: Element = kids.item(i)?.dyn_into().ok()?;
+            let mut wrapper: Element = kids.item(i)?.dyn_into().ok()?;
+            // In a chunk, the first or last block.
+            while wrapper.class_list().contains(CHUNK_CLASS) {
+                wrapper = if at_end {
+                    wrapper.last_element_child()?
+                } else {
+                    wrapper.first_element_child()?
+                };
+            }
             return block_edge(&wrapper, at_end);
         }
         if let Some(el) = n.dyn_ref::<Element>() {

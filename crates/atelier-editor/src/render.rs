@@ -162,11 +162,6 @@ pub fn estimated_lines(b: &Block) -> u32 {
     (chars.div_ceil(90) + breaks).clamp(1, 1000)
 }
 
-/// The CSS `contain-intrinsic-size` of a block (see [`estimated_lines`]).
-pub fn intrinsic_size(b: &Block) -> String {
-    format!("auto calc({} * 1.6em)", estimated_lines(b))
-}
-
 /// BlockNote does not coerce types: any truthy `checked` shows as checked.
 pub fn checked(b: &Block) -> bool {
     match b.props.get("checked") {
@@ -432,10 +427,6 @@ mod tests {
         assert_eq!(
             estimated_lines(&block("paragraph", &"x".repeat(1_000_000))),
             1000
-        );
-        assert_eq!(
-            intrinsic_size(&block("paragraph", "hi")),
-            "auto calc(1 * 1.6em)"
         );
     }
 

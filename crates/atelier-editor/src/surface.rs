@@ -7,16 +7,83 @@
 //! prefix (a check-list checkbox), its content element (see
 //! [`crate::render::block_content`]) and, when it has children, a
 //! `div.atelier-children` with their blocks.
+//!
+//! Top-level blocks sit in `div.atelier-chunk`s of about
+//! [`CHUNK_SPREAD`] blocks (see [`partition`]), each with
+//! `content-visibility: auto`: the browser skips style, layout and paint of
+//! the chunks off screen and, per frame, checks a few hundred chunks rather
+//! than every block of a long document.
 
 use crate::render::{self, BlockLook, RenderLabels, VNode};
 use crate::text_rules;
 use atelier_doc::{Block, BlockChanges, BlockId, OutlineNode};
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, Node};
 
 /// Class of the element that holds a block's children.
 const CHILDREN_CLASS: &str = "atelier-children";
+/// Class of the elements that group top-level blocks.
+pub const CHUNK_CLASS: &str = "atelier-chunk";
+/// A chunk starts at about one top-level block in this many...
+const CHUNK_SPREAD: u32 = 32;
+/// ...and, unless a numbered list runs on, holds at most this many.
+const CHUNK_MAX: usize = 128;
+
+/// Splits top-level blocks into chunks (ranges of `ids`). A block starts a
+/// chunk when its id hashes to a multiple of [`CHUNK_SPREAD`] or the chunk
+/// reached [`CHUNK_MAX`] blocks, but never inside a run of numbered items
+/// (a chunk's containment would restart their counter). The split depends
+/// only on the blocks near each boundary, so an edit moves few blocks
+/// between chunks, and an incremental render equals a fresh one.
+pub fn partition(ids: &[BlockId], numbered: impl Fn(&BlockId) -> bool) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..ids.len() {
+        let in_run = numbered(&ids[i]) && numbered(&ids[i - 1]);
+        let head = fnv1a(ids[i].as_str().as_bytes()).is_multiple_of(CHUNK_SPREAD);
+        if !in_run && (head || i - start >= CHUNK_MAX) {
+            out.push(start..i);
+            start = i;
+        }
+    }
+    if !ids.is_empty() {
+        out.push(start..ids.len());
+    }
+    out
+}
+
+/// 32-bit FNV-1a: a fixed, cheap hash (no random seed, so every replica and
+/// every render splits a document the same way).
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// One chunk of top-level blocks.
+struct Chunk {
+    el: Element,
+    ids: Vec<BlockId>,
+    /// The `contain-intrinsic-size` set on it.
+    intrinsic: String,
+}
+
+impl Chunk {
+    /// Sets `contain-intrinsic-size` if it changed, through the CSSOM (not a
+    /// `style` attribute: allowed under a CSP that forbids inline styles).
+    fn set_intrinsic(&mut self, intrinsic: String) -> Result<(), JsValue> {
+        if self.intrinsic != intrinsic
+            && let Some(el) = self.el.dyn_ref::<web_sys::HtmlElement>()
+        {
+            el.style()
+                .set_property("contain-intrinsic-size", &intrinsic)?;
+            self.intrinsic = intrinsic;
+        }
+        Ok(())
+    }
+}
 
 struct Rendered {
     wrapper: Element,
@@ -27,8 +94,8 @@ struct Rendered {
     look: BlockLook,
     /// Words in the block's own text.
     words: usize,
-    /// The `contain-intrinsic-size` set on the wrapper.
-    intrinsic: String,
+    /// Estimated lines of its own text ([`render::estimated_lines`]).
+    lines: u32,
     /// The virtual tree `content` was built from (for in-place text patches).
     vcontent: VNode,
 }
@@ -40,6 +107,13 @@ pub struct Surface {
     blocks: HashMap<BlockId, Rendered>,
     /// The ids last laid out at the top level, in order.
     root_ids: Vec<BlockId>,
+    /// The chunks of `root_ids`, in order.
+    chunks: Vec<Chunk>,
+    /// The chunk of each top-level block (an index into `chunks`).
+    chunk_of: HashMap<BlockId, usize>,
+    /// Whether a block became or stopped being a numbered item, which may
+    /// move a chunk boundary.
+    rechunk: bool,
     /// Blocks to rebuild on the next render whatever changed.
     stale: HashSet<BlockId>,
     /// The stale blocks of the render in progress: rebuilt, never patched
@@ -72,6 +146,9 @@ impl Surface {
             labels,
             blocks: HashMap::new(),
             root_ids: Vec::new(),
+            chunks: Vec::new(),
+            chunk_of: HashMap::new(),
+            rechunk: false,
             stale: HashSet::new(),
             forced: HashSet::new(),
             verify_order: true,
@@ -157,6 +234,10 @@ impl Surface {
                     self.refresh(&dom, doc, id)?;
                 }
             }
+            if self.rechunk {
+                let ids = self.root_ids.clone();
+                self.layout_chunks(&dom, &ids, false)?;
+            }
         }
         Ok(())
     }
@@ -173,6 +254,15 @@ impl Surface {
             return Ok(false);
         };
         let look = BlockLook::of(&b);
+        let numbered =
+            |l: &BlockLook| l.kind == atelier_doc::schema::block_type::NUMBERED_LIST_ITEM;
+        if self
+            .blocks
+            .get(id)
+            .is_some_and(|r| numbered(&r.look) != numbered(&look))
+        {
+            self.rechunk = true;
+        }
         // A stale block (the browser changed its DOM) is rebuilt whatever
         // its look; a patch that cannot apply falls back to a rebuild.
         let forced = self.forced.contains(id);
@@ -251,34 +341,112 @@ impl Surface {
             }
             placed.push(node.id.clone());
         }
-        let unchanged = match owner {
-            Some(id) => self.blocks.get(id).is_some_and(|r| r.child_ids == placed),
-            None => self.root_ids == placed,
-        };
-        if verify || !unchanged {
-            self.order_dom(parent, &placed)?;
+        match owner {
+            Some(id) => {
+                let unchanged = self.blocks.get(id).is_some_and(|r| r.child_ids == placed);
+                if verify || !unchanged {
+                    self.order_dom(parent, &placed)?;
+                }
+            }
+            None => {
+                if verify || self.rechunk || self.root_ids != placed {
+                    self.layout_chunks(dom, &placed, verify)?;
+                }
+            }
         }
         Ok(placed)
     }
 
+    /// Groups the top-level blocks `ids` into chunks under the root
+    /// ([`partition`]). A chunk keeps its element while it starts with the
+    /// same block; only chunks whose blocks changed are re-ordered.
+    fn layout_chunks(
+        &mut self,
+        dom: &Document,
+        ids: &[BlockId],
+        verify: bool,
+    ) -> Result<(), JsValue> {
+        self.rechunk = false;
+        let numbered = |id: &BlockId| {
+            self.blocks
+                .get(id)
+                .is_some_and(|r| r.look.kind == atelier_doc::schema::block_type::NUMBERED_LIST_ITEM)
+        };
+        let ranges = partition(ids, numbered);
+        let mut old: HashMap<BlockId, Chunk> = std::mem::take(&mut self.chunks)
+            .into_iter()
+            .filter_map(|c| Some((c.ids.first()?.clone(), c)))
+            .collect();
+        let mut chunks = Vec::with_capacity(ranges.len());
+        self.chunk_of.clear();
+        for range in ranges {
+            let group = &ids[range];
+            let (el, same, intrinsic) = match old.remove(&group[0]) {
+                Some(c) => {
+                    let same = c.ids == group;
+                    (c.el, same, c.intrinsic)
+                }
+                None => {
+                    let el = dom.create_element("div")?;
+                    el.set_attribute("class", CHUNK_CLASS)?;
+                    (el, false, String::new())
+                }
+            };
+            if verify || !same {
+                self.order_dom(&el, group)?;
+            }
+            for id in group {
+                self.chunk_of.insert(id.clone(), chunks.len());
+            }
+            let mut chunk = Chunk {
+                el,
+                ids: group.to_vec(),
+                intrinsic,
+            };
+            chunk.set_intrinsic(self.chunk_intrinsic(group))?;
+            chunks.push(chunk);
+        }
+        order_nodes(&self.root, chunks.iter().map(|c| c.el.as_ref()))?;
+        self.chunks = chunks;
+        Ok(())
+    }
+
+    /// A chunk's `contain-intrinsic-size`, from its blocks' estimated lines:
+    /// the height the browser assumes before it lays the chunk out (then it
+    /// remembers the real one), so the scrollbar of a long document is close
+    /// to right before it is scrolled.
+    fn chunk_intrinsic(&self, ids: &[BlockId]) -> String {
+        let lines: u32 = ids
+            .iter()
+            .filter_map(|id| self.blocks.get(id))
+            .map(|r| r.lines)
+            .sum();
+        format!("auto calc({} * 1.6em)", lines.max(1))
+    }
+
+    /// Re-sizes the chunk of top-level block `id` after its text changed.
+    fn resize_chunk_of(&mut self, id: &BlockId) -> Result<(), JsValue> {
+        let Some(&k) = self.chunk_of.get(id) else {
+            return Ok(());
+        };
+        let Some(ids) = self.chunks.get(k).map(|c| c.ids.as_slice()) else {
+            return Ok(());
+        };
+        let intrinsic = self.chunk_intrinsic(ids);
+        match self.chunks.get_mut(k) {
+            Some(chunk) => chunk.set_intrinsic(intrinsic),
+            None => Ok(()),
+        }
+    }
+
     /// Makes `parent`'s child nodes exactly the wrappers of `ids`, in order.
     fn order_dom(&self, parent: &Element, ids: &[BlockId]) -> Result<(), JsValue> {
-        let mut i = 0u32;
-        for id in ids {
-            let Some(r) = self.blocks.get(id) else {
-                continue;
-            };
-            let current = parent.child_nodes().item(i);
-            let w_node: &Node = r.wrapper.as_ref();
-            if current.as_ref() != Some(w_node) {
-                parent.insert_before(&r.wrapper, current.as_ref())?;
-            }
-            i += 1;
-        }
-        while let Some(extra) = parent.child_nodes().item(i) {
-            parent.remove_child(&extra)?;
-        }
-        Ok(())
+        order_nodes(
+            parent,
+            ids.iter()
+                .filter_map(|id| self.blocks.get(id))
+                .map(|r| r.wrapper.as_ref()),
+        )
     }
 
     /// When only text changed (same type, props, marks and node shape),
@@ -307,22 +475,20 @@ impl Surface {
             replace_changed_span(&node, old, new)?;
         }
         let words = text_rules::block_words(b);
-        let intrinsic = render::intrinsic_size(b);
+        let lines = render::estimated_lines(b);
         let Some(r) = self.blocks.get_mut(&b.id) else {
             return Ok(false);
         };
-        if r.intrinsic != intrinsic
-            && let Some(el) = r.wrapper.dyn_ref::<web_sys::HtmlElement>()
-        {
-            el.style()
-                .set_property("contain-intrinsic-size", &intrinsic)?;
-        }
+        let resize = r.lines != lines;
         self.words = self.words - r.words + words;
         r.words = words;
-        r.intrinsic = intrinsic;
+        r.lines = lines;
         r.look = look.clone();
         r.vcontent = vnew;
         self.last_patched += 1;
+        if resize {
+            self.resize_chunk_of(&b.id)?;
+        }
         Ok(true)
     }
 
@@ -369,17 +535,8 @@ impl Surface {
                 wrapper.set_attribute(k, &v)?;
             }
         }
-        // Through the CSSOM, not a `style` attribute: allowed under a CSP
-        // that forbids inline styles.
-        let intrinsic = render::intrinsic_size(b);
-        let same = self
-            .blocks
-            .get(&b.id)
-            .is_some_and(|r| r.intrinsic == intrinsic);
-        if !same && let Some(el) = wrapper.dyn_ref::<web_sys::HtmlElement>() {
-            el.style()
-                .set_property("contain-intrinsic-size", &intrinsic)?;
-        }
+        let lines = render::estimated_lines(b);
+        let resize = self.blocks.get(&b.id).is_some_and(|r| r.lines != lines);
         let first = wrapper.first_child();
         if let Some(p) = &prefix {
             wrapper.insert_before(p, first.as_ref())?;
@@ -400,12 +557,32 @@ impl Surface {
                 child_ids,
                 look,
                 words,
-                intrinsic,
+                lines,
                 vcontent,
             },
         );
+        if resize {
+            self.resize_chunk_of(&b.id)?;
+        }
         Ok(())
     }
+}
+
+/// Makes `parent`'s child nodes exactly `nodes`, in order, moving only the
+/// ones out of place and removing the rest.
+fn order_nodes<'a>(parent: &Element, nodes: impl Iterator<Item = &'a Node>) -> Result<(), JsValue> {
+    let mut i = 0u32;
+    for node in nodes {
+        let current = parent.child_nodes().item(i);
+        if current.as_ref() != Some(node) {
+            parent.insert_before(node, current.as_ref())?;
+        }
+        i += 1;
+    }
+    while let Some(extra) = parent.child_nodes().item(i) {
+        parent.remove_child(&extra)?;
+    }
+    Ok(())
 }
 
 /// Whether two virtual trees differ at most in the strings of text nodes.
@@ -516,5 +693,67 @@ pub fn build(doc: &Document, v: &VNode) -> Result<Node, JsValue> {
             }
             Ok(el.into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize, tag: &str) -> Vec<BlockId> {
+        (0..n)
+            .map(|i| BlockId::from(format!("{tag}-{i}")))
+            .collect()
+    }
+
+    #[test]
+    fn chunks_cover_every_block_in_order_at_about_the_spread() {
+        let ids = ids(10_000, "b");
+        let parts = partition(&ids, |_| false);
+        assert_eq!(parts.first().map(|r| r.start), Some(0));
+        assert_eq!(parts.last().map(|r| r.end), Some(ids.len()));
+        assert!(parts.windows(2).all(|w| w[0].end == w[1].start));
+        assert!(parts.iter().all(|r| !r.is_empty() && r.len() <= CHUNK_MAX));
+        let mean = ids.len() / parts.len();
+        assert!((16..=64).contains(&mean), "mean chunk {mean}");
+        assert!(partition(&[], |_| false).is_empty());
+    }
+
+    #[test]
+    fn a_numbered_run_is_never_split() {
+        let ids = ids(2_000, "n");
+        // Blocks 100..900 are one numbered list, longer than CHUNK_MAX.
+        let numbered = |id: &BlockId| {
+            let i: usize = id.as_str()[2..].parse().unwrap_or(0);
+            (100..900).contains(&i)
+        };
+        let parts = partition(&ids, numbered);
+        assert!(
+            parts.iter().all(|r| r.start <= 100 || r.start >= 900),
+            "{parts:?}"
+        );
+        assert!(
+            parts.iter().any(|r| r.start >= 900),
+            "chunks resume after the list"
+        );
+    }
+
+    #[test]
+    fn an_insertion_moves_few_blocks_between_chunks() {
+        let mut ids = ids(3_000, "c");
+        let before = partition(&ids, |_| false);
+        ids.insert(1_500, BlockId::from("new"));
+        let after = partition(&ids, |_| false);
+        let heads = |ids: &[BlockId], p: &[Range<usize>]| -> HashSet<BlockId> {
+            p.iter().map(|r| ids[r.start].clone()).collect()
+        };
+        let mut old_ids = ids.clone();
+        old_ids.remove(1_500);
+        let old = heads(&old_ids, &before);
+        let new = heads(&ids, &after);
+        assert!(
+            old.symmetric_difference(&new).count() <= 2,
+            "chunk heads changed far away"
+        );
     }
 }

@@ -672,3 +672,107 @@ async fn markdown_looking_text_pasted_into_a_code_block_stays_text() {
         "x# not a heading\n- nor a list"
     );
 }
+
+/// The top-level block ids under the surface, chunk by chunk.
+fn chunked_ids(core: &EditorCore) -> Vec<Vec<String>> {
+    let s = surface(core);
+    let chunks = s.children();
+    (0..chunks.length())
+        .map(|c| {
+            let chunk = chunks.item(c).unwrap();
+            assert!(
+                chunk.class_list().contains("atelier-chunk"),
+                "a top-level child of the surface is not a chunk: {}",
+                chunk.outer_html()
+            );
+            let blocks = chunk.children();
+            (0..blocks.length())
+                .map(|b| {
+                    blocks
+                        .item(b)
+                        .unwrap()
+                        .get_attribute("data-block-id")
+                        .unwrap()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn long_documents_render_in_chunks_and_numbered_lists_stay_whole() {
+    let mut src = String::new();
+    for i in 0..300 {
+        src += &format!("para {i}\n\n");
+    }
+    for i in 0..80 {
+        src += &format!("{}. item {i}\n", i + 1);
+    }
+    src += "\n";
+    for i in 0..100 {
+        src += &format!("tail {i}\n\n");
+    }
+    let (doc, core, _host) = mount_md(&src, false).await;
+    let chunks = chunked_ids(&core);
+    assert!(chunks.len() >= 5, "{} chunks for 480 blocks", chunks.len());
+    assert!(chunks.iter().all(|c| !c.is_empty()), "an empty chunk");
+    let ids: Vec<String> = doc
+        .block_ids()
+        .iter()
+        .map(|i| i.as_str().to_owned())
+        .collect();
+    assert_eq!(
+        chunks.concat(),
+        ids,
+        "chunks hold the blocks in document order"
+    );
+    // The 80 numbered items (blocks 300..380) share one chunk.
+    let numbered: Vec<usize> = (300..380)
+        .map(|i| chunks.iter().position(|c| c.contains(&ids[i])).unwrap())
+        .collect();
+    assert!(
+        numbered.iter().all(|&c| c == numbered[0]),
+        "a numbered list spans chunks {numbered:?}"
+    );
+
+    // A point between chunks, or between the blocks of a chunk, maps to the
+    // edge of the block next to it.
+    let s = surface(&core);
+    let second = s.children().item(1).unwrap();
+    let head = Pos::new(atelier_doc::BlockId::from(chunks[1][0].as_str()), 0);
+    assert_eq!(dom_to_model(&s, &s, 1), Some(head.clone()));
+    assert_eq!(dom_to_model(&s, &second, 0), Some(head));
+    let last = chunks[0].last().unwrap();
+    let last_len = doc
+        .block_len(&atelier_doc::BlockId::from(last.as_str()))
+        .unwrap();
+    assert_eq!(
+        dom_to_model(&s, &s.children().item(0).unwrap(), chunks[0].len() as u32),
+        Some(Pos::new(
+            atelier_doc::BlockId::from(last.as_str()),
+            last_len
+        ))
+    );
+
+    // Splitting blocks and turning a paragraph into a numbered item keep the
+    // incremental DOM equal to a fresh render of the same document.
+    for (block, offset) in [(150usize, 2u32), (10, 0), (299, 4)] {
+        caret(&core, block, offset);
+        assert!(beforeinput(&core, "insertParagraph", None));
+    }
+    caret(&core, 301, 0);
+    for c in ["1", ".", " "] {
+        beforeinput(&core, "insertText", Some(c));
+    }
+    tick().await;
+    let copy = Rc::new(Document::from_update_v1(&doc.encode_state_v1()).unwrap());
+    let (fresh, fresh_host) = mount_doc(copy, false).await;
+    tick().await;
+    assert_eq!(chunked_ids(&core), chunked_ids(&fresh));
+    assert_eq!(
+        html(&core),
+        html(&fresh),
+        "incremental and fresh renders differ"
+    );
+    fresh_host.remove();
+}
