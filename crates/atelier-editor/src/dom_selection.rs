@@ -84,27 +84,22 @@ pub fn dom_to_model(root: &Element, node: &Node, offset: u32) -> Option<Pos> {
     }
     // Walk up to the content element, a block wrapper or the root.
     let mut cur = Some(node.clone());
+    let mut prev: Option<Node> = None;
     while let Some(n) = cur {
         let chunk = n
             .dyn_ref::<Element>()
             .is_some_and(|e| e.class_list().contains(CHUNK_CLASS));
         if &n == root_node || chunk {
-            // Between blocks (or chunks of blocks) at the top level.
+            // Between blocks (or chunks of blocks) at the top level: before
+            // child `offset`, or after the last child. Reached from below (a
+            // node the browser left outside any block), at that node.
             let kids = n.child_nodes();
-            let (i, at_end) = if offset < kids.length() {
-                (offset, false)
-            } else {
-                (kids.length().saturating_sub(1), true)
+            let (start, at_end) = match prev {
+                Some(p) => (Some(p), false),
+                None if offset < kids.length() => (kids.item(offset), false),
+                None => (n.last_child(), true),
             };
-            let mut wrapper: Element = kids.item(i)?.dyn_into().ok()?;
-            // In a chunk, the first or last block.
-            while wrapper.class_list().contains(CHUNK_CLASS) {
-                wrapper = if at_end {
-                    wrapper.last_element_child()?
-                } else {
-                    wrapper.first_element_child()?
-                };
-            }
+            let (wrapper, at_end) = nearest_block(start?, at_end)?;
             return block_edge(&wrapper, at_end);
         }
         if let Some(el) = n.dyn_ref::<Element>() {
@@ -137,8 +132,47 @@ pub fn dom_to_model(root: &Element, node: &Node, offset: u32) -> Option<Pos> {
             }
         }
         cur = n.parent_node();
+        prev = Some(n);
     }
     None
+}
+
+/// The block wrapper at `node` or, among its siblings, the next one (the
+/// point is at its start) or else the previous one (at its end); a chunk
+/// stands for its first or last block. Returns the wrapper and whether the
+/// point is at its end.
+fn nearest_block(node: Node, at_end: bool) -> Option<(Element, bool)> {
+    let element = |n: &Node| n.dyn_ref::<Element>().cloned();
+    let mut found = None;
+    if !at_end {
+        let mut n = Some(node.clone());
+        while let Some(x) = n {
+            if let Some(e) = element(&x) {
+                found = Some((e, false));
+                break;
+            }
+            n = x.next_sibling();
+        }
+    }
+    if found.is_none() {
+        let mut n = Some(node);
+        while let Some(x) = n {
+            if let Some(e) = element(&x) {
+                found = Some((e, true));
+                break;
+            }
+            n = x.previous_sibling();
+        }
+    }
+    let (mut el, end) = found?;
+    while el.class_list().contains(CHUNK_CLASS) {
+        el = if end {
+            el.last_element_child()?
+        } else {
+            el.first_element_child()?
+        };
+    }
+    Some((el, end))
 }
 
 fn block_edge(wrapper: &Element, end: bool) -> Option<Pos> {

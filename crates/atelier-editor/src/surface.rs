@@ -34,9 +34,12 @@ const CHUNK_MAX: usize = 128;
 /// Splits top-level blocks into chunks (ranges of `ids`). A block starts a
 /// chunk when its id hashes to a multiple of [`CHUNK_SPREAD`] or the chunk
 /// reached [`CHUNK_MAX`] blocks, but never inside a run of numbered items
-/// (a chunk's containment would restart their counter). The split depends
-/// only on the blocks near each boundary, so an edit moves few blocks
-/// between chunks, and an incremental render equals a fresh one.
+/// (a chunk's containment would restart their counter). The split is a
+/// function of the ids and their types alone, so an incremental render
+/// equals a fresh one; a hashed boundary depends only on its own block, so
+/// an edit moves few blocks between chunks (boundaries forced by
+/// [`CHUNK_MAX`], in a rare stretch of 128 blocks with no hashed one, shift
+/// up to the next hashed one).
 pub fn partition(ids: &[BlockId], numbered: impl Fn(&BlockId) -> bool) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -66,19 +69,20 @@ fn fnv1a(bytes: &[u8]) -> u32 {
 struct Chunk {
     el: Element,
     ids: Vec<BlockId>,
-    /// The `contain-intrinsic-size` set on it.
+    /// The `contain-intrinsic-block-size` set on it.
     intrinsic: String,
 }
 
 impl Chunk {
-    /// Sets `contain-intrinsic-size` if it changed, through the CSSOM (not a
+    /// Sets `contain-intrinsic-block-size` (the height only: a width would
+    /// widen the editor in a flex row) if it changed, through the CSSOM (not a
     /// `style` attribute: allowed under a CSP that forbids inline styles).
     fn set_intrinsic(&mut self, intrinsic: String) -> Result<(), JsValue> {
         if self.intrinsic != intrinsic
             && let Some(el) = self.el.dyn_ref::<web_sys::HtmlElement>()
         {
             el.style()
-                .set_property("contain-intrinsic-size", &intrinsic)?;
+                .set_property("contain-intrinsic-block-size", &intrinsic)?;
             self.intrinsic = intrinsic;
         }
         Ok(())
@@ -406,12 +410,19 @@ impl Surface {
             chunk.set_intrinsic(self.chunk_intrinsic(group))?;
             chunks.push(chunk);
         }
+        // Chunks that no longer start a group leave before the others are
+        // placed, so those after them are not moved one by one.
+        for c in old.values() {
+            c.el.remove();
+        }
         order_nodes(&self.root, chunks.iter().map(|c| c.el.as_ref()))?;
         self.chunks = chunks;
         Ok(())
     }
 
-    /// A chunk's `contain-intrinsic-size`, from its blocks' estimated lines:
+    /// A chunk's `contain-intrinsic-block-size`, from the estimated lines of
+    /// its top-level blocks' own text (nested blocks are left out, so that
+    /// an edit deep in a list need not find its chunk):
     /// the height the browser assumes before it lays the chunk out (then it
     /// remembers the real one), so the scrollbar of a long document is close
     /// to right before it is scrolled.
@@ -440,7 +451,24 @@ impl Surface {
     }
 
     /// Makes `parent`'s child nodes exactly the wrappers of `ids`, in order.
+    /// Nodes that are not wrappers of `ids` (deleted blocks, blocks bound
+    /// for another list, strays) leave first, so the blocks after them stay
+    /// put instead of being moved in front of them one by one.
     fn order_dom(&self, parent: &Element, ids: &[BlockId]) -> Result<(), JsValue> {
+        let wanted: HashSet<&str> = ids.iter().map(BlockId::as_str).collect();
+        let kids = parent.child_nodes();
+        let mut i = kids.length();
+        while i > 0 {
+            i -= 1;
+            let Some(node) = kids.item(i) else { continue };
+            let keep = node
+                .dyn_ref::<Element>()
+                .and_then(|e| e.get_attribute("data-block-id"))
+                .is_some_and(|id| wanted.contains(id.as_str()));
+            if !keep {
+                parent.remove_child(&node)?;
+            }
+        }
         order_nodes(
             parent,
             ids.iter()

@@ -754,6 +754,20 @@ async fn long_documents_render_in_chunks_and_numbered_lists_stay_whole() {
         ))
     );
 
+    // Text the browser left directly in a chunk maps to the block after it.
+    let stray = document().create_text_node("xyz");
+    second
+        .insert_before(&stray, second.child_nodes().item(1).as_ref())
+        .unwrap();
+    assert_eq!(
+        dom_to_model(&s, &stray, 0),
+        Some(Pos::new(
+            atelier_doc::BlockId::from(chunks[1][1].as_str()),
+            0
+        ))
+    );
+    stray.remove();
+
     // Splitting blocks and turning a paragraph into a numbered item keep the
     // incremental DOM equal to a fresh render of the same document.
     for (block, offset) in [(150usize, 2u32), (10, 0), (299, 4)] {

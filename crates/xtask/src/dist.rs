@@ -161,15 +161,17 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
             "-Zlocation-detail=none",
         ]
     };
-    run_ok(
-        "cargo build (the wasm modules, wasm-dist)",
-        cargo()
-            .current_dir(root)
-            .args(&args)
-            .env("RUSTC_BOOTSTRAP", "1")
-            .env_remove("RUSTFLAGS")
-            .env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\x1f")),
-    )?;
+    let mut build = cargo();
+    build
+        .current_dir(root)
+        .args(&args)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    if !rustflags.is_empty() {
+        build.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\x1f"));
+    }
+    run_ok("cargo build (the wasm modules, wasm-dist)", &mut build)?;
     let wasm_dir = crate::cargo::target_dir(root)?.join(TARGET).join(PROFILE);
     let bindgen = crate::wasm_build::ensure_wasm_bindgen(root)?;
     let wasm_opt = root.join("e2e/node_modules/.bin/wasm-opt");

@@ -127,20 +127,30 @@ fn statements(glue: &str) -> Vec<&str> {
 /// The name a statement declares (`class X`, `const X`, `function X`).
 fn declared(statement: &str) -> Option<&str> {
     let rest = statement.strip_prefix("export ").unwrap_or(statement);
-    let rest = ["class ", "const ", "let ", "function "]
-        .iter()
-        .find_map(|k| rest.strip_prefix(k))?;
+    let rest = [
+        "class ",
+        "const ",
+        "let ",
+        "var ",
+        "function ",
+        "async function ",
+    ]
+    .iter()
+    .find_map(|k| rest.strip_prefix(k))?;
     let end = rest.bytes().position(|b| !is_ident_byte(b))?;
     Some(&rest[..end])
 }
 
 /// `glue` without the statements that read a `dropped` export, nor those
 /// that name what a removed statement declared (a class, its finalizer).
-fn prune(glue: &str, dropped: &[String]) -> String {
+/// Fails on a removed statement that declares nothing it can name and is
+/// not an `if`: what it declared could stay in use.
+fn prune(glue: &str, dropped: &[String]) -> Result<String> {
     let mut kept = statements(glue);
     let mut gone: Vec<String> = dropped.iter().map(|d| format!("wasm.{d}")).collect();
     loop {
         let before = kept.len();
+        let mut unnamed = None;
         kept.retain(|statement| {
             let uses = identifiers(statement).into_iter().any(|(s, e)| {
                 let word = &statement[s..e];
@@ -149,13 +159,20 @@ fn prune(glue: &str, dropped: &[String]) -> String {
                         .map_or(g == word, |d| d == word && read_from_wasm(statement, s))
                 })
             });
-            if uses && let Some(name) = declared(statement) {
-                gone.push(name.to_owned());
+            if uses {
+                match declared(statement) {
+                    Some(name) => gone.push(name.to_owned()),
+                    None if statement.starts_with("if ") || statement.starts_with("if(") => {}
+                    None => unnamed = Some(statement.lines().next().unwrap_or("").to_owned()),
+                }
             }
             !uses
         });
+        if let Some(line) = unnamed {
+            bail!("cannot tell what a removed glue statement declares: {line}");
+        }
         if kept.len() == before {
-            return kept.concat();
+            return Ok(kept.concat());
         }
     }
 }
@@ -178,6 +195,7 @@ pub fn shorten(
         .map(|(s, e)| &glue[s..e])
         .collect();
     let mut dropped = Vec::new();
+    let mut exported: HashSet<String> = HashSet::new();
     let mut out = wasm[..8].to_vec();
     for (id, contents) in sections {
         match id {
@@ -213,7 +231,6 @@ pub fn shorten(
                 ))
                 .context("export section")?;
                 let mut section = wasm_encoder::ExportSection::new();
-                let mut seen = HashSet::new();
                 for export in reader {
                     let export = export.context("export")?;
                     if drop(export.name) {
@@ -229,7 +246,7 @@ pub fn shorten(
                     } else {
                         export.name.to_owned()
                     };
-                    if !seen.insert(name.clone()) {
+                    if !exported.insert(name.clone()) {
                         bail!("two exports would be named {name}");
                     }
                     section.export(
@@ -247,7 +264,18 @@ pub fn shorten(
             _ => push_section(&mut out, id, contents),
         }
     }
-    let glue = &prune(glue, &dropped);
+    // Every import renamed must be provided by the glue under its old name.
+    let glue_words: HashSet<&str> = identifiers(glue)
+        .into_iter()
+        .map(|(s, e)| &glue[s..e])
+        .collect();
+    if let Some(missing) = import_names
+        .keys()
+        .find(|k| !glue_words.contains(k.as_str()))
+    {
+        bail!("the glue does not provide import {missing}");
+    }
+    let glue = &prune(glue, &dropped)?;
     // The glue, identifier by identifier: an import's name wherever it
     // stands (an object key, or a reference to it), an export's after `wasm.`.
     let mut js = String::with_capacity(glue.len());
@@ -266,12 +294,22 @@ pub fn shorten(
         }
     }
     js.push_str(&glue[last..]);
-    // New names are at most a few letters; the old ones are long.
+    // The glue must read exports only as `wasm.NAME` (wasm-bindgen's glue
+    // keeps `instance.exports` whole), and each must name an export of the
+    // new module.
+    for form in ["wasm[", "wasm?.", "exports."] {
+        if js.contains(form) {
+            bail!("the glue reads wasm exports as `{form}…`, which renaming does not follow");
+        }
+    }
     if let Some((s, e)) = identifiers(&js)
         .into_iter()
-        .find(|&(s, e)| import_names.contains_key(&js[s..e]))
+        .find(|&(s, e)| read_from_wasm(&js, s) && !exported.contains(&js[s..e]))
     {
-        bail!("the glue still names import {} after renaming", &js[s..e]);
+        bail!(
+            "the glue reads wasm.{}, which the module does not export",
+            &js[s..e]
+        );
     }
     let renamed = Renamed {
         imports: import_names.len(),
@@ -373,13 +411,38 @@ mod tests {
                     ? {}\n    : new FinalizationRegistry(p => wasm.gone_free(p, 1));\n\
                     const KeepFinalization = new FinalizationRegistry(p => wasm.keep(p));\n\
                     const unrelated = { gone_free: 1 };\n";
-        let pruned = prune(glue, &["gone_free".to_owned()]);
+        let pruned = prune(glue, &["gone_free".to_owned()]).expect("prunes");
         assert_eq!(
             pruned,
             "export class Keep {\n    f() { wasm.keep(); }\n}\n\
              const KeepFinalization = new FinalizationRegistry(p => wasm.keep(p));\n\
              const unrelated = { gone_free: 1 };\n"
         );
+    }
+
+    #[test]
+    fn a_removed_statement_whose_declaration_is_unknown_is_an_error() {
+        let glue = "export default { f: () => wasm.gone_free() };\n";
+        assert!(prune(glue, &["gone_free".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn glue_that_renaming_cannot_follow_is_an_error() {
+        let provides = "const import0 = { __wbg_a_long_name_0123abcd: function() {} };\n";
+        // An import the glue does not name.
+        assert!(shorten(&module(), "function go() { wasm.run_me(); }", |_| false).is_err());
+        // Exports read in another form than `wasm.NAME`.
+        for read in [
+            "wasm[\"run_me\"]()",
+            "wasm?.run_me()",
+            "instance.exports.run_me()",
+        ] {
+            let glue = format!("{provides}function go() {{ {read}; }}");
+            assert!(shorten(&module(), &glue, |_| false).is_err(), "{read}");
+        }
+        // An export the module does not have.
+        let glue = format!("{provides}function go() {{ wasm.not_there(); }}");
+        assert!(shorten(&module(), &glue, |_| false).is_err());
     }
 
     #[test]
