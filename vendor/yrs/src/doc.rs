@@ -380,7 +380,7 @@ impl Doc {
                 let parent_ref = item.clone();
                 let is_deleted = item.is_deleted();
                 if let ItemContent::Doc(_, content) = &mut item.content {
-                    let mut options = (**content.store.options()).clone();
+                    let mut options = (*content.store.options()).clone();
                     options.should_load = false;
                     let new_ref = Doc::subdoc(parent_ref, options);
                     if !is_deleted {
