@@ -12,39 +12,21 @@
 // Shift+Tab (Tab itself indents inside the editor), works a toolbar button
 // and checks that every focused control shows a visible focus indicator.
 
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { CHROMIUM, DEADLINE_MS, FLAGS, missing, root, startAtelier } from "./support/harness.mjs";
+import { DEADLINE_MS, atelierAndChromium, missing, root } from "./support/harness.mjs";
 
 const skipReason = missing();
 const AXE = path.join(root, "e2e/node_modules/axe-core/axe.min.js");
 const THEMES = ["light", "dark", "high-contrast"];
 const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
-let server;
-let serverDir;
-let browser;
-
-before(async () => {
-  if (skipReason) return;
-  const { chromium } = await import("playwright-core");
-  serverDir = mkdtempSync(path.join(tmpdir(), "atelier-a11y-"));
-  server = await startAtelier(serverDir);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (serverDir) rmSync(serverDir, { recursive: true, force: true });
-});
+const env = atelierAndChromium("a11y");
 
 /** A fresh page; console errors and page errors are collected in `errors`. */
 async function newPage() {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -55,8 +37,8 @@ async function newPage() {
 /** Opens editor.html on `doc`, connected to the server; waits until synced and rendered. */
 async function openEditor(doc) {
   const p = await newPage();
-  const q = new URLSearchParams({ doc, server: `ws://${server.addr}/sync`, user: "Alice", color: "#a4161a" });
-  await p.page.goto(`http://${server.addr}/editor.html?${q}`);
+  const q = new URLSearchParams({ doc, server: `ws://${env.server.addr}/sync`, user: "Alice", color: "#a4161a" });
+  await p.page.goto(`http://${env.server.addr}/editor.html?${q}`);
   await p.page.waitForFunction(() => document.querySelector("#main")?.status === "synced"
     && document.querySelector("#main .atelier-surface [data-block-id]")
     && document.querySelector("#mirror .atelier-surface [data-block-id]"), null, { timeout: DEADLINE_MS });
@@ -227,7 +209,7 @@ describe("accessibility", { skip: skipReason ?? false }, () => {
   test(names[1], async () => {
     const p = await newPage();
     try {
-      await p.page.goto(`http://${server.addr}/index.html`);
+      await p.page.goto(`http://${env.server.addr}/index.html`);
       await p.page.waitForFunction(() => document.getElementById("health").textContent !== "…", null, { timeout: DEADLINE_MS });
       for (const theme of THEMES) {
         await p.page.evaluate((t) => document.documentElement.setAttribute("data-atelier-theme", t), theme);

@@ -8,41 +8,22 @@
 // or bundle: every test is skipped and a line `SKIPPED: <test> (reason)` is
 // printed.
 
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { CHROMIUM, DEADLINE_MS, FLAGS, missing, startAtelier } from "./support/harness.mjs";
+import { DEADLINE_MS, atelierAndChromium, missing } from "./support/harness.mjs";
 
 const skipReason = missing();
 const TESTS = [
   "a long document in a flex row keeps the editor as wide as the row",
 ];
 
-let server;
-let serverDir;
-let browser;
-
-before(async () => {
-  if (skipReason) return;
-  const { chromium } = await import("playwright-core");
-  serverDir = mkdtempSync(path.join(tmpdir(), "atelier-layout-"));
-  server = await startAtelier(serverDir);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (serverDir) rmSync(serverDir, { recursive: true, force: true });
-});
+const env = atelierAndChromium("layout");
 
 describe("editor layout", { skip: skipReason ?? false }, () => {
   if (skipReason) for (const t of TESTS) console.log(`SKIPPED: ${t} (${skipReason})`);
 
   test(TESTS[0], async () => {
-    const context = await browser.newContext({ viewport: { width: 900, height: 700 } });
+    const context = await env.browser.newContext({ viewport: { width: 900, height: 700 } });
     const page = await context.newPage();
     // Console errors and warnings, but Chromium's request for a favicon
     // (the server has none) is not the page's.
@@ -53,8 +34,8 @@ describe("editor layout", { skip: skipReason ?? false }, () => {
         errors.push(m.text());
       }
     });
-    const q = new URLSearchParams({ doc: "layout-demo", server: `ws://${server.addr}/sync`, user: "Alice" });
-    await page.goto(`http://${server.addr}/editor.html?${q}`);
+    const q = new URLSearchParams({ doc: "layout-demo", server: `ws://${env.server.addr}/sync`, user: "Alice" });
+    await page.goto(`http://${env.server.addr}/editor.html?${q}`);
     await page.waitForFunction(() => document.querySelector("#main")?.status === "synced", null, { timeout: DEADLINE_MS });
     // A second editor, alone in a 600 px flex row (flex items do not shrink
     // below their content's minimum width), on a document of 1,500
@@ -72,7 +53,7 @@ describe("editor layout", { skip: skipReason ?? false }, () => {
       const md = Array.from({ length: 1500 }, (_, i) => `Paragraph ${i} with a few words in it.`).join("\n\n");
       await customElements.whenDefined("atelier-editor");
       await ed.setMarkdown(md);
-    }, `ws://${server.addr}/sync`);
+    }, `ws://${env.server.addr}/sync`);
     await page.waitForFunction(
       () => document.querySelectorAll("#wide .atelier-chunk").length > 10
         && document.querySelectorAll("#wide [data-block-id]").length === 1500,

@@ -2,8 +2,10 @@
 // TOOLCHAIN.md, why a run must be skipped, and the atelier server started
 // as a real process on loopback (its address read from its JSON log).
 import { execFile, spawn } from "node:child_process";
+import { after, before } from "node:test";
 import { promisify } from "node:util";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -120,4 +122,28 @@ export function watchErrors(page) {
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") errors.push(m.text()); });
   return errors;
+}
+
+/**
+ * For a test file: starts `atelier serve` (SQLite in a temporary directory
+ * named after `prefix`) and Chromium before its tests, and stops both after.
+ * Returns an object whose `server` and `browser` are set once started (not
+ * at all when `missing()` gives a reason to skip).
+ */
+export function atelierAndChromium(prefix) {
+  const env = { server: null, browser: null };
+  let dir;
+  before(async () => {
+    if (missing()) return;
+    const { chromium } = await import("playwright-core");
+    dir = mkdtempSync(path.join(tmpdir(), `atelier-${prefix}-`));
+    env.server = await startAtelier(dir);
+    env.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return env;
 }
