@@ -57,6 +57,12 @@ pub fn partition(ids: &[BlockId], numbered: impl Fn(&BlockId) -> bool) -> Vec<Ra
     out
 }
 
+/// Whether a block is a numbered list item (its counter must not cross a
+/// chunk boundary).
+fn is_numbered(look: &BlockLook) -> bool {
+    look.kind == atelier_doc::schema::block_type::NUMBERED_LIST_ITEM
+}
+
 /// 32-bit FNV-1a: a fixed, cheap hash (no random seed, so every replica and
 /// every render splits a document the same way).
 fn fnv1a(bytes: &[u8]) -> u32 {
@@ -258,12 +264,10 @@ impl Surface {
             return Ok(false);
         };
         let look = BlockLook::of(&b);
-        let numbered =
-            |l: &BlockLook| l.kind == atelier_doc::schema::block_type::NUMBERED_LIST_ITEM;
         if self
             .blocks
             .get(id)
-            .is_some_and(|r| numbered(&r.look) != numbered(&look))
+            .is_some_and(|r| is_numbered(&r.look) != is_numbered(&look))
         {
             self.rechunk = true;
         }
@@ -371,12 +375,9 @@ impl Surface {
         verify: bool,
     ) -> Result<(), JsValue> {
         self.rechunk = false;
-        let numbered = |id: &BlockId| {
-            self.blocks
-                .get(id)
-                .is_some_and(|r| r.look.kind == atelier_doc::schema::block_type::NUMBERED_LIST_ITEM)
-        };
-        let ranges = partition(ids, numbered);
+        let ranges = partition(ids, |id| {
+            self.blocks.get(id).is_some_and(|r| is_numbered(&r.look))
+        });
         let mut old: HashMap<BlockId, Chunk> = std::mem::take(&mut self.chunks)
             .into_iter()
             .filter_map(|c| Some((c.ids.first()?.clone(), c)))
@@ -420,12 +421,12 @@ impl Surface {
         Ok(())
     }
 
-    /// A chunk's `contain-intrinsic-block-size`, from the estimated lines of
-    /// its top-level blocks' own text (nested blocks are left out, so that
-    /// an edit deep in a list need not find its chunk):
-    /// the height the browser assumes before it lays the chunk out (then it
-    /// remembers the real one), so the scrollbar of a long document is close
-    /// to right before it is scrolled.
+    /// A chunk's `contain-intrinsic-block-size`: the height the browser
+    /// assumes before it lays the chunk out (then it remembers the real one),
+    /// so the scrollbar of a long document is close to right before it is
+    /// scrolled. It counts the estimated lines of the top-level blocks' own
+    /// text; nested blocks are left out, so an edit deep in a list need not
+    /// find its chunk.
     fn chunk_intrinsic(&self, ids: &[BlockId]) -> String {
         let lines: u32 = ids
             .iter()
