@@ -211,9 +211,11 @@ describe("offline persistence and tabs", () => {
       const want = (md) => ["avant la panne", "écrit hors ligne", "après rechargement"].every((t) => md.includes(t));
       const finalB = await waitMarkdown(b, want, "A's offline edits");
       await waitMarkdown(a, (md) => md === finalB, "the same document as B");
-      // One root group: the stored document was not initialised twice.
-      const roots = await b.page.evaluate(() => document.querySelectorAll("#main .atelier-surface > *").length);
-      assert.ok(roots >= 1);
+      // The first empty paragraph and the three typed ones, nothing more:
+      // the stored document was not initialised a second time (which would
+      // add another root group with its own empty paragraph).
+      const blocks = await b.page.evaluate(() => document.querySelectorAll("#main .atelier-surface [data-block-id]").length);
+      assert.equal(blocks, 4, `blocks in B's document:\n${finalB}`);
       noPanic(a);
       noPanic(b);
     });
