@@ -42,6 +42,13 @@ fn short_name(mut n: usize) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// The new name of `old` in `names` (old → new), given the next short name
+/// the first time it is asked for.
+fn renamed(names: &mut HashMap<String, String>, old: &str) -> String {
+    let next = short_name(names.len());
+    names.entry(old.to_owned()).or_insert(next).clone()
+}
+
 fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
 }
@@ -211,11 +218,7 @@ pub fn shorten(
                         .entity_type(import.ty)
                         .context("import type")?;
                     let name = if import.module.ends_with("_bg.js") {
-                        let next = short_name(import_names.len());
-                        import_names
-                            .entry(import.name.to_owned())
-                            .or_insert(next)
-                            .clone()
+                        renamed(&mut import_names, import.name)
                     } else {
                         import.name.to_owned()
                     };
@@ -238,11 +241,7 @@ pub fn shorten(
                         continue;
                     }
                     let name = if read_exports.contains(export.name) {
-                        let next = short_name(export_names.len());
-                        export_names
-                            .entry(export.name.to_owned())
-                            .or_insert(next)
-                            .clone()
+                        renamed(&mut export_names, export.name)
                     } else {
                         export.name.to_owned()
                     };
