@@ -925,7 +925,7 @@ impl Document {
         }
         if b.kind.is_empty() || b.kind == BLOCK_GROUP || b.kind == BLOCK_CONTAINER {
             return Err(Error::InvalidOperation(format!(
-                "{:?} is not a block type",
+                "\"{}\" is not a block type",
                 b.kind
             )));
         }

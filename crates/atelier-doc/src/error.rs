@@ -7,7 +7,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum Error {
     /// A block id was not found in the document.
-    #[error("no block with id {0:?} in the document")]
+    #[error("no block with id \"{0}\" in the document")]
     BlockNotFound(String),
     /// A position lies outside the text or list it indexes.
     #[error("position {pos} is out of range (length {len})")]

@@ -226,7 +226,7 @@ impl Mark {
             Mark::Link(href) => {
                 if !crate::sanitize::is_safe_href(href) {
                     return Err(Error::InvalidOperation(format!(
-                        "link target {href:?} is not an http, https or mailto URL"
+                        "link target \"{href}\" is not an http, https or mailto URL"
                     )));
                 }
                 (mark::LINK, field_map("href", href))

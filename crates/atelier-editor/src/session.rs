@@ -417,7 +417,7 @@ impl EditSession {
                 let ranges = self.ranges(&tree, sel);
                 match href {
                     Some(h) if !atelier_doc::sanitize::is_safe_href(h) => {
-                        Err(EditorError::Refused(format!("unsafe link target {h:?}")))
+                        Err(EditorError::Refused(format!("unsafe link target \"{h}\"")))
                     }
                     Some(h) => self.format(&ranges, &Mark::Link(h.clone()), true),
                     None => self.format(&ranges, &Mark::Link(String::new()), false),

@@ -181,7 +181,7 @@ impl HocuspocusAuth {
                 let access = Access::from_scope(scope).ok_or_else(|| {
                     SyncError::malformed(
                         "scope",
-                        format!("{scope:?} is not readonly or read-write"),
+                        format!("\"{scope}\" is not readonly or read-write"),
                     )
                 })?;
                 Ok(HocuspocusAuth::Authenticated { access })

@@ -94,7 +94,7 @@ pub enum SyncError {
     #[error("unknown or already resolved acknowledgement id {0}")]
     UnknownAck(u64),
     /// An operation names a document this session does not hold.
-    #[error("no document {0:?} on this session")]
+    #[error("no document \"{0}\" on this session")]
     UnknownDocument(String),
 }
 

@@ -8,7 +8,7 @@ pub type Result<T, E = WebError> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum WebError {
     /// The `server` address cannot be used for a WebSocket.
-    #[error("invalid server address {url:?}: {reason}")]
+    #[error("invalid server address \"{url}\": {reason}")]
     BadUrl {
         /// The address as given.
         url: String,

@@ -66,7 +66,7 @@ fn run_ok(what: &str, cmd: &mut Command) -> Result<()> {
 
 /// Minifies the JS module or stylesheet `from` into `to` (which may be
 /// `from` itself) with `esbuild`; the loader follows the file extension.
-fn minify(esbuild: &Path, from: &Path, to: &Path) -> Result<()> {
+pub fn minify(esbuild: &Path, from: &Path, to: &Path) -> Result<()> {
     let source = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
     let loader = match from.extension().and_then(|e| e.to_str()) {
         Some("css") => "--loader=css",
@@ -103,6 +103,10 @@ pub struct Bundle {
     /// Brotli size of the Markdown module (wasm + JS glue), loaded the first
     /// time Markdown is pasted or set.
     pub markdown_brotli: usize,
+    /// The `wasm-opt` setting kept for the editor's wasm.
+    pub wasm_opt_flags: &'static [&'static str],
+    /// Where the compiler wrote the wasm modules (with function names).
+    pub wasm_dir: PathBuf,
 }
 
 /// The wasm modules built: (crate, wasm-bindgen output name).
@@ -135,8 +139,11 @@ fn ensure_rust_src() -> Result<()> {
     )
 }
 
-/// Builds the bundle; prints each variant's raw and brotli sizes.
-pub fn build(root: &Path, options: Options) -> Result<Bundle> {
+/// Compiles `crates` for wasm32 in the `wasm-dist` profile (with the
+/// flags [`Options`] picks); returns the directory of the `.wasm` files.
+/// The modules still carry their function names: [`build`] checks them
+/// against [`crate::wasm_size`]'s forbidden list.
+pub fn compile(root: &Path, crates: &[&str], options: Options) -> Result<PathBuf> {
     ensure_rust_src()?;
     let mut args = vec![
         "build",
@@ -147,7 +154,7 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         "-Zbuild-std=std,panic_abort",
         "-Zbuild-std-features=optimize_for_size",
     ];
-    for (krate, _) in MODULES {
+    for krate in crates {
         args.extend(["-p", krate]);
     }
     let rustflags: &[&str] = if options.panic_messages {
@@ -171,9 +178,16 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
     if !rustflags.is_empty() {
         build.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\x1f"));
     }
-    run_ok("cargo build (the wasm modules, wasm-dist)", &mut build)?;
-    let wasm_dir = crate::cargo::target_dir(root)?.join(TARGET).join(PROFILE);
-    let bindgen = crate::wasm_build::ensure_wasm_bindgen(root)?;
+    run_ok(
+        &format!("cargo build ({}, wasm-dist)", crates.join(", ")),
+        &mut build,
+    )?;
+    Ok(crate::cargo::target_dir(root)?.join(TARGET).join(PROFILE))
+}
+
+/// The npm tools in `e2e/node_modules` (`wasm-opt`, `esbuild`), installed
+/// with `npm ci` when missing.
+pub fn npm_tools(root: &Path) -> Result<(PathBuf, PathBuf)> {
     let wasm_opt = root.join("e2e/node_modules/.bin/wasm-opt");
     let esbuild = root.join("e2e/node_modules/.bin/esbuild");
     if !wasm_opt.exists() || !esbuild.exists() {
@@ -184,39 +198,63 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
                 .current_dir(root.join("e2e")),
         )?;
     }
+    Ok((wasm_opt, esbuild))
+}
+
+/// Runs `wasm-bindgen` on `wasm_dir/<name>.wasm` into `out` and shortens
+/// the names between the result and its glue ([`crate::wasm_names`]),
+/// dropping the stream exports; returns what was renamed.
+pub fn bindgen(
+    bindgen: &Path,
+    wasm_dir: &Path,
+    name: &str,
+    out: &Path,
+) -> Result<crate::wasm_names::Renamed> {
+    run_ok(
+        &format!("wasm-bindgen ({name})"),
+        Command::new(bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-name", name])
+            .arg("--out-dir")
+            .arg(out)
+            .arg(wasm_dir.join(format!("{name}.wasm"))),
+    )?;
+    let wasm_path = out.join(format!("{name}_bg.wasm"));
+    let glue_path = out.join(format!("{name}.js"));
+    let wasm = std::fs::read(&wasm_path).context("reading the wasm-bindgen output")?;
+    let glue = std::fs::read_to_string(&glue_path).context("reading the wasm-bindgen glue")?;
+    let (wasm, glue, renamed) = crate::wasm_names::shorten(&wasm, &glue, is_stream_export)
+        .with_context(|| format!("shortening the import and export names of {name}"))?;
+    std::fs::write(&wasm_path, wasm).context("writing the renamed wasm")?;
+    std::fs::write(&glue_path, glue).context("writing the renamed glue")?;
+    println!(
+        "{name}: {} imports and {} exports renamed, {} exports dropped",
+        renamed.imports,
+        renamed.exports,
+        renamed.dropped.len()
+    );
+    Ok(renamed)
+}
+
+/// Builds the bundle; prints each variant's raw and brotli sizes.
+pub fn build(root: &Path, options: Options) -> Result<Bundle> {
+    let crates: Vec<&str> = MODULES.iter().map(|(krate, _)| *krate).collect();
+    let wasm_dir = compile(root, &crates, options)?;
+    for (_, name) in MODULES {
+        let path = wasm_dir.join(format!("{name}.wasm"));
+        let wasm = std::fs::read(&path).with_context(|| path.display().to_string())?;
+        crate::wasm_size::check_forbidden(&wasm, name)?;
+    }
+    let bindgen_cli = crate::wasm_build::ensure_wasm_bindgen(root)?;
+    let (wasm_opt, esbuild) = npm_tools(root)?;
     let out = root.join("www/pkg");
     // From scratch: nothing left over from an earlier layout.
     if out.exists() {
         std::fs::remove_dir_all(&out).context("cannot clear www/pkg")?;
     }
     std::fs::create_dir_all(&out).context("cannot create www/pkg")?;
-    for (_, name) in MODULES {
-        run_ok(
-            &format!("wasm-bindgen ({name})"),
-            Command::new(&bindgen)
-                .args(["--target", "web", "--no-typescript", "--out-name", name])
-                .arg("--out-dir")
-                .arg(&out)
-                .arg(wasm_dir.join(format!("{name}.wasm"))),
-        )?;
-    }
     let mut dropped = Vec::new();
     for (_, name) in MODULES {
-        let wasm_path = out.join(format!("{name}_bg.wasm"));
-        let glue_path = out.join(format!("{name}.js"));
-        let wasm = std::fs::read(&wasm_path).context("reading the wasm-bindgen output")?;
-        let glue = std::fs::read_to_string(&glue_path).context("reading the wasm-bindgen glue")?;
-        let (wasm, glue, renamed) = crate::wasm_names::shorten(&wasm, &glue, is_stream_export)
-            .with_context(|| format!("shortening the import and export names of {name}"))?;
-        std::fs::write(&wasm_path, wasm).context("writing the renamed wasm")?;
-        std::fs::write(&glue_path, glue).context("writing the renamed glue")?;
-        println!(
-            "{name}: {} imports and {} exports renamed, {} exports dropped",
-            renamed.imports,
-            renamed.exports,
-            renamed.dropped.len()
-        );
-        dropped.extend(renamed.dropped);
+        dropped.extend(bindgen(&bindgen_cli, &wasm_dir, name, &out)?.dropped);
     }
     let js = root.join("crates/atelier-elements/js");
     std::fs::copy(
@@ -237,8 +275,8 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
     ] {
         minify(&esbuild, &from, &out.join(name))?;
     }
-    let wasm_brotli = optimize(&wasm_opt, &out.join("atelier_elements_bg.wasm"))?;
-    let markdown_wasm = optimize(&wasm_opt, &out.join("atelier_markdown_bg.wasm"))?;
+    let (wasm_brotli, wasm_opt_flags) = optimize(&wasm_opt, &out.join("atelier_elements_bg.wasm"))?;
+    let (markdown_wasm, _) = optimize(&wasm_opt, &out.join("atelier_markdown_bg.wasm"))?;
     let mut total = wasm_brotli;
     for name in ["atelier-elements.js", "editor.css", "tokens.css"] {
         total += file_brotli(&out.join(name))?;
@@ -252,6 +290,8 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         wasm_brotli,
         total_brotli: total,
         markdown_brotli: markdown,
+        wasm_opt_flags,
+        wasm_dir,
     })
 }
 
@@ -309,15 +349,17 @@ fn bundle_element_module(
     Ok(())
 }
 
-fn file_brotli(path: &Path) -> Result<usize> {
+pub fn file_brotli(path: &Path) -> Result<usize> {
     brotli_size(&std::fs::read(path).with_context(|| path.display().to_string())?)
 }
 
 /// Runs every [`WASM_OPT`] setting on `wasm` and keeps, in place, the
-/// output smallest after brotli; returns that size.
-fn optimize(wasm_opt: &Path, wasm: &Path) -> Result<usize> {
+/// output smallest after brotli; returns that size and the setting's flags
+/// (none if no setting beat the unoptimized file).
+pub fn optimize(wasm_opt: &Path, wasm: &Path) -> Result<(usize, &'static [&'static str])> {
     let plain = std::fs::read(wasm).context("reading the wasm-bindgen output")?;
-    let mut best = ("none".to_owned(), brotli_size(&plain)?, plain.clone());
+    let mut best: (&str, usize, Vec<u8>, &'static [&'static str]) =
+        ("none", brotli_size(&plain)?, plain.clone(), &[]);
     let label = wasm.file_name().and_then(|n| n.to_str()).unwrap_or("wasm");
     println!("{label}");
     println!(
@@ -328,23 +370,7 @@ fn optimize(wasm_opt: &Path, wasm: &Path) -> Result<usize> {
     );
     let tmp = wasm.with_extension("opt.wasm");
     for (level, flags) in WASM_OPT {
-        run_ok(
-            &format!("wasm-opt {}", flags.join(" ")),
-            Command::new(wasm_opt)
-                .args(*flags)
-                .args([
-                    "--enable-reference-types",
-                    "--enable-bulk-memory",
-                    "--enable-nontrapping-float-to-int",
-                    "--enable-sign-ext",
-                    "--enable-mutable-globals",
-                    "--strip-debug",
-                    "--strip-producers",
-                ])
-                .arg(wasm)
-                .arg("-o")
-                .arg(&tmp),
-        )?;
+        run_wasm_opt(wasm_opt, flags, wasm, &tmp, false)?;
         let bytes = std::fs::read(&tmp).context("reading wasm-opt output")?;
         let size = brotli_size(&bytes)?;
         println!(
@@ -352,13 +378,42 @@ fn optimize(wasm_opt: &Path, wasm: &Path) -> Result<usize> {
             bytes.len()
         );
         if size < best.1 {
-            best = (level.to_string(), size, bytes);
+            best = (level, size, bytes, flags);
         }
     }
     let _ = std::fs::remove_file(&tmp);
     std::fs::write(wasm, &best.2).context("writing the kept wasm")?;
     println!("  kept {}: {} B brotli", best.0, best.1);
-    Ok(best.1)
+    Ok((best.1, best.3))
+}
+
+/// Runs `wasm-opt` with `flags` (and the wasm features the modules use) on
+/// `wasm` into `out`; `names` keeps the function names (for measuring),
+/// otherwise debug information and producer notes are stripped.
+pub fn run_wasm_opt(
+    wasm_opt: &Path,
+    flags: &[&str],
+    wasm: &Path,
+    out: &Path,
+    names: bool,
+) -> Result<()> {
+    let mut cmd = Command::new(wasm_opt);
+    cmd.args(flags).args([
+        "--enable-reference-types",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+    ]);
+    if names {
+        cmd.arg("-g");
+    } else {
+        cmd.args(["--strip-debug", "--strip-producers"]);
+    }
+    run_ok(
+        &format!("wasm-opt {}", flags.join(" ")),
+        cmd.arg(wasm).arg("-o").arg(out),
+    )
 }
 
 /// `cargo xtask dist`.

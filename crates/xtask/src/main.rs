@@ -6,6 +6,8 @@
 //! cargo xtask serve [ARGS...]
 //! cargo xtask replay [--block code|paragraph] FILE...
 //! cargo xtask bench crdt [--runs N] [--only NAME[,NAME...]] [--no-wasm] [--no-yjs]
+//! cargo xtask bench editor
+//! cargo xtask bench size
 //! ```
 //!
 //! `replay` replays editing traces (either format, gzipped or not) through
@@ -21,9 +23,11 @@ mod editor_bench;
 mod native_bench;
 mod replay;
 mod serve;
+mod size_bench;
 mod trace_file;
 mod wasm_build;
 mod wasm_names;
+mod wasm_size;
 
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
@@ -54,6 +58,11 @@ usage:
       Keystroke latency (p50/p95/p99 at start, middle, end of a 105 k and a
       1 M character document), load-to-editable time and bundle size, in
       headless Chromium; writes bench/results/editor.{json,md}.
+  cargo xtask bench size
+      Builds the bundle as dist does and measures where its brotli bytes go:
+      each crate's marginal share of the editor wasm, and the size floor
+      (atelier-size-floor: yrs, Leptos, serde_json and a WebSocket, no editor);
+      writes bench/results/size.{json,md}.
   cargo xtask bench crdt [--runs N] [--only NAME,...] [--no-wasm] [--no-yjs]
       Replays every trace in $ATELIER_TRACES (default ../shared/data/editing-traces
       beside the workspace) natively, as wasm under Node and with Yjs under Node;
@@ -84,8 +93,9 @@ fn run(args: &[String]) -> Result<ExitCode> {
         "bench" => match rest.split_first() {
             Some((what, rest)) if what == "crdt" => bench::run(rest),
             Some((what, rest)) if what == "editor" => editor_bench::run(rest),
+            Some((what, rest)) if what == "size" => size_bench::run(rest),
             _ => bail!(
-                "unknown benchmark; try `cargo xtask bench crdt` or `cargo xtask bench editor`\n{USAGE}"
+                "unknown benchmark; try `cargo xtask bench crdt`, `bench editor` or `bench size`\n{USAGE}"
             ),
         },
         // Internal: one native measurement in a fresh process (see bench.rs).

@@ -1,0 +1,193 @@
+//! `cargo xtask bench size`: where the editor bundle's bytes go.
+//!
+//! Builds the bundle exactly as `cargo xtask dist` does, then measures,
+//! all in brotli bytes (what a browser downloads):
+//! - the bundle's parts: editor wasm, JS, CSS, and the Markdown module;
+//! - each crate's marginal share of the editor wasm's code
+//!   ([`crate::wasm_size::attribute`], on a copy optimized the same way
+//!   but keeping function names);
+//! - the *size floor*: `atelier-size-floor`, the smallest collaborative text
+//!   box on the same runtime (yrs, Leptos, serde_json, a WebSocket), built
+//!   the same way. The bundle minus the floor is what the editor's own
+//!   features cost.
+//!
+//! Writes `bench/results/size.json` and `bench/results/size.md`.
+
+use crate::dist;
+use crate::wasm_size::{self, Share};
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+/// The issue's target for the editor bundle (wasm + JS + CSS), brotli bytes.
+const TARGET_BYTES: usize = 175_000;
+
+/// The floor crate and its wasm-bindgen output name.
+const FLOOR: (&str, &str) = ("atelier-size-floor", "atelier_size_floor");
+
+/// The floor's sizes.
+struct Floor {
+    wasm: usize,
+    js: usize,
+}
+
+/// Builds and measures `atelier-size-floor` in `dir`.
+fn floor(root: &Path, dir: &Path) -> Result<Floor> {
+    let wasm_dir = dist::compile(root, &[FLOOR.0], dist::Options::default())?;
+    let bindgen = crate::wasm_build::ensure_wasm_bindgen(root)?;
+    let (wasm_opt, esbuild) = dist::npm_tools(root)?;
+    dist::bindgen(&bindgen, &wasm_dir, FLOOR.1, dir)?;
+    let (wasm, _) = dist::optimize(&wasm_opt, &dir.join(format!("{}_bg.wasm", FLOOR.1)))?;
+    let glue = dir.join(format!("{}.js", FLOOR.1));
+    dist::minify(&esbuild, &glue, &glue)?;
+    Ok(Floor {
+        wasm,
+        js: dist::file_brotli(&glue)?,
+    })
+}
+
+/// The output of a short command (`git rev-parse`, `date`), or "unknown".
+fn command_output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// `cargo xtask bench size`.
+pub fn run(args: &[String]) -> Result<ExitCode> {
+    if let Some(arg) = args.first() {
+        bail!("bench size takes no arguments (got {arg})");
+    }
+    let root = crate::workspace_root()?;
+    let bundle = dist::build(&root, dist::Options::default())?;
+    let dir = crate::cargo::target_dir(&root)?.join("size-bench");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).context("cannot clear target/size-bench")?;
+    }
+    std::fs::create_dir_all(&dir).context("cannot create target/size-bench")?;
+
+    // The editor wasm again, optimized the same way but with its names.
+    let bindgen = crate::wasm_build::ensure_wasm_bindgen(&root)?;
+    let (wasm_opt, _) = dist::npm_tools(&root)?;
+    dist::bindgen(&bindgen, &bundle.wasm_dir, "atelier_elements", &dir)?;
+    let named = dir.join("atelier_elements_named.wasm");
+    dist::run_wasm_opt(
+        &wasm_opt,
+        bundle.wasm_opt_flags,
+        &dir.join("atelier_elements_bg.wasm"),
+        &named,
+        true,
+    )?;
+    let named = std::fs::read(&named).context("reading the named editor wasm")?;
+    println!("attributing the editor wasm's code (one brotli pass per group)…");
+    let (shares, code_brotli) = wasm_size::attribute(&named)?;
+    let floor = floor(&root, &dir)?;
+
+    let commit = command_output("git", &["rev-parse", "--short", "HEAD"]);
+    let when = command_output("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]);
+    let md = report(&bundle, &shares, code_brotli, &floor, &commit, &when);
+    let results = root.join("bench/results");
+    std::fs::create_dir_all(&results).context("cannot create bench/results")?;
+    std::fs::write(results.join("size.md"), &md).context("writing size.md")?;
+    let json = json!({
+        "commit": commit,
+        "generated": when,
+        "target_bytes": TARGET_BYTES,
+        "editor_bundle_brotli": bundle.total_brotli,
+        "editor_wasm_brotli": bundle.wasm_brotli,
+        "editor_code_section_brotli": code_brotli,
+        "markdown_module_brotli": bundle.markdown_brotli,
+        "floor_wasm_brotli": floor.wasm,
+        "floor_js_brotli": floor.js,
+        "groups": shares.iter().map(|s| json!({
+            "group": s.group, "functions": s.functions, "raw": s.raw, "brotli_marginal": s.brotli,
+        })).collect::<Vec<_>>(),
+    });
+    std::fs::write(
+        results.join("size.json"),
+        serde_json::to_string_pretty(&json)?,
+    )
+    .context("writing size.json")?;
+    print!("{md}");
+    println!("wrote bench/results/size.md and bench/results/size.json");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The Markdown report.
+fn report(
+    bundle: &dist::Bundle,
+    shares: &[Share],
+    code_brotli: usize,
+    floor: &Floor,
+    commit: &str,
+    when: &str,
+) -> String {
+    let mut md = String::new();
+    let floor_total = floor.wasm + floor.js;
+    let _ = writeln!(md, "# Editor bundle size\n");
+    let _ = writeln!(
+        md,
+        "Generated by `cargo xtask bench size` ({when}, commit {commit}). All sizes are brotli \
+         (quality 11) bytes, what a browser downloads.\n"
+    );
+    let _ = writeln!(md, "| part | brotli bytes |\n|---|---:|");
+    let _ = writeln!(
+        md,
+        "| **editor bundle: wasm + JS + CSS** (target {TARGET_BYTES}) | **{}** |",
+        bundle.total_brotli
+    );
+    let _ = writeln!(md, "| editor wasm | {} |", bundle.wasm_brotli);
+    let _ = writeln!(
+        md,
+        "| editor wasm: code section alone | {code_brotli} |\n\
+         | Markdown module, loaded on first use (wasm + JS) | {} |\n\
+         | size floor: `atelier-size-floor` (wasm + JS) | {floor_total} |\n\
+         | editor bundle minus the floor | {} |\n",
+        bundle.markdown_brotli,
+        bundle.total_brotli.saturating_sub(floor_total)
+    );
+    let _ = writeln!(
+        md,
+        "The *size floor* is the smallest collaborative text box on the editor's runtime \
+         (yrs in BlockNote's shape, deep observation, undo, sticky positions, v1 updates over \
+         a WebSocket, a JSON awareness state, a Leptos view), built like the bundle.\n"
+    );
+    let _ = writeln!(
+        md,
+        "## Where the editor wasm's code goes\n\n\
+         Functions are grouped by the crate whose code made them: generic standard-library \
+         code (hash maps, vectors) counts for the crate that instantiated it, and Leptos', \
+         wasm-bindgen's and serde's crates count as one runtime each. *Marginal* is the code \
+         section's brotli size minus its size without the group: what removing the group \
+         would save. Marginals add up to less than the whole, since groups share patterns.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| group | functions | raw bytes | marginal brotli bytes |\n|---|---:|---:|---:|"
+    );
+    for s in shares.iter().filter(|s| s.brotli >= 200) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            s.group, s.functions, s.raw, s.brotli
+        );
+    }
+    let small: Vec<&Share> = shares.iter().filter(|s| s.brotli < 200).collect();
+    if !small.is_empty() {
+        let _ = writeln!(
+            md,
+            "| {} smaller groups | {} | {} | {} |",
+            small.len(),
+            small.iter().map(|s| s.functions).sum::<usize>(),
+            small.iter().map(|s| s.raw).sum::<usize>(),
+            small.iter().map(|s| s.brotli).sum::<usize>()
+        );
+    }
+    md
+}
