@@ -16,6 +16,7 @@ impl UpdateEvent {
             update: txn.encode_update_v1(),
         }
     }
+    #[cfg(feature = "update-v2-events")]
     pub(crate) fn new_v2(txn: &TransactionMut) -> Self {
         UpdateEvent {
             update: txn.encode_update_v2(),
