@@ -9,7 +9,10 @@
 //! - the *size floor*: `atelier-size-floor`, the smallest collaborative text
 //!   box on the same runtime (yrs, Leptos, serde_json, a WebSocket), built
 //!   the same way. The bundle minus the floor is what the editor's own
-//!   features cost.
+//!   features cost;
+//! - a peer: the BlockNote page the interop tests open (`@blocknote/core`
+//!   without React, Yjs, the Hocuspocus provider), bundled for production
+//!   with esbuild (`--minify`, `NODE_ENV=production`).
 //!
 //! Writes `bench/results/size.json` and `bench/results/size.md`.
 
@@ -18,7 +21,7 @@ use crate::wasm_size::{self, Share};
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// The issue's target for the editor bundle (wasm + JS + CSS), brotli bytes.
@@ -31,21 +34,64 @@ const FLOOR: (&str, &str) = ("atelier-size-floor", "atelier_size_floor");
 struct Floor {
     wasm: usize,
     js: usize,
+    /// Its code by group, as for the editor.
+    shares: Vec<Share>,
+}
+
+/// The tools the measurements run: wasm-bindgen, wasm-opt, esbuild.
+struct Tools {
+    bindgen: PathBuf,
+    wasm_opt: PathBuf,
+    esbuild: PathBuf,
 }
 
 /// Builds and measures `atelier-size-floor` in `dir`.
-fn floor(root: &Path, dir: &Path) -> Result<Floor> {
+fn floor(root: &Path, tools: &Tools, dir: &Path) -> Result<Floor> {
+    let Tools {
+        bindgen,
+        wasm_opt,
+        esbuild,
+    } = tools;
     let wasm_dir = dist::compile(root, &[FLOOR.0], dist::Options::default())?;
-    let bindgen = crate::wasm_build::ensure_wasm_bindgen(root)?;
-    let (wasm_opt, esbuild) = dist::npm_tools(root)?;
-    dist::bindgen(&bindgen, &wasm_dir, FLOOR.1, dir)?;
-    let (wasm, _) = dist::optimize(&wasm_opt, &dir.join(format!("{}_bg.wasm", FLOOR.1)))?;
+    dist::bindgen(bindgen, &wasm_dir, FLOOR.1, dir)?;
+    let wasm_path = dir.join(format!("{}_bg.wasm", FLOOR.1));
+    let unoptimized = dir.join(format!("{}_unoptimized.wasm", FLOOR.1));
+    std::fs::copy(&wasm_path, &unoptimized).context("copying the floor's wasm")?;
+    let (wasm, flags) = dist::optimize(wasm_opt, &wasm_path)?;
+    let named = dir.join(format!("{}_named.wasm", FLOOR.1));
+    dist::run_wasm_opt(wasm_opt, flags, &unoptimized, &named, true)?;
+    let (shares, _) =
+        wasm_size::attribute(&std::fs::read(&named).context("reading the named floor wasm")?)?;
     let glue = dir.join(format!("{}.js", FLOOR.1));
-    dist::minify(&esbuild, &glue, &glue)?;
+    dist::minify(esbuild, &glue, &glue)?;
     Ok(Floor {
         wasm,
         js: dist::file_brotli(&glue)?,
+        shares,
     })
+}
+
+/// Brotli bytes of the BlockNote test page (JS + CSS) bundled for
+/// production into `dir`.
+fn blocknote_page(root: &Path, esbuild: &Path, dir: &Path) -> Result<usize> {
+    let status = Command::new(esbuild)
+        .arg(root.join("e2e/blocknote-page/main.mjs"))
+        .args([
+            "--bundle",
+            "--minify",
+            "--format=esm",
+            "--target=es2022",
+            "--define:process.env.NODE_ENV=\"production\"",
+            "--log-level=error",
+        ])
+        .arg(format!("--outdir={}", dir.display()))
+        .current_dir(root.join("e2e"))
+        .status()
+        .context("cannot run esbuild")?;
+    if !status.success() {
+        bail!("esbuild failed on e2e/blocknote-page/main.mjs ({status})");
+    }
+    Ok(dist::file_brotli(&dir.join("main.js"))? + dist::file_brotli(&dir.join("main.css"))?)
 }
 
 /// The output of a short command (`git rev-parse`, `date`), or "unknown".
@@ -72,13 +118,17 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
     std::fs::create_dir_all(&dir).context("cannot create target/size-bench")?;
 
+    let (wasm_opt, esbuild) = dist::npm_tools(&root)?;
+    let tools = Tools {
+        bindgen: crate::wasm_build::ensure_wasm_bindgen(&root)?,
+        wasm_opt,
+        esbuild,
+    };
     // The editor wasm again, optimized the same way but with its names.
-    let bindgen = crate::wasm_build::ensure_wasm_bindgen(&root)?;
-    let (wasm_opt, _) = dist::npm_tools(&root)?;
-    dist::bindgen(&bindgen, &bundle.wasm_dir, "atelier_elements", &dir)?;
+    dist::bindgen(&tools.bindgen, &bundle.wasm_dir, "atelier_elements", &dir)?;
     let named = dir.join("atelier_elements_named.wasm");
     dist::run_wasm_opt(
-        &wasm_opt,
+        &tools.wasm_opt,
         bundle.wasm_opt_flags,
         &dir.join("atelier_elements_bg.wasm"),
         &named,
@@ -87,11 +137,20 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let named = std::fs::read(&named).context("reading the named editor wasm")?;
     println!("attributing the editor wasm's code (one brotli pass per group)…");
     let (shares, code_brotli) = wasm_size::attribute(&named)?;
-    let floor = floor(&root, &dir)?;
+    let floor = floor(&root, &tools, &dir)?;
+    let blocknote = blocknote_page(&root, &tools.esbuild, &dir.join("blocknote"))?;
 
     let commit = command_output("git", &["rev-parse", "--short", "HEAD"]);
     let when = command_output("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]);
-    let md = report(&bundle, &shares, code_brotli, &floor, &commit, &when);
+    let md = report(
+        &bundle,
+        &shares,
+        code_brotli,
+        &floor,
+        blocknote,
+        &commit,
+        &when,
+    );
     let results = root.join("bench/results");
     std::fs::create_dir_all(&results).context("cannot create bench/results")?;
     std::fs::write(results.join("size.md"), &md).context("writing size.md")?;
@@ -105,7 +164,11 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         "markdown_module_brotli": bundle.markdown_brotli,
         "floor_wasm_brotli": floor.wasm,
         "floor_js_brotli": floor.js,
+        "blocknote_core_page_brotli": blocknote,
         "groups": shares.iter().map(|s| json!({
+            "group": s.group, "functions": s.functions, "raw": s.raw, "brotli_marginal": s.brotli,
+        })).collect::<Vec<_>>(),
+        "floor_groups": floor.shares.iter().map(|s| json!({
             "group": s.group, "functions": s.functions, "raw": s.raw, "brotli_marginal": s.brotli,
         })).collect::<Vec<_>>(),
     });
@@ -125,6 +188,7 @@ fn report(
     shares: &[Share],
     code_brotli: usize,
     floor: &Floor,
+    blocknote: usize,
     commit: &str,
     when: &str,
 ) -> String {
@@ -148,7 +212,8 @@ fn report(
         "| editor wasm: code section alone | {code_brotli} |\n\
          | Markdown module, loaded on first use (wasm + JS) | {} |\n\
          | size floor: `atelier-size-floor` (wasm + JS) | {floor_total} |\n\
-         | editor bundle minus the floor | {} |\n",
+         | editor bundle minus the floor | {} |\n\
+         | peer: BlockNote page without React (`@blocknote/core`, Yjs, Hocuspocus provider; JS + CSS) | {blocknote} |\n",
         bundle.markdown_brotli,
         bundle.total_brotli.saturating_sub(floor_total)
     );
@@ -156,7 +221,10 @@ fn report(
         md,
         "The *size floor* is the smallest collaborative text box on the editor's runtime \
          (yrs in BlockNote's shape, deep observation, undo, sticky positions, v1 updates over \
-         a WebSocket, a JSON awareness state, a Leptos view), built like the bundle.\n"
+         a WebSocket, a JSON awareness state, a Leptos view), built like the bundle. The peer \
+         is `e2e/blocknote-page` (what the interop tests open) bundled for production with \
+         esbuild; a React BlockNote page, as La Suite Docs ships, loads more (React, Mantine \
+         and `@blocknote/react` on top).\n"
     );
     let _ = writeln!(
         md,
@@ -165,16 +233,24 @@ fn report(
          code (hash maps, vectors) counts for the crate that instantiated it, and Leptos', \
          wasm-bindgen's and serde's crates count as one runtime each. *Marginal* is the code \
          section's brotli size minus its size without the group: what removing the group \
-         would save. Marginals add up to less than the whole, since groups share patterns.\n"
+         would save. Marginals add up to less than the whole, since groups share patterns. \
+         The last column is the same measure in the size floor: for a runtime, the \
+         difference is what the editor's use of it adds.\n"
     );
     let _ = writeln!(
         md,
-        "| group | functions | raw bytes | marginal brotli bytes |\n|---|---:|---:|---:|"
+        "| group | functions | raw bytes | marginal brotli bytes | in the floor |\n\
+         |---|---:|---:|---:|---:|"
     );
     for s in shares.iter().filter(|s| s.brotli >= 200) {
+        let in_floor = floor
+            .shares
+            .iter()
+            .find(|f| f.group == s.group)
+            .map_or_else(|| "–".to_owned(), |f| f.brotli.to_string());
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {in_floor} |",
             s.group, s.functions, s.raw, s.brotli
         );
     }
@@ -182,7 +258,7 @@ fn report(
     if !small.is_empty() {
         let _ = writeln!(
             md,
-            "| {} smaller groups | {} | {} | {} |",
+            "| {} smaller groups | {} | {} | {} | |",
             small.len(),
             small.iter().map(|s| s.functions).sum::<usize>(),
             small.iter().map(|s| s.raw).sum::<usize>(),
