@@ -308,8 +308,10 @@ mod tests {
         assert_eq!(without_hashes("a[i]::b[0f]"), "a[i]::b");
     }
 
-    /// A module with one function named `name`.
-    fn module_with(name: &str) -> Vec<u8> {
+    /// A module whose functions have these names, each body a run of
+    /// `i64.const` instructions with the given seed's pseudo-random values
+    /// (brotli keeps about three quarters of such a body: the opcodes repeat).
+    fn module(functions: &[(&str, u64)]) -> Vec<u8> {
         use wasm_encoder::{
             CodeSection, Function, FunctionSection, Module, NameMap, NameSection, TypeSection,
         };
@@ -318,19 +320,53 @@ mod tests {
         types.ty().function([], []);
         module.section(&types);
         let mut funcs = FunctionSection::new();
-        funcs.function(0);
-        module.section(&funcs);
         let mut code = CodeSection::new();
-        let mut f = Function::new([]);
-        f.instructions().end();
-        code.function(&f);
+        let mut names = NameMap::new();
+        for (i, (name, seed)) in functions.iter().enumerate() {
+            funcs.function(0);
+            let mut f = Function::new([]);
+            let mut x = *seed | 1;
+            for _ in 0..200 {
+                // xorshift64: incompressible unless two bodies share a seed.
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                f.instructions().i64_const(x as i64).drop();
+            }
+            f.instructions().end();
+            code.function(&f);
+            names.append(i as u32, name);
+        }
+        module.section(&funcs);
         module.section(&code);
-        let mut names = NameSection::new();
-        let mut map = NameMap::new();
-        map.append(0, name);
-        names.functions(&map);
-        module.section(&names);
+        let mut section = NameSection::new();
+        section.functions(&names);
+        module.section(&section);
         module.finish()
+    }
+
+    /// A module with one function named `name`.
+    fn module_with(name: &str) -> Vec<u8> {
+        module(&[(name, 1)])
+    }
+
+    #[test]
+    fn a_group_that_repeats_another_adds_little_and_a_new_one_adds_most_of_its_size() {
+        let wasm = module(&[("alpha::f", 7), ("beta::g", 7), ("gamma::h", 99)]);
+        let (shares, whole) = attribute(&wasm).expect("attribute");
+        let share = |g: &str| shares.iter().find(|s| s.group == g).expect(g);
+        let (alpha, beta, gamma) = (share("alpha"), share("beta"), share("gamma"));
+        assert_eq!(alpha.raw, beta.raw);
+        assert!(
+            beta.brotli * 10 < beta.raw,
+            "a copy costs little: {shares:?}"
+        );
+        assert!(
+            gamma.brotli * 3 > gamma.raw * 2,
+            "new bytes cost most of their size: {shares:?}"
+        );
+        assert!(whole < alpha.raw + beta.raw + gamma.raw, "{whole}");
+        assert_eq!(shares[0].group, "gamma", "largest first: {shares:?}");
     }
 
     #[test]
