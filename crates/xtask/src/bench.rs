@@ -438,7 +438,8 @@ fn machine(node: &Result<String, String>) -> Value {
     })
 }
 
-fn now_utc() -> String {
+/// The current UTC time, ISO 8601 (from `date`), or "unknown".
+pub fn now_utc() -> String {
     Command::new("date")
         .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
         .output()

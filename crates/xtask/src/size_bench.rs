@@ -16,16 +16,13 @@
 //!
 //! Writes `bench/results/size.json` and `bench/results/size.md`.
 
-use crate::dist;
+use crate::dist::{self, TARGET_BYTES};
 use crate::wasm_size::{self, Share};
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-
-/// The target for the editor bundle (wasm + JS + CSS), brotli bytes.
-const TARGET_BYTES: usize = 175_000;
 
 /// The floor crate and its wasm-bindgen output name.
 const FLOOR: (&str, &str) = ("atelier-size-floor", "atelier_size_floor");
@@ -45,25 +42,36 @@ struct Tools {
     esbuild: PathBuf,
 }
 
+/// Optimizes the wasm-bindgen output `unoptimized` with `flags` into
+/// `named` keeping its function names, and attributes its code
+/// ([`wasm_size::attribute`]).
+fn attribute_named(
+    tools: &Tools,
+    unoptimized: &Path,
+    flags: &[&str],
+    named: &Path,
+) -> Result<(Vec<Share>, usize)> {
+    dist::run_wasm_opt(&tools.wasm_opt, flags, unoptimized, named, true)?;
+    let wasm = std::fs::read(named).with_context(|| named.display().to_string())?;
+    println!(
+        "attributing {} (one brotli pass per group)…",
+        named.display()
+    );
+    wasm_size::attribute(&wasm)
+}
+
 /// Builds and measures `atelier-size-floor` in `dir`.
 fn floor(root: &Path, tools: &Tools, dir: &Path) -> Result<Floor> {
-    let Tools {
-        bindgen,
-        wasm_opt,
-        esbuild,
-    } = tools;
     let wasm_dir = dist::compile(root, &[FLOOR.0], dist::Options::default())?;
-    dist::bindgen(bindgen, &wasm_dir, FLOOR.1, dir)?;
+    dist::bindgen(&tools.bindgen, &wasm_dir, FLOOR.1, dir)?;
     let wasm_path = dir.join(format!("{}_bg.wasm", FLOOR.1));
     let unoptimized = dir.join(format!("{}_unoptimized.wasm", FLOOR.1));
     std::fs::copy(&wasm_path, &unoptimized).context("copying the floor's wasm")?;
-    let (wasm, flags) = dist::optimize(wasm_opt, &wasm_path)?;
+    let (wasm, flags) = dist::optimize(&tools.wasm_opt, &wasm_path)?;
     let named = dir.join(format!("{}_named.wasm", FLOOR.1));
-    dist::run_wasm_opt(wasm_opt, flags, &unoptimized, &named, true)?;
-    let (shares, _) =
-        wasm_size::attribute(&std::fs::read(&named).context("reading the named floor wasm")?)?;
+    let (shares, _) = attribute_named(tools, &unoptimized, flags, &named)?;
     let glue = dir.join(format!("{}.js", FLOOR.1));
-    dist::minify(esbuild, &glue, &glue)?;
+    dist::minify(&tools.esbuild, &glue, &glue)?;
     Ok(Floor {
         wasm,
         js: dist::file_brotli(&glue)?,
@@ -94,10 +102,10 @@ fn blocknote_page(root: &Path, esbuild: &Path, dir: &Path) -> Result<usize> {
     Ok(dist::file_brotli(&dir.join("main.js"))? + dist::file_brotli(&dir.join("main.css"))?)
 }
 
-/// The output of a short command (`git rev-parse`, `date`), or "unknown".
-fn command_output(program: &str, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
+/// The short hash of the checked-out commit, or "unknown".
+fn git_commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
         .output()
         .ok()
         .filter(|o| o.status.success())
@@ -126,22 +134,17 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     };
     // The editor wasm again, optimized the same way but with its names.
     dist::bindgen(&tools.bindgen, &bundle.wasm_dir, "atelier_elements", &dir)?;
-    let named = dir.join("atelier_elements_named.wasm");
-    dist::run_wasm_opt(
-        &tools.wasm_opt,
-        bundle.wasm_opt_flags,
+    let (shares, code_brotli) = attribute_named(
+        &tools,
         &dir.join("atelier_elements_bg.wasm"),
-        &named,
-        true,
+        bundle.wasm_opt_flags,
+        &dir.join("atelier_elements_named.wasm"),
     )?;
-    let named = std::fs::read(&named).context("reading the named editor wasm")?;
-    println!("attributing the editor wasm's code (one brotli pass per group)…");
-    let (shares, code_brotli) = wasm_size::attribute(&named)?;
     let floor = floor(&root, &tools, &dir)?;
     let blocknote = blocknote_page(&root, &tools.esbuild, &dir.join("blocknote"))?;
 
-    let commit = command_output("git", &["rev-parse", "--short", "HEAD"]);
-    let when = command_output("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]);
+    let commit = git_commit();
+    let when = crate::bench::now_utc();
     let md = report(
         &bundle,
         &shares,
