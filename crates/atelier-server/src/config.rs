@@ -250,9 +250,11 @@ mod tests {
 
     #[test]
     fn flags_override_file_over_defaults() {
-        let dir = std::env::temp_dir().join(format!("atelier-cfg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("tmp dir");
-        let path = dir.join("a.toml");
+        let dir = tempfile::Builder::new()
+            .prefix("atelier-cfg-")
+            .tempdir()
+            .expect("tmp dir");
+        let path = dir.path().join("a.toml");
         std::fs::write(
             &path,
             "db = \"sqlite:///tmp/x.db\"\nmax_message_bytes = 10\nallow_anonymous = true\n",

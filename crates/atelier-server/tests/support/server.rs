@@ -22,17 +22,34 @@ pub struct TestServer {
     pub state: Arc<atelier_server::state::AppState>,
 }
 
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "atelier-test-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A test's own directory (its SQLite file, config files); removed when the
+/// test ends, pass or fail, unless `ATELIER_KEEP_TEST_DIRS` is set, in which
+/// case its path is printed and it stays for inspection.
+pub struct TestDir(Option<tempfile::TempDir>);
+
+impl std::ops::Deref for TestDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.as_ref().map(|d| d.path()).unwrap_or(Path::new(""))
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        if std::env::var_os("ATELIER_KEEP_TEST_DIRS").is_some()
+            && let Some(dir) = self.0.take()
+        {
+            eprintln!("kept test directory {}", dir.keep().display());
+        }
+    }
+}
+
+pub fn temp_dir(name: &str) -> TestDir {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("atelier-test-{name}-"))
+        .tempdir()
+        .expect("temp dir");
+    TestDir(Some(dir))
 }
 
 /// The database URL the tests use: `ATELIER_TEST_DB` (e.g. a PostgreSQL
