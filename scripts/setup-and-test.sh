@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 
 # Disk: a cold build of the workspace (native, wasm tests, size-optimised
-# dist) takes about BUILD_GB of target directory. No incremental caches and
+# dist) takes about 6 GiB of target directory. No incremental caches and
 # line tables instead of full debug info keep it there; a CI run never
 # rebuilds incrementally and backtraces keep their file:line.
 export CARGO_INCREMENTAL=0
@@ -18,8 +18,8 @@ target_dir=${CARGO_TARGET_DIR:-target}
 mkdir -p "$target_dir"
 free_kb=$(df -Pk "$target_dir" | awk 'NR==2 {print $4}')
 echo "== disk: $(( free_kb / 1024 / 1024 )) GiB free where $target_dir lives"
-if [ "$free_kb" -lt $(( 6 * 1024 * 1024 )) ]; then
-  echo "warning: under 6 GiB free; a cold build needs about BUILD_GB GiB and may fail with 'No space left on device'" >&2
+if [ "$free_kb" -lt $(( 8 * 1024 * 1024 )) ]; then
+  echo "warning: under 8 GiB free; a cold build needs about 6 GiB and may fail with 'No space left on device'" >&2
 fi
 
 echo "== toolchain"
