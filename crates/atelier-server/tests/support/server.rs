@@ -22,34 +22,29 @@ pub struct TestServer {
     pub state: Arc<atelier_server::state::AppState>,
 }
 
-/// A test's own directory (its SQLite file, config files); removed when the
-/// test ends, pass or fail, unless `ATELIER_KEEP_TEST_DIRS` is set, in which
-/// case its path is printed and it stays for inspection.
-pub struct TestDir(Option<tempfile::TempDir>);
+/// A test's own directory (its SQLite file, config files), removed when the
+/// test ends, pass or fail; kept, and its path printed, when
+/// `ATELIER_KEEP_TEST_DIRS` is set.
+pub struct TestDir(tempfile::TempDir);
 
 impl std::ops::Deref for TestDir {
     type Target = Path;
     fn deref(&self) -> &Path {
-        self.0.as_ref().map(|d| d.path()).unwrap_or(Path::new(""))
-    }
-}
-
-impl Drop for TestDir {
-    fn drop(&mut self) {
-        if std::env::var_os("ATELIER_KEEP_TEST_DIRS").is_some()
-            && let Some(dir) = self.0.take()
-        {
-            eprintln!("kept test directory {}", dir.keep().display());
-        }
+        self.0.path()
     }
 }
 
 pub fn temp_dir(name: &str) -> TestDir {
+    let keep = std::env::var_os("ATELIER_KEEP_TEST_DIRS").is_some();
     let dir = tempfile::Builder::new()
         .prefix(&format!("atelier-test-{name}-"))
+        .disable_cleanup(keep)
         .tempdir()
         .expect("temp dir");
-    TestDir(Some(dir))
+    if keep {
+        eprintln!("keeping test directory {}", dir.path().display());
+    }
+    TestDir(dir)
 }
 
 /// The database URL the tests use: `ATELIER_TEST_DB` (e.g. a PostgreSQL
