@@ -70,6 +70,12 @@ pub enum SyncError {
         /// The configured limit.
         limit: u64,
     },
+    /// An update would nest shared types deeper than [`crate::Limits::max_nesting_depth`].
+    #[error("update nests shared types deeper than max_nesting_depth = {limit}")]
+    TooDeep {
+        /// The configured limit.
+        limit: u64,
+    },
     /// A field decoded but its value breaks the format's rules.
     #[error("malformed {what}: {detail}")]
     Malformed {

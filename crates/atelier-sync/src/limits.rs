@@ -29,6 +29,10 @@ pub struct Limits {
     pub max_stateless_bytes: usize,
     /// Deepest nesting of lib0 `Any` values inside an update.
     pub max_any_depth: usize,
+    /// Deepest nesting of shared types an update may create, counting a
+    /// type directly in a root as 1 (BlockNote's root `blockGroup`; its
+    /// paragraph's text sits at 4, and each level of list nesting adds 2).
+    pub max_nesting_depth: usize,
     /// Most documents one Hocuspocus connection may open at once.
     pub max_documents_per_connection: usize,
     /// Most documents one Hocuspocus connection may have waiting for authentication.
@@ -57,6 +61,9 @@ impl Default for Limits {
             max_token_bytes: 16 << 10,
             max_stateless_bytes: 1 << 20,
             max_any_depth: 128,
+            // Room for 60 levels of nested lists, or a table in 58; far
+            // below what overflows a 2 MiB thread stack in any reader.
+            max_nesting_depth: 128,
             max_documents_per_connection: 256,
             // The next three mirror Hocuspocus 4's `maxPendingDocuments`,
             // `maxUnauthenticatedQueueMessages` and `maxUnauthenticatedQueueSize`.

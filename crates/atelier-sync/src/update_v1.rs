@@ -12,6 +12,9 @@
 
 use crate::error::{Result, SyncError};
 use crate::limits::Limits;
+use crate::update_depth::{
+    ItemId, NestingBase, NoBase, ParentRef, StructRef, TxnBase, check_nesting,
+};
 use crate::varint::Reader;
 
 /// Counts from a checked update, for cheap decisions without decoding it again.
@@ -23,6 +26,8 @@ pub struct UpdateSummary {
     pub structs: usize,
     /// Deleted ranges in the update's delete set.
     pub deleted_ranges: usize,
+    /// Items whose content is a shared type (elements, texts, maps, arrays).
+    pub types: usize,
 }
 
 impl UpdateSummary {
@@ -36,13 +41,60 @@ const HAS_ORIGIN: u8 = 0x80;
 const HAS_RIGHT_ORIGIN: u8 = 0x40;
 const HAS_PARENT_SUB: u8 = 0x20;
 const CONTENT_MASK: u8 = 0x1f;
+const CONTENT_TYPE: u8 = 7;
 
 /// Checks that `update` is a well-formed lib0 v1 update.
 ///
 /// The caller checks its total size against [`Limits`]; this checks nesting
-/// depth of `Any` values against [`Limits::max_any_depth`] and everything
-/// else against the bytes actually present.
+/// depth of `Any` values against [`Limits::max_any_depth`], the nesting of
+/// the shared types the update creates against [`Limits::max_nesting_depth`]
+/// (counting a reference to a type outside the update as a root: use
+/// [`check_update_v1_against`] where the document is at hand), and
+/// everything else against the bytes actually present.
 pub fn check_update_v1(update: &[u8], limits: &Limits) -> Result<UpdateSummary> {
+    check_update_v1_in(update, limits, None)
+}
+
+/// [`check_update_v1`] for an update about to be applied to `doc`: a new
+/// type's depth counts the types that already enclose the item it is
+/// attached to, so an update cannot deepen a document past
+/// [`Limits::max_nesting_depth`] a level at a time. Opens a read
+/// transaction on `doc`.
+pub fn check_update_v1_against(
+    update: &[u8],
+    limits: &Limits,
+    doc: &yrs::Doc,
+) -> Result<UpdateSummary> {
+    let txn = yrs::Transact::transact(doc);
+    check_update_v1_in(update, limits, Some(&TxnBase(&txn)))
+}
+
+fn check_update_v1_in(
+    update: &[u8],
+    limits: &Limits,
+    base: Option<&dyn NestingBase>,
+) -> Result<UpdateSummary> {
+    let summary = walk(update, limits, None)?;
+    // Without a document, the deepest new type is at most as deep as the
+    // update has types; with one, any new type may deepen it.
+    let needed = match base {
+        Some(_) => summary.types > 0,
+        None => summary.types > limits.max_nesting_depth,
+    };
+    if needed {
+        let mut structs = Vec::with_capacity(summary.structs);
+        walk(update, limits, Some(&mut structs))?;
+        check_nesting(&structs, base.unwrap_or(&NoBase), limits.max_nesting_depth)?;
+    }
+    Ok(summary)
+}
+
+/// Walks the update; with `record`, also notes each struct's place.
+fn walk(
+    update: &[u8],
+    limits: &Limits,
+    mut record: Option<&mut Vec<StructRef>>,
+) -> Result<UpdateSummary> {
     let mut r = Reader::new(update);
     // Per client: struct count, client id and first clock, one byte each at least.
     let mut summary = UpdateSummary {
@@ -52,11 +104,25 @@ pub fn check_update_v1(update: &[u8], limits: &Limits) -> Result<UpdateSummary> 
     for _ in 0..summary.clients {
         // A struct takes at least two bytes (info and a length or content).
         let structs = r.read_count(2, usize::MAX, "update structs")?;
-        r.read_client_id("update client id")?;
+        let client = r.read_client_id("update client id")?;
         let mut clock = u64::from(r.read_var_u32("update clock")?);
         for _ in 0..structs {
-            let len = read_struct(&mut r, limits)?;
-            clock += u64::from(len);
+            let place = read_struct(&mut r, limits)?;
+            if place.is_type {
+                summary.types += 1;
+            }
+            if let Some(out) = record.as_deref_mut() {
+                out.push(StructRef {
+                    client,
+                    // Below 2^32: checked after the previous struct.
+                    clock: clock as u32,
+                    len: place.len,
+                    is_item: place.is_item,
+                    is_type: place.is_type,
+                    parent: place.parent,
+                });
+            }
+            clock += u64::from(place.len);
             if clock > u64::from(u32::MAX) {
                 return Err(SyncError::malformed(
                     "update",
@@ -71,8 +137,16 @@ pub fn check_update_v1(update: &[u8], limits: &Limits) -> Result<UpdateSummary> 
     Ok(summary)
 }
 
-/// Reads one struct and returns the clock length it covers.
-fn read_struct(r: &mut Reader<'_>, limits: &Limits) -> Result<u32> {
+/// What the walk learns of one struct.
+struct Place {
+    len: u32,
+    is_item: bool,
+    is_type: bool,
+    parent: ParentRef,
+}
+
+/// Reads one struct: the clock length it covers and where it sits.
+fn read_struct(r: &mut Reader<'_>, limits: &Limits) -> Result<Place> {
     let info = r.read_u8("struct info")?;
     match info & CONTENT_MASK {
         0 | 10 => {
@@ -88,33 +162,47 @@ fn read_struct(r: &mut Reader<'_>, limits: &Limits) -> Result<u32> {
             if len == 0 {
                 return Err(SyncError::malformed("update", "empty GC or skip range"));
             }
-            Ok(len)
+            Ok(Place {
+                len,
+                is_item: false,
+                is_type: false,
+                parent: ParentRef::Root,
+            })
         }
         content @ 1..=9 => {
-            if info & HAS_ORIGIN != 0 {
-                read_id(r, "item origin")?;
-            }
-            if info & HAS_RIGHT_ORIGIN != 0 {
-                read_id(r, "item right origin")?;
-            }
-            if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
-                match r.read_var_u64("item parent info")? {
+            let left = (info & HAS_ORIGIN != 0)
+                .then(|| read_id(r, "item origin"))
+                .transpose()?;
+            let right = (info & HAS_RIGHT_ORIGIN != 0)
+                .then(|| read_id(r, "item right origin"))
+                .transpose()?;
+            let parent = if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
+                let parent = match r.read_var_u64("item parent info")? {
                     1 => {
                         r.read_str(usize::MAX, "item parent name")?;
+                        ParentRef::Root
                     }
-                    0 => read_id(r, "item parent id")?,
+                    0 => ParentRef::Type(read_id(r, "item parent id")?),
                     other => {
                         return Err(SyncError::UnknownType {
                             what: "item parent info",
                             tag: other,
                         });
                     }
-                }
+                };
                 if info & HAS_PARENT_SUB != 0 {
                     r.read_str(usize::MAX, "item parent key")?;
                 }
-            }
-            read_content(r, content, limits)
+                parent
+            } else {
+                ParentRef::Neighbours { left, right }
+            };
+            Ok(Place {
+                len: read_content(r, content, limits)?,
+                is_item: true,
+                is_type: content == CONTENT_TYPE,
+                parent,
+            })
         }
         other => Err(SyncError::UnknownType {
             what: "struct content",
@@ -123,10 +211,10 @@ fn read_struct(r: &mut Reader<'_>, limits: &Limits) -> Result<u32> {
     }
 }
 
-fn read_id(r: &mut Reader<'_>, what: &'static str) -> Result<()> {
-    r.read_client_id(what)?;
-    r.read_var_u32(what)?;
-    Ok(())
+fn read_id(r: &mut Reader<'_>, what: &'static str) -> Result<ItemId> {
+    let client = r.read_client_id(what)?;
+    let clock = r.read_var_u32(what)?;
+    Ok(ItemId { client, clock })
 }
 
 /// Reads item content and returns its length in clock units.
@@ -271,6 +359,7 @@ fn read_delete_set(r: &mut Reader<'_>) -> Result<usize> {
 mod tests {
     use super::*;
     use yrs::types::xml::XmlFragment;
+    use yrs::updates::decoder::Decode;
     use yrs::{
         Any, Array, Doc, Map, ReadTxn, StateVector, Text, Transact, Xml, XmlElementPrelim,
         XmlTextPrelim,
@@ -380,5 +469,149 @@ mod tests {
             ..Limits::default()
         };
         assert!(check_update_v1(&update, &shallow).is_ok());
+    }
+
+    /// Nests `levels` elements under the last root child of `doc` (or
+    /// under the root when it is empty) and returns the update.
+    fn deepen(doc: &Doc, levels: usize) -> Vec<u8> {
+        let xml = doc.get_or_insert_xml_fragment("document-store");
+        let before = doc.transact().state_vector();
+        {
+            let mut txn = doc.transact_mut();
+            let mut parent = match xml.get(&txn, 0) {
+                Some(yrs::XmlOut::Element(e)) => {
+                    let mut e = e;
+                    while let Some(yrs::XmlOut::Element(inner)) = e.get(&txn, 0) {
+                        e = inner;
+                    }
+                    e.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup"))
+                }
+                _ => xml.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup")),
+            };
+            for i in 1..levels {
+                let tag = if i % 2 == 1 {
+                    "blockContainer"
+                } else {
+                    "blockGroup"
+                };
+                parent = parent.insert(&mut txn, 0, XmlElementPrelim::empty(tag));
+            }
+        }
+        doc.transact().encode_state_as_update_v1(&before)
+    }
+
+    fn too_deep(result: Result<UpdateSummary>) -> bool {
+        matches!(result, Err(SyncError::TooDeep { limit: 128 }))
+    }
+
+    #[test]
+    fn refuses_an_update_nesting_deeper_than_the_limit() {
+        let limits = Limits::default();
+        let deep = deepen(&Doc::with_client_id(1), 20_000);
+        let err = check_update_v1(&deep, &limits).expect_err("20,000 levels");
+        assert!(too_deep(Err(err.clone())), "{err}");
+        assert!(err.to_string().contains("max_nesting_depth = 128"), "{err}");
+        assert!(check_update_v1(&deepen(&Doc::with_client_id(1), 128), &limits).is_ok());
+        assert!(too_deep(check_update_v1(
+            &deepen(&Doc::with_client_id(1), 129),
+            &limits
+        )));
+        let roomy = Limits {
+            max_nesting_depth: 20_000,
+            ..Limits::default()
+        };
+        assert!(check_update_v1(&deep, &roomy).is_ok());
+    }
+
+    #[test]
+    fn refuses_an_update_that_deepens_a_document_past_the_limit() {
+        let limits = Limits::default();
+        let doc = Doc::with_client_id(1);
+        let base = deepen(&doc, 127);
+        let replica = Doc::with_client_id(2);
+        replica
+            .transact_mut()
+            .apply_update(yrs::Update::decode_v1(&base).expect("decodes"))
+            .expect("applies");
+        // One level more is fine, two are not; alone, each looks harmless.
+        let one = deepen(&doc, 1);
+        let writer = Doc::with_client_id(3);
+        writer
+            .transact_mut()
+            .apply_update(yrs::Update::decode_v1(&base).expect("decodes"))
+            .expect("applies");
+        let two = deepen(&writer, 2);
+        for update in [&one, &two] {
+            assert!(check_update_v1(update, &limits).is_ok());
+        }
+        assert!(check_update_v1_against(&one, &limits, &replica).is_ok());
+        assert!(too_deep(check_update_v1_against(&two, &limits, &replica)));
+    }
+
+    #[test]
+    fn a_type_beside_a_deep_one_counts_its_neighbour_depth() {
+        // A new element inserted after an existing one names only its
+        // neighbour (origin), not its parent: its depth is the neighbour's.
+        let limits = Limits::default();
+        let doc = Doc::with_client_id(1);
+        let base = deepen(&doc, 128);
+        let replica = Doc::with_client_id(2);
+        replica
+            .transact_mut()
+            .apply_update(yrs::Update::decode_v1(&base).expect("decodes"))
+            .expect("applies");
+        let before = doc.transact().state_vector();
+        {
+            let xml = doc.get_or_insert_xml_fragment("document-store");
+            let mut txn = doc.transact_mut();
+            let mut e = match xml.get(&txn, 0) {
+                Some(yrs::XmlOut::Element(e)) => e,
+                _ => panic!("a root element"),
+            };
+            while let Some(yrs::XmlOut::Element(inner)) = e.get(&txn, 0) {
+                e = inner;
+            }
+            // A sibling of the innermost element, and a child of it.
+            let parent = match e.parent() {
+                Some(yrs::XmlOut::Element(p)) => p,
+                _ => panic!("nested"),
+            };
+            parent.insert(&mut txn, 1, XmlElementPrelim::empty("blockContainer"));
+        }
+        let beside = doc.transact().encode_state_as_update_v1(&before);
+        assert!(check_update_v1_against(&beside, &limits, &replica).is_ok());
+        let below = deepen(&doc, 1);
+        assert!(too_deep(check_update_v1_against(&below, &limits, &replica)));
+    }
+
+    #[test]
+    fn typing_skips_the_depth_walk_and_sibling_blocks_pass() {
+        let limits = Limits::default();
+        let doc = Doc::with_client_id(1);
+        let xml = doc.get_or_insert_xml_fragment("document-store");
+        let replica = Doc::with_client_id(2);
+        let sync = |update: &[u8]| {
+            replica
+                .transact_mut()
+                .apply_update(yrs::Update::decode_v1(update).expect("decodes"))
+                .expect("applies");
+        };
+        let before = doc.transact().state_vector();
+        let text = {
+            let mut txn = doc.transact_mut();
+            let group = xml.push_back(&mut txn, XmlElementPrelim::empty("blockGroup"));
+            let container = group.push_back(&mut txn, XmlElementPrelim::empty("blockContainer"));
+            let para = container.push_back(&mut txn, XmlElementPrelim::empty("paragraph"));
+            para.push_back(&mut txn, XmlTextPrelim::new(""))
+        };
+        let first = doc.transact().encode_state_as_update_v1(&before);
+        let summary = check_update_v1_against(&first, &limits, &replica).expect("ok");
+        assert_eq!(summary.types, 4);
+        sync(&first);
+        let before = doc.transact().state_vector();
+        text.insert(&mut doc.transact_mut(), 0, "a");
+        let typed = doc.transact().encode_state_as_update_v1(&before);
+        let summary = check_update_v1_against(&typed, &limits, &replica).expect("ok");
+        assert_eq!(summary.types, 0);
     }
 }

@@ -15,8 +15,10 @@ use atelier_sync::{
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use yrs::updates::decoder::Decode;
+use yrs::types::xml::XmlFragment;
 use yrs::{
     Array, ClientID, Doc, Map, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update,
+    XmlElementPrelim, XmlOut, XmlTextPrelim,
 };
 
 /// A real v1 update: a few text, map and array edits by one client.
@@ -60,6 +62,40 @@ fn arb_update() -> impl Strategy<Value = Vec<u8>> {
             };
             doc.transact().encode_state_as_update_v1(&sv)
         })
+}
+
+/// A real v1 update nesting XML elements 1 to 400 deep, some of it past
+/// `Limits::max_nesting_depth`, with text in the innermost element.
+fn arb_nested_update() -> impl Strategy<Value = Vec<u8>> {
+    (1u64..1 << 53, 1usize..400, "[a-z]{0,4}").prop_map(|(client, levels, text)| {
+        let doc = Doc::with_client_id(client);
+        let root = doc.get_or_insert_xml_fragment("document-store");
+        {
+            let mut txn = doc.transact_mut();
+            let mut e = root.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup"));
+            for _ in 1..levels {
+                e = e.insert(&mut txn, 0, XmlElementPrelim::empty("blockContainer"));
+            }
+            e.insert(&mut txn, 0, XmlTextPrelim::new(text));
+        }
+        doc.transact()
+            .encode_state_as_update_v1(&StateVector::default())
+    })
+}
+
+/// The deepest element or text of a document's `document-store`.
+fn nesting(doc: &Doc) -> usize {
+    let root = doc.get_or_insert_xml_fragment("document-store");
+    let txn = doc.transact();
+    let mut deepest = 0;
+    let mut stack: Vec<(XmlOut, usize)> = root.children(&txn).map(|c| (c, 1)).collect();
+    while let Some((node, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        if let XmlOut::Element(e) = node {
+            stack.extend(e.children(&txn).map(|c| (c, depth + 1)));
+        }
+    }
+    deepest
 }
 
 fn arb_state_vector() -> impl Strategy<Value = EncodedStateVector> {
@@ -252,6 +288,31 @@ proptest! {
         decode_everything(&bytes, &limits);
         if let Ok(back) = HocuspocusFrame::decode(&bytes, &limits) {
             prop_assert_eq!(back.encode(), bytes);
+        }
+    }
+
+    #[test]
+    fn checked_nested_updates_stay_within_the_depth_limit(
+        update in arb_nested_update(),
+        mutations in arb_mutations(),
+    ) {
+        let limits = Limits::default();
+        let bytes = mutate(update, &mutations);
+        if check_update_v1(&bytes, &limits).is_ok() {
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let doc = Doc::new();
+                if let Ok(update) = Update::decode_v1(&bytes) {
+                    let _ = doc.transact_mut().apply_update(update);
+                }
+                nesting(&doc)
+            }));
+            match outcome {
+                Ok(depth) => prop_assert!(
+                    depth <= limits.max_nesting_depth,
+                    "a checked update nests {} deep: {:?}", depth, bytes
+                ),
+                Err(_) => prop_assert!(false, "yrs panicked on a checked update {:?}", bytes),
+            }
         }
     }
 
