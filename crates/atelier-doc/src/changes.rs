@@ -58,21 +58,24 @@ impl BlockChanges {
         out
     }
 
-    /// Names every block in an added subtree.
+    /// Names every block in an added subtree (an explicit-stack walk: an
+    /// added subtree may nest as deep as a peer made it).
     fn note_added<T: ReadTxn>(&mut self, txn: &T, node: &Out) {
         let Out::YXmlElement(e) = node else { return };
-        let tag = e.tag().to_string();
-        if tag == BLOCK_CONTAINER {
-            if let Some(id) = container_id(txn, e) {
-                self.blocks.insert(BlockId(id));
+        let mut stack = vec![e.clone()];
+        while let Some(e) = stack.pop() {
+            let tag = e.tag().to_string();
+            if tag == BLOCK_CONTAINER {
+                if let Some(id) = container_id(txn, &e) {
+                    self.blocks.insert(BlockId(id));
+                }
+            } else if tag != BLOCK_GROUP {
+                continue;
             }
-        } else if tag != BLOCK_GROUP {
-            return;
-        }
-        for child in e.children(txn) {
-            if let XmlOut::Element(c) = child {
-                self.note_added(txn, &Out::YXmlElement(c));
-            }
+            stack.extend(e.children(txn).filter_map(|c| match c {
+                XmlOut::Element(c) => Some(c),
+                _ => None,
+            }));
         }
     }
 

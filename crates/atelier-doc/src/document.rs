@@ -1,6 +1,7 @@
 //! [`Document`]: one collaborative document and the typed operations on it.
 
 use crate::block::{Block, BlockId, InlineRun, NewBlock, any_to_json, json_to_any};
+use crate::depth::{self, MAX_NESTING_DEPTH, MAX_READ_DEPTH};
 use crate::error::{Error, Result};
 use crate::inline::{self, Mark};
 use crate::schema::{self, BLOCK_CONTAINER, BLOCK_GROUP, ID_ATTR, block_type, table};
@@ -184,7 +185,7 @@ impl Document {
         let txn = self.doc.transact();
         let mut out = Vec::new();
         for group in root_groups(&txn, &self.fragment) {
-            read_group(&txn, &group, &mut out);
+            read_group(&txn, &group, 1, &mut out);
         }
         out
     }
@@ -193,7 +194,9 @@ impl Document {
     pub fn block(&self, id: &BlockId) -> Result<Block> {
         let txn = self.doc.transact();
         let loc = self.locate(&txn, id)?;
-        read_container(&txn, &loc.container).ok_or_else(|| Error::BlockNotFound(id.to_string()))
+        let depth = depth::depth_of(&loc.container);
+        read_container(&txn, &loc.container, depth)
+            .ok_or_else(|| Error::BlockNotFound(id.to_string()))
     }
 
     /// One block by id without its children (what rendering one block needs).
@@ -225,7 +228,12 @@ impl Document {
     /// The block tree as ids only, in reading order: what laying out the
     /// blocks needs, without reading any text.
     pub fn outline(&self) -> Vec<OutlineNode> {
-        fn go<T: ReadTxn>(txn: &T, group: &XmlElementRef, out: &mut Vec<OutlineNode>) {
+        fn go<T: ReadTxn>(
+            txn: &T,
+            group: &XmlElementRef,
+            depth: usize,
+            out: &mut Vec<OutlineNode>,
+        ) {
             for c in group.children(txn) {
                 if let XmlOut::Element(container) = c
                     && container.tag().as_ref() == BLOCK_CONTAINER
@@ -234,8 +242,8 @@ impl Document {
                         id: BlockId(container_id(txn, &container).unwrap_or_default()),
                         children: Vec::new(),
                     };
-                    if let Some(g) = child_group(txn, &container) {
-                        go(txn, &g, &mut node.children);
+                    if let Some(g) = nested_group(txn, &container, depth + 1) {
+                        go(txn, &g, depth + 2, &mut node.children);
                     }
                     out.push(node);
                 }
@@ -244,7 +252,7 @@ impl Document {
         let txn = self.doc.transact();
         let mut out = Vec::new();
         for group in root_groups(&txn, &self.fragment) {
-            go(&txn, &group, &mut out);
+            go(&txn, &group, 1, &mut out);
         }
         out
     }
@@ -300,6 +308,7 @@ impl Document {
         fn go<T: ReadTxn>(
             txn: &T,
             group: &XmlElementRef,
+            depth: usize,
             index: &mut HashMap<String, Hook<XmlElementRef>>,
         ) {
             for c in group.children(txn) {
@@ -309,15 +318,15 @@ impl Document {
                     if let Some(id) = container_id(txn, &container) {
                         index.entry(id).or_insert_with(|| container.hook());
                     }
-                    if let Some(g) = child_group(txn, &container) {
-                        go(txn, &g, index);
+                    if let Some(g) = nested_group(txn, &container, depth + 1) {
+                        go(txn, &g, depth + 2, index);
                     }
                 }
             }
         }
         let mut index = HashMap::new();
         for group in root_groups(txn, &self.fragment) {
-            go(txn, &group, &mut index);
+            go(txn, &group, 1, &mut index);
         }
         *self.index.borrow_mut() = index;
     }
@@ -367,10 +376,15 @@ impl Document {
             }
             [first, strays @ ..] => {
                 for stray in strays {
-                    let snaps: Vec<XmlSnapshot> = stray
-                        .children(&txn)
-                        .filter_map(|c| xml_copy::snapshot(&txn, &c))
-                        .collect();
+                    let mut snaps: Vec<XmlSnapshot> = Vec::new();
+                    for c in stray.children(&txn) {
+                        match xml_copy::snapshot(&txn, &c) {
+                            Ok(s) => snaps.extend(s),
+                            // Too deep to copy whole: leave the strays as
+                            // they are rather than lose part of them.
+                            Err(_) => return false,
+                        }
+                    }
                     for s in &snaps {
                         let n = first.len(&txn);
                         xml_copy::write(&mut txn, first, n, s);
@@ -516,6 +530,15 @@ impl Document {
         at: &Placement,
         blocks: &[NewBlock],
     ) -> Result<Vec<BlockId>> {
+        let depth = self.placement_depth(txn, at)?;
+        if blocks
+            .iter()
+            .any(|b| depth + depth::new_block_height(b) > MAX_NESTING_DEPTH)
+        {
+            return Err(Error::TooDeep {
+                limit: MAX_NESTING_DEPTH,
+            });
+        }
         let (group, mut index) = self.resolve_placement(txn, at)?;
         let mut ids = Vec::with_capacity(blocks.len());
         for b in blocks {
@@ -559,8 +582,19 @@ impl Document {
                 "cannot move block {id} next to or into itself"
             )));
         }
-        let snap = xml_copy::snapshot(txn, &XmlOut::Element(loc.container.clone()))
+        let node = XmlOut::Element(loc.container.clone());
+        let snap = xml_copy::snapshot(txn, &node)?
             .ok_or_else(|| Error::InvalidOperation(format!("block {id} cannot be copied")))?;
+        // Never deeper than Atelier writes, unless the block was already
+        // (a document from before the limit may be tidied up, not deepened).
+        let height = depth::subtree_height(txn, &node);
+        let old_depth = depth::depth_of(&loc.group) + height;
+        let new_depth = self.placement_depth(txn, to)? + height;
+        if new_depth > MAX_NESTING_DEPTH && new_depth > old_depth {
+            return Err(Error::TooDeep {
+                limit: MAX_NESTING_DEPTH,
+            });
+        }
         loc.group.remove_range(txn, loc.index(txn), 1);
         let old_group = loc.group.clone();
         let (group, index) = self.resolve_placement(txn, to)?;
@@ -723,13 +757,12 @@ impl Document {
         inline::append_pieces(txn, &prev_content, &pieces);
         // Children of the merged block move up to follow it where it was.
         let loc = self.locate(txn, id)?;
-        let children: Vec<XmlSnapshot> = child_group(txn, &loc.container)
-            .map(|g| {
-                g.children(txn)
-                    .filter_map(|c| xml_copy::snapshot(txn, &c))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut children: Vec<XmlSnapshot> = Vec::new();
+        if let Some(g) = child_group(txn, &loc.container) {
+            for c in g.children(txn) {
+                children.extend(xml_copy::snapshot(txn, &c)?);
+            }
+        }
         loc.group.remove_range(txn, loc.index(txn), 1);
         for (i, s) in children.iter().enumerate() {
             xml_copy::write(txn, &loc.group, loc.index(txn) + i as u32, s);
@@ -798,20 +831,20 @@ impl Document {
 
     fn reading_order<T: ReadTxn>(&self, txn: &T) -> Vec<BlockId> {
         let mut out = Vec::new();
-        fn go<T: ReadTxn>(txn: &T, group: &XmlElementRef, out: &mut Vec<BlockId>) {
+        fn go<T: ReadTxn>(txn: &T, group: &XmlElementRef, depth: usize, out: &mut Vec<BlockId>) {
             for c in group.children(txn) {
                 if let XmlOut::Element(container) = c {
                     if let Some(id) = container_id(txn, &container) {
                         out.push(BlockId(id));
                     }
-                    if let Some(g) = child_group(txn, &container) {
-                        go(txn, &g, out);
+                    if let Some(g) = nested_group(txn, &container, depth + 1) {
+                        go(txn, &g, depth + 2, out);
                     }
                 }
             }
         }
         for g in root_groups(txn, &self.fragment) {
-            go(txn, &g, &mut out);
+            go(txn, &g, 1, &mut out);
         }
         out
     }
@@ -840,6 +873,20 @@ impl Document {
                     .insert(txn, n, XmlElementPrelim::empty(BLOCK_GROUP))
             }
         }
+    }
+
+    /// The nesting depth of the group a placement puts blocks in, without
+    /// creating it (1 for the root group).
+    fn placement_depth<T: ReadTxn>(&self, txn: &T, at: &Placement) -> Result<usize> {
+        Ok(match at {
+            Placement::Start | Placement::End => 1,
+            Placement::Before(id) | Placement::After(id) => {
+                depth::depth_of(&self.locate(txn, id)?.group)
+            }
+            Placement::FirstChildOf(id) | Placement::LastChildOf(id) => {
+                depth::depth_of(&self.locate(txn, id)?.container) + 1
+            }
+        })
     }
 
     fn resolve_placement(
@@ -971,10 +1018,11 @@ pub fn restore_update(current: &[u8], version: &[u8]) -> Result<Vec<u8>> {
     let old = Document::from_update_v1(version)?;
     let nodes: Vec<XmlSnapshot> = {
         let txn = old.doc.transact();
-        old.fragment
-            .children(&txn)
-            .filter_map(|c| xml_copy::snapshot(&txn, &c))
-            .collect()
+        let mut nodes = Vec::new();
+        for c in old.fragment.children(&txn) {
+            nodes.extend(xml_copy::snapshot(&txn, &c)?);
+        }
+        nodes
     };
     let before = now.doc.transact().state_vector();
     {
@@ -1092,20 +1140,35 @@ pub(crate) fn child_group<T: ReadTxn>(txn: &T, container: &XmlElementRef) -> Opt
     })
 }
 
-fn read_group<T: ReadTxn>(txn: &T, group: &XmlElementRef, out: &mut Vec<Block>) {
+/// The nested group of a container at `depth`, unless it lies past
+/// [`MAX_READ_DEPTH`]: readers recurse once per level and stop there
+/// (`crate::depth`).
+fn nested_group<T: ReadTxn>(
+    txn: &T,
+    container: &XmlElementRef,
+    depth: usize,
+) -> Option<XmlElementRef> {
+    if depth + 1 > MAX_READ_DEPTH {
+        return None;
+    }
+    child_group(txn, container)
+}
+
+/// Reads the blocks of a group at nesting `depth` (1 for a root group).
+fn read_group<T: ReadTxn>(txn: &T, group: &XmlElementRef, depth: usize, out: &mut Vec<Block>) {
     for c in group.children(txn) {
         if let XmlOut::Element(container) = c
-            && let Some(b) = read_container(txn, &container)
+            && let Some(b) = read_container(txn, &container, depth + 1)
         {
             out.push(b);
         }
     }
 }
 
-fn read_container<T: ReadTxn>(txn: &T, container: &XmlElementRef) -> Option<Block> {
+fn read_container<T: ReadTxn>(txn: &T, container: &XmlElementRef, depth: usize) -> Option<Block> {
     let mut block = read_container_shallow(txn, container)?;
-    if let Some(g) = child_group(txn, container) {
-        read_group(txn, &g, &mut block.children);
+    if let Some(g) = nested_group(txn, container, depth) {
+        read_group(txn, &g, depth + 1, &mut block.children);
     }
     Some(block)
 }

@@ -20,6 +20,14 @@ pub enum Error {
     /// An operation does not fit the document's shape.
     #[error("invalid operation: {0}")]
     InvalidOperation(String),
+    /// The operation would nest blocks deeper than Atelier writes, or reads
+    /// a part of a document nested deeper than any reader follows.
+    #[error("too deeply nested: past {limit} levels of nested elements")]
+    TooDeep {
+        /// The depth limit in shared types ([`crate::depth::MAX_NESTING_DEPTH`]
+        /// for writes, [`crate::depth::MAX_READ_DEPTH`] for reads).
+        limit: usize,
+    },
     /// Input (an update, JSON, a trace) could not be decoded.
     #[error("malformed input: {0}")]
     Malformed(String),

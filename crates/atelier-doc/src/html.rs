@@ -7,6 +7,7 @@
 //! to its text, so pasted content can never carry executable markup.
 
 use crate::block::{Block, InlineRun, Marks, NewBlock};
+use crate::depth::MAX_BLOCK_LEVEL;
 use crate::sanitize::is_safe_href;
 use crate::schema::block_type;
 
@@ -312,7 +313,10 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
                     | block_type::NUMBERED_LIST_ITEM
                     | block_type::CHECK_LIST_ITEM
             );
-            blocks.push((lists.len().saturating_sub(usize::from(item)), b));
+            // Nesting past what Atelier writes is flattened at the deepest
+            // level: the text stays, the extra indentation goes.
+            let level = lists.len().saturating_sub(usize::from(item));
+            blocks.push((level.min(MAX_BLOCK_LEVEL), b));
         }
     };
     for tok in tokenize(html) {
@@ -386,7 +390,8 @@ pub fn sanitize_paste(html: &str) -> Vec<NewBlock> {
                     }
                     "hr" => {
                         flush(&mut current, &mut blocks, &lists);
-                        blocks.push((lists.len(), NewBlock::text(block_type::DIVIDER, "")));
+                        let level = lists.len().min(MAX_BLOCK_LEVEL);
+                        blocks.push((level, NewBlock::text(block_type::DIVIDER, "")));
                     }
                     "br" => push_text(&mut current, "\n", &marks, in_pre),
                     "b" | "strong" => marks.bold += 1,

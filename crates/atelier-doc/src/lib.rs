@@ -23,6 +23,7 @@ pub mod block_json;
 pub mod changes;
 pub mod chat;
 pub mod comments;
+pub mod depth;
 pub mod document;
 pub mod error;
 pub mod html;
@@ -33,6 +34,8 @@ pub mod plain;
 pub mod sanitize;
 pub mod schema;
 pub mod sticky;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod trace;
 pub mod unicode_offsets;
 pub mod xml_copy;

@@ -6,6 +6,7 @@
 //! corpus of real documents).
 
 use crate::block::{Block, InlineRun, Marks, NewBlock};
+use crate::depth::MAX_BLOCK_LEVEL;
 use crate::document::{Document, Placement};
 use crate::error::Result;
 use crate::sanitize::is_safe_href;
@@ -50,6 +51,9 @@ struct Builder {
     cell: Option<Vec<InlineRun>>,
     /// Inside an image: its alt text is kept as plain text.
     in_image: bool,
+    /// Quotes and list items opened past [`MAX_BLOCK_LEVEL`]: their text
+    /// becomes paragraphs at the deepest level instead of nesting further.
+    overflow: usize,
 }
 
 #[derive(Default)]
@@ -174,6 +178,10 @@ impl Builder {
                 self.current =
                     Some(NewBlock::text(block_type::HEADING, "").with_prop("level", level));
             }
+            Tag::BlockQuote(_) | Tag::Item if self.stack.len() >= MAX_BLOCK_LEVEL => {
+                self.flush_inline();
+                self.overflow += 1;
+            }
             Tag::BlockQuote(_) => {
                 self.flush_inline();
                 self.stack.push(Frame {
@@ -260,6 +268,10 @@ impl Builder {
                     b.content = vec![InlineRun::plain(code)];
                 }
                 self.flush_inline();
+            }
+            TagEnd::BlockQuote(_) | TagEnd::Item if self.overflow > 0 => {
+                self.flush_inline();
+                self.overflow -= 1;
             }
             TagEnd::BlockQuote(_) | TagEnd::Item => {
                 self.flush_inline();

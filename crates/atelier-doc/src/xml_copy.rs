@@ -5,6 +5,8 @@
 //! text format attribute and every nested element, so blocks Atelier cannot
 //! edit (tables, media, custom blocks) survive a move untouched.
 
+use crate::depth::MAX_READ_DEPTH;
+use crate::error::{Error, Result};
 use std::sync::Arc;
 use yrs::types::Attrs;
 use yrs::types::text::YChange;
@@ -30,10 +32,21 @@ pub enum XmlSnapshot {
 }
 
 /// Copies a node out of the document. Nested fragments are not part of
-/// BlockNote's schema and are skipped.
-pub fn snapshot<T: ReadTxn>(txn: &T, node: &XmlOut) -> Option<XmlSnapshot> {
-    match node {
-        XmlOut::Element(e) => Some(snapshot_element(txn, e)),
+/// BlockNote's schema and are skipped (`None`). A subtree deeper than
+/// [`MAX_READ_DEPTH`] is refused rather than copied in part, so a move can
+/// never drop what it cannot see.
+pub fn snapshot<T: ReadTxn>(txn: &T, node: &XmlOut) -> Result<Option<XmlSnapshot>> {
+    snapshot_within(txn, node, MAX_READ_DEPTH)
+}
+
+fn snapshot_within<T: ReadTxn>(txn: &T, node: &XmlOut, room: usize) -> Result<Option<XmlSnapshot>> {
+    if room == 0 {
+        return Err(Error::TooDeep {
+            limit: MAX_READ_DEPTH,
+        });
+    }
+    Ok(match node {
+        XmlOut::Element(e) => Some(snapshot_element(txn, e, room)?),
         XmlOut::Text(t) => {
             let chunks = t
                 .diff(txn, YChange::identity)
@@ -48,10 +61,10 @@ pub fn snapshot<T: ReadTxn>(txn: &T, node: &XmlOut) -> Option<XmlSnapshot> {
             Some(XmlSnapshot::Text(chunks))
         }
         XmlOut::Fragment(_) => None,
-    }
+    })
 }
 
-fn snapshot_element<T: ReadTxn>(txn: &T, e: &XmlElementRef) -> XmlSnapshot {
+fn snapshot_element<T: ReadTxn>(txn: &T, e: &XmlElementRef, room: usize) -> Result<XmlSnapshot> {
     let mut attrs: Vec<(String, Any)> = e
         .attributes(txn)
         .filter_map(|(k, v)| match v {
@@ -60,14 +73,19 @@ fn snapshot_element<T: ReadTxn>(txn: &T, e: &XmlElementRef) -> XmlSnapshot {
         })
         .collect();
     attrs.sort_by(|a, b| a.0.cmp(&b.0));
-    XmlSnapshot::Element {
+    let mut children = Vec::new();
+    for c in e.children(txn) {
+        children.extend(snapshot_within(txn, &c, room - 1)?);
+    }
+    Ok(XmlSnapshot::Element {
         tag: e.tag().to_string(),
         attrs,
-        children: e.children(txn).filter_map(|c| snapshot(txn, &c)).collect(),
-    }
+        children,
+    })
 }
 
-/// Writes a snapshot into `parent` at `index`.
+/// Writes a snapshot into `parent` at `index` (a snapshot is at most
+/// [`MAX_READ_DEPTH`] deep, which bounds this recursion).
 pub fn write<P: XmlFragment>(txn: &mut TransactionMut, parent: &P, index: u32, snap: &XmlSnapshot) {
     match snap {
         XmlSnapshot::Element {
