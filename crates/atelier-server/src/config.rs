@@ -58,6 +58,12 @@ pub struct ServeArgs {
     /// Largest document (encoded state) accepted, in bytes [default: 64 MiB].
     #[arg(long, env = "ATELIER_MAX_DOCUMENT_BYTES")]
     pub max_document_bytes: Option<usize>,
+    /// Deepest nesting of shared types an update may create: a `blockGroup`
+    /// in the root is 1, each level of nested blocks adds 2 [default: 128,
+    /// at most 256]. Deeper updates are refused, and the connection closes
+    /// naming this limit.
+    #[arg(long, env = "ATELIER_MAX_NESTING_DEPTH")]
+    pub max_nesting_depth: Option<usize>,
     /// Most simultaneous connections per user [default: 32].
     #[arg(long, env = "ATELIER_MAX_CONNECTIONS_PER_USER")]
     pub max_connections_per_user: Option<usize>,
@@ -93,6 +99,7 @@ struct FileConfig {
     auth_url: Option<String>,
     max_message_bytes: Option<usize>,
     max_document_bytes: Option<usize>,
+    max_nesting_depth: Option<usize>,
     max_connections_per_user: Option<usize>,
     max_connections_per_ip: Option<usize>,
     max_updates_per_second: Option<u32>,
@@ -126,6 +133,8 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Document size cap.
     pub max_document_bytes: usize,
+    /// Nesting depth cap of updates (`atelier_sync::Limits::max_nesting_depth`).
+    pub max_nesting_depth: usize,
     /// Connections per user cap.
     pub max_connections_per_user: usize,
     /// Connections per IP cap.
@@ -154,6 +163,7 @@ impl Default for Config {
             auth_url: None,
             max_message_bytes: 4 << 20,
             max_document_bytes: 64 << 20,
+            max_nesting_depth: atelier_sync::Limits::default().max_nesting_depth,
             max_connections_per_user: 32,
             max_connections_per_ip: 128,
             max_updates_per_second: 200,
@@ -165,6 +175,17 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The protocol limits every connection and room enforces.
+    pub fn limits(&self) -> atelier_sync::Limits {
+        atelier_sync::Limits {
+            max_message_bytes: self.max_message_bytes,
+            max_document_bytes: self.max_document_bytes.max(self.max_message_bytes),
+            max_update_bytes: self.max_message_bytes,
+            max_nesting_depth: self.max_nesting_depth,
+            ..atelier_sync::Limits::default()
+        }
+    }
+
     /// Resolves flags and environment over the TOML file over defaults.
     pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
         let file = match &args.config {
@@ -198,6 +219,10 @@ impl Config {
                 .max_document_bytes
                 .or(file.max_document_bytes)
                 .unwrap_or(d.max_document_bytes),
+            max_nesting_depth: args
+                .max_nesting_depth
+                .or(file.max_nesting_depth)
+                .unwrap_or(d.max_nesting_depth),
             max_connections_per_user: args
                 .max_connections_per_user
                 .or(file.max_connections_per_user)
@@ -221,6 +246,16 @@ impl Config {
             log_format: args.log_format.or(file.log_format).unwrap_or(d.log_format),
         };
         let mut cfg = cfg;
+        // Readers of a document stop at MAX_READ_DEPTH: accepting deeper
+        // updates would store what no export or editor shows.
+        if !(1..=atelier_doc::depth::MAX_READ_DEPTH).contains(&cfg.max_nesting_depth) {
+            anyhow::bail!(
+                "max_nesting_depth {} is outside 1..={}: readers of a document stop at {}",
+                cfg.max_nesting_depth,
+                atelier_doc::depth::MAX_READ_DEPTH,
+                atelier_doc::depth::MAX_READ_DEPTH
+            );
+        }
         if !cfg.allow_anonymous
             && cfg.jwt_secret.is_none()
             && cfg.oidc_issuer.is_none()

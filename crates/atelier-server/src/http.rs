@@ -36,6 +36,10 @@ impl From<RoomError> for ApiError {
     fn from(e: RoomError) -> Self {
         let status = match e {
             RoomError::Malformed(_) => StatusCode::BAD_REQUEST,
+            RoomError::Refused(atelier_sync::SyncError::TooDeep { .. }) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            RoomError::Refused(_) => StatusCode::BAD_REQUEST,
             RoomError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             RoomError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
@@ -112,11 +116,29 @@ fn render(state: Vec<u8>, format: Option<&str>) -> Result<Response, ApiError> {
         "markdown" => {
             let d = atelier_doc::Document::from_update_v1(&state)
                 .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-            Ok((
+            let mut response = (
                 [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
                 atelier_doc::markdown::export(&d.blocks()),
             )
-                .into_response())
+                .into_response();
+            // A document stored before the nesting limit existed is served
+            // with what readers follow, and says so.
+            let deepest = d.deepest_nesting();
+            if deepest > atelier_doc::depth::MAX_READ_DEPTH {
+                tracing::warn!(
+                    deepest,
+                    limit = atelier_doc::depth::MAX_READ_DEPTH,
+                    "document nests too deep: its export leaves the deeper part out"
+                );
+                let warning = format!(
+                    "199 atelier \"the document nests {deepest} levels deep; levels past {} are left out\"",
+                    atelier_doc::depth::MAX_READ_DEPTH
+                );
+                if let Ok(value) = header::HeaderValue::from_str(&warning) {
+                    response.headers_mut().insert(header::WARNING, value);
+                }
+            }
+            Ok(response)
         }
         other => Err(ApiError(
             StatusCode::BAD_REQUEST,
@@ -226,8 +248,13 @@ pub async fn restore_version(
     let conn = st.rooms.next_conn_id();
     let current = room.full_state().await;
     let result = async {
-        let update = atelier_doc::document::restore_update(&current, &old)
-            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        let update = atelier_doc::document::restore_update(&current, &old).map_err(|e| {
+            let status = match e {
+                atelier_doc::Error::TooDeep { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            ApiError(status, e.to_string())
+        })?;
         room.apply_update(&st.rooms, conn, &update).await?;
         Ok::<_, ApiError>(())
     }

@@ -65,6 +65,7 @@ pub async fn build_state(cfg: config::Config) -> anyhow::Result<Arc<state::AppSt
     let rooms = room::Rooms::new(
         store,
         metrics.clone(),
+        cfg.limits(),
         cfg.max_document_bytes,
         cfg.compact_every,
         std::time::Duration::from_secs(cfg.version_interval_secs),

@@ -8,7 +8,7 @@
 
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
-use atelier_sync::{AwarenessUpdate, Limits};
+use atelier_sync::{AwarenessUpdate, Limits, check_update_v1_against};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -47,6 +47,10 @@ pub enum RoomError {
     /// The update bytes do not decode.
     #[error("malformed update: {0}")]
     Malformed(String),
+    /// The update breaks a limit of the protocol (for example it nests
+    /// deeper than `max_nesting_depth` once applied to this document).
+    #[error("update refused: {0}")]
+    Refused(#[from] atelier_sync::SyncError),
     /// The document would grow past the configured limit.
     #[error("document too large: {size} bytes exceeds the limit of {limit}")]
     TooLarge {
@@ -143,8 +147,12 @@ impl Room {
         from: ConnId,
         bytes: &[u8],
     ) -> Result<(), RoomError> {
-        let update = Update::decode_v1(bytes).map_err(|e| RoomError::Malformed(e.to_string()))?;
         let mut st = self.state.lock().await;
+        // Checked against this document: an update may only deepen it up
+        // to the limit, however many updates it takes (DESIGN.md §4: yrs
+        // never sees bytes the check refused).
+        check_update_v1_against(bytes, &rooms.limits, st.awareness.doc())?;
+        let update = Update::decode_v1(bytes).map_err(|e| RoomError::Malformed(e.to_string()))?;
         let size = st.size + bytes.len();
         if size > rooms.max_document_bytes {
             return Err(RoomError::TooLarge {
@@ -295,6 +303,7 @@ pub struct Rooms {
     pub store: Store,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    limits: Limits,
     max_document_bytes: usize,
     compact_every: usize,
     version_interval: std::time::Duration,
@@ -306,6 +315,7 @@ impl Rooms {
     pub fn new(
         store: Store,
         metrics: Arc<Metrics>,
+        limits: Limits,
         max_document_bytes: usize,
         compact_every: usize,
         version_interval: std::time::Duration,
@@ -314,6 +324,7 @@ impl Rooms {
             map: Mutex::new(HashMap::new()),
             store,
             metrics,
+            limits,
             max_document_bytes,
             compact_every: compact_every.max(1),
             version_interval,
@@ -334,6 +345,17 @@ impl Rooms {
             return Ok(room.clone());
         }
         let (doc, size, log_len) = self.load_doc(name).await?;
+        let deepest = atelier_doc::Document::from_doc(doc.clone()).deepest_nesting();
+        if deepest > self.limits.max_nesting_depth {
+            // Stored before the limit existed (or under a higher one): it is
+            // served as it is, and readers leave out what lies past their bound.
+            tracing::warn!(
+                doc = %name,
+                deepest,
+                max_nesting_depth = self.limits.max_nesting_depth,
+                "stored document nests deeper than max_nesting_depth"
+            );
+        }
         let (tx, _) = broadcast::channel(1024);
         let room = Arc::new(Room {
             name: name.to_owned(),

@@ -44,12 +44,7 @@ const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_ERROR: u16 = 1011;
 
 fn limits(st: &AppState) -> Limits {
-    Limits {
-        max_message_bytes: st.cfg.max_message_bytes,
-        max_document_bytes: st.cfg.max_document_bytes.max(st.cfg.max_message_bytes),
-        max_update_bytes: st.cfg.max_message_bytes,
-        ..Limits::default()
-    }
+    st.cfg.limits()
 }
 
 fn refuse(status: StatusCode, reason: impl Into<String>) -> Response {
@@ -407,7 +402,7 @@ impl Connection {
                     tracing::warn!(conn = self.id, doc = %document, error = %e, "update refused");
                     let code = match e {
                         RoomError::TooLarge { .. } => CLOSE_TOO_BIG,
-                        RoomError::Malformed(_) => CLOSE_POLICY,
+                        RoomError::Malformed(_) | RoomError::Refused(_) => CLOSE_POLICY,
                         RoomError::Store(_) => CLOSE_ERROR,
                     };
                     return Err(Close {
