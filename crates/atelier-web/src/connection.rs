@@ -35,7 +35,7 @@ use crate::tab_message::TabMessage;
 use atelier_doc::Document;
 use atelier_sync::{
     Access, AwarenessEntry, AwarenessStates, AwarenessUpdate, Backoff, ClientConfig, ClientEvent,
-    ClientSession, ClientStatus, Limits, Reconnect, SyncError, check_update_v1,
+    ClientSession, ClientStatus, Limits, Reconnect, SyncError, check_update_v1_against,
 };
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -924,7 +924,9 @@ impl Inner {
                 self.applying_stored.store(true, Ordering::SeqCst);
                 let mut skipped = 0;
                 for record in &records {
-                    let ok = check_update_v1(record, &self.limits).is_ok()
+                    // Checked against the document as loaded so far: a
+                    // log cannot nest past max_nesting_depth record by record.
+                    let ok = check_update_v1_against(record, &self.limits, self.doc.ydoc()).is_ok()
                         && self.doc.apply_update_v1(record).is_ok();
                     if !ok {
                         skipped += 1;
@@ -1177,7 +1179,7 @@ impl Inner {
                 false
             }
             TabMessage::Update(update) => {
-                if let Err(e) = check_update_v1(&update, &self.limits) {
+                if let Err(e) = check_update_v1_against(&update, &self.limits, self.doc.ydoc()) {
                     warn(&format!("ignoring another tab's update: {e}"));
                     return false;
                 }
