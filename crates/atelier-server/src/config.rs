@@ -322,4 +322,33 @@ mod tests {
         };
         assert!(Config::resolve(public).is_err());
     }
+
+    #[test]
+    fn nesting_depth_is_configurable_up_to_what_readers_follow() {
+        // Atelier writes up to the default, so servers accept it by default.
+        assert_eq!(
+            Config::default().max_nesting_depth,
+            atelier_doc::depth::MAX_NESTING_DEPTH
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("atelier-cfg-")
+            .tempdir()
+            .expect("tmp dir");
+        let path = dir.path().join("a.toml");
+        std::fs::write(&path, "max_nesting_depth = 200\n").expect("write");
+        let cfg = Config::resolve(ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .expect("valid");
+        assert_eq!(cfg.limits().max_nesting_depth, 200);
+        for refused in [0, atelier_doc::depth::MAX_READ_DEPTH + 1] {
+            let err = Config::resolve(ServeArgs {
+                max_nesting_depth: Some(refused),
+                ..Default::default()
+            })
+            .expect_err("outside the range");
+            assert!(err.to_string().contains("max_nesting_depth"), "{err}");
+        }
+    }
 }
