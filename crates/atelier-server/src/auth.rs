@@ -14,13 +14,17 @@
 //!
 //!    ```json
 //!    {"sub": "u-42", "name": "Zoé", "exp": 1790000000,
-//!     "read": ["*"], "write": ["team-a/*", "notes"]}
+//!     "read": ["*"], "chat": ["team-b/*"], "write": ["team-a/*", "notes"]}
 //!    ```
 //!
-//!    Write access implies read access. A token without `read`/`write`
-//!    claims grants nothing, except that an OIDC token (a plain Keycloak
-//!    access token, say) gets `--oidc-default-access` (`read`, `write`, or
-//!    the default `none`) on every document.
+//!    A grant is *read*, *chat* or *write* ([`Grant`]; each implies the ones
+//!    before it), as La Suite Docs has readers, commenters and editors. It
+//!    names the text document `D`; its chat `D:chat` follows (see
+//!    [`atelier_sync::doc_names`]): *read* reads both, *chat* reads the
+//!    text and writes the chat, *write* writes both. A token without
+//!    `read`/`chat`/`write` claims grants nothing, except that an OIDC token
+//!    (a plain Keycloak access token, say) gets `--oidc-default-access`
+//!    (`read`, `chat`, `write`, or the default `none`) on every document.
 //! 2. **Cookie forwarding** with `--auth-url`, as La Suite Docs' y-provider
 //!    does: when a connection has no token (or no token can be checked
 //!    because no JWT key is configured), the server asks
@@ -48,6 +52,33 @@ use std::sync::{Arc, RwLock};
 
 pub use atelier_sync::Access;
 
+/// What a user may do with a document and its chat, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Grant {
+    /// Read the text and the chat.
+    Read,
+    /// Read the text, read and write the chat (La Suite's commenters).
+    Chat,
+    /// Read and write both.
+    Write,
+}
+
+impl Grant {
+    /// The access this grant gives on `doc`, a text document or its chat.
+    pub fn access_to(self, doc: &str) -> Access {
+        let writes = if atelier_sync::is_chat_document(doc) {
+            self >= Grant::Chat
+        } else {
+            self == Grant::Write
+        };
+        if writes {
+            Access::ReadWrite
+        } else {
+            Access::ReadOnly
+        }
+    }
+}
+
 /// An authenticated user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
@@ -56,6 +87,7 @@ pub struct Principal {
     /// Display name, if the token has one.
     pub name: Option<String>,
     read: Vec<String>,
+    chat: Vec<String>,
     write: Vec<String>,
 }
 
@@ -65,38 +97,52 @@ impl Principal {
         Principal {
             user: "anonymous".into(),
             name: None,
-            read: vec!["*".into()],
+            read: Vec::new(),
+            chat: Vec::new(),
             write: vec!["*".into()],
         }
     }
 
-    /// A principal with `access` to one document only (a cookie-forwarding answer).
-    pub fn for_document(user: String, name: Option<String>, doc: &str, access: Access) -> Self {
+    /// A principal with `grant` on one document (and its chat) only: a
+    /// cookie-forwarding answer.
+    pub fn for_document(user: String, name: Option<String>, doc: &str, grant: Grant) -> Self {
         // Used as a pattern, a name ending in `*` would match more documents,
         // but such a principal is only ever asked about `doc`.
-        let only = vec![doc.to_owned()];
-        let (read, write) = match access {
-            Access::ReadWrite => (only.clone(), only),
-            Access::ReadOnly => (only, Vec::new()),
-        };
-        Principal {
+        let only = vec![atelier_sync::base_document_name(doc).to_owned()];
+        let mut p = Principal {
             user,
             name,
-            read,
-            write,
+            read: Vec::new(),
+            chat: Vec::new(),
+            write: Vec::new(),
+        };
+        match grant {
+            Grant::Read => p.read = only,
+            Grant::Chat => p.chat = only,
+            Grant::Write => p.write = only,
         }
+        p
     }
 
-    /// What this user may do with `doc`, or `None` for nothing.
-    pub fn access(&self, doc: &str) -> Option<Access> {
-        let hit = |patterns: &[String]| patterns.iter().any(|p| matches_pattern(p, doc));
+    /// The strongest grant this user holds on `doc`'s text document.
+    pub fn grant(&self, doc: &str) -> Option<Grant> {
+        let base = atelier_sync::base_document_name(doc);
+        let hit = |patterns: &[String]| patterns.iter().any(|p| matches_pattern(p, base));
         if hit(&self.write) {
-            Some(Access::ReadWrite)
+            Some(Grant::Write)
+        } else if hit(&self.chat) {
+            Some(Grant::Chat)
         } else if hit(&self.read) {
-            Some(Access::ReadOnly)
+            Some(Grant::Read)
         } else {
             None
         }
+    }
+
+    /// What this user may do with `doc` (a text document or its chat), or
+    /// `None` for nothing.
+    pub fn access(&self, doc: &str) -> Option<Access> {
+        self.grant(doc).map(|g| g.access_to(doc))
     }
 }
 
@@ -137,6 +183,8 @@ pub enum DefaultAccess {
     None,
     /// Read-only access everywhere.
     Read,
+    /// Read the text and write the chat everywhere (commenters).
+    Chat,
     /// Read-write access everywhere.
     Write,
 }
@@ -202,6 +250,8 @@ struct Claims {
     preferred_username: Option<String>,
     #[serde(default)]
     read: Option<Vec<String>>,
+    #[serde(default)]
+    chat: Option<Vec<String>>,
     #[serde(default)]
     write: Option<Vec<String>>,
 }
@@ -454,18 +504,25 @@ impl Authenticator {
             _ => AuthError::Invalid(e.to_string()),
         })?;
         let c = data.claims;
-        let (read, write) = match (c.read, c.write) {
-            (None, None) if from_provider => match self.default_access {
-                DefaultAccess::None => (Vec::new(), Vec::new()),
-                DefaultAccess::Read => (vec!["*".to_owned()], Vec::new()),
-                DefaultAccess::Write => (Vec::new(), vec!["*".to_owned()]),
+        let all = || vec!["*".to_owned()];
+        let (read, chat, write) = match (c.read, c.chat, c.write) {
+            (None, None, None) if from_provider => match self.default_access {
+                DefaultAccess::None => (Vec::new(), Vec::new(), Vec::new()),
+                DefaultAccess::Read => (all(), Vec::new(), Vec::new()),
+                DefaultAccess::Chat => (Vec::new(), all(), Vec::new()),
+                DefaultAccess::Write => (Vec::new(), Vec::new(), all()),
             },
-            (read, write) => (read.unwrap_or_default(), write.unwrap_or_default()),
+            (read, chat, write) => (
+                read.unwrap_or_default(),
+                chat.unwrap_or_default(),
+                write.unwrap_or_default(),
+            ),
         };
         Ok(Principal {
             user: c.sub,
             name: c.name.or(c.preferred_username),
             read,
+            chat,
             write,
         })
     }
@@ -654,6 +711,32 @@ mod tests {
             a.authorize(Some(&narrow), "b").map(|x| x.1),
             Err(AuthError::Forbidden("b".into()))
         );
+    }
+
+    #[test]
+    fn a_chat_claim_reads_the_text_and_writes_its_chat() {
+        let a = Authenticator::new(false, Some("s3cret"), None);
+        let t = token(
+            "s3cret",
+            json!({"sub": "c", "exp": now() + 60, "read": ["*"], "chat": ["team/*"], "write": ["mine"]}),
+        );
+        let access = |doc: &str| a.authorize(Some(&t), doc).map(|x| x.1);
+        assert_eq!(access("team/plan"), Ok(Access::ReadOnly));
+        assert_eq!(access("team/plan:chat"), Ok(Access::ReadWrite));
+        assert_eq!(access("other"), Ok(Access::ReadOnly));
+        assert_eq!(access("other:chat"), Ok(Access::ReadOnly));
+        assert_eq!(access("mine"), Ok(Access::ReadWrite));
+        assert_eq!(access("mine:chat"), Ok(Access::ReadWrite));
+        let none = token(
+            "s3cret",
+            json!({"sub": "n", "exp": now() + 60, "read": ["x"]}),
+        );
+        assert_eq!(
+            a.authorize(Some(&none), "y:chat").map(|x| x.1),
+            Err(AuthError::Forbidden("y:chat".into()))
+        );
+        // The grant order: read < chat < write.
+        assert!(Grant::Read < Grant::Chat && Grant::Chat < Grant::Write);
     }
 
     #[test]

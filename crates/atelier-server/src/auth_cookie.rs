@@ -11,15 +11,17 @@
 //! ```
 //!
 //! and expects `200` with a JSON body
-//! `{"access": "read" | "write" | "none", "user": "<id>", "name": "<display name>"}`
-//! (`user` and `name` optional). `401` refuses the session, `403` and `404`
+//! `{"access": "read" | "chat" | "write" | "none", "user": "<id>", "name": "<display name>"}`
+//! (`user` and `name` optional; `chat` reads the text and writes its
+//! chat, see [`crate::auth::Grant`]). For a chat document `D:chat` the
+//! service is asked about `D`: it knows only the documents it owns. `401` refuses the session, `403` and `404`
 //! refuse the document, and any other status, a redirect, a malformed body
 //! or no answer within 3 s refuses with a reason saying so. `200` answers
 //! are cached for 30 s per cookie, authorization and document. An answer
 //! without `user` (a public document opened without a session, say) counts
 //! as the user `anonymous` for `--max-connections-per-user`.
 
-use crate::auth::{Access, AuthError, Credentials, Principal};
+use crate::auth::{Access, AuthError, Credentials, Grant, Principal};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -77,11 +79,12 @@ impl CookieAuth {
         })
     }
 
+    /// Keyed by the text document: its chat shares the answer.
     fn key(creds: &Credentials, doc: &str) -> CacheKey {
         (
             creds.cookie.clone().unwrap_or_default(),
             creds.authorization.clone().unwrap_or_default(),
-            doc.to_owned(),
+            atelier_sync::base_document_name(doc).to_owned(),
         )
     }
 
@@ -121,7 +124,8 @@ impl CookieAuth {
 
     async fn ask(&self, creds: &Credentials, doc: &str) -> Result<Answer, AuthError> {
         let mut url = self.url.clone();
-        url.query_pairs_mut().append_pair("document", doc);
+        url.query_pairs_mut()
+            .append_pair("document", atelier_sync::base_document_name(doc));
         let mut req = self
             .client
             .get(url)
@@ -169,30 +173,32 @@ impl CookieAuth {
         }
         serde_json::from_slice(&bytes).map_err(|e| {
             AuthError::Unavailable(format!(
-                "authorization service {service}: malformed answer ({e}); expected {{\"access\": \"read\"|\"write\"|\"none\"}}"
+                "authorization service {service}: malformed answer ({e}); expected {{\"access\": \"read\"|\"chat\"|\"write\"|\"none\"}}"
             ))
         })
     }
 }
 
 fn decide(answer: &Answer, doc: &str) -> Result<(Principal, Access), AuthError> {
-    let access = match answer.access.as_str() {
-        "write" => Access::ReadWrite,
-        "read" => Access::ReadOnly,
+    let grant = match answer.access.as_str() {
+        "write" => Grant::Write,
+        "chat" => Grant::Chat,
+        "read" => Grant::Read,
         "none" => return Err(AuthError::Forbidden(doc.to_owned())),
         other => {
             return Err(AuthError::Unavailable(format!(
-                "authorization service answered access {other:?}; expected read, write or none"
+                "authorization service answered access {other:?}; expected read, chat, write or none"
             )));
         }
     };
+    let access = grant.access_to(doc);
     let user = answer
         .user
         .clone()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "anonymous".to_owned());
     Ok((
-        Principal::for_document(user, answer.name.clone(), doc, access),
+        Principal::for_document(user, answer.name.clone(), doc, grant),
         access,
     ))
 }
@@ -226,6 +232,25 @@ mod tests {
             decide(&answer("admin"), "d"),
             Err(AuthError::Unavailable(_))
         ));
+    }
+
+    #[test]
+    fn a_chat_answer_reads_the_text_and_writes_its_chat() {
+        assert_eq!(
+            decide(&answer("chat"), "d").map(|x| x.1),
+            Ok(Access::ReadOnly)
+        );
+        let (p, a) = decide(&answer("chat"), "d:chat").expect("chat");
+        assert_eq!(a, Access::ReadWrite);
+        assert_eq!(p.access("d"), Some(Access::ReadOnly));
+        assert_eq!(
+            decide(&answer("read"), "d:chat").map(|x| x.1),
+            Ok(Access::ReadOnly)
+        );
+        assert_eq!(
+            decide(&answer("write"), "d:chat").map(|x| x.1),
+            Ok(Access::ReadWrite)
+        );
     }
 
     #[test]

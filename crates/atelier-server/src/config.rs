@@ -39,7 +39,8 @@ pub struct ServeArgs {
     #[arg(long, env = "ATELIER_OIDC_ISSUER")]
     pub oidc_issuer: Option<String>,
     /// Access on every document for OIDC tokens without `read`/`write`
-    /// claims (plain SSO tokens): `read`, `write` or `none` [default: none].
+    /// claims (plain SSO tokens): `read`, `chat` (read the text, write its
+    /// chat), `write` or `none` [default: none].
     #[arg(long, env = "ATELIER_OIDC_DEFAULT_ACCESS", value_enum)]
     pub oidc_default_access: Option<DefaultAccess>,
     /// Expected `aud` claim of tokens, if any (then required).

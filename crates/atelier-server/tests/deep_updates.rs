@@ -119,7 +119,9 @@ fn yjs_deep_update(test: &str, levels: usize) -> Option<Vec<u8>> {
     use base64::Engine;
     let e2e = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
     if !e2e.join("node_modules/yjs").exists() {
-        println!("SKIPPED: {test} with Yjs's bytes (e2e/node_modules missing: run `npm ci` in e2e/)");
+        println!(
+            "SKIPPED: {test} with Yjs's bytes (e2e/node_modules missing: run `npm ci` in e2e/)"
+        );
         return None;
     }
     let out = match std::process::Command::new("node")
@@ -178,8 +180,11 @@ async fn a_twenty_thousand_level_update_is_refused_on_every_path() {
     let tok = token("w", &["*"], &["*"], false);
     let http = reqwest::Client::new();
     // Built by real Yjs, as in the report; yrs writes the same format.
-    let deep = yjs_deep_update("a_twenty_thousand_level_update_is_refused_on_every_path", 20_000)
-        .unwrap_or_else(|| deep_nest_update(99, 20_000));
+    let deep = yjs_deep_update(
+        "a_twenty_thousand_level_update_is_refused_on_every_path",
+        20_000,
+    )
+    .unwrap_or_else(|| deep_nest_update(99, 20_000));
     println!("the deep update is {} bytes", deep.len());
 
     let mut bystander_same = connect(&server.ws(&format!("/sync/deep-a?token={tok}"))).await;
