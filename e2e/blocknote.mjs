@@ -6,6 +6,9 @@
 //   node blocknote.mjs fixture            a rich document written by BlockNote
 //   node blocknote.mjs inspect < b64      read a Yjs v1 update (base64 on stdin)
 //   node blocknote.mjs write < json       write BlockNote blocks (JSON on stdin)
+//   node blocknote.mjs markdown < json    for each block of a JSON array: the
+//                                         Yjs update of a document holding it
+//                                         and BlockNote's Markdown export of it
 import * as Y from 'yjs';
 import { ServerBlockNoteEditor } from '@blocknote/server-util';
 
@@ -94,6 +97,15 @@ try {
     out.pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
   } else if (cmd === 'write') {
     out = describe(editor.blocksToYDoc(JSON.parse(await readStdin()), FRAGMENT));
+  } else if (cmd === 'markdown') {
+    out = [];
+    for (const block of JSON.parse(await readStdin())) {
+      const doc = editor.blocksToYDoc([block], FRAGMENT);
+      out.push({
+        update: Buffer.from(Y.encodeStateAsUpdate(doc)).toString('base64'),
+        markdown: await editor.blocksToMarkdownLossy([block]),
+      });
+    }
   } else {
     throw new Error(`unknown command ${cmd}`);
   }

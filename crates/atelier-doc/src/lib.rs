@@ -29,6 +29,7 @@ pub mod error;
 pub mod html;
 pub mod inline;
 pub mod markdown;
+pub mod markdown_export;
 pub mod ops;
 pub mod plain;
 pub mod sanitize;

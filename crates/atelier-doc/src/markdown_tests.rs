@@ -152,3 +152,58 @@ fn round_trip_is_stable_on_real_documents() {
     }
     println!("markdown round trip stable on {checked} real documents");
 }
+
+#[test]
+fn export_with_ids_names_every_block_where_an_llm_can_quote_it() {
+    use crate::block::{BlockId, NewBlock};
+    use crate::document::{Document, Placement};
+    let doc = Document::new();
+    let with_id = |id: &str, b: NewBlock| NewBlock {
+        id: Some(BlockId::from(id)),
+        ..b
+    };
+    doc.insert_blocks(
+        &Placement::End,
+        &[
+            with_id(
+                "h",
+                NewBlock::text("heading", "Titre").with_prop("level", 2),
+            ),
+            with_id(
+                "l",
+                NewBlock::text("bulletListItem", "un").with_children(vec![with_id(
+                    "l2",
+                    NewBlock::text("bulletListItem", "deux"),
+                )]),
+            ),
+            with_id("e", NewBlock::paragraph("")),
+            with_id(
+                "c",
+                NewBlock::text("codeBlock", "x = 1").with_prop("language", "python"),
+            ),
+            with_id(
+                "i",
+                NewBlock::text("image", "").with_prop("url", "https://example.org/i.png"),
+            ),
+            with_id("q", NewBlock::text("quote", "cité")),
+        ],
+    )
+    .expect("inserts");
+    let md = export_with_ids(&doc.blocks());
+    assert_eq!(
+        md,
+        "## Titre <!-- id:h -->\n\
+         \n\
+         - un <!-- id:l -->\n  - deux <!-- id:l2 -->\n\
+         \n\
+         <!-- id:e -->\n\
+         \n\
+         <!-- id:c -->\n```python\nx = 1\n```\n\
+         \n\
+         <!-- id:i -->\n![](https://example.org/i.png)\n\
+         \n\
+         > cité <!-- id:q -->\n"
+    );
+    // Without ids, the same document reads as plain Markdown.
+    assert!(!export(&doc.blocks()).contains("<!--"));
+}

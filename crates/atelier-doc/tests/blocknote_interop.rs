@@ -365,3 +365,44 @@ fn default_props_match_blocknote() {
     }
     assert_eq!(a.len(), b.len());
 }
+
+/// Issue 14: what an agent reads is the whole document. Media blocks and
+/// code languages come out of Atelier's Markdown export exactly as
+/// BlockNote's own export (`blocksToMarkdownLossy`) writes them, read from
+/// the document BlockNote wrote.
+#[test]
+fn markdown_export_carries_media_and_code_as_blocknote_does() {
+    let blocks = serde_json::json!([
+        { "type": "image", "props": { "url": "https://example.org/a.png", "name": "a.png" } },
+        { "type": "image", "props": { "url": "https://example.org/b.png", "caption": "Une légende" } },
+        { "type": "image", "props": { "url": "https://example.org/c.png", "name": "c.png", "caption": "c & d" } },
+        { "type": "video", "props": { "url": "https://example.org/v.mp4", "name": "v.mp4" } },
+        { "type": "video", "props": { "url": "https://example.org/v.mp4", "caption": "vidéo" } },
+        { "type": "audio", "props": { "url": "https://example.org/s.mp3" } },
+        { "type": "audio", "props": { "url": "https://example.org/s.mp3", "caption": "son" } },
+        { "type": "file", "props": { "url": "https://example.org/f.pdf" } },
+        { "type": "file", "props": { "url": "https://example.org/f.pdf", "name": "f.pdf", "caption": "le fichier" } },
+        { "type": "codeBlock", "props": { "language": "rust" }, "content": "fn main() {}" },
+        { "type": "codeBlock", "content": "plain" },
+    ]);
+    let Some(out) = blocknote(
+        "markdown_export_carries_media_and_code_as_blocknote_does",
+        "markdown",
+        &blocks.to_string(),
+    ) else {
+        return;
+    };
+    let cases = out.as_array().expect("one answer per block");
+    assert_eq!(cases.len(), 11);
+    for (i, case) in cases.iter().enumerate() {
+        let doc = atelier_doc::Document::from_update_v1(&unb64(&case["update"])).expect("loads");
+        let ours = atelier_doc::markdown::export(&doc.blocks());
+        let theirs = case["markdown"].as_str().expect("markdown");
+        assert_eq!(
+            ours.trim_end(),
+            theirs.trim_end(),
+            "block {i} ({}) exports differently",
+            blocks[i]
+        );
+    }
+}
