@@ -22,6 +22,7 @@ pub mod block;
 pub mod block_json;
 pub mod changes;
 pub mod chat;
+pub mod chat_format;
 pub mod comments;
 pub mod depth;
 pub mod document;
