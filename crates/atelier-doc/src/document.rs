@@ -331,7 +331,7 @@ impl Document {
         *self.index.borrow_mut() = index;
     }
 
-    fn content_of<T: ReadTxn>(&self, txn: &T, id: &BlockId) -> Result<XmlElementRef> {
+    pub(crate) fn content_of<T: ReadTxn>(&self, txn: &T, id: &BlockId) -> Result<XmlElementRef> {
         let loc = self.locate(txn, id)?;
         content_node(txn, &loc.container)
             .ok_or_else(|| Error::InvalidOperation(format!("block {id} has no content node")))

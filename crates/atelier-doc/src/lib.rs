@@ -17,6 +17,7 @@
 //!
 //! Features: `test-support` exports helpers for other crates' tests.
 
+pub mod agent_ops;
 pub mod awareness;
 pub mod block;
 pub mod block_json;
@@ -42,6 +43,7 @@ pub mod trace;
 pub mod unicode_offsets;
 pub mod xml_copy;
 
+pub use agent_ops::BatchError;
 pub use block::{Block, BlockId, InlineRun, Marks, NewBlock};
 pub use changes::BlockChanges;
 pub use document::{Document, OutlineNode, Placement, doc_options};

@@ -143,7 +143,7 @@ impl Document {
         Ok(out)
     }
 
-    fn apply_op_in(&self, txn: &mut yrs::TransactionMut, op: &Op) -> Result<OpOutcome> {
+    pub(crate) fn apply_op_in(&self, txn: &mut yrs::TransactionMut, op: &Op) -> Result<OpOutcome> {
         Ok(match op {
             Op::InsertText {
                 block,
