@@ -13,7 +13,15 @@ use std::sync::Arc;
 use yrs::{ReadTxn, StateVector, Transact};
 
 /// An API error with its HTTP status.
+#[derive(Debug)]
 pub struct ApiError(StatusCode, String);
+
+impl ApiError {
+    /// An error answered with `status` and `message`.
+    pub fn new(status: StatusCode, message: String) -> Self {
+        ApiError(status, message)
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -103,22 +111,32 @@ async fn current_state(st: &AppState, doc: &str) -> Result<Vec<u8>, ApiError> {
 /// Query of the state endpoints.
 #[derive(Deserialize)]
 pub struct FormatQuery {
-    /// `binary` (default) or `markdown`.
+    /// `binary` (default), `markdown` or `blocks` (JSON, with block ids).
     #[serde(default)]
     format: Option<String>,
+    /// With `markdown`: each block's id in an HTML comment an agent can
+    /// quote back (`atelier_doc::markdown::export_with_ids`).
+    #[serde(default)]
+    ids: bool,
 }
 
-fn render(state: Vec<u8>, format: Option<&str>) -> Result<Response, ApiError> {
-    match format.unwrap_or("binary") {
+fn render(state: Vec<u8>, q: &FormatQuery) -> Result<Response, ApiError> {
+    match q.format.as_deref().unwrap_or("binary") {
         "binary" => {
             Ok(([(header::CONTENT_TYPE, "application/octet-stream")], state).into_response())
         }
         "markdown" => {
             let d = atelier_doc::Document::from_update_v1(&state)
                 .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            let blocks = d.blocks();
+            let text = if q.ids {
+                atelier_doc::markdown::export_with_ids(&blocks)
+            } else {
+                atelier_doc::markdown::export(&blocks)
+            };
             let mut response = (
                 [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-                atelier_doc::markdown::export(&d.blocks()),
+                text,
             )
                 .into_response();
             // A document stored before the nesting limit existed is served
@@ -140,9 +158,14 @@ fn render(state: Vec<u8>, format: Option<&str>) -> Result<Response, ApiError> {
             }
             Ok(response)
         }
+        "blocks" => {
+            let d = atelier_doc::Document::from_update_v1(&state)
+                .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            Ok(Json(d.blocks()).into_response())
+        }
         other => Err(ApiError(
             StatusCode::BAD_REQUEST,
-            format!("unknown format {other:?}: use binary or markdown"),
+            format!("unknown format {other:?}: use binary, markdown or blocks"),
         )),
     }
 }
@@ -155,7 +178,7 @@ pub async fn get_doc(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&st, &headers, &doc, false).await?;
-    render(current_state(&st, &doc).await?, q.format.as_deref())
+    render(current_state(&st, &doc).await?, &q)
 }
 
 /// `GET /api/docs/{doc}/versions`.
@@ -221,7 +244,7 @@ pub async fn get_version(
         .await
         .map_err(RoomError::from)?
     {
-        Some(state) => render(state, q.format.as_deref()),
+        Some(state) => render(state, &q),
         None => Err(ApiError(StatusCode::NOT_FOUND, format!("no version {id}"))),
     }
 }

@@ -15,6 +15,7 @@
 //! # }
 //! ```
 
+pub mod agents;
 pub mod auth;
 pub mod auth_cookie;
 pub mod auth_oidc;
@@ -45,6 +46,7 @@ pub fn router(state: Arc<state::AppState>) -> Router {
         .route("/sync/{*doc}", get(ws::ywebsocket))
         .route("/api/docs/{doc}", get(http::get_doc))
         .route("/api/docs/{doc}/update", post(http::post_update))
+        .route("/api/docs/{doc}/ops", post(agents::post_ops))
         .route(
             "/api/docs/{doc}/versions",
             get(http::list_versions).post(http::save_version),

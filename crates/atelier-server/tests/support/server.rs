@@ -116,6 +116,70 @@ pub fn token(sub: &str, read: &[&str], write: &[&str], expired: bool) -> String 
     .expect("token")
 }
 
+/// A token whose only claim is `grant` (`read`, `chat` or `write`) on `pattern`.
+pub fn token_with(sub: &str, grant: &str, pattern: &str) -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64 + 3600)
+        .unwrap_or(0);
+    let mut claims = json!({"sub": sub, "exp": exp});
+    claims[grant] = json!([pattern]);
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("token")
+}
+
+/// What real BlockNote (`e2e/blocknote.mjs inspect`) reads from a Yjs v1
+/// state: `{blocks, tree, pending}`; `None` after printing why when Node or
+/// the npm packages are missing.
+pub fn blocknote_inspect(test: &str, state: &[u8]) -> Option<Value> {
+    use base64::Engine;
+    let e2e = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
+    if !e2e.join("node_modules/@blocknote/server-util").exists() {
+        println!(
+            "SKIPPED: {test}'s BlockNote check (e2e/node_modules missing: run `npm ci` in e2e/)"
+        );
+        return None;
+    }
+    let mut child = match Command::new("node")
+        .arg("blocknote.mjs")
+        .arg("inspect")
+        .current_dir(&e2e)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            println!("SKIPPED: {test}'s BlockNote check (cannot run node: {e})");
+            return None;
+        }
+    };
+    let b64 = base64::engine::general_purpose::STANDARD.encode(state);
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(b64.as_bytes())
+        .expect("write to node");
+    let out = child.wait_with_output().expect("node runs");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "blocknote.mjs inspect: bad output ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(
+        v.get("error").is_none(),
+        "blocknote.mjs inspect failed: {v}"
+    );
+    Some(v)
+}
+
 /// The Node process hosting y-websocket and Hocuspocus providers.
 pub struct Peers {
     child: Child,
