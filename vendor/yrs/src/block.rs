@@ -373,6 +373,8 @@ impl Block {
     /// by conflict detection once the right part is dropped (e.g. replaced by a skip).
     ///
     /// Returns `None` (and leaves `self` unchanged) if `offset` is not strictly inside the block.
+    // Patched (Atelier, PATCHES.md §1): new; `splice` leaves the left part of a GC or Skip
+    // block at full length.
     pub(crate) fn split_off(&mut self, offset: u32) -> Option<Self> {
         if offset == 0 || offset >= self.len() {
             return None;
@@ -425,6 +427,7 @@ impl Block {
 }
 
 impl Encode for Block {
+    // Patched (Atelier, PATCHES.md §3): a skip's length goes to the rest stream, as in Yjs.
     fn encode<E: Encoder>(&self, encoder: &mut E) {
         match self {
             Block::Item(block) => block.encode(encoder),
@@ -2530,17 +2533,14 @@ mod test {
         assert_eq!(b, "\u{FFFD}ありがとうございます");
     }
 
-    // Patched (see PATCHES.md §8 and §9): deleting, collecting and measuring
-    // a deeply nested type must not recurse once per level. Upstream
-    // overflowed a 2 MiB thread stack (a tokio worker's) on 20,000 levels.
+    // Patched (Atelier, PATCHES.md §8): deleting and collecting a deeply nested type must not
+    // recurse once per level. Upstream overflowed a 2 MiB thread stack (a tokio worker's) on
+    // 20,000 levels: this test aborts the test binary with "stack overflow" without the patch.
     #[test]
     fn deeply_nested_types_delete_and_gc_without_recursion() {
-        use crate::branch::BranchID;
         use crate::types::xml::{XmlElementPrelim, XmlFragment};
-        use crate::block::ClientID;
-        use crate::{Doc, Transact, Update, ID};
         use crate::updates::decoder::Decode;
-        use crate::{ReadTxn, StateVector};
+        use crate::{Doc, ReadTxn, StateVector, Transact, Update};
 
         const LEVELS: u32 = 50_000;
         let run = || {
@@ -2552,12 +2552,6 @@ mod test {
                 let tag = if i % 2 == 1 { "blockContainer" } else { "blockGroup" };
                 parent = parent.insert(&mut txn, 0, XmlElementPrelim::empty(tag));
             }
-            // The innermost element is the last item client 1 wrote.
-            let last = ID::new(ClientID::new(1), LEVELS - 1);
-            assert_eq!(BranchID::nesting_depth(&txn, &last, u32::MAX), Some(LEVELS - 1));
-            assert_eq!(BranchID::nesting_depth(&txn, &last, 10), Some(10));
-            assert_eq!(BranchID::nesting_depth(&txn, &ID::new(ClientID::new(1), 0), u32::MAX), Some(0));
-            assert_eq!(BranchID::nesting_depth(&txn, &ID::new(ClientID::new(2), 0), u32::MAX), None);
             drop(txn);
             let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
 
@@ -2579,5 +2573,33 @@ mod test {
             .unwrap()
             .join()
             .unwrap();
+    }
+
+    // Patched (Atelier, PATCHES.md §9): `BranchID::nesting_depth` counts the shared types
+    // enclosing an integrated item, stops at its cap, and knows no unknown item.
+    #[test]
+    fn nesting_depth_counts_enclosing_types() {
+        use crate::block::ClientID;
+        use crate::branch::BranchID;
+        use crate::types::xml::{XmlElementPrelim, XmlFragment};
+        use crate::{Doc, Transact, ID};
+
+        const LEVELS: u32 = 1_000;
+        let doc = Doc::with_client_id(1);
+        let root = doc.get_or_insert_xml_fragment("document-store");
+        let mut txn = doc.transact_mut();
+        let mut parent = root.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup"));
+        for _ in 1..LEVELS {
+            parent = parent.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup"));
+        }
+        // Client 1 wrote one item per level: clock n sits inside n enclosing elements.
+        let id = |clock| ID::new(ClientID::new(1), clock);
+        assert_eq!(BranchID::nesting_depth(&txn, &id(0), u32::MAX), Some(0));
+        assert_eq!(BranchID::nesting_depth(&txn, &id(1), u32::MAX), Some(1));
+        let last = id(LEVELS - 1);
+        assert_eq!(BranchID::nesting_depth(&txn, &last, u32::MAX), Some(LEVELS - 1));
+        assert_eq!(BranchID::nesting_depth(&txn, &last, 10), Some(10));
+        let unknown = ID::new(ClientID::new(2), 0);
+        assert_eq!(BranchID::nesting_depth(&txn, &unknown, u32::MAX), None);
     }
 }

@@ -299,6 +299,8 @@ impl BlockStore {
 
     /// Checks if a whole `range` lies inside a single integrated skip, i.e. it's a hole left
     /// behind by a block integrated out of order that a block covering `range` may fill.
+    // Patched (Atelier, PATCHES.md §2): new; what `Update::integrate` checks before filling a
+    // skip.
     pub(crate) fn is_skipped(&self, range: &BlockRange) -> bool {
         if range.len == 0 || !self.skips.contains(&range.id()) {
             return false;
@@ -324,6 +326,9 @@ impl BlockStore {
         }
     }
 
+    // Patched (Atelier, PATCHES.md §2): a block that does not continue its client's list
+    // either leaves a skip for the gap or fills a skip (`replace_skip`); upstream assumed it
+    // fits one.
     pub fn push(&mut self, block: Block) {
         let id = block.id();
         match self.clients.entry(id.client) {
@@ -359,6 +364,8 @@ impl BlockStore {
     /// makes sure of that. Anything else would make blocks overlap: the remainder of the skip
     /// would get a negative (wrapped) length and be encoded as such, so a fresh replica loading
     /// this document would wait forever for clocks that don't exist.
+    // Patched (Atelier, PATCHES.md §2): new; upstream's unchecked remainders wrapped skip
+    // lengths.
     fn replace_skip(list: &mut ClientBlockList, skips: &mut IdSet, block: Block) {
         let range = block.range();
         let index = list.find_index(range.clock);

@@ -303,6 +303,7 @@ impl Doc {
         update_v1_events, FnMut(&TransactionMut, &UpdateEvent)
     );
 
+    // Patched (Atelier, PATCHES.md §7): behind the `update-v2-events` feature.
     #[cfg(feature = "update-v2-events")]
     define_doc_observer!(
         /// Subscribe callback function for any changes performed within transaction scope. These
@@ -369,6 +370,7 @@ impl Doc {
 
     /// Starts destroy procedure for a current document, triggering an "destroy" callback and
     /// invalidating all event callback subscriptions.
+    // Patched (Atelier, PATCHES.md §6): `options()` returns an `Arc`, one dereference less.
     pub fn destroy(&self, parent_txn: Option<&mut TransactionMut<'_>>) {
         let mut txn = self.transact_mut();
         let store = txn.store_mut();

@@ -4,6 +4,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// One subscribed callback; `None` once unsubscribed (removed on the next
 /// subscribe or trigger).
+// Patched (Atelier, PATCHES.md §6): a std `Mutex` instead of `arc_swap::ArcSwapOption`
+// (wasm size).
 type Slot<F> = Mutex<Option<Arc<F>>>;
 
 /// Data structure used to handle publish/subscribe callbacks of a specific type.
@@ -26,6 +28,7 @@ impl<F> Observer<F> {
 
     /// Subscribes a callback under a given key. If a callback with the same key already
     /// exists, it will be replaced. The callback can be removed via [Observer::unsubscribe].
+    // Patched (Atelier, PATCHES.md §6): `Slot` instead of `ArcSwapOption`.
     pub fn subscribe(&mut self, id: impl Into<Origin>, callback: F) {
         self.drain_pending();
         self.callbacks
@@ -33,6 +36,7 @@ impl<F> Observer<F> {
     }
 
     /// Removes a callback by its key. Returns `true` if the callback was found and removed.
+    // Patched (Atelier, PATCHES.md §6): `Slot` instead of `ArcSwapOption`.
     pub fn unsubscribe(&self, id: &Origin) -> bool {
         if let Some(e) = self.callbacks.get(id) {
             *e.lock().unwrap_or_else(PoisonError::into_inner) = None;
@@ -43,6 +47,7 @@ impl<F> Observer<F> {
     }
 
     /// Calls `each` for every registered callback, giving mutable access to the callback.
+    // Patched (Atelier, PATCHES.md §6): `Slot` instead of `ArcSwapOption`.
     pub fn trigger<E: FnMut(&mut F)>(&mut self, mut each: E) {
         for cell in self.callbacks.values() {
             // A clone keeps the callback alive even if it unsubscribes
@@ -58,6 +63,7 @@ impl<F> Observer<F> {
         self.drain_pending();
     }
 
+    // Patched (Atelier, PATCHES.md §6): `Slot` instead of `ArcSwapOption`.
     fn drain_pending(&mut self) {
         self.callbacks.retain(|_, v| {
             v.get_mut()

@@ -68,6 +68,7 @@ impl BlockSlice {
         }
     }
 
+    // Patched (Atelier, PATCHES.md §3): a skip's length goes to the rest stream, as in Yjs.
     pub fn encode<E: Encoder>(&self, encoder: &mut E) {
         match self {
             BlockSlice::Item(s) => s.encode(encoder),

@@ -433,6 +433,8 @@ impl std::fmt::Display for Store {
 pub(crate) struct DocStore(pub(crate) Arc<StoreInner>);
 
 impl DocStore {
+    // Patched (Atelier, PATCHES.md §6): options behind a std `RwLock` instead of
+    // `arc_swap::ArcSwap`.
     pub fn new(options: Options, parent: Option<ItemPtr>) -> Self {
         let mut store = Store::new(&options);
         let options = std::sync::RwLock::new(Arc::new(options));
@@ -479,6 +481,7 @@ impl DocStore {
         self.0.store.write()
     }
 
+    // Patched (Atelier, PATCHES.md §6): returns a clone of the `Arc` (was an `ArcSwap` guard).
     pub(crate) fn options(&self) -> Arc<Options> {
         self.0
             .options
@@ -488,6 +491,7 @@ impl DocStore {
     }
 
     /// Replaces the options with `f` applied to a copy of them.
+    // Patched (Atelier, PATCHES.md §6): new; replaces `ArcSwap::rcu` under the write lock.
     fn update_options(&self, f: impl FnOnce(&mut Options)) {
         let mut guard = self
             .0
@@ -500,6 +504,7 @@ impl DocStore {
     }
 
     /// Sets [Doc::should_load] flag, returning previous value.
+    // Patched (Atelier, PATCHES.md §6): through `update_options`.
     pub(crate) fn set_should_load(&self, should_load: bool) -> bool {
         let mut previous = false;
         self.update_options(|options| {
@@ -509,6 +514,7 @@ impl DocStore {
         previous
     }
 
+    // Patched (Atelier, PATCHES.md §6): through `update_options`.
     pub(crate) fn set_subdoc_data(&self, client_id: ClientID, collection_id: Option<Arc<str>>) {
         self.update_options(|options| {
             options.client_id = client_id;
@@ -520,6 +526,7 @@ impl DocStore {
 }
 
 #[derive(Debug)]
+// Patched (Atelier, PATCHES.md §6): `options` is a std `RwLock`, not an `ArcSwap`.
 pub(crate) struct StoreInner {
     options: std::sync::RwLock<Arc<Options>>,
     store: RwLock<Store>,
@@ -606,6 +613,7 @@ impl StoreEvents {
         }
     }
 
+    // Patched (Atelier, PATCHES.md §7): behind the `update-v2-events` feature.
     #[cfg(feature = "update-v2-events")]
     pub fn emit_update_v2(&mut self, txn: &TransactionMut) {
         if self.update_v2_events.has_subscribers() {

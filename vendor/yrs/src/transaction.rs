@@ -804,6 +804,8 @@ impl<'doc> TransactionMut<'doc> {
 
     /// Deletes one item and pushes the items of its content, if it is a
     /// type, onto `stack` so that the first child is popped first.
+    // Patched (Atelier, PATCHES.md §8): new; upstream's `delete` body for one item, its
+    // children pushed onto `stack` instead of deleted recursively.
     fn delete_one(&mut self, mut item: ItemPtr, stack: &mut Vec<ItemPtr>) -> bool {
         let mut recurse = Vec::new();
         let mut result = false;
@@ -1164,6 +1166,8 @@ impl<'doc> TransactionMut<'doc> {
         if let Some(mut events) = self.store.events.take() {
             events.emit_transaction_cleanup(self);
             events.emit_update_v1(self);
+            // Patched (Atelier, PATCHES.md §7): v2 update events only with the
+            // `update-v2-events` feature.
             #[cfg(feature = "update-v2-events")]
             events.emit_update_v2(self);
             self.store.events = Some(events);
@@ -1462,6 +1466,7 @@ impl<'doc> TransactionMut<'doc> {
         update_v1_events, FnMut(&TransactionMut, &UpdateEvent)
     );
 
+    // Patched (Atelier, PATCHES.md §7): behind the `update-v2-events` feature.
     #[cfg(feature = "update-v2-events")]
     define_doc_observer!(
         /// Subscribe callback function for any changes performed within transaction scope. These

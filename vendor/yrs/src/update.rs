@@ -73,6 +73,8 @@ impl BlockSet {
         inserts
     }
 
+    // Patched (Atelier, PATCHES.md §1): splits with `Block::split_off`, and the skip it writes
+    // covers only the blocks it replaces.
     pub fn exclude(&mut self, exclude: &IdSet) {
         let client_ids: Vec<ClientID> = if self.clients.len() < exclude.len() {
             self.clients.keys().copied().collect()
@@ -121,6 +123,7 @@ impl BlockSet {
         }
     }
 
+    // Patched (Atelier, PATCHES.md §1): `split_off` instead of `splice`, so the parts never overlap.
     fn split_at(blocks: &mut VecDeque<Block>, clock: u32) -> usize {
         let mut index = Self::find_index(blocks, clock);
         let block = &mut blocks[index];
@@ -330,6 +333,9 @@ impl Update {
     /// pending update object is returned which contains blocks that couldn't be integrated, most
     /// likely because there were missing blocks that are used as a dependencies of other blocks
     /// contained in this update.
+    // Patched (Atelier, PATCHES.md §2): a block starting below its client's clock is
+    // integrated only when it lies inside one skip of the store; otherwise it is dropped, like
+    // Yjs.
     pub(crate) fn integrate(
         mut self,
         txn: &mut TransactionMut,
@@ -851,6 +857,7 @@ impl Encode for Update {
 }
 
 impl Decode for Update {
+    // Patched (Atelier, PATCHES.md §4): rejects an update whose clocks run past `u32::MAX`.
     fn decode<D: Decoder>(decoder: &mut D) -> Result<Self, Error> {
         // read blocks
         let clients_len: u32 = decoder.read_var()?;
@@ -1521,8 +1528,8 @@ mod test {
         assert_eq!(apply_updates(&[&d, &b, &e, &a]), "");
     }
 
-    // Patched (see PATCHES.md): cutting a known range out of a GC or Skip block must shorten
-    // the part left in front of it, or the update's blocks overlap.
+    // Patched (Atelier, PATCHES.md §1): cutting a known range out of a GC or Skip block must
+    // shorten the part left in front of it, or the update's blocks overlap.
     #[test]
     fn exclude_splits_gc_and_skip_without_overlap() {
         let client = ClientID::new(2);
@@ -1545,8 +1552,10 @@ mod test {
         );
     }
 
-    // Patched (see PATCHES.md): a GC range arriving over a skip and an out-of-order item held
-    // behind it (shared/data/yrs-regressions/gc-range-after-out-of-order.json).
+    // Patched (Atelier, PATCHES.md §1): a GC range arriving over a skip and an out-of-order
+    // item held behind it (Atelier's vector gc-range-after-out-of-order.json). Upstream panics
+    // with "attempt to subtract with overflow" in a debug build, and in a release build encodes
+    // a skip of length 2^32-1 that a fresh Yjs replica waits on forever.
     #[test]
     fn gc_range_over_skip_and_held_item_keeps_full_state_contiguous() {
         let updates: [&[u8]; 3] = [
@@ -1569,7 +1578,43 @@ mod test {
         );
     }
 
-    // Patched (see PATCHES.md): a skip's length goes to the rest stream in v2, as in Yjs.
+    // Patched (Atelier, PATCHES.md §2): a block that starts below its client's clock may only
+    // fill a skip of the store. A malformed update listing a client twice gives a second block
+    // over a clock the first one just filled and past it; upstream replaced "the skip" (now
+    // that first block) with unchecked arithmetic: "attempt to subtract with overflow" in a
+    // debug build, a wrapped skip length (a state no Yjs replica can load) in a release build.
+    #[test]
+    fn block_over_known_clocks_is_not_integrated_twice() {
+        let updates: [&[u8]; 2] = [
+            // client 2, clock 0: an element in the root "xml"
+            &[1, 1, 2, 0, 7, 1, 3, 120, 109, 108, 3, 1, 101, 0],
+            // client 2, clock 3, out of order: an attribute of it; clocks 1..3 become a skip
+            &[1, 1, 2, 3, 40, 0, 2, 0, 1, 98, 1, 119, 1, 50, 0],
+        ];
+        let doc = Doc::new();
+        for u in updates {
+            doc.transact_mut()
+                .apply_update(Update::decode_v1(u).unwrap())
+                .unwrap();
+        }
+        // client 2 listed twice: GC(2:1+1), then GC(2:1+2) from clock 1 again
+        let malformed = [2, 1, 2, 1, 0, 1, 1, 2, 1, 0, 2, 0];
+        doc.transact_mut()
+            .apply_update(Update::decode_v1(&malformed).unwrap())
+            .unwrap();
+        let txn = doc.transact();
+        let full = Update::decode_v1(&txn.encode_state_as_update_v1(&StateVector::default()));
+        let ranges: Vec<_> = full.unwrap().blocks.clients[&ClientID::new(2)]
+            .iter()
+            .map(|b| (b.is_skip(), b.clock_start(), b.len()))
+            .collect();
+        // each clock once, in order; clock 2 is still missing
+        let expected = vec![(false, 0, 1), (false, 1, 1), (true, 2, 1), (false, 3, 1)];
+        assert_eq!(ranges, expected);
+    }
+
+    // Patched (Atelier, PATCHES.md §3): a skip's length goes to the rest stream in v2, as in
+    // Yjs. Upstream writes it to the length stream, and decoding the state fails.
     #[test]
     fn skip_in_store_roundtrips_through_v2() {
         let updates: [&[u8]; 2] = [
@@ -1586,6 +1631,19 @@ mod test {
         let v1 = Update::decode_v1(&txn.encode_state_as_update_v1(&StateVector::default()));
         let v2 = Update::decode_v2(&txn.encode_state_as_update_v2(&StateVector::default()));
         assert_eq!(v2.unwrap(), v1.unwrap());
+    }
+
+    // Patched (Atelier, PATCHES.md §4): clocks are u32; an update whose blocks run past
+    // u32::MAX (here the wrapped skip length of PATCHES.md §1) is malformed. Upstream panics
+    // with "attempt to add with overflow" in a debug build and wraps the clock in a release build.
+    #[test]
+    fn decode_rejects_clocks_past_u32_max() {
+        // one client (2) with two blocks from clock 3: Skip(len 2^32-1), GC(len 1); no deletes
+        let bytes = [1, 2, 2, 3, 10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 1, 0];
+        assert!(Update::decode_v1(&bytes).is_err());
+        // the same blocks ending exactly at u32::MAX decode
+        let bytes = [1, 2, 2, 3, 10, 0xfb, 0xff, 0xff, 0xff, 0x0f, 0, 1, 0];
+        assert!(Update::decode_v1(&bytes).is_ok());
     }
 
     #[test]
@@ -1748,6 +1806,8 @@ mod test {
         use crate::encoding::read::{Error, MalformedKind};
         use crate::updates::decoder::Decode;
         use crate::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
+        // Patched (Atelier, PATCHES.md §5): `std::assert_matches` is unstable; this compiles
+        // on stable.
         use assert_matches2::assert_matches;
 
         const TEXT: &str = "hello world, this is a yrs document";
