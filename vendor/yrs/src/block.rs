@@ -363,42 +363,6 @@ impl Block {
         }
     }
 
-    /// Splits a block of an [Update](crate::Update) that has not been integrated yet at a given
-    /// `offset` (in UTF-16 units), keeping the left part in place and returning the right part.
-    ///
-    /// Unlike [Block::splice], which leaves a [Block::GC] or [Block::Skip] untouched and only
-    /// returns the right part, this shortens the left part of every block kind, so that the two
-    /// parts never overlap. Items are not linked with each other yet, so neither part gets a
-    /// neighbour: a dangling `right` pointer left behind in the left part would be dereferenced
-    /// by conflict detection once the right part is dropped (e.g. replaced by a skip).
-    ///
-    /// Returns `None` (and leaves `self` unchanged) if `offset` is not strictly inside the block.
-    // Patched (Atelier, PATCHES.md §1): new; `splice` leaves the left part of a GC or Skip
-    // block at full length.
-    pub(crate) fn split_off(&mut self, offset: u32) -> Option<Self> {
-        if offset == 0 || offset >= self.len() {
-            return None;
-        }
-        match self {
-            Block::Item(item) => {
-                let mut right = ItemPtr::from(item.as_ref()).splice(offset, OffsetKind::Utf16)?;
-                item.right = None;
-                right.left = None;
-                Some(Block::Item(right))
-            }
-            Block::Skip(range) => {
-                let right = range.slice(offset);
-                range.len = offset;
-                Some(Block::Skip(right))
-            }
-            Block::GC(range) => {
-                let right = range.slice(offset);
-                range.len = offset;
-                Some(Block::GC(right))
-            }
-        }
-    }
-
     pub(crate) fn same_type(&self, other: &Block) -> bool {
         match (self, other) {
             (Block::Skip(_), Block::Skip(_)) => true,
@@ -427,15 +391,12 @@ impl Block {
 }
 
 impl Encode for Block {
-    // Patched (Atelier, PATCHES.md §3): a skip's length goes to the rest stream, as in Yjs.
     fn encode<E: Encoder>(&self, encoder: &mut E) {
         match self {
             Block::Item(block) => block.encode(encoder),
             Block::Skip(skip) => {
-                // Yjs writes a skip's length to the rest stream (`writeVarUint(restEncoder, ..)`),
-                // not to the length stream used by GC blocks: with the v2 encoding these differ.
                 encoder.write_info(BLOCK_SKIP_REF_NUMBER);
-                encoder.write_var(skip.len)
+                encoder.write_len(skip.len)
             }
             Block::GC(gc) => {
                 encoder.write_info(BLOCK_GC_REF_NUMBER);
@@ -1601,19 +1562,9 @@ impl Item {
         info
     }
 
-    /// Patched (Atelier, PATCHES.md §8): the items of a collected type are
-    /// visited from an explicit stack; upstream recursed once per level of
-    /// nesting and overflowed the thread's stack on deeply nested types.
     pub(crate) fn gc(&mut self, collector: &mut GCCollector, parent_gc: bool) {
         if self.is_deleted() {
-            let mut stack = Vec::new();
-            self.content.take_children(&mut stack);
-            while let Some(mut item) = stack.pop() {
-                if item.is_deleted() {
-                    item.content.take_children(&mut stack);
-                    collector.mark(&item.id);
-                }
-            }
+            self.content.gc(collector);
             let len = self.len();
             if parent_gc {
                 collector.mark(&self.id);
@@ -2186,24 +2137,25 @@ impl ItemContent {
         }
     }
 
-    /// Patched (Atelier, PATCHES.md §8): detaches a type's items (its list
-    /// and every map entry with the entry's earlier values) and pushes them
-    /// onto `stack` for [`Item::gc`], instead of collecting them recursively.
-    pub(crate) fn take_children(&mut self, stack: &mut Vec<ItemPtr>) {
-        if let ItemContent::Type(branch) = self {
-            let mut curr = branch.start.take();
-            while let Some(item) = curr {
-                curr = item.right.clone();
-                stack.push(item);
-            }
+    pub(crate) fn gc(&mut self, collector: &mut GCCollector) {
+        match self {
+            ItemContent::Type(branch) => {
+                let mut curr = branch.start.take();
+                while let Some(mut item) = curr {
+                    curr = item.right.clone();
+                    item.gc(collector, true);
+                }
 
-            for (_, ptr) in branch.map.drain() {
-                curr = Some(ptr);
-                while let Some(item) = curr {
-                    curr = item.left.clone();
-                    stack.push(item);
+                for (_, ptr) in branch.map.drain() {
+                    curr = Some(ptr);
+                    while let Some(mut item) = curr {
+                        curr = item.left.clone();
+                        item.gc(collector, true);
+                        continue;
+                    }
                 }
             }
+            _ => {}
         }
     }
 }
@@ -2531,75 +2483,5 @@ mod test {
         let (a, b) = split_str(&s, 18, OffsetKind::Utf16);
         assert_eq!(a, "Zażółć gęślą jaźń\u{FFFD}");
         assert_eq!(b, "\u{FFFD}ありがとうございます");
-    }
-
-    // Patched (Atelier, PATCHES.md §8): deleting and collecting a deeply nested type must not
-    // recurse once per level. Upstream overflowed a 2 MiB thread stack (a tokio worker's) on
-    // 20,000 levels: this test aborts the test binary with "stack overflow" without the patch.
-    #[test]
-    fn deeply_nested_types_delete_and_gc_without_recursion() {
-        use crate::types::xml::{XmlElementPrelim, XmlFragment};
-        use crate::updates::decoder::Decode;
-        use crate::{Doc, ReadTxn, StateVector, Transact, Update};
-
-        const LEVELS: u32 = 50_000;
-        let run = || {
-            let doc = Doc::with_client_id(1);
-            let root = doc.get_or_insert_xml_fragment("document-store");
-            let mut txn = doc.transact_mut();
-            let mut parent = root.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup"));
-            for i in 1..LEVELS {
-                let tag = if i % 2 == 1 { "blockContainer" } else { "blockGroup" };
-                parent = parent.insert(&mut txn, 0, XmlElementPrelim::empty(tag));
-            }
-            drop(txn);
-            let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
-
-            // A replica that loads the nest, then deletes it from the top:
-            // every item goes, and the collector turns the tree into GC.
-            let replica = Doc::with_client_id(2);
-            let root2 = replica.get_or_insert_xml_fragment("document-store");
-            let mut txn = replica.transact_mut();
-            txn.apply_update(Update::decode_v1(&state).unwrap()).unwrap();
-            root2.remove_range(&mut txn, 0, 1);
-            drop(txn);
-            let after = replica.transact().encode_state_as_update_v1(&StateVector::default());
-            assert!(after.len() < 64, "collected to GC ranges: {} bytes", after.len());
-            assert_eq!(root2.len(&replica.transact()), 0);
-        };
-        std::thread::Builder::new()
-            .stack_size(2 << 20)
-            .spawn(run)
-            .unwrap()
-            .join()
-            .unwrap();
-    }
-
-    // Patched (Atelier, PATCHES.md §9): `BranchID::nesting_depth` counts the shared types
-    // enclosing an integrated item, stops at its cap, and knows no unknown item.
-    #[test]
-    fn nesting_depth_counts_enclosing_types() {
-        use crate::block::ClientID;
-        use crate::branch::BranchID;
-        use crate::types::xml::{XmlElementPrelim, XmlFragment};
-        use crate::{Doc, Transact, ID};
-
-        const LEVELS: u32 = 1_000;
-        let doc = Doc::with_client_id(1);
-        let root = doc.get_or_insert_xml_fragment("document-store");
-        let mut txn = doc.transact_mut();
-        let mut parent = root.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup"));
-        for _ in 1..LEVELS {
-            parent = parent.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup"));
-        }
-        // Client 1 wrote one item per level: clock n sits inside n enclosing elements.
-        let id = |clock| ID::new(ClientID::new(1), clock);
-        assert_eq!(BranchID::nesting_depth(&txn, &id(0), u32::MAX), Some(0));
-        assert_eq!(BranchID::nesting_depth(&txn, &id(1), u32::MAX), Some(1));
-        let last = id(LEVELS - 1);
-        assert_eq!(BranchID::nesting_depth(&txn, &last, u32::MAX), Some(LEVELS - 1));
-        assert_eq!(BranchID::nesting_depth(&txn, &last, 10), Some(10));
-        let unknown = ID::new(ClientID::new(2), 0);
-        assert_eq!(BranchID::nesting_depth(&txn, &unknown, u32::MAX), None);
     }
 }

@@ -303,8 +303,6 @@ impl Doc {
         update_v1_events, FnMut(&TransactionMut, &UpdateEvent)
     );
 
-    // Patched (Atelier, PATCHES.md §7): behind the `update-v2-events` feature.
-    #[cfg(feature = "update-v2-events")]
     define_doc_observer!(
         /// Subscribe callback function for any changes performed within transaction scope. These
         /// changes are encoded using lib0 v2 encoding and can be decoded using [Update::decode_v2]
@@ -370,7 +368,6 @@ impl Doc {
 
     /// Starts destroy procedure for a current document, triggering an "destroy" callback and
     /// invalidating all event callback subscriptions.
-    // Patched (Atelier, PATCHES.md §6): `options()` returns an `Arc`, one dereference less.
     pub fn destroy(&self, parent_txn: Option<&mut TransactionMut<'_>>) {
         let mut txn = self.transact_mut();
         let store = txn.store_mut();
@@ -383,7 +380,7 @@ impl Doc {
                 let parent_ref = item.clone();
                 let is_deleted = item.is_deleted();
                 if let ItemContent::Doc(_, content) = &mut item.content {
-                    let mut options = (*content.store.options()).clone();
+                    let mut options = (**content.store.options()).clone();
                     options.should_load = false;
                     let new_ref = Doc::subdoc(parent_ref, options);
                     if !is_deleted {

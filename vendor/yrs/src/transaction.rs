@@ -782,34 +782,11 @@ impl<'doc> TransactionMut<'doc> {
 
     /// Delete item under given pointer.
     /// Returns true if block was successfully deleted, false if it was already deleted in the past.
-    ///
-    /// Patched (Atelier, PATCHES.md §8): the items of a deleted type are
-    /// deleted from an explicit stack, in the same pre-order as upstream's
-    /// recursion, which overflowed the thread's stack on deeply nested types.
-    pub(crate) fn delete(&mut self, item: ItemPtr) -> bool {
-        let mut stack = Vec::new();
-        let result = self.delete_one(item, &mut stack);
-        while let Some(ptr) = stack.pop() {
-            let id = *ptr.id();
-            if !self.delete_one(ptr, &mut stack) {
-                // Whis will be gc'd later and we want to merge it if possible
-                // We try to merge all deleted items after each transaction,
-                // but we have no knowledge about that this needs to be merged
-                // since it is not in transaction.ds. Hence we add it to transaction._mergeStructs
-                self.merge_blocks.push(id);
-            }
-        }
-        result
-    }
-
-    /// Deletes one item and pushes the items of its content, if it is a
-    /// type, onto `stack` so that the first child is popped first.
-    // Patched (Atelier, PATCHES.md §8): new; upstream's `delete` body for one item, its
-    // children pushed onto `stack` instead of deleted recursively.
-    fn delete_one(&mut self, mut item: ItemPtr, stack: &mut Vec<ItemPtr>) -> bool {
+    pub(crate) fn delete(&mut self, mut item: ItemPtr) -> bool {
         let mut recurse = Vec::new();
         let mut result = false;
 
+        let ptr = item.clone();
         let store = self.store.deref();
         if !item.is_deleted() {
             if item.parent_sub.is_none() && item.is_countable() {
@@ -869,7 +846,17 @@ impl<'doc> TransactionMut<'doc> {
             result = true;
         }
 
-        stack.extend(recurse.into_iter().rev());
+        for &ptr in recurse.iter() {
+            let id = *ptr.id();
+            if !self.delete(ptr) {
+                // Whis will be gc'd later and we want to merge it if possible
+                // We try to merge all deleted items after each transaction,
+                // but we have no knowledge about that this needs to be merged
+                // since it is not in transaction.ds. Hence we add it to transaction._mergeStructs
+                self.merge_blocks.push(id);
+            }
+        }
+
         result
     }
 
@@ -1166,9 +1153,6 @@ impl<'doc> TransactionMut<'doc> {
         if let Some(mut events) = self.store.events.take() {
             events.emit_transaction_cleanup(self);
             events.emit_update_v1(self);
-            // Patched (Atelier, PATCHES.md §7): v2 update events only with the
-            // `update-v2-events` feature.
-            #[cfg(feature = "update-v2-events")]
             events.emit_update_v2(self);
             self.store.events = Some(events);
         }
@@ -1466,8 +1450,6 @@ impl<'doc> TransactionMut<'doc> {
         update_v1_events, FnMut(&TransactionMut, &UpdateEvent)
     );
 
-    // Patched (Atelier, PATCHES.md §7): behind the `update-v2-events` feature.
-    #[cfg(feature = "update-v2-events")]
     define_doc_observer!(
         /// Subscribe callback function for any changes performed within transaction scope. These
         /// changes are encoded using lib0 v2 encoding and can be decoded using [Update::decode_v2]

@@ -73,8 +73,6 @@ impl BlockSet {
         inserts
     }
 
-    // Patched (Atelier, PATCHES.md §1): splits with `Block::split_off`, and the skip it writes
-    // covers only the blocks it replaces.
     pub fn exclude(&mut self, exclude: &IdSet) {
         let client_ids: Vec<ClientID> = if self.clients.len() < exclude.len() {
             self.clients.keys().copied().collect()
@@ -105,13 +103,9 @@ impl BlockSet {
                             end_index = Self::split_at(structs, range.end);
                         }
                         if start_index < end_index {
-                            // the skip covers exactly the excluded blocks: `range` itself may
-                            // reach before the first or past the last block of this update
-                            let skip_start = range.start.max(clock_start);
-                            let skip_end = range.end.min(clock_end);
                             structs[start_index] = Block::Skip(BlockRange::new(
-                                ID::new(client_id, skip_start),
-                                skip_end - skip_start,
+                                ID::new(client_id, range.start),
+                                range.len() as u32,
                             ));
                             if end_index - start_index > 1 {
                                 structs.drain((start_index + 1)..end_index);
@@ -123,14 +117,11 @@ impl BlockSet {
         }
     }
 
-    // Patched (Atelier, PATCHES.md §1): `split_off` instead of `splice`, so the parts never overlap.
     fn split_at(blocks: &mut VecDeque<Block>, clock: u32) -> usize {
         let mut index = Self::find_index(blocks, clock);
         let block = &mut blocks[index];
         let block_clock = block.clock_start();
-        // `split_off` shortens the left part of GC and Skip blocks too (`splice` doesn't), so
-        // that the known right part can be replaced by a skip without leaving an overlap behind
-        if let Some(right) = block.split_off(clock - block_clock) {
+        if let Some(right) = block.splice(clock - block_clock) {
             index += 1;
             blocks.insert(index, right);
         }
@@ -333,9 +324,6 @@ impl Update {
     /// pending update object is returned which contains blocks that couldn't be integrated, most
     /// likely because there were missing blocks that are used as a dependencies of other blocks
     /// contained in this update.
-    // Patched (Atelier, PATCHES.md §2): a block starting below its client's clock is
-    // integrated only when it lies inside one skip of the store; otherwise it is dropped, like
-    // Yjs.
     pub(crate) fn integrate(
         mut self,
         txn: &mut TransactionMut,
@@ -354,17 +342,6 @@ impl Update {
                         .entry(id.client)
                         .or_insert_with(|| txn.store.blocks.get_clock(&id.client));
                     let offset = (*local_clock as i32) - (id.clock as i32);
-
-                    if offset > 0 && !txn.store.blocks.is_skipped(&stack_head.range()) {
-                        // The block starts below the local clock of its client, so it may only
-                        // fill (a part of) an integrated skip. `TransactionMut::apply_update`
-                        // already cut known ranges out of the update, so this is a block that
-                        // overlaps blocks we have (a malformed update): like Yjs, which only
-                        // integrates the unknown tail of a block, never integrate known clocks
-                        // twice. Pushing it would overlap the block store (wrapped skip lengths).
-                        next = picker.next();
-                        continue;
-                    }
 
                     if let Some(missing) =
                         Self::missing_dependency(&mut stack_head, &mut txn.store)?
@@ -857,7 +834,6 @@ impl Encode for Update {
 }
 
 impl Decode for Update {
-    // Patched (Atelier, PATCHES.md §4): rejects an update whose clocks run past `u32::MAX`.
     fn decode<D: Decoder>(decoder: &mut D) -> Result<Self, Error> {
         // read blocks
         let clients_len: u32 = decoder.read_var()?;
@@ -883,11 +859,7 @@ impl Decode for Update {
                 if let Some(block) = Self::decode_block(id, decoder)? {
                     // due to bug in the past it was possible for empty bugs to be generated
                     // even though they had no effect on the document store
-                    // Clocks past u32::MAX (e.g. a skip with a wrapped length) are malformed:
-                    // wrapping them around would alias blocks with clocks that already exist.
-                    clock = clock
-                        .checked_add(block.len())
-                        .ok_or(Error::UnexpectedValue)?;
+                    clock += block.len();
                     blocks.push_back(block);
                 }
             }
@@ -1528,124 +1500,6 @@ mod test {
         assert_eq!(apply_updates(&[&d, &b, &e, &a]), "");
     }
 
-    // Patched (Atelier, PATCHES.md §1): cutting a known range out of a GC or Skip block must
-    // shorten the part left in front of it, or the update's blocks overlap.
-    #[test]
-    fn exclude_splits_gc_and_skip_without_overlap() {
-        let client = ClientID::new(2);
-        let mut blocks = BlockSet::default();
-        blocks.add_block(Block::GC(BlockRange::new(ID::new(client, 1), 2)));
-        blocks.add_block(Block::Skip(BlockRange::new(ID::new(client, 3), 3)));
-        let mut known = IdSet::new();
-        known.insert(ID::new(client, 0), 1);
-        known.insert(ID::new(client, 2), 2); // clocks 2..4: end of the GC, start of the skip
-        blocks.exclude(&known);
-        let ranges: Vec<_> = blocks.clients[&client]
-            .iter()
-            .map(|b| (b.is_skip(), b.clock_start(), b.len()))
-            .collect();
-        assert_eq!(
-            ranges,
-            vec![(false, 1, 1), (true, 2, 2), (true, 4, 2)],
-            "blocks must stay contiguous without overlaps: {:?}",
-            blocks
-        );
-    }
-
-    // Patched (Atelier, PATCHES.md §1): a GC range arriving over a skip and an out-of-order
-    // item held behind it (Atelier's vector gc-range-after-out-of-order.json). Upstream panics
-    // with "attempt to subtract with overflow" in a debug build, and in a release build encodes
-    // a skip of length 2^32-1 that a fresh Yjs replica waits on forever.
-    #[test]
-    fn gc_range_over_skip_and_held_item_keeps_full_state_contiguous() {
-        let updates: [&[u8]; 3] = [
-            &[1, 1, 2, 0, 7, 1, 3, 120, 109, 108, 3, 1, 101, 0],
-            &[1, 1, 2, 2, 40, 0, 2, 0, 1, 98, 1, 119, 1, 50, 0],
-            &[1, 1, 2, 1, 0, 2, 1, 2, 1, 0, 3],
-        ];
-        let doc = Doc::new();
-        for u in updates {
-            doc.transact_mut()
-                .apply_update(Update::decode_v1(u).unwrap())
-                .unwrap();
-        }
-        let txn = doc.transact();
-        let full = txn.encode_state_as_update_v1(&StateVector::default());
-        // what Yjs 13.6 produces: Item(2:0, deleted), GC(2:1+2), delete set {2: 0..3}
-        assert_eq!(
-            full,
-            vec![1, 2, 2, 0, 1, 1, 3, 120, 109, 108, 1, 0, 2, 1, 2, 1, 0, 3]
-        );
-    }
-
-    // Patched (Atelier, PATCHES.md §2): a block that starts below its client's clock may only
-    // fill a skip of the store. A malformed update listing a client twice gives a second block
-    // over a clock the first one just filled and past it; upstream replaced "the skip" (now
-    // that first block) with unchecked arithmetic: "attempt to subtract with overflow" in a
-    // debug build, a wrapped skip length (a state no Yjs replica can load) in a release build.
-    #[test]
-    fn block_over_known_clocks_is_not_integrated_twice() {
-        let updates: [&[u8]; 2] = [
-            // client 2, clock 0: an element in the root "xml"
-            &[1, 1, 2, 0, 7, 1, 3, 120, 109, 108, 3, 1, 101, 0],
-            // client 2, clock 3, out of order: an attribute of it; clocks 1..3 become a skip
-            &[1, 1, 2, 3, 40, 0, 2, 0, 1, 98, 1, 119, 1, 50, 0],
-        ];
-        let doc = Doc::new();
-        for u in updates {
-            doc.transact_mut()
-                .apply_update(Update::decode_v1(u).unwrap())
-                .unwrap();
-        }
-        // client 2 listed twice: GC(2:1+1), then GC(2:1+2) from clock 1 again
-        let malformed = [2, 1, 2, 1, 0, 1, 1, 2, 1, 0, 2, 0];
-        doc.transact_mut()
-            .apply_update(Update::decode_v1(&malformed).unwrap())
-            .unwrap();
-        let txn = doc.transact();
-        let full = Update::decode_v1(&txn.encode_state_as_update_v1(&StateVector::default()));
-        let ranges: Vec<_> = full.unwrap().blocks.clients[&ClientID::new(2)]
-            .iter()
-            .map(|b| (b.is_skip(), b.clock_start(), b.len()))
-            .collect();
-        // each clock once, in order; clock 2 is still missing
-        let expected = vec![(false, 0, 1), (false, 1, 1), (true, 2, 1), (false, 3, 1)];
-        assert_eq!(ranges, expected);
-    }
-
-    // Patched (Atelier, PATCHES.md §3): a skip's length goes to the rest stream in v2, as in
-    // Yjs. Upstream writes it to the length stream, and decoding the state fails.
-    #[test]
-    fn skip_in_store_roundtrips_through_v2() {
-        let updates: [&[u8]; 2] = [
-            &[1, 1, 2, 0, 7, 1, 3, 120, 109, 108, 3, 1, 101, 0],
-            &[1, 1, 2, 2, 40, 0, 2, 0, 1, 98, 1, 119, 1, 50, 0],
-        ];
-        let doc = Doc::new();
-        for u in updates {
-            doc.transact_mut()
-                .apply_update(Update::decode_v1(u).unwrap())
-                .unwrap();
-        }
-        let txn = doc.transact();
-        let v1 = Update::decode_v1(&txn.encode_state_as_update_v1(&StateVector::default()));
-        let v2 = Update::decode_v2(&txn.encode_state_as_update_v2(&StateVector::default()));
-        assert_eq!(v2.unwrap(), v1.unwrap());
-    }
-
-    // Patched (Atelier, PATCHES.md §4): clocks are u32; an update whose blocks run past
-    // u32::MAX (here the wrapped skip length of PATCHES.md §1) is malformed. Upstream panics
-    // with "attempt to add with overflow" in a debug build and wraps the clock in a release build.
-    #[test]
-    fn decode_rejects_clocks_past_u32_max() {
-        // one client (2) with two blocks from clock 3: Skip(len 2^32-1), GC(len 1); no deletes
-        let bytes = [1, 2, 2, 3, 10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 1, 0];
-        assert!(Update::decode_v1(&bytes).is_err());
-        // the same blocks ending exactly at u32::MAX decode
-        let bytes = [1, 2, 2, 3, 10, 0xfb, 0xff, 0xff, 0xff, 0x0f, 0, 1, 0];
-        assert!(Update::decode_v1(&bytes).is_ok());
-    }
-
     #[test]
     fn update_state_vector_with_skips() {
         let mut update = Update::new();
@@ -1806,9 +1660,7 @@ mod test {
         use crate::encoding::read::{Error, MalformedKind};
         use crate::updates::decoder::Decode;
         use crate::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
-        // Patched (Atelier, PATCHES.md §5): `std::assert_matches` is unstable; this compiles
-        // on stable.
-        use assert_matches2::assert_matches;
+        use std::assert_matches;
 
         const TEXT: &str = "hello world, this is a yrs document";
 
