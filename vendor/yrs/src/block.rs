@@ -363,6 +363,42 @@ impl Block {
         }
     }
 
+    /// Splits a block of an [Update](crate::Update) that has not been integrated yet at a given
+    /// `offset` (in UTF-16 units), keeping the left part in place and returning the right part.
+    ///
+    /// Unlike [Block::splice], which leaves a [Block::GC] or [Block::Skip] untouched and only
+    /// returns the right part, this shortens the left part of every block kind, so that the two
+    /// parts never overlap. Items are not linked with each other yet, so neither part gets a
+    /// neighbour: a dangling `right` pointer left behind in the left part would be dereferenced
+    /// by conflict detection once the right part is dropped (e.g. replaced by a skip).
+    ///
+    /// Returns `None` (and leaves `self` unchanged) if `offset` is not strictly inside the block.
+    // Patched (Atelier, PATCHES.md §1): new; `splice` leaves the left part of a GC or Skip
+    // block at full length.
+    pub(crate) fn split_off(&mut self, offset: u32) -> Option<Self> {
+        if offset == 0 || offset >= self.len() {
+            return None;
+        }
+        match self {
+            Block::Item(item) => {
+                let mut right = ItemPtr::from(item.as_ref()).splice(offset, OffsetKind::Utf16)?;
+                item.right = None;
+                right.left = None;
+                Some(Block::Item(right))
+            }
+            Block::Skip(range) => {
+                let right = range.slice(offset);
+                range.len = offset;
+                Some(Block::Skip(right))
+            }
+            Block::GC(range) => {
+                let right = range.slice(offset);
+                range.len = offset;
+                Some(Block::GC(right))
+            }
+        }
+    }
+
     pub(crate) fn same_type(&self, other: &Block) -> bool {
         match (self, other) {
             (Block::Skip(_), Block::Skip(_)) => true,

@@ -73,6 +73,8 @@ impl BlockSet {
         inserts
     }
 
+    // Patched (Atelier, PATCHES.md §1): splits with `Block::split_off`, and the skip it writes
+    // covers only the blocks it replaces.
     pub fn exclude(&mut self, exclude: &IdSet) {
         let client_ids: Vec<ClientID> = if self.clients.len() < exclude.len() {
             self.clients.keys().copied().collect()
@@ -103,9 +105,13 @@ impl BlockSet {
                             end_index = Self::split_at(structs, range.end);
                         }
                         if start_index < end_index {
+                            // the skip covers exactly the excluded blocks: `range` itself may
+                            // reach before the first or past the last block of this update
+                            let skip_start = range.start.max(clock_start);
+                            let skip_end = range.end.min(clock_end);
                             structs[start_index] = Block::Skip(BlockRange::new(
-                                ID::new(client_id, range.start),
-                                range.len() as u32,
+                                ID::new(client_id, skip_start),
+                                skip_end - skip_start,
                             ));
                             if end_index - start_index > 1 {
                                 structs.drain((start_index + 1)..end_index);
@@ -117,11 +123,14 @@ impl BlockSet {
         }
     }
 
+    // Patched (Atelier, PATCHES.md §1): `split_off` instead of `splice`, so the parts never overlap.
     fn split_at(blocks: &mut VecDeque<Block>, clock: u32) -> usize {
         let mut index = Self::find_index(blocks, clock);
         let block = &mut blocks[index];
         let block_clock = block.clock_start();
-        if let Some(right) = block.splice(clock - block_clock) {
+        // `split_off` shortens the left part of GC and Skip blocks too (`splice` doesn't), so
+        // that the known right part can be replaced by a skip without leaving an overlap behind
+        if let Some(right) = block.split_off(clock - block_clock) {
             index += 1;
             blocks.insert(index, right);
         }
@@ -1500,6 +1509,55 @@ mod test {
         assert_eq!(apply_updates(&[&d, &b, &e, &a]), "");
     }
 
+    // Patched (Atelier, PATCHES.md §1): cutting a known range out of a GC or Skip block must
+    // shorten the part left in front of it, or the update's blocks overlap.
+    #[test]
+    fn exclude_splits_gc_and_skip_without_overlap() {
+        let client = ClientID::new(2);
+        let mut blocks = BlockSet::default();
+        blocks.add_block(Block::GC(BlockRange::new(ID::new(client, 1), 2)));
+        blocks.add_block(Block::Skip(BlockRange::new(ID::new(client, 3), 3)));
+        let mut known = IdSet::new();
+        known.insert(ID::new(client, 0), 1);
+        known.insert(ID::new(client, 2), 2); // clocks 2..4: end of the GC, start of the skip
+        blocks.exclude(&known);
+        let ranges: Vec<_> = blocks.clients[&client]
+            .iter()
+            .map(|b| (b.is_skip(), b.clock_start(), b.len()))
+            .collect();
+        assert_eq!(
+            ranges,
+            vec![(false, 1, 1), (true, 2, 2), (true, 4, 2)],
+            "blocks must stay contiguous without overlaps: {:?}",
+            blocks
+        );
+    }
+
+    // Patched (Atelier, PATCHES.md §1): a GC range arriving over a skip and an out-of-order
+    // item held behind it (Atelier's vector gc-range-after-out-of-order.json). Upstream panics
+    // with "attempt to subtract with overflow" in a debug build, and in a release build encodes
+    // a skip of length 2^32-1 that a fresh Yjs replica waits on forever.
+    #[test]
+    fn gc_range_over_skip_and_held_item_keeps_full_state_contiguous() {
+        let updates: [&[u8]; 3] = [
+            &[1, 1, 2, 0, 7, 1, 3, 120, 109, 108, 3, 1, 101, 0],
+            &[1, 1, 2, 2, 40, 0, 2, 0, 1, 98, 1, 119, 1, 50, 0],
+            &[1, 1, 2, 1, 0, 2, 1, 2, 1, 0, 3],
+        ];
+        let doc = Doc::new();
+        for u in updates {
+            doc.transact_mut()
+                .apply_update(Update::decode_v1(u).unwrap())
+                .unwrap();
+        }
+        let txn = doc.transact();
+        let full = txn.encode_state_as_update_v1(&StateVector::default());
+        // what Yjs 13.6 produces: Item(2:0, deleted), GC(2:1+2), delete set {2: 0..3}
+        assert_eq!(
+            full,
+            vec![1, 2, 2, 0, 1, 1, 3, 120, 109, 108, 1, 0, 2, 1, 2, 1, 0, 3]
+        );
+    }
     #[test]
     fn update_state_vector_with_skips() {
         let mut update = Update::new();
