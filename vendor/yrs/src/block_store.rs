@@ -297,6 +297,27 @@ impl BlockStore {
         id.clock >= self.get_clock(&id.client) || self.skips.contains(id)
     }
 
+    /// Checks if a whole `range` lies inside a single integrated skip, i.e. it's a hole left
+    /// behind by a block integrated out of order that a block covering `range` may fill.
+    // Patched (Atelier, PATCHES.md §2): new; what `Update::integrate` checks before filling a
+    // skip.
+    pub(crate) fn is_skipped(&self, range: &BlockRange) -> bool {
+        if range.len == 0 || !self.skips.contains(&range.id()) {
+            return false;
+        }
+        match self.get_block(&range.id()) {
+            Some(block) => match block.as_ref() {
+                Block::Skip(skip) => {
+                    skip.clock <= range.clock
+                        && (range.clock as u64 + range.len as u64)
+                            <= (skip.clock as u64 + skip.len as u64)
+                }
+                _ => false,
+            },
+            None => false,
+        }
+    }
+
     pub fn contains(&self, id: &ID) -> bool {
         if let Some(clients) = self.clients.get(&id.client) {
             id.clock < clients.clock()
@@ -305,33 +326,28 @@ impl BlockStore {
         }
     }
 
+    // Patched (Atelier, PATCHES.md §2): a block that does not continue its client's list
+    // either leaves a skip for the gap or fills a skip (`replace_skip`); upstream assumed it
+    // fits one.
     pub fn push(&mut self, block: Block) {
         let id = block.id();
         match self.clients.entry(id.client) {
             Entry::Occupied(mut e) => {
                 let list = e.get_mut();
-                match list.last() {
-                    Some(last) if last.as_ref().next_clock() != block.clock_start() => {
-                        // this replaces an integrated skip
-                        let clock_start = block.clock_start();
-                        let mut index = list.find_index(clock_start).unwrap();
-                        let skip = unsafe { &*list.inner[index].get() };
-                        let diff_start = clock_start - skip.clock_start();
-                        let diff_end = skip.next_clock() - block.next_clock();
-                        if diff_start > 0 {
-                            list.insert(index, Block::Skip(BlockRange::new(skip.id(), diff_start)));
-                            index += 1;
-                        }
-                        if diff_end > 0 {
-                            let mut id = block.id();
-                            id.clock += block.len();
-                            let skip = Block::Skip(BlockRange::new(id, diff_end));
-                            list.inner.insert(index + 1, UnsafeCell::new(skip));
-                        }
-                        self.skips.remove_range(&block.range());
-                        list.inner[index] = UnsafeCell::new(block);
-                    }
-                    _ => list.inner.push(UnsafeCell::new(block)),
+                let clock = list.clock();
+                let clock_start = block.clock_start();
+                if clock_start == clock {
+                    list.inner.push(UnsafeCell::new(block));
+                } else if clock_start > clock {
+                    // A gap between the last known block and this one: it can only be filled
+                    // later, so it must be marked as a skip (callers normally do that already).
+                    let gap = BlockRange::new(ID::new(id.client, clock), clock_start - clock);
+                    self.skips.insert(gap.id(), gap.len);
+                    list.inner.push(UnsafeCell::new(Block::Skip(gap)));
+                    list.inner.push(UnsafeCell::new(block));
+                } else {
+                    // this replaces (a part of) an integrated skip
+                    Self::replace_skip(list, &mut self.skips, block);
                 }
             }
             Entry::Vacant(e) => {
@@ -339,6 +355,56 @@ impl BlockStore {
                 list.push(block);
             }
         }
+    }
+
+    /// Puts `block` in place of the part of an integrated skip that it covers, leaving skips
+    /// before and after it for the parts of the skip that are still missing.
+    ///
+    /// The block must lie inside a single skip ([BlockStore::is_skipped]); `Update::integrate`
+    /// makes sure of that. Anything else would make blocks overlap: the remainder of the skip
+    /// would get a negative (wrapped) length and be encoded as such, so a fresh replica loading
+    /// this document would wait forever for clocks that don't exist.
+    // Patched (Atelier, PATCHES.md §2): new; upstream's unchecked remainders wrapped skip
+    // lengths.
+    fn replace_skip(list: &mut ClientBlockList, skips: &mut IdSet, block: Block) {
+        let range = block.range();
+        let index = list.find_index(range.clock);
+        let skip = index.and_then(|index| match &list[index] {
+            Block::Skip(skip)
+                if skip.clock <= range.clock
+                    && (range.clock as u64 + range.len as u64)
+                        <= (skip.clock as u64 + skip.len as u64) =>
+            {
+                Some((index, *skip))
+            }
+            _ => None,
+        });
+        let Some((mut index, skip)) = skip else {
+            debug_assert!(
+                false,
+                "block {:?} overlaps known blocks instead of filling a skip",
+                range
+            );
+            if let Block::Item(item) = block {
+                // An item is already linked with its neighbours at this point: freeing it would
+                // leave dangling pointers behind, so keep it alive outside of the block store.
+                Box::leak(item);
+            }
+            return;
+        };
+        let diff_start = range.clock - skip.clock;
+        let diff_end = (skip.clock + skip.len) - (range.clock + range.len);
+        if diff_start > 0 {
+            list.insert(index, Block::Skip(BlockRange::new(skip.id(), diff_start)));
+            index += 1;
+        }
+        if diff_end > 0 {
+            let rest = BlockRange::new(ID::new(range.client, range.clock + range.len), diff_end);
+            list.inner
+                .insert(index + 1, UnsafeCell::new(Block::Skip(rest)));
+        }
+        skips.remove_range(&range);
+        list.inner[index] = UnsafeCell::new(block);
     }
 
     /// Returns an iterator over the client and block lists pairs known to a current block store.

@@ -333,6 +333,9 @@ impl Update {
     /// pending update object is returned which contains blocks that couldn't be integrated, most
     /// likely because there were missing blocks that are used as a dependencies of other blocks
     /// contained in this update.
+    // Patched (Atelier, PATCHES.md §2): a block starting below its client's clock is
+    // integrated only when it lies inside one skip of the store; otherwise it is dropped, like
+    // Yjs.
     pub(crate) fn integrate(
         mut self,
         txn: &mut TransactionMut,
@@ -351,6 +354,17 @@ impl Update {
                         .entry(id.client)
                         .or_insert_with(|| txn.store.blocks.get_clock(&id.client));
                     let offset = (*local_clock as i32) - (id.clock as i32);
+
+                    if offset > 0 && !txn.store.blocks.is_skipped(&stack_head.range()) {
+                        // The block starts below the local clock of its client, so it may only
+                        // fill (a part of) an integrated skip. `TransactionMut::apply_update`
+                        // already cut known ranges out of the update, so this is a block that
+                        // overlaps blocks we have (a malformed update): like Yjs, which only
+                        // integrates the unknown tail of a block, never integrate known clocks
+                        // twice. Pushing it would overlap the block store (wrapped skip lengths).
+                        next = picker.next();
+                        continue;
+                    }
 
                     if let Some(missing) =
                         Self::missing_dependency(&mut stack_head, &mut txn.store)?
@@ -1557,6 +1571,41 @@ mod test {
             full,
             vec![1, 2, 2, 0, 1, 1, 3, 120, 109, 108, 1, 0, 2, 1, 2, 1, 0, 3]
         );
+    }
+
+    // Patched (Atelier, PATCHES.md §2): a block that starts below its client's clock may only
+    // fill a skip of the store. A malformed update listing a client twice gives a second block
+    // over a clock the first one just filled and past it; upstream replaced "the skip" (now
+    // that first block) with unchecked arithmetic: "attempt to subtract with overflow" in a
+    // debug build, a wrapped skip length (a state no Yjs replica can load) in a release build.
+    #[test]
+    fn block_over_known_clocks_is_not_integrated_twice() {
+        let updates: [&[u8]; 2] = [
+            // client 2, clock 0: an element in the root "xml"
+            &[1, 1, 2, 0, 7, 1, 3, 120, 109, 108, 3, 1, 101, 0],
+            // client 2, clock 3, out of order: an attribute of it; clocks 1..3 become a skip
+            &[1, 1, 2, 3, 40, 0, 2, 0, 1, 98, 1, 119, 1, 50, 0],
+        ];
+        let doc = Doc::new();
+        for u in updates {
+            doc.transact_mut()
+                .apply_update(Update::decode_v1(u).unwrap())
+                .unwrap();
+        }
+        // client 2 listed twice: GC(2:1+1), then GC(2:1+2) from clock 1 again
+        let malformed = [2, 1, 2, 1, 0, 1, 1, 2, 1, 0, 2, 0];
+        doc.transact_mut()
+            .apply_update(Update::decode_v1(&malformed).unwrap())
+            .unwrap();
+        let txn = doc.transact();
+        let full = Update::decode_v1(&txn.encode_state_as_update_v1(&StateVector::default()));
+        let ranges: Vec<_> = full.unwrap().blocks.clients[&ClientID::new(2)]
+            .iter()
+            .map(|b| (b.is_skip(), b.clock_start(), b.len()))
+            .collect();
+        // each clock once, in order; clock 2 is still missing
+        let expected = vec![(false, 0, 1), (false, 1, 1), (true, 2, 1), (false, 3, 1)];
+        assert_eq!(ranges, expected);
     }
     #[test]
     fn update_state_vector_with_skips() {
