@@ -427,12 +427,15 @@ impl Block {
 }
 
 impl Encode for Block {
+    // Patched (Atelier, PATCHES.md §3): a skip's length goes to the rest stream, as in Yjs.
     fn encode<E: Encoder>(&self, encoder: &mut E) {
         match self {
             Block::Item(block) => block.encode(encoder),
             Block::Skip(skip) => {
+                // Yjs writes a skip's length to the rest stream (`writeVarUint(restEncoder, ..)`),
+                // not to the length stream used by GC blocks: with the v2 encoding these differ.
                 encoder.write_info(BLOCK_SKIP_REF_NUMBER);
-                encoder.write_len(skip.len)
+                encoder.write_var(skip.len)
             }
             Block::GC(gc) => {
                 encoder.write_info(BLOCK_GC_REF_NUMBER);

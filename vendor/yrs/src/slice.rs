@@ -68,6 +68,7 @@ impl BlockSlice {
         }
     }
 
+    // Patched (Atelier, PATCHES.md §3): a skip's length goes to the rest stream, as in Yjs.
     pub fn encode<E: Encoder>(&self, encoder: &mut E) {
         match self {
             BlockSlice::Item(s) => s.encode(encoder),
@@ -76,8 +77,10 @@ impl BlockSlice {
                 encoder.write_len(s.len);
             }
             BlockSlice::Skip(s) => {
+                // Yjs writes a skip's length to the rest stream (`writeVarUint(restEncoder, ..)`),
+                // not to the length stream used by GC blocks: with the v2 encoding these differ.
                 encoder.write_info(BLOCK_SKIP_REF_NUMBER);
-                encoder.write_len(s.len);
+                encoder.write_var(s.len);
             }
         }
     }

@@ -1607,6 +1607,26 @@ mod test {
         let expected = vec![(false, 0, 1), (false, 1, 1), (true, 2, 1), (false, 3, 1)];
         assert_eq!(ranges, expected);
     }
+
+    // Patched (Atelier, PATCHES.md §3): a skip's length goes to the rest stream in v2, as in
+    // Yjs. Upstream writes it to the length stream, and decoding the state fails.
+    #[test]
+    fn skip_in_store_roundtrips_through_v2() {
+        let updates: [&[u8]; 2] = [
+            &[1, 1, 2, 0, 7, 1, 3, 120, 109, 108, 3, 1, 101, 0],
+            &[1, 1, 2, 2, 40, 0, 2, 0, 1, 98, 1, 119, 1, 50, 0],
+        ];
+        let doc = Doc::new();
+        for u in updates {
+            doc.transact_mut()
+                .apply_update(Update::decode_v1(u).unwrap())
+                .unwrap();
+        }
+        let txn = doc.transact();
+        let v1 = Update::decode_v1(&txn.encode_state_as_update_v1(&StateVector::default()));
+        let v2 = Update::decode_v2(&txn.encode_state_as_update_v2(&StateVector::default()));
+        assert_eq!(v2.unwrap(), v1.unwrap());
+    }
     #[test]
     fn update_state_vector_with_skips() {
         let mut update = Update::new();
