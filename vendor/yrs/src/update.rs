@@ -857,6 +857,7 @@ impl Encode for Update {
 }
 
 impl Decode for Update {
+    // Patched (Atelier, PATCHES.md §4): rejects an update whose clocks run past `u32::MAX`.
     fn decode<D: Decoder>(decoder: &mut D) -> Result<Self, Error> {
         // read blocks
         let clients_len: u32 = decoder.read_var()?;
@@ -882,7 +883,11 @@ impl Decode for Update {
                 if let Some(block) = Self::decode_block(id, decoder)? {
                     // due to bug in the past it was possible for empty bugs to be generated
                     // even though they had no effect on the document store
-                    clock += block.len();
+                    // Clocks past u32::MAX (e.g. a skip with a wrapped length) are malformed:
+                    // wrapping them around would alias blocks with clocks that already exist.
+                    clock = clock
+                        .checked_add(block.len())
+                        .ok_or(Error::UnexpectedValue)?;
                     blocks.push_back(block);
                 }
             }
@@ -1627,6 +1632,20 @@ mod test {
         let v2 = Update::decode_v2(&txn.encode_state_as_update_v2(&StateVector::default()));
         assert_eq!(v2.unwrap(), v1.unwrap());
     }
+
+    // Patched (Atelier, PATCHES.md §4): clocks are u32; an update whose blocks run past
+    // u32::MAX (here the wrapped skip length of PATCHES.md §1) is malformed. Upstream panics
+    // with "attempt to add with overflow" in a debug build and wraps the clock in a release build.
+    #[test]
+    fn decode_rejects_clocks_past_u32_max() {
+        // one client (2) with two blocks from clock 3: Skip(len 2^32-1), GC(len 1); no deletes
+        let bytes = [1, 2, 2, 3, 10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 1, 0];
+        assert!(Update::decode_v1(&bytes).is_err());
+        // the same blocks ending exactly at u32::MAX decode
+        let bytes = [1, 2, 2, 3, 10, 0xfb, 0xff, 0xff, 0xff, 0x0f, 0, 1, 0];
+        assert!(Update::decode_v1(&bytes).is_ok());
+    }
+
     #[test]
     fn update_state_vector_with_skips() {
         let mut update = Update::new();
