@@ -368,6 +368,7 @@ impl Doc {
 
     /// Starts destroy procedure for a current document, triggering an "destroy" callback and
     /// invalidating all event callback subscriptions.
+    // Patched (Atelier, PATCHES.md §6): `options()` returns an `Arc`, one dereference less.
     pub fn destroy(&self, parent_txn: Option<&mut TransactionMut<'_>>) {
         let mut txn = self.transact_mut();
         let store = txn.store_mut();
@@ -380,7 +381,7 @@ impl Doc {
                 let parent_ref = item.clone();
                 let is_deleted = item.is_deleted();
                 if let ItemContent::Doc(_, content) = &mut item.content {
-                    let mut options = (**content.store.options()).clone();
+                    let mut options = (*content.store.options()).clone();
                     options.should_load = false;
                     let new_ref = Doc::subdoc(parent_ref, options);
                     if !is_deleted {

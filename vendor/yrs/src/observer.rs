@@ -1,11 +1,16 @@
 use crate::Origin;
-use arc_swap::{ArcSwapOption, AsRaw};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// One subscribed callback; `None` once unsubscribed (removed on the next
+/// subscribe or trigger).
+// Patched (Atelier, PATCHES.md §6): a std `Mutex` instead of `arc_swap::ArcSwapOption`
+// (wasm size).
+type Slot<F> = Mutex<Option<Arc<F>>>;
 
 /// Data structure used to handle publish/subscribe callbacks of a specific type.
 pub struct Observer<F> {
-    callbacks: HashMap<Origin, ArcSwapOption<F>>,
+    callbacks: HashMap<Origin, Slot<F>>,
 }
 
 impl<F> Observer<F> {
@@ -23,16 +28,18 @@ impl<F> Observer<F> {
 
     /// Subscribes a callback under a given key. If a callback with the same key already
     /// exists, it will be replaced. The callback can be removed via [Observer::unsubscribe].
+    // Patched (Atelier, PATCHES.md §6): `Slot` instead of `ArcSwapOption`.
     pub fn subscribe(&mut self, id: impl Into<Origin>, callback: F) {
         self.drain_pending();
         self.callbacks
-            .insert(id.into(), ArcSwapOption::new(Some(Arc::new(callback))));
+            .insert(id.into(), Mutex::new(Some(Arc::new(callback))));
     }
 
     /// Removes a callback by its key. Returns `true` if the callback was found and removed.
+    // Patched (Atelier, PATCHES.md §6): `Slot` instead of `ArcSwapOption`.
     pub fn unsubscribe(&self, id: &Origin) -> bool {
         if let Some(e) = self.callbacks.get(id) {
-            e.store(None);
+            *e.lock().unwrap_or_else(PoisonError::into_inner) = None;
             true
         } else {
             false
@@ -40,21 +47,29 @@ impl<F> Observer<F> {
     }
 
     /// Calls `each` for every registered callback, giving mutable access to the callback.
+    // Patched (Atelier, PATCHES.md §6): `Slot` instead of `ArcSwapOption`.
     pub fn trigger<E: FnMut(&mut F)>(&mut self, mut each: E) {
-        for cell in self.callbacks.values_mut() {
-            let guard = cell.load();
-            if let Some(cb) = guard.as_ref() {
-                // observer triggers requires &mut self and internal ArcSwap(Some) is assigned
+        for cell in self.callbacks.values() {
+            // A clone keeps the callback alive even if it unsubscribes
+            // itself while it runs.
+            let cb = cell.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            if let Some(cb) = cb {
+                // observer triggers requires &mut self and a slot is assigned
                 // only once, so it should never be at risk of multiple concurrent calls
-                let callback = unsafe { cb.as_raw().as_mut().unwrap() };
+                let callback = unsafe { &mut *(Arc::as_ptr(&cb) as *mut F) };
                 each(callback);
             }
         }
         self.drain_pending();
     }
 
+    // Patched (Atelier, PATCHES.md §6): `Slot` instead of `ArcSwapOption`.
     fn drain_pending(&mut self) {
-        self.callbacks.retain(|_, v| v.load().is_some());
+        self.callbacks.retain(|_, v| {
+            v.get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_some()
+        });
     }
 }
 

@@ -14,7 +14,6 @@ use crate::{
     Uuid, ID,
 };
 use crate::{IdSet, StateVector};
-use arc_swap::{ArcSwap, DefaultStrategy, Guard};
 use async_lock::futures::{Read, Write};
 use async_lock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::borrow::Borrow;
@@ -434,9 +433,11 @@ impl std::fmt::Display for Store {
 pub(crate) struct DocStore(pub(crate) Arc<StoreInner>);
 
 impl DocStore {
+    // Patched (Atelier, PATCHES.md §6): options behind a std `RwLock` instead of
+    // `arc_swap::ArcSwap`.
     pub fn new(options: Options, parent: Option<ItemPtr>) -> Self {
         let mut store = Store::new(&options);
-        let options = ArcSwap::new(options.into());
+        let options = std::sync::RwLock::new(Arc::new(options));
         store.parent = parent;
         DocStore(Arc::new(StoreInner {
             options,
@@ -480,37 +481,54 @@ impl DocStore {
         self.0.store.write()
     }
 
-    pub(crate) fn options(&self) -> Guard<Arc<Options>, DefaultStrategy> {
-        self.0.options.load()
+    // Patched (Atelier, PATCHES.md §6): returns a clone of the `Arc` (was an `ArcSwap` guard).
+    pub(crate) fn options(&self) -> Arc<Options> {
+        self.0
+            .options
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the options with `f` applied to a copy of them.
+    // Patched (Atelier, PATCHES.md §6): new; replaces `ArcSwap::rcu` under the write lock.
+    fn update_options(&self, f: impl FnOnce(&mut Options)) {
+        let mut guard = self
+            .0
+            .options
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut options = guard.deref().deref().clone();
+        f(&mut options);
+        *guard = Arc::new(options);
     }
 
     /// Sets [Doc::should_load] flag, returning previous value.
+    // Patched (Atelier, PATCHES.md §6): through `update_options`.
     pub(crate) fn set_should_load(&self, should_load: bool) -> bool {
-        self.0
-            .options
-            .rcu(|options| {
-                let mut options = options.deref().clone();
-                options.should_load = should_load;
-                options
-            })
-            .should_load
+        let mut previous = false;
+        self.update_options(|options| {
+            previous = options.should_load;
+            options.should_load = should_load;
+        });
+        previous
     }
 
+    // Patched (Atelier, PATCHES.md §6): through `update_options`.
     pub(crate) fn set_subdoc_data(&self, client_id: ClientID, collection_id: Option<Arc<str>>) {
-        self.0.options.rcu(|options| {
-            let mut options = options.deref().clone();
+        self.update_options(|options| {
             options.client_id = client_id;
             if options.collection_id.is_none() {
-                options.collection_id = collection_id.clone();
+                options.collection_id = collection_id;
             }
-            options
         });
     }
 }
 
 #[derive(Debug)]
+// Patched (Atelier, PATCHES.md §6): `options` is a std `RwLock`, not an `ArcSwap`.
 pub(crate) struct StoreInner {
-    options: ArcSwap<Options>,
+    options: std::sync::RwLock<Arc<Options>>,
     store: RwLock<Store>,
 }
 
