@@ -303,6 +303,8 @@ impl Doc {
         update_v1_events, FnMut(&TransactionMut, &UpdateEvent)
     );
 
+    // Patched (Atelier, PATCHES.md §7): behind the `update-v2-events` feature.
+    #[cfg(feature = "update-v2-events")]
     define_doc_observer!(
         /// Subscribe callback function for any changes performed within transaction scope. These
         /// changes are encoded using lib0 v2 encoding and can be decoded using [Update::decode_v2]

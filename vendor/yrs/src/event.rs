@@ -16,6 +16,8 @@ impl UpdateEvent {
             update: txn.encode_update_v1(),
         }
     }
+    // Patched (Atelier, PATCHES.md §7): behind the `update-v2-events` feature.
+    #[cfg(feature = "update-v2-events")]
     pub(crate) fn new_v2(txn: &TransactionMut) -> Self {
         UpdateEvent {
             update: txn.encode_update_v2(),

@@ -613,6 +613,8 @@ impl StoreEvents {
         }
     }
 
+    // Patched (Atelier, PATCHES.md §7): behind the `update-v2-events` feature.
+    #[cfg(feature = "update-v2-events")]
     pub fn emit_update_v2(&mut self, txn: &TransactionMut) {
         if self.update_v2_events.has_subscribers() {
             if !txn.delete_set.is_empty() || txn.after_state() != txn.before_state() {

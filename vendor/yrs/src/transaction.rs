@@ -1153,6 +1153,9 @@ impl<'doc> TransactionMut<'doc> {
         if let Some(mut events) = self.store.events.take() {
             events.emit_transaction_cleanup(self);
             events.emit_update_v1(self);
+            // Patched (Atelier, PATCHES.md §7): v2 update events only with the
+            // `update-v2-events` feature.
+            #[cfg(feature = "update-v2-events")]
             events.emit_update_v2(self);
             self.store.events = Some(events);
         }
@@ -1450,6 +1453,8 @@ impl<'doc> TransactionMut<'doc> {
         update_v1_events, FnMut(&TransactionMut, &UpdateEvent)
     );
 
+    // Patched (Atelier, PATCHES.md §7): behind the `update-v2-events` feature.
+    #[cfg(feature = "update-v2-events")]
     define_doc_observer!(
         /// Subscribe callback function for any changes performed within transaction scope. These
         /// changes are encoded using lib0 v2 encoding and can be decoded using [Update::decode_v2]
