@@ -1601,9 +1601,19 @@ impl Item {
         info
     }
 
+    /// Patched (Atelier, PATCHES.md §8): the items of a collected type are
+    /// visited from an explicit stack; upstream recursed once per level of
+    /// nesting and overflowed the thread's stack on deeply nested types.
     pub(crate) fn gc(&mut self, collector: &mut GCCollector, parent_gc: bool) {
         if self.is_deleted() {
-            self.content.gc(collector);
+            let mut stack = Vec::new();
+            self.content.take_children(&mut stack);
+            while let Some(mut item) = stack.pop() {
+                if item.is_deleted() {
+                    item.content.take_children(&mut stack);
+                    collector.mark(&item.id);
+                }
+            }
             let len = self.len();
             if parent_gc {
                 collector.mark(&self.id);
@@ -2176,25 +2186,24 @@ impl ItemContent {
         }
     }
 
-    pub(crate) fn gc(&mut self, collector: &mut GCCollector) {
-        match self {
-            ItemContent::Type(branch) => {
-                let mut curr = branch.start.take();
-                while let Some(mut item) = curr {
-                    curr = item.right.clone();
-                    item.gc(collector, true);
-                }
+    /// Patched (Atelier, PATCHES.md §8): detaches a type's items (its list
+    /// and every map entry with the entry's earlier values) and pushes them
+    /// onto `stack` for [`Item::gc`], instead of collecting them recursively.
+    pub(crate) fn take_children(&mut self, stack: &mut Vec<ItemPtr>) {
+        if let ItemContent::Type(branch) = self {
+            let mut curr = branch.start.take();
+            while let Some(item) = curr {
+                curr = item.right.clone();
+                stack.push(item);
+            }
 
-                for (_, ptr) in branch.map.drain() {
-                    curr = Some(ptr);
-                    while let Some(mut item) = curr {
-                        curr = item.left.clone();
-                        item.gc(collector, true);
-                        continue;
-                    }
+            for (_, ptr) in branch.map.drain() {
+                curr = Some(ptr);
+                while let Some(item) = curr {
+                    curr = item.left.clone();
+                    stack.push(item);
                 }
             }
-            _ => {}
         }
     }
 }
@@ -2522,5 +2531,47 @@ mod test {
         let (a, b) = split_str(&s, 18, OffsetKind::Utf16);
         assert_eq!(a, "Zażółć gęślą jaźń\u{FFFD}");
         assert_eq!(b, "\u{FFFD}ありがとうございます");
+    }
+
+    // Patched (Atelier, PATCHES.md §8): deleting and collecting a deeply nested type must not
+    // recurse once per level. Upstream overflowed a 2 MiB thread stack (a tokio worker's) on
+    // 20,000 levels: this test aborts the test binary with "stack overflow" without the patch.
+    #[test]
+    fn deeply_nested_types_delete_and_gc_without_recursion() {
+        use crate::types::xml::{XmlElementPrelim, XmlFragment};
+        use crate::updates::decoder::Decode;
+        use crate::{Doc, ReadTxn, StateVector, Transact, Update};
+
+        const LEVELS: u32 = 50_000;
+        let run = || {
+            let doc = Doc::with_client_id(1);
+            let root = doc.get_or_insert_xml_fragment("document-store");
+            let mut txn = doc.transact_mut();
+            let mut parent = root.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup"));
+            for i in 1..LEVELS {
+                let tag = if i % 2 == 1 { "blockContainer" } else { "blockGroup" };
+                parent = parent.insert(&mut txn, 0, XmlElementPrelim::empty(tag));
+            }
+            drop(txn);
+            let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
+
+            // A replica that loads the nest, then deletes it from the top:
+            // every item goes, and the collector turns the tree into GC.
+            let replica = Doc::with_client_id(2);
+            let root2 = replica.get_or_insert_xml_fragment("document-store");
+            let mut txn = replica.transact_mut();
+            txn.apply_update(Update::decode_v1(&state).unwrap()).unwrap();
+            root2.remove_range(&mut txn, 0, 1);
+            drop(txn);
+            let after = replica.transact().encode_state_as_update_v1(&StateVector::default());
+            assert!(after.len() < 64, "collected to GC ranges: {} bytes", after.len());
+            assert_eq!(root2.len(&replica.transact()), 0);
+        };
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }

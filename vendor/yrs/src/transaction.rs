@@ -782,11 +782,34 @@ impl<'doc> TransactionMut<'doc> {
 
     /// Delete item under given pointer.
     /// Returns true if block was successfully deleted, false if it was already deleted in the past.
-    pub(crate) fn delete(&mut self, mut item: ItemPtr) -> bool {
+    ///
+    /// Patched (Atelier, PATCHES.md §8): the items of a deleted type are
+    /// deleted from an explicit stack, in the same pre-order as upstream's
+    /// recursion, which overflowed the thread's stack on deeply nested types.
+    pub(crate) fn delete(&mut self, item: ItemPtr) -> bool {
+        let mut stack = Vec::new();
+        let result = self.delete_one(item, &mut stack);
+        while let Some(ptr) = stack.pop() {
+            let id = *ptr.id();
+            if !self.delete_one(ptr, &mut stack) {
+                // Whis will be gc'd later and we want to merge it if possible
+                // We try to merge all deleted items after each transaction,
+                // but we have no knowledge about that this needs to be merged
+                // since it is not in transaction.ds. Hence we add it to transaction._mergeStructs
+                self.merge_blocks.push(id);
+            }
+        }
+        result
+    }
+
+    /// Deletes one item and pushes the items of its content, if it is a
+    /// type, onto `stack` so that the first child is popped first.
+    // Patched (Atelier, PATCHES.md §8): new; upstream's `delete` body for one item, its
+    // children pushed onto `stack` instead of deleted recursively.
+    fn delete_one(&mut self, mut item: ItemPtr, stack: &mut Vec<ItemPtr>) -> bool {
         let mut recurse = Vec::new();
         let mut result = false;
 
-        let ptr = item.clone();
         let store = self.store.deref();
         if !item.is_deleted() {
             if item.parent_sub.is_none() && item.is_countable() {
@@ -846,17 +869,7 @@ impl<'doc> TransactionMut<'doc> {
             result = true;
         }
 
-        for &ptr in recurse.iter() {
-            let id = *ptr.id();
-            if !self.delete(ptr) {
-                // Whis will be gc'd later and we want to merge it if possible
-                // We try to merge all deleted items after each transaction,
-                // but we have no knowledge about that this needs to be merged
-                // since it is not in transaction.ds. Hence we add it to transaction._mergeStructs
-                self.merge_blocks.push(id);
-            }
-        }
-
+        stack.extend(recurse.into_iter().rev());
         result
     }
 
