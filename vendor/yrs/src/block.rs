@@ -2574,4 +2574,32 @@ mod test {
             .join()
             .unwrap();
     }
+
+    // Patched (Atelier, PATCHES.md §9): `BranchID::nesting_depth` counts the shared types
+    // enclosing an integrated item, stops at its cap, and knows no unknown item.
+    #[test]
+    fn nesting_depth_counts_enclosing_types() {
+        use crate::block::ClientID;
+        use crate::branch::BranchID;
+        use crate::types::xml::{XmlElementPrelim, XmlFragment};
+        use crate::{Doc, Transact, ID};
+
+        const LEVELS: u32 = 1_000;
+        let doc = Doc::with_client_id(1);
+        let root = doc.get_or_insert_xml_fragment("document-store");
+        let mut txn = doc.transact_mut();
+        let mut parent = root.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup"));
+        for _ in 1..LEVELS {
+            parent = parent.insert(&mut txn, 0, XmlElementPrelim::empty("blockGroup"));
+        }
+        // Client 1 wrote one item per level: clock n sits inside n enclosing elements.
+        let id = |clock| ID::new(ClientID::new(1), clock);
+        assert_eq!(BranchID::nesting_depth(&txn, &id(0), u32::MAX), Some(0));
+        assert_eq!(BranchID::nesting_depth(&txn, &id(1), u32::MAX), Some(1));
+        let last = id(LEVELS - 1);
+        assert_eq!(BranchID::nesting_depth(&txn, &last, u32::MAX), Some(LEVELS - 1));
+        assert_eq!(BranchID::nesting_depth(&txn, &last, 10), Some(10));
+        let unknown = ID::new(ClientID::new(2), 0);
+        assert_eq!(BranchID::nesting_depth(&txn, &unknown, u32::MAX), None);
+    }
 }

@@ -885,6 +885,30 @@ impl BranchID {
             BranchID::Nested(id) => Self::get_nested(txn, id),
         }
     }
+
+    /// Patched (Atelier, PATCHES.md §9): how many shared types enclose the
+    /// integrated item holding `id`, counting the type it sits in: 0 for an
+    /// item directly in a root type, 1 inside a type nested in a root, and
+    /// so on. Walks up the parents iteratively and stops counting at `cap`.
+    /// `None` when no integrated item holds `id` (unknown, pending or GC'd).
+    pub fn nesting_depth<T: ReadTxn>(txn: &T, id: &ID, cap: u32) -> Option<u32> {
+        let item = txn.store().blocks.get_item(id)?;
+        let mut depth = 0;
+        let mut parent = item.parent.clone();
+        while depth < cap {
+            match parent {
+                TypePtr::Branch(branch) => match branch.item {
+                    Some(outer) => {
+                        depth += 1;
+                        parent = outer.parent.clone();
+                    }
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        Some(depth)
+    }
 }
 
 impl std::fmt::Debug for BranchID {
