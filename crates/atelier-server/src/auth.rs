@@ -233,6 +233,11 @@ impl Credentials {
         c
     }
 
+    /// The bearer token, if the request carries one.
+    pub fn bearer(&self) -> Option<&str> {
+        self.token()
+    }
+
     fn token(&self) -> Option<&str> {
         self.token
             .as_deref()

@@ -21,6 +21,7 @@ pub mod auth_cookie;
 pub mod auth_oidc;
 pub mod config;
 pub mod http;
+pub mod mcp;
 pub mod metrics;
 pub mod room;
 pub mod state;
@@ -47,6 +48,7 @@ pub fn router(state: Arc<state::AppState>) -> Router {
         .route("/api/docs/{doc}", get(http::get_doc))
         .route("/api/docs/{doc}/update", post(http::post_update))
         .route("/api/docs/{doc}/ops", post(agents::post_ops))
+        .nest_service("/mcp", mcp::service(state.clone()))
         .route(
             "/api/docs/{doc}/versions",
             get(http::list_versions).post(http::save_version),

@@ -138,6 +138,15 @@ impl Store {
         }
     }
 
+    /// Names of the stored documents (with a snapshot or logged updates),
+    /// in name order, at most `limit`.
+    pub async fn list_documents(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.list_documents(limit).await,
+            Store::Postgres(s) => s.list_documents(limit).await,
+        }
+    }
+
     /// Short name of the backend, for logs and metrics.
     pub fn kind(&self) -> &'static str {
         match self {

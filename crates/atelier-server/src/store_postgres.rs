@@ -176,6 +176,19 @@ impl PostgresStore {
             .collect())
     }
 
+    /// See [`crate::store::Store::list_documents`].
+    pub async fn list_documents(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let c = self.client.lock().await;
+        let rows = c
+            .query(
+                "SELECT doc FROM atelier_snapshots UNION SELECT doc FROM atelier_updates ORDER BY doc LIMIT $1",
+                &[&limit],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     /// See [`crate::store::Store::version`].
     pub async fn version(&self, doc: &str, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
         let c = self.client.lock().await;

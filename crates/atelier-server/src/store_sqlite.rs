@@ -191,6 +191,21 @@ impl SqliteStore {
         .await
     }
 
+    /// See [`crate::store::Store::list_documents`].
+    pub async fn list_documents(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT doc FROM snapshots UNION SELECT doc FROM updates ORDER BY doc LIMIT ?1",
+            )?;
+            let rows = stmt
+                .query_map(params![limit], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
     /// See [`crate::store::Store::version`].
     pub async fn version(&self, doc: &str, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
         let doc = doc.to_owned();
