@@ -331,6 +331,24 @@ fn check_batch(ops: &[Op]) -> std::result::Result<(), BatchError> {
     Ok(())
 }
 
+/// The JSON Schema of a batch of operations (an array of [`Op`]), as
+/// agents and the element's `applyOperations` send it.
+#[cfg(feature = "schema")]
+pub fn operations_schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Vec<Op>)).unwrap_or_default();
+    if let Some(o) = schema.as_object_mut() {
+        o.insert(
+            "title".into(),
+            "Atelier document operations (atelier_doc::Op)".into(),
+        );
+        o.insert(
+            "description".into(),
+            "A batch applied all or nothing. Offsets and lengths count UTF-16 code units of a block's text; blocks are named by id.".into(),
+        );
+    }
+    schema
+}
+
 #[cfg(test)]
 #[path = "agent_ops_tests.rs"]
 mod tests;

@@ -124,3 +124,28 @@ fn try_ops_returns_the_update_a_server_stores() {
     doc.apply_update_v1(&update).expect("applies");
     assert_eq!(doc.blocks()[0].plain_text(), "un deux");
 }
+
+#[cfg(feature = "schema")]
+#[test]
+fn the_published_schema_names_every_operation() {
+    let schema = operations_schema().to_string();
+    for op in [
+        "insertText",
+        "deleteText",
+        "format",
+        "setContent",
+        "updateBlock",
+        "insertBlocks",
+        "deleteBlock",
+        "moveBlock",
+        "splitBlock",
+        "mergeWithPrevious",
+        "indentBlock",
+        "outdentBlock",
+    ] {
+        assert!(schema.contains(&format!("\"{op}\"")), "{op} missing from {schema}");
+    }
+    for field in ["\"offset\"", "\"blocks\"", "\"lastChildOf\"", "\"mark\"", "\"children\""] {
+        assert!(schema.contains(field), "{field} missing");
+    }
+}

@@ -11,6 +11,7 @@ use yrs::Any;
 use yrs::any::Number;
 
 /// The id of a block (BlockNote's `blockContainer` `id` attribute).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct BlockId(pub String);
@@ -41,6 +42,7 @@ impl From<String> for BlockId {
 }
 
 /// Inline styles of a run of text (BlockNote "styles", y-prosemirror marks).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Marks {
@@ -94,6 +96,7 @@ impl Marks {
 }
 
 /// A maximal run of text sharing the same marks.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InlineRun {
     /// The text. A line break inside a block (BlockNote's `hardBreak`) is
@@ -179,6 +182,7 @@ impl Block {
 }
 
 /// A block to create: like [`Block`] without an id (one is generated unless given).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewBlock {
     /// Optional id to use; generated when absent.

@@ -17,6 +17,7 @@ use yrs::{
 };
 
 /// Where to put blocks relative to an existing one.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "at", content = "block", rename_all = "camelCase")]
 pub enum Placement {

@@ -191,6 +191,7 @@ pub fn marks_to_attrs(m: &Marks) -> Attrs {
 }
 
 /// One mark to set or clear over a range.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "mark", content = "value", rename_all = "camelCase")]
 pub enum Mark {

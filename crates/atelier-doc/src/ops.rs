@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use yrs::Transact;
 
 /// One change to a document. Offsets count UTF-16 units of the block's text.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Op {
@@ -110,6 +111,7 @@ pub enum Op {
 }
 
 /// What applying one [`Op`] produced.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum OpOutcome {

@@ -137,21 +137,7 @@ fn tools() -> Vec<Tool> {
              indentBlock {block}, outdentBlock {block}. Block types: BlockNote's (paragraph, \
              heading, bulletListItem, numberedListItem, checkListItem, toggleListItem, codeBlock, \
              quote, divider, table, image, video, audio, file).",
-            schema(json!({
-                "type": "object",
-                "properties": {
-                    "document": document_param(),
-                    "agent": {
-                        "type": "object",
-                        "properties": {
-                            "name": {"type": "string"},
-                            "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
-                        }
-                    },
-                    "operations": {"type": "array", "items": {"type": "object", "required": ["op"]}}
-                },
-                "required": ["document", "operations"]
-            })),
+            schema(apply_operations_schema()),
         )
         .annotate(ToolAnnotations::new().destructive(true)),
         Tool::new(
@@ -168,6 +154,33 @@ fn tools() -> Vec<Tool> {
             })),
         ),
     ]
+}
+
+/// `apply_operations`' input: the operations' schema (generated from
+/// `atelier_doc::Op`) with its definitions lifted to the root, where their
+/// `$ref`s point.
+fn apply_operations_schema() -> Value {
+    let mut ops = atelier_doc::agent_ops::operations_schema();
+    let defs = ops
+        .as_object_mut()
+        .and_then(|o| o.remove("$defs"))
+        .unwrap_or_else(|| json!({}));
+    json!({
+        "type": "object",
+        "properties": {
+            "document": document_param(),
+            "agent": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
+                }
+            },
+            "operations": {"type": "array", "items": ops.get("items").cloned().unwrap_or(json!({}))}
+        },
+        "required": ["document", "operations"],
+        "$defs": defs
+    })
 }
 
 impl McpServer {

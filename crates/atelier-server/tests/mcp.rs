@@ -136,6 +136,12 @@ async fn an_mcp_client_reads_and_edits_a_live_document() {
         ]
     );
     assert_eq!(out["tools"][1]["annotations"]["readOnlyHint"], true);
+    // The operations' schema is the one generated from atelier_doc::Op.
+    let ops_schema = out["tools"][3]["inputSchema"].to_string();
+    assert!(
+        ops_schema.contains("insertText") && ops_schema.contains("$defs"),
+        "{ops_schema}"
+    );
     let results = out["results"].as_array().expect("results");
     assert_eq!(payload(&results[0])["documents"], json!(["plan"]));
     let md = payload(&results[1])["markdown"]
