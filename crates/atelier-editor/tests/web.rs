@@ -790,3 +790,24 @@ async fn long_documents_render_in_chunks_and_numbered_lists_stay_whole() {
     );
     fresh_host.remove();
 }
+
+/// Issue 20: a document nested 20,000 levels deep (stored before the limit
+/// existed, or from a peer that ignores it) renders down to the depth
+/// readers follow instead of overflowing the wasm stack (1 MiB), and the
+/// editor keeps working.
+#[wasm_bindgen_test]
+async fn a_twenty_thousand_level_document_renders_in_part_and_stays_editable() {
+    let update = atelier_doc::test_support::deep_nest_update(7, 20_000);
+    let doc = Rc::new(Document::from_update_v1(&update).unwrap());
+    let (core, host) = mount_doc(doc.clone(), false).await;
+    tick().await;
+    let text = surface(&core).text_content().unwrap_or_default();
+    assert!(text.contains("level 1"), "the top renders: {}", &text[..text.len().min(80)]);
+    assert!(text.contains("level 255"), "blocks down to the read bound render");
+    assert!(!text.contains("level 257"), "nothing past the read bound renders");
+    caret(&core, 0, 0);
+    assert!(beforeinput(&core, "insertText", Some("»")));
+    tick().await;
+    assert_eq!(doc.blocks()[0].plain_text(), "»level 1");
+    host.remove();
+}
