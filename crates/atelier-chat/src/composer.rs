@@ -53,7 +53,8 @@ impl ChatCore {
                 })
                 .collect()
         });
-        for (id, name) in self.log.borrow().known_people() {
+        for (id, name) in self.people.borrow().iter() {
+            let (id, name) = (id.clone(), name.clone());
             if !out.iter().any(|c| c.id == id) {
                 let name = if name.is_empty() { id.clone() } else { name };
                 out.push(Candidate {
@@ -71,7 +72,17 @@ impl ChatCore {
         let result = match self.ui.editing.get_untracked() {
             Some(id) => self.edit(&id, text).map(|_| id),
             None => {
-                let reply_to = self.ui.reply_to.get_untracked();
+                // In a thread, a message without another target answers
+                // the thread's root, so it shows in the thread.
+                let reply_to = self.ui.reply_to.get_untracked().or_else(|| {
+                    match self.ui.view.get_untracked() {
+                        crate::chat_log::View::Thread(root) => {
+                            self.log.borrow().get(&root).filter(|m| !m.deleted)?;
+                            Some(root)
+                        }
+                        crate::chat_log::View::All => None,
+                    }
+                });
                 self.send(text, reply_to.as_deref())
             }
         };

@@ -80,6 +80,7 @@ pub(crate) struct Inputs {
     pub peers: Signal<Vec<ChatPeer>>,
     pub server_state: Signal<Option<StateVector>>,
     pub readonly: Signal<bool>,
+    pub synced: Signal<bool>,
 }
 
 /// UI state that is not the chat's: which view, what the composer is
@@ -113,7 +114,7 @@ pub struct ChatCore {
     pub(crate) callbacks: Callbacks,
     pub(crate) log: RefCell<ChatLog>,
     /// Names stored in the chat (authors, reactors), for offline people.
-    people: RefCell<BTreeMap<String, String>>,
+    pub(crate) people: RefCell<BTreeMap<String, String>>,
     edits: Arc<Mutex<Vec<ChatEdit>>>,
     pub(crate) timeline: RefCell<Option<Timeline>>,
     rows: RefCell<Vec<usize>>,
@@ -272,11 +273,14 @@ impl ChatCore {
         if applied.structure {
             self.rebuild_rows();
         }
+        // Until the host's first sync, what arrives is history being
+        // loaded: no events, nothing unread.
+        let history = !self.inputs.synced.get_untracked();
         let at_bottom = self.timeline.borrow().as_ref().is_none_or(|t| t.stick);
         let visible = self.page_visible();
         let view = self.ui.view.get_untracked();
         let mut unread_changed = false;
-        for m in &applied.arrived {
+        for m in applied.arrived.iter().filter(|_| !history) {
             let own = m.author == self.user.id;
             let in_view = match &view {
                 View::All => true,

@@ -69,6 +69,12 @@ pub fn ChatPanel(
     /// it when the server's answer says the user may not write the chat.
     #[prop(into, optional)]
     readonly: Signal<bool>,
+    /// Whether the host's first sync of `doc` is done. Messages that
+    /// arrive before it are history being loaded: they fire no
+    /// `on_message` or `on_mention` and count as read. Default `true` (a
+    /// document that is complete when mounted).
+    #[prop(into, default = Signal::stored(true))]
+    synced: Signal<bool>,
     /// Interface language (`fr`, `de`, `nl`, `en`); times and dates follow
     /// it, refined by the browser's region (`fr-BE`).
     #[prop(optional)]
@@ -83,8 +89,8 @@ pub fn ChatPanel(
     /// and edits do not count. The element turns it into `atelier-mention`.
     #[prop(optional)]
     on_mention: Option<MessageCallback>,
-    /// Called once for each message that arrives after the panel opened,
-    /// local or remote (`atelier-message`).
+    /// Called once for each message that arrives after the panel opened
+    /// (and after `synced`), local or remote (`atelier-message`).
     #[prop(optional)]
     on_message: Option<MessageCallback>,
     /// Called with the number of messages that arrived while the reader was
@@ -114,6 +120,7 @@ pub fn ChatPanel(
         peers,
         server_state,
         readonly,
+        synced,
     };
     let local_id = user.id.clone();
     let core = Rc::new(ChatCore::new(

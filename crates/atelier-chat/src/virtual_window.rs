@@ -14,6 +14,8 @@ pub const DEFAULT_ROW_HEIGHT: f64 = 64.0;
 #[derive(Debug, Clone, Default)]
 pub struct HeightCache {
     keys: Vec<String>,
+    /// Key → row, for jumps and scroll anchoring (first row of a key).
+    rows: HashMap<String, usize>,
     measured: HashMap<String, f64>,
     /// `prefix[i]` = top of row `i`; one more entry than rows.
     prefix: Vec<f64>,
@@ -42,6 +44,10 @@ impl HeightCache {
             .unwrap_or(self.keys.len().min(keys.len()));
         self.keys = keys;
         self.stale_from = self.stale_from.min(first_diff);
+        self.rows.clear();
+        for (i, k) in self.keys.iter().enumerate() {
+            self.rows.entry(k.clone()).or_insert(i);
+        }
     }
 
     /// Number of rows.
@@ -59,10 +65,9 @@ impl HeightCache {
         self.keys.get(i).map(String::as_str)
     }
 
-    /// The row of `key`, by a scan (keys are few thousand at most per
-    /// jump, and jumps are rare).
+    /// The row of `key`.
     pub fn index_of(&self, key: &str) -> Option<usize> {
-        self.keys.iter().position(|k| k == key)
+        self.rows.get(key).copied()
     }
 
     /// Records the measured height of row `i`; returns whether it changed.

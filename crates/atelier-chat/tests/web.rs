@@ -78,6 +78,8 @@ struct Options {
     peers: RwSignal<Vec<ChatPeer>>,
     server_state: RwSignal<Option<StateVector>>,
     readonly: RwSignal<bool>,
+    online: RwSignal<bool>,
+    synced: RwSignal<bool>,
     height: u32,
 }
 
@@ -88,6 +90,8 @@ impl Default for Options {
             peers: RwSignal::new(Vec::new()),
             server_state: RwSignal::new(None),
             readonly: RwSignal::new(false),
+            online: RwSignal::new(true),
+            synced: RwSignal::new(true),
             height: 480,
         }
     }
@@ -114,6 +118,8 @@ async fn mount(doc: Rc<Document>, opts: Options) -> Mounted {
         peers,
         server_state,
         readonly,
+        online,
+        synced,
         ..
     } = opts;
     let handle = leptos::mount::mount_to(host.clone(), move || {
@@ -128,7 +134,8 @@ async fn mount(doc: Rc<Document>, opts: Options) -> Mounted {
         let on_typing: Rc<dyn Fn(bool)> = Rc::new(move |b| t3.borrow_mut().push(b));
         view! {
             <ChatPanel doc=doc.clone() user=user.clone() peers=peers server_state=server_state
-                readonly=readonly lang=Lang::En on_ready=ready on_mention=on_mention
+                readonly=readonly online=online synced=synced lang=Lang::En
+                on_ready=ready on_mention=on_mention
                 on_unread=on_unread on_typing=on_typing />
         }
     });
@@ -308,6 +315,28 @@ async fn ten_thousand_messages_render_only_a_window() {
     )
     .await;
     assert!(m.messages().len() < 100, "{}", m.summary());
+    // Scrolling: each step renders within a frame's budget (debug build:
+    // printed, with a generous bound against regressions to quadratic work).
+    let mut steps = Vec::new();
+    let height = log.scroll_height();
+    for k in 0..60 {
+        log.set_scroll_top(height * k / 60);
+        let t = js_sys::Date::now();
+        log.dispatch_event(&web_sys::Event::new("scroll").unwrap())
+            .unwrap();
+        m.core.flush_now();
+        steps.push(js_sys::Date::now() - t);
+        assert!(m.messages().len() < 100, "{}", m.summary());
+    }
+    steps.sort_by(f64::total_cmp);
+    web_sys::console::log_1(
+        &format!(
+            "scroll step render: p50 {} ms, max {} ms",
+            steps[30], steps[59]
+        )
+        .into(),
+    );
+    assert!(steps[59] < 250.0, "{steps:?}");
     // Keyboard: End goes to the newest message, which is rendered and focused.
     log.focus().unwrap();
     key(&log, "End", false);
@@ -428,6 +457,51 @@ async fn send_reply_react_edit_delete_with_the_keyboard() {
     )
     .await;
     assert!(m.in_row(&reply_id, ".atelier-chat-parent").is_some());
+
+    // The thread: "1 reply" opens it; what is sent there answers the root;
+    // Escape (or "back") returns to every message.
+    m.in_row(&first.id, ".atelier-chat-thread-link")
+        .unwrap()
+        .unchecked_ref::<HtmlElement>()
+        .click();
+    wait_for(
+        1000.0,
+        "the thread view",
+        || m.one(".atelier-chat-back").is_some(),
+        || m.summary(),
+    )
+    .await;
+    let outside = chat
+        .post(&NewMessage::new(
+            "bob",
+            js_sys::Date::now(),
+            "not in the thread",
+        ))
+        .unwrap();
+    m.type_text("in the thread");
+    key(&m.composer(), "Enter", false);
+    let in_thread = chat.messages().last().unwrap().clone();
+    assert_eq!(in_thread.reply_to.as_deref(), Some(first.id.as_str()));
+    wait_for(
+        1000.0,
+        "the thread's three messages",
+        || m.messages().len() == 3,
+        || m.summary(),
+    )
+    .await;
+    assert!(
+        m.in_row(&outside, "article").is_none(),
+        "the thread shows only its messages"
+    );
+    m.log().focus().unwrap();
+    key(&m.log(), "Escape", false);
+    wait_for(
+        1000.0,
+        "every message again",
+        || m.one(".atelier-chat-back").is_none() && m.messages().len() == 4,
+        || m.summary(),
+    )
+    .await;
 
     // React through the picker: open, arrow right, pick.
     let react = m.in_row(&first.id, "[data-action=react]").unwrap();
@@ -991,6 +1065,62 @@ async fn pending_unread_days_and_the_limit() {
         !m.composer().value().is_empty(),
         "the text stays to be shortened"
     );
+    m.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn history_before_the_first_sync_is_not_news() {
+    let doc = Rc::new(Document::new());
+    let opts = Options::default();
+    let (synced, online) = (opts.synced, opts.online);
+    synced.set(false);
+    online.set(false);
+    let m = mount(doc.clone(), opts).await;
+    wait_for(
+        1000.0,
+        "the offline banner",
+        || {
+            m.one(".atelier-chat-banner")
+                .and_then(|b| b.text_content())
+                .is_some_and(|t| t.starts_with("Offline"))
+        },
+        || m.summary(),
+    )
+    .await;
+    // The first sync brings old messages, one mentioning me: no event.
+    let server = Document::new();
+    let c = Chat::new(server.ydoc());
+    c.post(&NewMessage::new("bob", 1.0, "old news for @alice"))
+        .unwrap();
+    sync(&server, &doc);
+    wait_for(
+        1000.0,
+        "the old message",
+        || m.messages().len() == 1,
+        || m.summary(),
+    )
+    .await;
+    synced.set(true);
+    online.set(true);
+    let fresh = c
+        .post(&NewMessage::new("bob", js_sys::Date::now(), "@alice fresh"))
+        .unwrap();
+    sync(&server, &doc);
+    wait_for(
+        1000.0,
+        "the fresh mention",
+        || m.mentions.borrow().len() == 1,
+        || format!("{:?}", m.mentions.borrow()),
+    )
+    .await;
+    assert_eq!(m.mentions.borrow()[0], fresh);
+    wait_for(
+        1000.0,
+        "the banner to go",
+        || m.one(".atelier-chat-banner").is_none(),
+        || m.summary(),
+    )
+    .await;
     m.host.remove();
 }
 
