@@ -15,13 +15,17 @@
 //! Styles are scoped by class names (`.atelier-*`) and design tokens.
 //!
 //! ## Documents and connections
-//! Elements with the same `doc` attribute share one [`atelier_doc::Document`]
-//! on the page and, when `server` is set, one [`atelier_web::Connection`]
-//! (the first element's `server`, `token`, `protocol` and user win). A
-//! networked document is initialised for BlockNote only after its first
-//! sync; a local one at once. The connection outlives its last element by
-//! a short grace period, so a re-mount (an attribute change) does not
-//! reconnect.
+//! Every element opens its document through [`atelier_web::hub`]: elements
+//! with the same `doc` (and the same `server` and `protocol`) share one
+//! [`atelier_doc::Document`] on the page, and every document of one
+//! Hocuspocus server shares one socket, so a chat or an assistant beside the
+//! editor adds no connection (the first element's `token` and settings of a
+//! document hold while it is open; the first user name and colour given are
+//! the page's, on every document). A networked document is initialised for
+//! BlockNote only after its first sync; a local one at once. A document
+//! outlives its last element by a short grace period, so a re-mount (an
+//! attribute change) does not reconnect. Each element subscribes on its own
+//! and drops its subscriptions when it unmounts.
 //!
 //! Events, on every element of the document (not bubbling) and once on
 //! `document` (La Suite's convention): `atelier-change` `{doc, element}`,
@@ -32,16 +36,17 @@
 //! `[{clientId, name, color, cursor: {anchor, head} | null}]`, positions as
 //! `{block, offset}`.
 //!
-//! A networked document is also kept in IndexedDB (per server and `doc`)
-//! and loaded from there before connecting, so a page reloaded offline
-//! shows and edits its last state; tabs of one browser share updates and
-//! presence through a `BroadcastChannel` (see `atelier_web`).
+//! A networked document is also kept in IndexedDB (one database per server
+//! and document family: `doc` and its chat `doc:chat`) and loaded from
+//! there before connecting, so a page reloaded offline shows and edits its
+//! last state; tabs of one browser share updates and presence through a
+//! `BroadcastChannel` (see `atelier_web`).
 //!
 //! Features: `panic-hook` (default) installs `console_error_panic_hook`.
 
 use atelier_doc::Document;
 use atelier_editor::{Editor, EditorCore, Lang, MarkdownParser, Pos, RemoteCaret, Selection};
-use atelier_web::{ConnectOptions, Connection, Framing, Peer};
+use atelier_web::{DocHandle, DocOptions, Framing, Peer, Subscription, WeakDocHandle};
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -52,39 +57,12 @@ use wasm_bindgen::prelude::*;
 use web_sys::HtmlElement;
 
 thread_local! {
-    static DOCS: RefCell<HashMap<String, Rc<Document>>> = RefCell::new(HashMap::new());
-    static MOUNTS: RefCell<HashMap<u64, (HtmlElement, String)>> = RefCell::new(HashMap::new());
-    static LINKS: RefCell<HashMap<String, Link>> = RefCell::new(HashMap::new());
+    /// Mounted elements by mount key: the host and the hub's id of its
+    /// document (`None`: it could not be opened).
+    static MOUNTS: RefCell<HashMap<u64, (HtmlElement, Option<u64>)>> = RefCell::new(HashMap::new());
     /// Mounted editors by mount key, to redraw remote carets.
-    static CORES: RefCell<HashMap<u64, (String, std::rc::Weak<EditorCore>)>> = RefCell::new(HashMap::new());
+    static CORES: RefCell<HashMap<u64, std::rc::Weak<EditorCore>>> = RefCell::new(HashMap::new());
     static NEXT_MOUNT: Cell<u64> = const { Cell::new(1) };
-}
-
-/// How long a connection stays open after its last element went away.
-const LINGER_MS: i32 = 3_000;
-
-/// One document's connection, shared by its elements.
-struct Link {
-    conn: Connection,
-    users: usize,
-}
-
-/// The shared document named `name` on this page (created on first use).
-/// A local document is initialised at once; a networked one only after its
-/// first sync (DESIGN.md §3), by the connection.
-fn shared_doc(name: &str, networked: bool) -> Rc<Document> {
-    DOCS.with(|d| {
-        d.borrow_mut()
-            .entry(name.to_owned())
-            .or_insert_with(|| {
-                let doc = Rc::new(Document::new());
-                if !networked {
-                    doc.ensure_initialized();
-                }
-                doc
-            })
-            .clone()
-    })
 }
 
 /// Connection settings an element passes to [`mount_editor`].
@@ -96,129 +74,76 @@ struct NetOptions {
     user_color: Option<String>,
 }
 
-/// Joins (or opens) the connection of `doc_name`; reports failures as an
-/// `atelier-status` event.
-fn join_link(doc: &Rc<Document>, doc_name: &str, net: NetOptions, host: &HtmlElement) {
-    let joined = LINKS.with(|l| {
-        l.borrow_mut().get_mut(doc_name).map(|link| {
-            link.users += 1;
-            (link.conn.status(), link.conn.persistence())
-        })
-    });
-    if let Some((status, persistence)) = joined {
-        fire(
-            host,
-            "atelier-status",
-            &status_detail(doc_name, status.as_str(), persistence.as_str(), None),
-            false,
-        );
-        return;
-    }
-    let mut options = ConnectOptions::new(net.server, doc_name);
-    options.token = net.token;
-    options.framing = net.framing;
-    options.user_name = net.user_name;
-    options.user_color = net.user_color;
-    let conn = match Connection::open(doc.clone(), options) {
-        Ok(conn) => conn,
-        Err(e) => {
-            let detail = status_detail(doc_name, "denied", "unavailable", Some(&e.to_string()));
-            fire(host, "atelier-status", &detail, true);
-            return;
+/// Opens `doc_name` through the hub (networked with `net`, else local).
+fn open_doc(doc_name: &str, net: Option<NetOptions>) -> atelier_web::Result<DocHandle> {
+    let mut options = match net {
+        None => DocOptions::local(doc_name),
+        Some(net) => {
+            let mut o = DocOptions::new(net.server, doc_name);
+            o.token = net.token;
+            o.framing = net.framing;
+            o.user_name = net.user_name;
+            o.user_color = net.user_color;
+            o
         }
     };
-    // Both callbacks fire the same event, with the other half read from
-    // the link (absent while the connection is being registered).
-    let name = doc_name.to_owned();
-    conn.on_status(move |status| {
-        let persistence = LINKS.with(|l| {
-            l.borrow()
-                .get(&name)
-                .map_or("loading", |link| link.conn.persistence().as_str())
-        });
-        fire_all(
-            &name,
-            "atelier-status",
-            &status_detail(&name, status.as_str(), persistence, None),
-        );
-    });
-    let name = doc_name.to_owned();
-    conn.on_persistence(move |persistence| {
-        let Some(status) = LINKS.with(|l| l.borrow().get(&name).map(|link| link.conn.status()))
-        else {
-            return;
-        };
-        fire_all(
-            &name,
-            "atelier-status",
-            &status_detail(&name, status.as_str(), persistence.as_str(), None),
-        );
-    });
-    let name = doc_name.to_owned();
-    conn.on_presence(move |peers| {
-        refresh_carets(&name);
-        fire_all(&name, "atelier-presence", &presence_detail(&name, peers));
-    });
-    LINKS.with(|l| {
-        l.borrow_mut()
-            .insert(doc_name.to_owned(), Link { conn, users: 1 })
-    });
+    // An editor edits text whatever the document is called.
+    options.init_text = true;
+    atelier_web::hub::open(options)
 }
 
-/// Leaves the connection of `doc_name`; the last element closes it after
-/// [`LINGER_MS`] unless another element joined meanwhile.
-fn leave_link(doc_name: &str) {
-    let unused = LINKS.with(|l| {
-        l.borrow_mut().get_mut(doc_name).is_some_and(|link| {
-            link.users = link.users.saturating_sub(1);
-            link.users == 0
-        })
+/// Fires `name` on mount `key`'s element and, if it is the first mounted
+/// element of its document, once on `document` (La Suite's convention):
+/// every element subscribes on its own, and `document` hears each change
+/// once.
+fn fire_for_mount(key: u64, name: &str, detail: &js_sys::Object) {
+    let target = MOUNTS.with(|m| {
+        let m = m.borrow();
+        let (host, doc) = m.get(&key)?;
+        let first = doc.is_some() && !m.iter().any(|(k, (_, d))| d == doc && *k < key);
+        Some((host.clone(), first))
     });
-    if !unused {
-        return;
+    if let Some((host, first)) = target {
+        fire(&host, name, detail, first);
     }
-    let name = doc_name.to_owned();
-    let close = Closure::once_into_js(move || {
-        let link = LINKS.with(|l| {
-            let mut l = l.borrow_mut();
-            if l.get(&name).is_some_and(|link| link.users == 0) {
-                l.remove(&name)
-            } else {
-                None
+}
+
+/// Fires `atelier-status` for mount `key` with the document's status and
+/// persistence now.
+fn fire_status(key: u64, weak: &WeakDocHandle) {
+    if let Some(h) = weak.upgrade() {
+        let detail = status_detail(
+            h.name(),
+            h.status().as_str(),
+            h.persistence().as_str(),
+            None,
+        );
+        fire_for_mount(key, "atelier-status", &detail);
+    }
+}
+
+/// Subscribes mount `key` to its document's status, persistence and
+/// presence; the events go to its element (and once to `document`).
+fn subscribe(key: u64, handle: &DocHandle) -> Vec<Subscription> {
+    let weak = handle.downgrade();
+    let (on_status, on_persistence) = (weak.clone(), weak.clone());
+    let name = handle.name().to_owned();
+    vec![
+        handle.on_status(move |_| fire_status(key, &on_status)),
+        handle.on_persistence(move |_| fire_status(key, &on_persistence)),
+        handle.on_presence(move |peers| {
+            let core = CORES.with(|c| c.borrow().get(&key).and_then(std::rc::Weak::upgrade));
+            if let Some(core) = core {
+                core.refresh_carets();
             }
-        });
-        // Dropped outside the borrow: closing may fire no events, but keep
-        // the registry free while it runs.
-        drop(link);
-    });
-    if let Some(w) = web_sys::window() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-            close.unchecked_ref(),
-            LINGER_MS,
-        );
-    }
+            fire_for_mount(key, "atelier-presence", &presence_detail(&name, peers));
+        }),
+    ]
 }
 
-/// Publishes `sel` as this page's cursor on `doc_name`'s connection.
-fn publish_selection(doc_name: &str, sel: &Selection) {
-    LINKS.with(|l| {
-        if let Some(link) = l.borrow().get(doc_name) {
-            link.conn.set_selection(Some((
-                (&sel.anchor.block, sel.anchor.offset),
-                (&sel.focus.block, sel.focus.offset),
-            )));
-        }
-    });
-}
-
-/// The remote carets of `doc_name`, resolved in the document now.
-fn remote_carets(doc_name: &str) -> Vec<RemoteCaret> {
-    let peers = LINKS.with(|l| {
-        l.borrow()
-            .get(doc_name)
-            .map(|link| link.conn.peers())
-            .unwrap_or_default()
-    });
+/// The remote carets of the document, resolved in it now.
+fn remote_carets(weak: &WeakDocHandle) -> Vec<RemoteCaret> {
+    let peers = weak.upgrade().map(|h| h.peers()).unwrap_or_default();
     peers
         .into_iter()
         .filter_map(|p| {
@@ -231,20 +156,6 @@ fn remote_carets(doc_name: &str) -> Vec<RemoteCaret> {
             })
         })
         .collect()
-}
-
-/// Redraws the remote carets of every editor showing `doc_name`.
-fn refresh_carets(doc_name: &str) {
-    let cores: Vec<Rc<EditorCore>> = CORES.with(|c| {
-        c.borrow()
-            .values()
-            .filter(|(d, _)| d == doc_name)
-            .filter_map(|(_, w)| w.upgrade())
-            .collect()
-    });
-    for core in cores {
-        core.refresh_carets();
-    }
 }
 
 fn status_detail(
@@ -272,21 +183,6 @@ fn presence_detail(doc_name: &str, peers: &[Peer]) -> js_sys::Object {
         .unwrap_or_else(|| js_sys::Array::new().into());
     let _ = js_sys::Reflect::set(&detail, &"peers".into(), &peers);
     detail
-}
-
-/// Fires `name` on every element showing `doc_name`, then once on `document`.
-fn fire_all(doc_name: &str, name: &str, detail: &js_sys::Object) {
-    let hosts: Vec<HtmlElement> = MOUNTS.with(|m| {
-        m.borrow()
-            .values()
-            .filter(|(_, d)| d == doc_name)
-            .map(|(h, _)| h.clone())
-            .collect()
-    });
-    for host in &hosts {
-        fire(host, name, detail, false);
-    }
-    fire_document(name, detail);
 }
 
 /// Fires `name` on `host` (not bubbling), and on `document` too if asked.
@@ -323,6 +219,9 @@ pub fn start() {
 #[wasm_bindgen]
 pub struct EditorMount {
     doc: Rc<Document>,
+    /// The hub's handle (`None` if the document could not be opened).
+    handle: Option<DocHandle>,
+    subscriptions: Vec<Subscription>,
     doc_name: String,
     host: HtmlElement,
     observer_key: String,
@@ -355,60 +254,91 @@ pub fn mount_editor(
 ) -> EditorMount {
     let markdown = parse_markdown.map(markdown_parser);
     let core_markdown = markdown.clone();
-    let server = server.filter(|s| !s.trim().is_empty());
-    let networked = server.is_some();
-    let doc = shared_doc(&doc_name, networked);
-    let lang = Lang::from_tag(&lang);
-    let d = doc.clone();
-    let selection_doc = doc_name.clone();
-    let key = NEXT_MOUNT.with(|n| {
-        let v = n.get();
-        n.set(v + 1);
-        v
-    });
-    // Without a connection `publish_selection` finds no link and does nothing.
-    let on_ready: Rc<dyn Fn(Rc<EditorCore>)> = Rc::new(move |core: Rc<EditorCore>| {
-        let name = selection_doc.clone();
-        CORES.with(|c| {
-            c.borrow_mut()
-                .insert(key, (name.clone(), Rc::downgrade(&core)))
-        });
-        let caret_doc = name.clone();
-        core.set_markdown_parser(core_markdown.clone());
-        core.set_selection_listener(Some(Rc::new(move |sel: &Selection| {
-            publish_selection(&name, sel);
-        })));
-        if networked {
-            core.set_caret_source(Some(Rc::new(move || remote_carets(&caret_doc))));
-        }
-    });
-    let handle = leptos::mount::mount_to(host.clone(), move || {
-        view! { <Editor doc=d.clone() readonly=readonly lang=lang on_ready=on_ready.clone() /> }
-    });
-    MOUNTS.with(|m| m.borrow_mut().insert(key, (host.clone(), doc_name.clone())));
-    if let Some(server) = server {
-        let net = NetOptions {
+    let net = server
+        .filter(|s| !s.trim().is_empty())
+        .map(|server| NetOptions {
             server,
             token: token.unwrap_or_default(),
             framing: Framing::from_attribute(protocol.as_deref()),
             user_name: user_name.unwrap_or_default(),
             user_color: user_color.filter(|c| !c.is_empty()),
-        };
-        join_link(&doc, &doc_name, net, &host);
+        });
+    let networked = net.is_some();
+    let (handle, error) = match open_doc(&doc_name, net) {
+        Ok(h) => (Some(h), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let doc = handle.as_ref().map_or_else(
+        || {
+            // Not shared and not synced; a local one is still editable.
+            let doc = Rc::new(Document::new());
+            if !networked {
+                doc.ensure_initialized();
+            }
+            doc
+        },
+        DocHandle::document,
+    );
+    let lang = Lang::from_tag(&lang);
+    let d = doc.clone();
+    let key = NEXT_MOUNT.with(|n| {
+        let v = n.get();
+        n.set(v + 1);
+        v
+    });
+    let weak = handle
+        .as_ref()
+        .map(DocHandle::downgrade)
+        .unwrap_or_default();
+    let on_ready: Rc<dyn Fn(Rc<EditorCore>)> = Rc::new(move |core: Rc<EditorCore>| {
+        CORES.with(|c| c.borrow_mut().insert(key, Rc::downgrade(&core)));
+        core.set_markdown_parser(core_markdown.clone());
+        if networked {
+            let for_selection = weak.clone();
+            core.set_selection_listener(Some(Rc::new(move |sel: &Selection| {
+                if let Some(h) = for_selection.upgrade() {
+                    h.set_selection(Some((
+                        (&sel.anchor.block, sel.anchor.offset),
+                        (&sel.focus.block, sel.focus.offset),
+                    )));
+                }
+            })));
+            let for_carets = weak.clone();
+            core.set_caret_source(Some(Rc::new(move || remote_carets(&for_carets))));
+        }
+    });
+    let view = leptos::mount::mount_to(host.clone(), move || {
+        view! { <Editor doc=d.clone() readonly=readonly lang=lang on_ready=on_ready.clone() /> }
+    });
+    let doc_id = handle.as_ref().map(DocHandle::id);
+    MOUNTS.with(|m| m.borrow_mut().insert(key, (host.clone(), doc_id)));
+    let mut subscriptions = Vec::new();
+    match (&handle, error) {
+        (_, Some(error)) => {
+            let detail = status_detail(&doc_name, "denied", "unavailable", Some(&error));
+            fire(&host, "atelier-status", &detail, true);
+        }
+        (Some(h), None) if networked => {
+            subscriptions = subscribe(key, h);
+            fire_status(key, &h.downgrade());
+        }
+        _ => {}
     }
     let observer_key = format!("atelier-elements-change-{key}");
     // yrs observers must be Send + Sync and must not touch the document:
     // they only flag the change; a microtask fires the events.
     let pending = Arc::new(AtomicBool::new(false));
+    let change_doc = doc_name.clone();
     let _ = doc
         .ydoc()
         .observe_update_v1(observer_key.clone(), move |_, _| {
             if !pending.swap(true, Ordering::SeqCst) {
                 let pending = pending.clone();
+                let name = change_doc.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     pending.store(false, Ordering::SeqCst);
-                    let target = MOUNTS.with(|m| m.borrow().get(&key).cloned());
-                    if let Some((host, name)) = target {
+                    let host = MOUNTS.with(|m| m.borrow().get(&key).map(|(h, _)| h.clone()));
+                    if let Some(host) = host {
                         fire_change(&host, &name);
                     }
                 });
@@ -416,13 +346,15 @@ pub fn mount_editor(
         });
     EditorMount {
         doc,
+        handle,
+        subscriptions,
         doc_name,
         host,
         observer_key,
         key,
         networked,
         markdown,
-        unmount: Some(Box::new(handle)),
+        unmount: Some(Box::new(view)),
     }
 }
 
@@ -486,7 +418,7 @@ impl EditorMount {
                 .await
                 .map_err(|e| JsError::new(&format!("setMarkdown: {e}")))?;
             // Through this element's editor, so its undo can take it back.
-            let core = CORES.with(|c| c.borrow().get(&key).and_then(|(_, w)| w.upgrade()));
+            let core = CORES.with(|c| c.borrow().get(&key).and_then(std::rc::Weak::upgrade));
             let done = match core {
                 Some(core) => core.session().replace_with_blocks(blocks),
                 None => doc
@@ -529,54 +461,47 @@ impl EditorMount {
             .doc
             .ydoc()
             .unobserve_update_v1(self.observer_key.clone());
-        let was_mounted = MOUNTS.with(|m| m.borrow_mut().remove(&self.key)).is_some();
+        MOUNTS.with(|m| m.borrow_mut().remove(&self.key));
         CORES.with(|c| c.borrow_mut().remove(&self.key));
+        self.subscriptions.clear();
         self.unmount.take();
-        if was_mounted && self.networked {
-            leave_link(&self.doc_name);
-        }
+        // The document lingers a moment for a re-mount, then closes.
+        self.handle.take();
     }
 
     /// The connection status: `local` without a server, else `connecting`,
     /// `synced`, `offline`, `read-only` or `denied`.
     #[wasm_bindgen(getter)]
     pub fn status(&self) -> String {
-        if !self.networked {
-            return "local".to_owned();
+        match &self.handle {
+            _ if !self.networked => "local",
+            Some(h) => h.status().as_str(),
+            None => "offline",
         }
-        LINKS.with(|l| {
-            l.borrow()
-                .get(&self.doc_name)
-                .map_or("offline", |link| link.conn.status().as_str())
-                .to_owned()
-        })
+        .to_owned()
     }
 
     /// The IndexedDB copy: `disabled` without a server, else `loading`,
     /// `saving`, `saved` or `unavailable` (kept in memory only).
     #[wasm_bindgen(getter)]
     pub fn persistence(&self) -> String {
-        if !self.networked {
-            return "disabled".to_owned();
+        match &self.handle {
+            _ if !self.networked => "disabled",
+            Some(h) => h.persistence().as_str(),
+            None => "unavailable",
         }
-        LINKS.with(|l| {
-            l.borrow()
-                .get(&self.doc_name)
-                .map_or("unavailable", |link| link.conn.persistence().as_str())
-                .to_owned()
-        })
+        .to_owned()
     }
 
     /// The remote peers (`[{clientId, name, color, cursor}]`), as in
     /// `atelier-presence` events.
     #[wasm_bindgen(getter)]
     pub fn peers(&self) -> JsValue {
-        let peers = LINKS.with(|l| {
-            l.borrow()
-                .get(&self.doc_name)
-                .map(|link| link.conn.peers())
-                .unwrap_or_default()
-        });
+        let peers: Vec<Peer> = self
+            .handle
+            .as_ref()
+            .map(DocHandle::peers)
+            .unwrap_or_default();
         serde_json::to_string(&peers)
             .ok()
             .and_then(|json| js_sys::JSON::parse(&json).ok())
@@ -586,10 +511,8 @@ impl EditorMount {
     /// Local changes the server has not confirmed yet (0 without a server).
     #[wasm_bindgen(js_name = unsyncedChanges)]
     pub fn unsynced_changes(&self) -> f64 {
-        LINKS.with(|l| {
-            l.borrow()
-                .get(&self.doc_name)
-                .map_or(0.0, |link| link.conn.unsynced_changes() as f64)
-        })
+        self.handle
+            .as_ref()
+            .map_or(0.0, |h| h.unsynced_changes() as f64)
     }
 }

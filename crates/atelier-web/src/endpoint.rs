@@ -3,7 +3,7 @@
 use crate::error::{Result, WebError};
 
 /// The wire framing of a connection (DESIGN.md §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Framing {
     /// Hocuspocus: one socket at the server address, every message names
     /// its document, the token goes in the Auth message. What La Suite Docs

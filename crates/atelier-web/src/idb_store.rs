@@ -1,35 +1,70 @@
-//! [`IdbStore`]: one document's update log in IndexedDB.
+//! [`IdbStore`]: the update logs of a document family in IndexedDB.
 //!
-//! One database per (server, document) ([`database_name`]), holding one
-//! object store of records with auto-incremented keys; each record is a
-//! Yjs v1 update (a change, or after compaction the full state). Writes are
-//! issued synchronously (the transaction is created when the method is
-//! called), so IndexedDB runs them in call order; the returned future only
-//! reports completion. Every failure (no IndexedDB, private mode, quota)
-//! comes back as a message; the caller then carries on without persistence.
+//! One database per server and *base* document ([`database_name`]): the
+//! text `D` and its siblings (its chat `D:chat`) share it. It holds one
+//! object store of records with auto-incremented keys, each
+//! `{d: document name, u: Yjs v1 update}` (a change, or after compaction
+//! the document's full state), and an index on `d`, so each document reads
+//! and compacts only its own log.
+//!
+//! Schema version 1 kept one database per document, its records bare
+//! updates. Its database for `D` has the name version 2 uses for `D`'s
+//! family, so opening it upgrades it in place: the index is created and
+//! every bare record becomes `{d: D, u: record}`, in the upgrade's own
+//! transaction (all or nothing). A tab still running the version-1 code
+//! keeps the upgrade waiting; the open then fails after the browser says
+//! it is blocked, and the documents carry on in memory.
+//!
+//! Writes are issued synchronously (the transaction is created when the
+//! method is called), so IndexedDB runs them in call order; the returned
+//! future only reports completion. Every failure (no IndexedDB, private
+//! mode, quota) comes back as a message; the caller then carries on
+//! without persistence.
 
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use std::cell::RefCell;
 use std::future::Future;
+use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Event, IdbDatabase, IdbObjectStoreParameters, IdbRequest, IdbTransaction, IdbTransactionMode,
+    Event, IdbCursorWithValue, IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbRequest,
+    IdbTransaction, IdbTransactionMode,
 };
 
-const STORE: &str = "updates";
-const VERSION: u32 = 1;
+type Callback = Closure<dyn FnMut(Event)>;
 
-/// The IndexedDB database name of `document` on `server`: the same name on
-/// two servers is two documents.
-pub fn database_name(server: &str, document: &str) -> String {
-    format!("atelier-web/v1 {} {server} {document}", server.len())
+const STORE: &str = "updates";
+/// The index of records by document name (schema version 2).
+const BY_DOC: &str = "doc";
+const VERSION: u32 = 2;
+
+/// The IndexedDB database name of the document family of `base` on
+/// `server`: the same name on two servers is two families. Version 1 gave
+/// every document this name with its own name as `base`.
+pub fn database_name(server: &str, base: &str) -> String {
+    format!("atelier-web/v1 {} {server} {base}", server.len())
 }
 
-/// An open database of one document.
+/// An open database of one document family.
 #[derive(Debug, Clone)]
 pub struct IdbStore {
     db: IdbDatabase,
+}
+
+/// A record of document `doc`.
+fn record(doc: &str, update: &JsValue) -> JsValue {
+    let r = Object::new();
+    let _ = Reflect::set(&r, &"d".into(), &doc.into());
+    let _ = Reflect::set(&r, &"u".into(), update);
+    r.into()
+}
+
+/// The bytes of a stored update (a `Uint8Array` or an `ArrayBuffer`).
+fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
+    (v.is_instance_of::<Uint8Array>() || v.is_instance_of::<js_sys::ArrayBuffer>())
+        .then(|| Uint8Array::new(v).to_vec())
 }
 
 /// A readable message for a failed IndexedDB call (a `DOMException` name
@@ -81,9 +116,36 @@ fn committed(tx: IdbTransaction) -> impl Future<Output = Result<(), String>> {
     }
 }
 
+/// Rewrites every bare record of `store` (schema version 1) as a record of
+/// `base`, from a cursor in the upgrade transaction. Returns the cursor's
+/// callback, which must live until the transaction ends.
+fn migrate(store: &IdbObjectStore, base: String) -> Result<Callback, JsValue> {
+    let req = store.open_cursor()?;
+    let cursor_req = req.clone();
+    let step: Callback = Closure::new(move |_: Event| {
+        let Some(cursor) = cursor_req
+            .result()
+            .ok()
+            .and_then(|c| c.dyn_into::<IdbCursorWithValue>().ok())
+        else {
+            // Null: every record was visited.
+            return;
+        };
+        if let Ok(value) = cursor.value()
+            && bytes_of(&value).is_some()
+        {
+            let _ = cursor.update(&record(&base, &Uint8Array::new(&value)));
+        }
+        let _ = cursor.continue_();
+    });
+    req.set_onsuccess(Some(step.as_ref().unchecked_ref()));
+    Ok(step)
+}
+
 impl IdbStore {
-    /// Opens (creating if needed) the database `name`.
-    pub async fn open(name: &str) -> Result<IdbStore, String> {
+    /// Opens (creating or upgrading if needed) the database `name` of the
+    /// family of `base`; records of the version-1 schema become `base`'s.
+    pub async fn open(name: &str, base: &str) -> Result<IdbStore, String> {
         let window = web_sys::window().ok_or("no window")?;
         let factory = window
             .indexed_db()
@@ -93,27 +155,79 @@ impl IdbStore {
             .open_with_u32(name, VERSION)
             .map_err(|e| describe(&e))?;
         let for_upgrade = req.clone();
-        let upgrade: Closure<dyn FnMut(Event)> = Closure::new(move |_: Event| {
-            let Ok(db) = for_upgrade.result() else {
+        let base = base.to_owned();
+        // The migration's cursor callback, alive until the open settles
+        // (the upgrade transaction ends before it does).
+        let migration: Rc<RefCell<Option<Callback>>> = Rc::default();
+        let keep = migration.clone();
+        let upgrade: Callback = Closure::new(move |_: Event| {
+            let Some(tx) = for_upgrade.transaction() else {
                 return;
             };
-            let Ok(db) = db.dyn_into::<IdbDatabase>() else {
-                return;
-            };
-            if !db.object_store_names().contains(STORE) {
-                let params = IdbObjectStoreParameters::new();
-                params.set_auto_increment(true);
-                // A failure here aborts the upgrade, and so the open.
-                let _ = db.create_object_store_with_optional_parameters(STORE, &params);
+            let upgraded = (|| -> Result<(), JsValue> {
+                let db: IdbDatabase = for_upgrade.result()?.dyn_into()?;
+                let store = if db.object_store_names().contains(STORE) {
+                    tx.object_store(STORE)?
+                } else {
+                    let params = IdbObjectStoreParameters::new();
+                    params.set_auto_increment(true);
+                    db.create_object_store_with_optional_parameters(STORE, &params)?
+                };
+                if !store.index_names().contains(BY_DOC) {
+                    store.create_index_with_str(BY_DOC, "d")?;
+                    *keep.borrow_mut() = Some(migrate(&store, base.clone())?);
+                }
+                Ok(())
+            })();
+            if upgraded.is_err() {
+                // Aborting fails the open: no half-made schema is left.
+                let _ = tx.abort();
             }
         });
         req.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
-        let opened = request_result(&req).await;
+        let promise = Promise::new(&mut |resolve, reject| {
+            req.set_onsuccess(Some(&resolve));
+            req.set_onerror(Some(&reject));
+            req.set_onblocked(Some(&reject));
+        });
+        let opened = JsFuture::from(promise).await;
+        req.set_onerror(None);
+        req.set_onblocked(None);
+        if opened.is_err() {
+            req.set_onsuccess(None);
+            if let Some(e) = req.error().ok().flatten() {
+                req.set_onupgradeneeded(None);
+                return Err(describe(&e));
+            }
+            // Blocked (a pending request has no error yet). Should the
+            // other tab close later, the upgrade still runs (its callbacks
+            // stay alive until then) and what it opens is closed.
+            let late = req.clone();
+            let finish = Closure::once_into_js(move || {
+                drop((upgrade, migration));
+                if let Ok(db) = late.result().map(JsCast::unchecked_into::<IdbDatabase>) {
+                    db.close();
+                }
+            });
+            req.set_onsuccess(Some(finish.unchecked_ref()));
+            return Err(
+                "another tab runs an older version of this page; reload it to keep documents offline"
+                    .to_owned(),
+            );
+        }
         req.set_onupgradeneeded(None);
-        drop(upgrade);
-        let db = opened?
+        drop((upgrade, migration));
+        req.set_onsuccess(None);
+        let db = req
+            .result()
+            .map_err(|e| describe(&e))?
             .dyn_into::<IdbDatabase>()
             .map_err(|_| "open returned no database".to_owned())?;
+        // A newer page wants to upgrade the schema: let it (this tab's
+        // documents then carry on in memory).
+        let for_close = db.clone();
+        let yield_to_newer = Closure::once_into_js(move || for_close.close());
+        db.set_onversionchange(Some(yield_to_newer.unchecked_ref()));
         Ok(IdbStore { db })
     }
 
@@ -123,52 +237,69 @@ impl IdbStore {
             .map_err(|e| describe(&e))
     }
 
-    /// Every record, oldest first. Records that are not byte arrays (written
-    /// by something else) are skipped.
-    pub async fn load(&self) -> Result<Vec<Vec<u8>>, String> {
+    /// Every record of `doc`, oldest first. Records that hold no byte
+    /// array (written by something else) are skipped.
+    pub async fn load(&self, doc: &str) -> Result<Vec<Vec<u8>>, String> {
         let tx = self.transaction(IdbTransactionMode::Readonly)?;
-        let store = tx.object_store(STORE).map_err(|e| describe(&e))?;
-        let req = store.get_all().map_err(|e| describe(&e))?;
+        let index = tx
+            .object_store(STORE)
+            .and_then(|s| s.index(BY_DOC))
+            .map_err(|e| describe(&e))?;
+        let req = index
+            .get_all_with_key(&doc.into())
+            .map_err(|e| describe(&e))?;
         let all = request_result(&req).await?;
         let all: Array = all.dyn_into().map_err(|_| "getAll returned no array")?;
         Ok(all
             .iter()
-            .filter_map(|v| {
-                if v.is_instance_of::<Uint8Array>() || v.is_instance_of::<js_sys::ArrayBuffer>() {
-                    Some(Uint8Array::new(&v).to_vec())
-                } else {
-                    None
-                }
-            })
+            .filter_map(|r| Reflect::get(&r, &"u".into()).ok())
+            .filter_map(|u| bytes_of(&u))
             .collect())
     }
 
-    /// Appends `updates`, in one transaction.
+    /// Appends `updates` to `doc`'s log, in one transaction.
     pub fn append(
         &self,
+        doc: &str,
         updates: &[Vec<u8>],
     ) -> Result<impl Future<Output = Result<(), String>> + use<>, String> {
         let tx = self.transaction(IdbTransactionMode::Readwrite)?;
         let store = tx.object_store(STORE).map_err(|e| describe(&e))?;
         for u in updates {
             store
-                .add(&Uint8Array::from(u.as_slice()))
+                .add(&record(doc, &Uint8Array::from(u.as_slice())))
                 .map_err(|e| describe(&e))?;
         }
         Ok(committed(tx))
     }
 
-    /// Replaces every record with `state` (the full document), atomically.
-    pub fn replace_all(
+    /// Replaces `doc`'s records with `state` (its full state), atomically;
+    /// the other documents' records stay.
+    pub fn replace(
         &self,
+        doc: &str,
         state: &[u8],
     ) -> Result<impl Future<Output = Result<(), String>> + use<>, String> {
         let tx = self.transaction(IdbTransactionMode::Readwrite)?;
         let store = tx.object_store(STORE).map_err(|e| describe(&e))?;
-        store.clear().map_err(|e| describe(&e))?;
-        store
-            .add(&Uint8Array::from(state))
+        let keys = store
+            .index(BY_DOC)
+            .and_then(|i| i.get_all_keys_with_key(&doc.into()))
             .map_err(|e| describe(&e))?;
+        let (for_keys, doc, state) = (keys.clone(), doc.to_owned(), Uint8Array::from(state));
+        // Runs in the transaction (a request callback keeps it active); a
+        // failing request aborts it, which `committed` reports.
+        let replace = Closure::once_into_js(move || {
+            let old = for_keys
+                .result()
+                .ok()
+                .and_then(|k| k.dyn_into::<Array>().ok());
+            for key in old.iter().flat_map(Array::iter) {
+                let _ = store.delete(&key);
+            }
+            let _ = store.add(&record(&doc, &state));
+        });
+        keys.set_onsuccess(Some(replace.unchecked_ref()));
         Ok(committed(tx))
     }
 

@@ -99,18 +99,31 @@ pub struct LocalPresence {
     state: AwarenessState,
 }
 
+/// Why an awareness field was not set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldError {
+    /// `user` and `cursor` are written by the page itself.
+    Reserved,
+    /// `typing` must be a boolean (peers refuse a state where it is not).
+    NotABool,
+}
+
 impl LocalPresence {
-    /// A state naming the local user.
-    pub fn new(name: &str, color: &str) -> Self {
-        let state = AwarenessState {
-            user: Some(User {
-                name: name.to_owned(),
-                color: color.to_owned(),
-                id: None,
-            }),
-            ..AwarenessState::default()
-        };
-        LocalPresence { state }
+    /// A state naming the local user; `id` is the page's identity, the
+    /// same on every document it has open.
+    pub fn new(name: &str, color: &str, id: Option<&str>) -> Self {
+        let mut presence = LocalPresence::default();
+        presence.set_user(name, color, id);
+        presence
+    }
+
+    /// Replaces the user (name, colour, id).
+    pub fn set_user(&mut self, name: &str, color: &str, id: Option<&str>) {
+        self.state.user = Some(User {
+            name: name.to_owned(),
+            color: color.to_owned(),
+            id: id.map(str::to_owned),
+        });
     }
 
     /// Sets (or clears) the selection; positions that do not resolve in
@@ -123,6 +136,35 @@ impl LocalPresence {
                 }
             }
             None => self.state.cursor = None,
+        }
+    }
+
+    /// Publishes (`Some`) or withdraws (`None`) a field beside `user` and
+    /// `cursor`, such as the chat's `typing` indicator.
+    pub fn set_field(
+        &mut self,
+        key: &str,
+        value: Option<serde_json::Value>,
+    ) -> Result<(), FieldError> {
+        match (key, value) {
+            ("user" | "cursor", _) => Err(FieldError::Reserved),
+            ("typing", None) => {
+                self.state.typing = false;
+                Ok(())
+            }
+            ("typing", Some(serde_json::Value::Bool(b))) => {
+                self.state.typing = b;
+                Ok(())
+            }
+            ("typing", Some(_)) => Err(FieldError::NotABool),
+            (key, Some(value)) => {
+                self.state.other.insert(key.to_owned(), value);
+                Ok(())
+            }
+            (key, None) => {
+                self.state.other.remove(key);
+                Ok(())
+            }
         }
     }
 
@@ -143,7 +185,7 @@ mod tests {
         let ids = a
             .insert_blocks(&Placement::End, &[NewBlock::paragraph("hello")])
             .expect("insert");
-        let mut me = LocalPresence::new("Zoé", "#ee6352");
+        let mut me = LocalPresence::new("Zoé", "#ee6352", Some("page-1"));
         me.set_selection(&a, Some(((&ids[0], 1), (&ids[0], 3))));
         let b = Document::with_client_id(2);
         b.apply_update_v1(&a.encode_state_v1()).expect("sync");
@@ -165,5 +207,36 @@ mod tests {
         let seen = peers([(3, json)], &doc);
         assert_eq!(seen[0].color, color_for(3));
         assert!(seen[0].cursor.is_none());
+    }
+
+    #[test]
+    fn extra_fields_sit_beside_user_and_cursor_and_peers_read_them() {
+        let mut me = LocalPresence::new("Zoé", "#ee6352", Some("p"));
+        assert_eq!(
+            me.set_field("user", Some(serde_json::json!("x"))),
+            Err(FieldError::Reserved)
+        );
+        assert_eq!(me.set_field("cursor", None), Err(FieldError::Reserved));
+        assert_eq!(
+            me.set_field("typing", Some(serde_json::json!("yes"))),
+            Err(FieldError::NotABool)
+        );
+        me.set_field("typing", Some(serde_json::json!(true)))
+            .expect("typing");
+        me.set_field("status", Some(serde_json::json!({"away": false})))
+            .expect("status");
+        let state = AwarenessState::from_json(&me.to_json()).expect("a peer reads it");
+        assert!(state.typing);
+        assert_eq!(
+            state.other.get("status"),
+            Some(&serde_json::json!({"away": false}))
+        );
+        let user = state.user.expect("user");
+        assert_eq!((user.name.as_str(), user.id.as_deref()), ("Zoé", Some("p")));
+        me.set_field("typing", None).expect("typing off");
+        me.set_field("status", None).expect("status off");
+        let state = AwarenessState::from_json(&me.to_json()).expect("a peer reads it");
+        assert!(!state.typing);
+        assert!(state.other.is_empty(), "{:?}", state.other);
     }
 }

@@ -17,11 +17,13 @@ pub enum ConnectionStatus {
     ReadOnly,
     /// The server refused the document; no retry until the page reconnects.
     Denied,
+    /// A document with no server: it lives in this page only.
+    Local,
 }
 
 impl ConnectionStatus {
     /// The name used in events and the JS API: `connecting`, `synced`,
-    /// `offline`, `read-only`, `denied`.
+    /// `offline`, `read-only`, `denied`, `local`.
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectionStatus::Connecting => "connecting",
@@ -29,6 +31,7 @@ impl ConnectionStatus {
             ConnectionStatus::Offline => "offline",
             ConnectionStatus::ReadOnly => "read-only",
             ConnectionStatus::Denied => "denied",
+            ConnectionStatus::Local => "local",
         }
     }
 
@@ -54,7 +57,7 @@ impl ConnectionStatus {
 /// Where the document's copy in IndexedDB stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PersistenceStatus {
-    /// Persistence was not asked for.
+    /// Persistence was not asked for (or the document is local).
     Disabled,
     /// Reading the stored state (the connection waits for it).
     Loading,
