@@ -17,7 +17,10 @@ use web_sys::{Element, Event, EventTarget, HtmlElement, KeyboardEvent, MouseEven
 impl ChatCore {
     /// Takes over the log element: builds the timeline and listens.
     pub(crate) fn attach(self: &Rc<Self>, scroller: HtmlElement) {
-        *self.timeline.borrow_mut() = Some(Timeline::new(scroller.clone()));
+        *self.timeline.borrow_mut() = Some(Timeline::new(
+            scroller.clone(),
+            &format!("atelier-chat-{}", self.key),
+        ));
         self.rebuild_rows();
         self.render();
         let target: &EventTarget = scroller.as_ref();

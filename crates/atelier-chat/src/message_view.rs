@@ -123,8 +123,9 @@ fn button(doc: &Document, class: &str, action: &str, label: &str, tabindex: &str
     b
 }
 
-/// Builds the row for `m`.
-pub fn build_row(doc: &Document, m: &RowModel, s: &Strings) -> Element {
+/// Builds the row for `m`; `id_prefix` keeps element ids unique when two
+/// panels on one page show the same chat.
+pub fn build_row(doc: &Document, m: &RowModel, s: &Strings, id_prefix: &str) -> Element {
     let tabindex = if m.current { "0" } else { "-1" };
     let row = el(doc, "div", "atelier-chat-row");
     set(&row, ROW_ID, &m.id);
@@ -149,7 +150,7 @@ pub fn build_row(doc: &Document, m: &RowModel, s: &Strings) -> Element {
     let article = el(doc, "article", "atelier-chat-message");
     set(&article, ROW_ID, &m.id);
     set(&article, "tabindex", "-1");
-    let meta_id = format!("atelier-chat-meta-{}", css_safe_id(&m.id));
+    let meta_id = format!("{id_prefix}-meta-{}", css_safe_id(&m.id));
     set(&article, "aria-labelledby", &meta_id);
     for (name, on) in [
         ("data-own", m.own),

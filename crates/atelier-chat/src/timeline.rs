@@ -55,6 +55,7 @@ pub struct Timeline {
     /// scrolling up.
     pub stick: bool,
     width: i32,
+    id_prefix: String,
 }
 
 impl std::fmt::Debug for Timeline {
@@ -77,15 +78,17 @@ fn div(doc: &Document, class: &str) -> HtmlElement {
 }
 
 fn set_height(e: &HtmlElement, px: f64) {
-    let _ = e
-        .style()
-        .set_property("height", &format!("{}px", px.max(0.0).round()));
+    // Whole pixels, formatted as an integer: float formatting is a few KB
+    // of wasm the panel does not otherwise need.
+    let px = px.max(0.0).round() as i64;
+    let _ = e.style().set_property("height", &format!("{px}px"));
 }
 
 impl Timeline {
     /// Takes over `scroller` (the `role="log"` element) and puts the
-    /// spacers and the row list in it.
-    pub fn new(scroller: HtmlElement) -> Self {
+    /// spacers and the row list in it; `id_prefix` starts the ids of the
+    /// elements it creates (unique per panel).
+    pub fn new(scroller: HtmlElement, id_prefix: &str) -> Self {
         let doc = scroller
             .owner_document()
             .or_else(|| web_sys::window().and_then(|w| w.document()))
@@ -108,6 +111,7 @@ impl Timeline {
             rendered: Vec::new(),
             stick: true,
             width: 0,
+            id_prefix: id_prefix.to_owned(),
         }
     }
 
@@ -259,7 +263,7 @@ impl Timeline {
                     }
                     Rendered {
                         key: key.to_owned(),
-                        el: build_row(&self.doc, &m, s),
+                        el: build_row(&self.doc, &m, s, &self.id_prefix),
                         model: m,
                     }
                 }

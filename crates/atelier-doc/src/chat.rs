@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use yrs::any::Number;
 use yrs::types::{Change, Event, Events, PathSegment, ToJson};
 use yrs::{
     Any, Array, ArrayRef, DeepObservable, Doc, ID, Map, MapPrelim, MapRef, Out, ReadTxn,
@@ -563,8 +564,11 @@ fn read_message<T: ReadTxn>(txn: &T, m: &MapRef) -> Option<ChatMessage> {
         Some(Out::Any(Any::String(s))) => Some(s.to_string()),
         _ => None,
     };
+    // Numbers read straight from the value: going through JSON would pull
+    // serde_json's value type into the chat for two fields.
     let n = |k: &str| match m.get(txn, k) {
-        Some(Out::Any(a)) => crate::block::any_to_json(&a).and_then(|v| v.as_f64()),
+        Some(Out::Any(Any::Number(Number::Float(f)))) => Some(f),
+        Some(Out::Any(Any::Number(Number::Int(i)))) => Some(i as f64),
         _ => None,
     };
     let deleted = is_deleted(txn, m);
