@@ -273,16 +273,25 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The release build of xtask that runs native measurements: ourselves when
-/// already optimised, otherwise built now (debug yrs is ~10× slower).
+/// The release build of xtask with the counting allocator that runs native
+/// measurements: ourselves when already such a build, otherwise built now
+/// (debug yrs is ~10× slower).
 fn release_xtask(root: &Path) -> Result<PathBuf> {
-    if !cfg!(debug_assertions) {
+    if !cfg!(debug_assertions) && cfg!(feature = "counting-alloc") {
         return std::env::current_exe().context("cannot locate the running xtask");
     }
-    eprintln!("building xtask in release mode for the native measurements…");
+    eprintln!("building xtask in release mode (counting allocator) for the native measurements…");
     let files = cargo::build(
         root,
-        &["--release", "-p", "xtask", "--bin", "xtask"],
+        &[
+            "--release",
+            "-p",
+            "xtask",
+            "--bin",
+            "xtask",
+            "--features",
+            "counting-alloc",
+        ],
         "xtask",
     )?;
     files

@@ -20,6 +20,7 @@ mod cargo;
 mod ci;
 mod dist;
 mod editor_bench;
+#[cfg(feature = "counting-alloc")]
 mod native_bench;
 mod replay;
 mod serve;
@@ -34,7 +35,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 // Counts heap bytes so `bench-native` reports peak and retained heap the
-// same way the wasm module does; it forwards to the system allocator.
+// same way the wasm module does; it forwards to the system allocator. Only
+// in the build `bench crdt` makes for its native measurements (feature
+// `counting-alloc`): every other command has no reason to pay for counting.
+#[cfg(feature = "counting-alloc")]
 #[global_allocator]
 static ALLOC: atelier_bench_wasm::CountingAlloc = atelier_bench_wasm::CountingAlloc;
 
@@ -99,13 +103,26 @@ fn run(args: &[String]) -> Result<ExitCode> {
             ),
         },
         // Internal: one native measurement in a fresh process (see bench.rs).
-        "bench-native" => native_bench::run(rest),
+        "bench-native" => bench_native(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
         other => bail!("unknown command {other:?}\n{USAGE}"),
     }
+}
+
+#[cfg(feature = "counting-alloc")]
+fn bench_native(args: &[String]) -> Result<ExitCode> {
+    native_bench::run(args)
+}
+
+#[cfg(not(feature = "counting-alloc"))]
+fn bench_native(_args: &[String]) -> Result<ExitCode> {
+    bail!(
+        "bench-native counts heap bytes with a global allocator this build does not have: \
+         build xtask with `--features counting-alloc` (`cargo xtask bench crdt` does)"
+    )
 }
 
 /// The workspace root (two levels above this crate).
