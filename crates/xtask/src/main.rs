@@ -1,7 +1,7 @@
 //! `cargo xtask`: build, test, replay and benchmark orchestration.
 //!
 //! ```text
-//! cargo xtask ci
+//! cargo xtask ci [--no-browser] [STEP...]
 //! cargo xtask dist [--panic-messages]
 //! cargo xtask serve [ARGS...]
 //! cargo xtask replay [--block code|paragraph] FILE...
@@ -44,9 +44,13 @@ static ALLOC: atelier_bench_wasm::CountingAlloc = atelier_bench_wasm::CountingAl
 
 const USAGE: &str = "\
 usage:
-  cargo xtask ci
-      Every check CI runs: fmt, clippy -D warnings, wasm32 build of the
-      portable crates, all native tests, browser tests in headless Chromium.
+  cargo xtask ci [--no-browser] [STEP...]
+      Every check CI runs, failing fast: fmt, yrs-patches, clippy -D
+      warnings, wasm32 build of the portable crates, all native tests, dist
+      (the bundle, its forbidden-symbol check and size budget), browser and
+      e2e tests in headless Chromium. Name steps to run only those. Without
+      Chromium, or with --no-browser or ATELIER_NO_BROWSER=1, only browser
+      and e2e are SKIPPED.
   cargo xtask dist [--panic-messages]
       Builds the widget bundle into www/pkg (wasm release build with std built
       for size, wasm-bindgen, wasm-opt keeping the level smallest after brotli)
