@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command on a fresh machine: install what is missing
-# (wasm target, wasm-bindgen CLI at the locked version, Chromium and
-# chromedriver from Debian, the npm peers from the lockfile, PostgreSQL),
+# (wasm target, wasm-bindgen CLI at the locked version, cargo-deny and
+# cargo-machete at pinned versions, Chromium and chromedriver from Debian,
+# the npm peers from the lockfile, PostgreSQL),
 # then run every check (`cargo xtask ci`) and the server suite again
 # against a real PostgreSQL server.
 set -euo pipefail
@@ -36,6 +37,21 @@ if [ -n "$wb_version" ] && ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_
   # Not --locked: its lockfile pins a crate version this registry mirror lacks.
   cargo install wasm-bindgen-cli --version "=$wb_version" --quiet
 fi
+
+# The dependency gates of `cargo xtask ci` (steps deny and unused-deps), at
+# the versions crates/xtask/src/dependency_checks.rs pins. cargo-machete,
+# not cargo-udeps (nightly only) nor cargo-shear (its parser needs rustc
+# 1.98); both build offline from crates.io with their own lockfiles.
+CARGO_DENY_VERSION=0.20.2
+CARGO_MACHETE_VERSION=0.9.2
+install_cargo_tool() { # PACKAGE VERSION
+  if ! cargo "${1#cargo-}" --version 2>/dev/null | grep -qwF -- "$2"; then
+    echo "== installing $1 $2"
+    cargo install "$1" --version "=$2" --locked --quiet
+  fi
+}
+install_cargo_tool cargo-deny "$CARGO_DENY_VERSION"
+install_cargo_tool cargo-machete "$CARGO_MACHETE_VERSION"
 
 if [ ! -x /usr/bin/chromedriver ] && [ "$(id -u)" = 0 ]; then
   echo "== Chromium and chromedriver (Debian)"

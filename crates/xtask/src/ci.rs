@@ -4,6 +4,8 @@
 //! | step | what | needs |
 //! |---|---|---|
 //! | `fmt` | `cargo fmt --check` | |
+//! | `deny` | cargo-deny: licences, bans, sources (advisories where the RustSec database is on the machine) | cargo-deny |
+//! | `unused-deps` | cargo-machete: dependencies no code uses | cargo-machete |
 //! | `yrs-patches` | `vendor/yrs` is the published crate plus its patch series | git history |
 //! | `clippy` | `-D warnings`, every target, with and without xtask's `counting-alloc` | |
 //! | `wasm32` | the portable crates build for `wasm32-unknown-unknown` | wasm target |
@@ -19,6 +21,7 @@
 //! with the browser tests.
 
 use crate::cargo::cargo;
+use crate::dependency_checks;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -31,6 +34,8 @@ const PORTABLE_CRATES: &[&str] = &["atelier-doc", "atelier-sync"];
 /// Every step, in the order they run.
 const STEPS: &[&str] = &[
     "fmt",
+    "deny",
+    "unused-deps",
     "yrs-patches",
     "clippy",
     "wasm32",
@@ -121,6 +126,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 "cargo fmt --check",
                 in_root(cargo()).args(["fmt", "--all", "--", "--check"]),
             )?,
+            "deny" => dependency_checks::deny(&root)?,
+            "unused-deps" => dependency_checks::unused_dependencies(&root)?,
             "yrs-patches" => yrs_patches(&root)?,
             "clippy" => {
                 step(

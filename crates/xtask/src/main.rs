@@ -18,6 +18,7 @@
 mod bench;
 mod cargo;
 mod ci;
+mod dependency_checks;
 mod dist;
 mod editor_bench;
 #[cfg(feature = "counting-alloc")]
@@ -45,12 +46,12 @@ static ALLOC: atelier_bench_wasm::CountingAlloc = atelier_bench_wasm::CountingAl
 const USAGE: &str = "\
 usage:
   cargo xtask ci [--no-browser] [STEP...]
-      Every check CI runs, failing fast: fmt, yrs-patches, clippy -D
-      warnings, wasm32 build of the portable crates, all native tests, dist
-      (the bundle, its forbidden-symbol check and size budget), browser and
-      e2e tests in headless Chromium. Name steps to run only those. Without
-      Chromium, or with --no-browser or ATELIER_NO_BROWSER=1, only browser
-      and e2e are SKIPPED.
+      Every check CI runs, failing fast: fmt, deny (cargo-deny), unused-deps
+      (cargo-machete), yrs-patches, clippy -D warnings, wasm32 build of the
+      portable crates, all native tests, dist (the bundle, its forbidden-symbol
+      check and size budget), browser and e2e tests in headless Chromium.
+      Name steps to run only those. Without Chromium, or with --no-browser or
+      ATELIER_NO_BROWSER=1, only browser and e2e are SKIPPED.
   cargo xtask dist [--panic-messages]
       Builds the widget bundle into www/pkg (wasm release build with std built
       for size, wasm-bindgen, wasm-opt keeping the level smallest after brotli)

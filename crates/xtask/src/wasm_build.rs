@@ -76,7 +76,8 @@ fn cli_version(bin: &Path) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn cargo_home() -> PathBuf {
+/// `$CARGO_HOME`, or `~/.cargo`.
+pub(crate) fn cargo_home() -> PathBuf {
     if let Some(home) = std::env::var_os("CARGO_HOME") {
         return PathBuf::from(home);
     }
