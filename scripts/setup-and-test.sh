@@ -61,6 +61,7 @@ fi
 
 echo "== npm peers (e2e/, from the committed lockfile)"
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+bash scripts/fetch-model.sh || echo "warning: no embedded AI model (data/models/); its tests print SKIPPED" >&2
 
 echo "== checks (SQLite store)"
 cargo xtask ci
