@@ -83,6 +83,9 @@ pub struct ServeArgs {
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "ATELIER_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// The AI endpoint's options (`--ai-*`).
+    #[command(flatten)]
+    pub ai: crate::ai_config::AiArgs,
 }
 
 /// The TOML file's shape: the same options, all optional.
@@ -107,6 +110,13 @@ struct FileConfig {
     compact_every: Option<usize>,
     version_interval_secs: Option<u64>,
     log_format: Option<String>,
+    ai_url: Option<String>,
+    ai_model: Option<String>,
+    ai_key_file: Option<PathBuf>,
+    ai_model_path: Option<PathBuf>,
+    ai_rate_user: Option<String>,
+    ai_rate_document: Option<String>,
+    ai_timeout_secs: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -148,6 +158,8 @@ pub struct Config {
     pub version_interval_secs: u64,
     /// `text` or `json`.
     pub log_format: String,
+    /// The AI endpoint's options.
+    pub ai: crate::ai_config::AiConfig,
 }
 
 impl Default for Config {
@@ -171,6 +183,7 @@ impl Default for Config {
             compact_every: 500,
             version_interval_secs: 600,
             log_format: "text".into(),
+            ai: Default::default(),
         }
     }
 }
@@ -245,6 +258,18 @@ impl Config {
                 .or(file.version_interval_secs)
                 .unwrap_or(d.version_interval_secs),
             log_format: args.log_format.or(file.log_format).unwrap_or(d.log_format),
+            ai: crate::ai_config::AiConfig::resolve(
+                args.ai,
+                crate::ai_config::AiFileOptions {
+                    ai_url: file.ai_url,
+                    ai_model: file.ai_model,
+                    ai_key_file: file.ai_key_file,
+                    ai_model_path: file.ai_model_path,
+                    ai_rate_user: file.ai_rate_user,
+                    ai_rate_document: file.ai_rate_document,
+                    ai_timeout_secs: file.ai_timeout_secs,
+                },
+            )?,
         };
         let mut cfg = cfg;
         // Readers of a document stop at MAX_READ_DEPTH: accepting deeper

@@ -82,9 +82,13 @@ async fn authorize(
 
 /// `GET /healthz`.
 pub async fn healthz(State(st): State<Arc<AppState>>) -> impl IntoResponse {
+    // The AI line informs; a missing model does not make the server unhealthy.
     match st.rooms.store.list_versions("__healthz__").await {
-        Ok(_) => (StatusCode::OK, "ok\n"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
+        Ok(_) => (StatusCode::OK, format!("ok\n{}", st.ai.health_line())),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("store unavailable\n{}", st.ai.health_line()),
+        ),
     }
 }
 
@@ -92,7 +96,7 @@ pub async fn healthz(State(st): State<Arc<AppState>>) -> impl IntoResponse {
 pub async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render(),
+        st.metrics.render() + &st.ai.render_metrics(),
     )
 }
 

@@ -16,6 +16,12 @@
 //! ```
 
 pub mod agents;
+pub mod ai_config;
+#[cfg(feature = "embedded-model")]
+pub mod ai_embedded;
+pub mod ai_limits;
+pub mod ai_proxy;
+pub mod ai_upstream;
 pub mod auth;
 pub mod auth_cookie;
 pub mod auth_oidc;
@@ -48,6 +54,9 @@ pub fn router(state: Arc<state::AppState>) -> Router {
         .route("/api/docs/{doc}", get(http::get_doc))
         .route("/api/docs/{doc}/update", post(http::post_update))
         .route("/api/docs/{doc}/ops", post(agents::post_ops))
+        .route("/ai", get(ai_proxy::status))
+        .route("/ai/v1/models", get(ai_proxy::models))
+        .route("/ai/v1/chat/completions", post(ai_proxy::chat_completions))
         .nest_service("/mcp", mcp::service(state.clone()))
         .route(
             "/api/docs/{doc}/versions",
@@ -77,12 +86,14 @@ pub async fn build_state(cfg: config::Config) -> anyhow::Result<Arc<state::AppSt
     let auth = auth::Authenticator::from_config(&cfg)
         .await
         .map_err(|e| anyhow::anyhow!("cannot set up authentication: {e}"))?;
+    let ai = ai_proxy::AiService::start(cfg.ai.clone())?;
     Ok(Arc::new(state::AppState {
         cfg,
         rooms,
         auth,
         metrics,
         conn_counts: Default::default(),
+        ai,
     }))
 }
 

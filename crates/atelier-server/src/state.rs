@@ -20,6 +20,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Open connections per user and per IP, for the limits.
     pub conn_counts: Mutex<ConnCounts>,
+    /// The AI endpoint: its backend, limits and counters.
+    pub ai: Arc<crate::ai_proxy::AiService>,
 }
 
 /// Open connection counters.
