@@ -187,7 +187,8 @@ impl ChatLog {
             }
         }
         let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        // Keys are unique, so an unstable sort is as deterministic.
+        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         v.into_iter().map(|(e, _)| e.to_owned()).collect()
     }
 

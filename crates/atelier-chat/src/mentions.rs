@@ -97,7 +97,7 @@ pub fn rank(candidates: &[Candidate], query: &str, local_id: &str) -> Vec<Candid
         };
         scored.push((score, !c.present, name, c));
     }
-    scored.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+    scored.sort_unstable_by(|a, b| (a.0, a.1, &a.2, &a.3.id).cmp(&(b.0, b.1, &b.2, &b.3.id)));
     scored
         .into_iter()
         .take(MAX_SUGGESTIONS)

@@ -73,8 +73,10 @@ pub fn present(peers: &[ChatPeer], local_id: &str) -> Vec<ChatPeer> {
             None => out.push(p.clone()),
         }
     }
-    out.sort_by_cached_key(|p| (fold_case(&p.name), p.id.clone()));
-    out
+    let mut keyed: Vec<(String, ChatPeer)> =
+        out.into_iter().map(|p| (fold_case(&p.name), p)).collect();
+    keyed.sort_unstable_by(|a, b| (&a.0, &a.1.id).cmp(&(&b.0, &b.1.id)));
+    keyed.into_iter().map(|(_, p)| p).collect()
 }
 
 /// The typing line for the people typing now (not the local user), or

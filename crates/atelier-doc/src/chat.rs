@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use yrs::any::Number;
-use yrs::types::{Change, Event, Events, PathSegment, ToJson};
+use yrs::types::{Change, Event, Events, PathSegment};
 use yrs::{
     Any, Array, ArrayRef, DeepObservable, Doc, ID, Map, MapPrelim, MapRef, Out, ReadTxn,
     StateVector, Transact, TransactionMut,
@@ -574,18 +574,18 @@ fn read_message<T: ReadTxn>(txn: &T, m: &MapRef) -> Option<ChatMessage> {
     let deleted = is_deleted(txn, m);
     let mut reactions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut reactor_names = BTreeMap::new();
-    if !deleted
-        && let Some(Out::YMap(r)) = m.get(txn, "reactions")
-        && let Any::Map(entries) = r.to_json(txn)
-    {
-        for (key, v) in entries.iter() {
+    // The entries are read one by one rather than through `to_json`,
+    // which would drag yrs' XML stringification (and float formatting)
+    // into every widget that reads the chat.
+    if !deleted && let Some(Out::YMap(r)) = m.get(txn, "reactions") {
+        for (key, v) in r.iter(txn) {
             let Some((emoji, user)) = key.split_once('\u{1f}') else {
                 continue;
             };
             match v {
-                Any::Bool(true) => {}
-                Any::String(name) if !name.trim().is_empty() => {
-                    reactor_names.insert(user.to_owned(), cut_name(name).to_owned());
+                Out::Any(Any::Bool(true)) => {}
+                Out::Any(Any::String(name)) if !name.trim().is_empty() => {
+                    reactor_names.insert(user.to_owned(), cut_name(&name).to_owned());
                 }
                 _ => continue,
             }
