@@ -36,7 +36,6 @@ impl ChatCore {
                 self.listen::<Event>(dt, "visibilitychange", |c, _| c.render_soon());
             }
         }
-        self.start();
     }
 
     fn on_scroll(self: &Rc<Self>) {

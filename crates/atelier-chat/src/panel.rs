@@ -138,6 +138,10 @@ pub fn ChatPanel(
             on_unread,
         },
     ));
+    // Follow the chat from the moment its entries were read, not from
+    // when the log element mounts: an update applied in between would
+    // otherwise never reach the panel's copy.
+    core.start();
     let stored = StoredValue::new_local(core);
     let log_ref = NodeRef::<html::Div>::new();
     let on_ready = StoredValue::new_local(on_ready);
