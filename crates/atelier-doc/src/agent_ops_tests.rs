@@ -143,9 +143,18 @@ fn the_published_schema_names_every_operation() {
         "indentBlock",
         "outdentBlock",
     ] {
-        assert!(schema.contains(&format!("\"{op}\"")), "{op} missing from {schema}");
+        assert!(
+            schema.contains(&format!("\"{op}\"")),
+            "{op} missing from {schema}"
+        );
     }
-    for field in ["\"offset\"", "\"blocks\"", "\"lastChildOf\"", "\"mark\"", "\"children\""] {
+    for field in [
+        "\"offset\"",
+        "\"blocks\"",
+        "\"lastChildOf\"",
+        "\"mark\"",
+        "\"children\"",
+    ] {
         assert!(schema.contains(field), "{field} missing");
     }
 }

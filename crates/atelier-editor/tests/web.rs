@@ -802,9 +802,19 @@ async fn a_twenty_thousand_level_document_renders_in_part_and_stays_editable() {
     let (core, host) = mount_doc(doc.clone(), false).await;
     tick().await;
     let text = surface(&core).text_content().unwrap_or_default();
-    assert!(text.contains("level 1"), "the top renders: {}", &text[..text.len().min(80)]);
-    assert!(text.contains("level 255"), "blocks down to the read bound render");
-    assert!(!text.contains("level 257"), "nothing past the read bound renders");
+    assert!(
+        text.contains("level 1"),
+        "the top renders: {}",
+        &text[..text.len().min(80)]
+    );
+    assert!(
+        text.contains("level 255"),
+        "blocks down to the read bound render"
+    );
+    assert!(
+        !text.contains("level 257"),
+        "nothing past the read bound renders"
+    );
     caret(&core, 0, 0);
     assert!(beforeinput(&core, "insertText", Some("»")));
     tick().await;

@@ -14,8 +14,8 @@ use atelier_sync::{
 };
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use yrs::updates::decoder::Decode;
 use yrs::types::xml::XmlFragment;
+use yrs::updates::decoder::Decode;
 use yrs::{
     Array, ClientID, Doc, Map, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update,
     XmlElementPrelim, XmlOut, XmlTextPrelim,
