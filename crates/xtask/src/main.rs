@@ -8,6 +8,7 @@
 //! cargo xtask bench crdt [--runs N] [--only NAME[,NAME...]] [--no-wasm] [--no-yjs]
 //! cargo xtask bench editor
 //! cargo xtask bench size
+//! cargo xtask bench ai [--runs N]
 //! ```
 //!
 //! `replay` replays editing traces (either format, gzipped or not) through
@@ -15,6 +16,7 @@
 //! replays every trace of `$ATELIER_TRACES` natively, as wasm under Node and
 //! with Yjs under Node, and writes `bench/results/crdt.{json,md}`.
 
+mod ai_bench;
 mod bench;
 mod cargo;
 mod ci;
@@ -72,6 +74,11 @@ usage:
       each crate's marginal share of the editor wasm, and the size floor
       (atelier-size-floor: yrs, Leptos, serde_json and a WebSocket, no editor);
       writes bench/results/size.{json,md}.
+  cargo xtask bench ai [--runs N]
+      The embedded assistant model (fetched by scripts/fetch-model.sh when
+      missing): time to first token for a 200-token prompt, cold and with the
+      shared system prompt cached, and generated tokens/s, against the
+      targets (500 ms, 50 tokens/s); writes bench/results/ai.{json,md}.
   cargo xtask bench crdt [--runs N] [--only NAME,...] [--no-wasm] [--no-yjs]
       Replays every trace in $ATELIER_TRACES (default ../shared/data/editing-traces
       beside the workspace) natively, as wasm under Node and with Yjs under Node;
@@ -103,6 +110,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
             Some((what, rest)) if what == "crdt" => bench::run(rest),
             Some((what, rest)) if what == "editor" => editor_bench::run(rest),
             Some((what, rest)) if what == "size" => size_bench::run(rest),
+            Some((what, rest)) if what == "ai" => ai_bench::run(rest),
             _ => bail!(
                 "unknown benchmark; try `cargo xtask bench crdt`, `bench editor` or `bench size`\n{USAGE}"
             ),
