@@ -11,9 +11,11 @@
 //! updates. Its database for `D` has the name version 2 uses for `D`'s
 //! family, so opening it upgrades it in place: the index is created and
 //! every bare record becomes `{d: D, u: record}`, in the upgrade's own
-//! transaction (all or nothing). A tab still running the version-1 code
-//! keeps the upgrade waiting; the open then fails after the browser says
-//! it is blocked, and the documents carry on in memory.
+//! transaction (all or nothing). A connection still open elsewhere keeps
+//! the upgrade waiting: one closing (its last transaction finishing) lets it
+//! through in a moment, but a tab still running the version-1 code may hold
+//! it for good, so the open gives up [`BLOCKED_GRACE_MS`] after the browser
+//! says it is blocked, and the documents carry on in memory.
 //!
 //! Writes are issued synchronously (the transaction is created when the
 //! method is called), so IndexedDB runs them in call order; the returned
@@ -39,6 +41,8 @@ const STORE: &str = "updates";
 /// The index of records by document name (schema version 2).
 const BY_DOC: &str = "doc";
 const VERSION: u32 = 2;
+/// How long an open the browser reports blocked may still wait.
+pub const BLOCKED_GRACE_MS: i32 = 2_000;
 
 /// The IndexedDB database name of the document family of `base` on
 /// `server`: the same name on two servers is two families. Version 1 gave
@@ -188,7 +192,14 @@ impl IdbStore {
         let promise = Promise::new(&mut |resolve, reject| {
             req.set_onsuccess(Some(&resolve));
             req.set_onerror(Some(&reject));
-            req.set_onblocked(Some(&reject));
+            let window = window.clone();
+            let give_up = Closure::once_into_js(move || {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &reject,
+                    BLOCKED_GRACE_MS,
+                );
+            });
+            req.set_onblocked(Some(give_up.unchecked_ref()));
         });
         let opened = JsFuture::from(promise).await;
         req.set_onerror(None);
