@@ -7,7 +7,7 @@
 //! from the page drive, never inside a `yrs` transaction, so they may read
 //! or edit the document.
 
-use crate::doc_state::{DocState, Topic};
+use crate::doc_state::{DocState, Listener};
 use crate::error::{Result, WebError};
 use crate::presence::{FieldError, Peer, SelectionRef};
 use crate::status::{ConnectionStatus, PersistenceStatus};
@@ -75,28 +75,24 @@ impl DocHandle {
 
     /// Calls `f` after every status change, until the guard is dropped.
     pub fn on_status(&self, f: impl Fn(ConnectionStatus) + 'static) -> Subscription {
-        let id = self.state.subscribe_status(Rc::new(f));
-        self.subscription(Topic::Status, id)
+        self.subscription(Listener::Status(Rc::new(f)))
     }
 
     /// Calls `f` after every persistence change, until the guard is dropped.
     pub fn on_persistence(&self, f: impl Fn(PersistenceStatus) + 'static) -> Subscription {
-        let id = self.state.subscribe_persistence(Rc::new(f));
-        self.subscription(Topic::Persistence, id)
+        self.subscription(Listener::Persistence(Rc::new(f)))
     }
 
     /// Calls `f` with the remote peers whenever their awareness changes (or
     /// their cursors may resolve differently), until the guard is dropped.
     pub fn on_presence(&self, f: impl Fn(&[Peer]) + 'static) -> Subscription {
-        let id = self.state.subscribe_presence(Rc::new(f));
-        self.subscription(Topic::Presence, id)
+        self.subscription(Listener::Presence(Rc::new(f)))
     }
 
-    fn subscription(&self, topic: Topic, id: u64) -> Subscription {
+    fn subscription(&self, listener: Listener) -> Subscription {
         Subscription {
             state: Rc::downgrade(&self.state),
-            topic,
-            id,
+            id: self.state.subscribe(listener),
         }
     }
 
@@ -186,14 +182,13 @@ impl std::fmt::Debug for WeakDocHandle {
 #[must_use = "dropping a Subscription unsubscribes at once"]
 pub struct Subscription {
     state: Weak<DocState>,
-    topic: Topic,
     id: u64,
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(state) = self.state.upgrade() {
-            state.unsubscribe(self.topic, self.id);
+            state.unsubscribe(self.id);
         }
     }
 }
@@ -201,7 +196,7 @@ impl Drop for Subscription {
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subscription")
-            .field("topic", &self.topic)
+            .field("id", &self.id)
             .finish_non_exhaustive()
     }
 }

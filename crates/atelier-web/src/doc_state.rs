@@ -31,29 +31,15 @@ pub(crate) struct DocKey {
     pub(crate) name: String,
 }
 
-type Callbacks<T> = RefCell<Vec<(u64, Rc<T>)>>;
 /// A presence subscriber.
 pub(crate) type PresenceFn = dyn Fn(&[Peer]);
 
-/// Which list a subscription is in.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Topic {
-    Status,
-    Persistence,
-    Presence,
-}
-
-/// Who listens to what.
-#[derive(Default)]
-struct Subscribers {
-    next: Cell<u64>,
-    status: Callbacks<dyn Fn(ConnectionStatus)>,
-    persistence: Callbacks<dyn Fn(PersistenceStatus)>,
-    presence: Callbacks<PresenceFn>,
-}
-
-fn snapshot<T: ?Sized>(list: &Callbacks<T>) -> Vec<Rc<T>> {
-    list.borrow().iter().map(|(_, f)| f.clone()).collect()
+/// A subscriber, by what it listens to.
+#[derive(Clone)]
+pub(crate) enum Listener {
+    Status(Rc<dyn Fn(ConnectionStatus)>),
+    Persistence(Rc<dyn Fn(PersistenceStatus)>),
+    Presence(Rc<PresenceFn>),
 }
 
 /// One open document and the state its drivers share.
@@ -81,7 +67,8 @@ pub(crate) struct DocState {
     presence: RefCell<LocalPresence>,
     /// The awareness JSON last published.
     pub(crate) published: RefCell<Option<String>>,
-    subs: Subscribers,
+    subs: RefCell<Vec<(u64, Listener)>>,
+    next_sub: Cell<u64>,
 }
 
 impl DocState {
@@ -129,7 +116,8 @@ impl DocState {
             presence_dirty: Cell::new(false),
             presence: RefCell::new(presence),
             published: RefCell::new(None),
-            subs: Subscribers::default(),
+            subs: RefCell::new(Vec::new()),
+            next_sub: Cell::new(0),
         })
     }
 
@@ -217,60 +205,40 @@ impl DocState {
         if self.closed.get() {
             return;
         }
-        let (status, persistence) = (self.status.get(), self.persistence.get());
-        let (told_status, told_persistence) = self.told.replace((status, persistence));
-        if told_status != status {
-            for f in snapshot(&self.subs.status) {
-                f(status);
-            }
+        let now = (self.status.get(), self.persistence.get());
+        let (status, persistence) = now;
+        let told = self.told.replace(now);
+        let presence = self.presence_dirty.replace(false);
+        if told == now && !presence {
+            return;
         }
-        if told_persistence != persistence {
-            for f in snapshot(&self.subs.persistence) {
-                f(persistence);
-            }
-        }
-        if self.presence_dirty.replace(false) {
-            let subs = snapshot(&self.subs.presence);
-            if !subs.is_empty() {
-                let peers = self.peers();
-                for f in subs {
-                    f(&peers);
+        let listeners: Vec<Listener> = self.subs.borrow().iter().map(|(_, l)| l.clone()).collect();
+        let peers = (presence && listeners.iter().any(|l| matches!(l, Listener::Presence(_))))
+            .then(|| self.peers());
+        for listener in listeners {
+            match listener {
+                Listener::Status(f) if told.0 != status => f(status),
+                Listener::Persistence(f) if told.1 != persistence => f(persistence),
+                Listener::Presence(f) => {
+                    if let Some(peers) = &peers {
+                        f(peers);
+                    }
                 }
+                _ => {}
             }
         }
     }
 
-    /// Registers a callback; returns its id for [`DocState::unsubscribe`].
-    pub(crate) fn subscribe_status(&self, f: Rc<dyn Fn(ConnectionStatus)>) -> u64 {
-        let id = self.next_id();
-        self.subs.status.borrow_mut().push((id, f));
+    /// Registers a listener; returns its id for [`DocState::unsubscribe`].
+    pub(crate) fn subscribe(&self, listener: Listener) -> u64 {
+        let id = self.next_sub.get() + 1;
+        self.next_sub.set(id);
+        self.subs.borrow_mut().push((id, listener));
         id
     }
 
-    pub(crate) fn subscribe_persistence(&self, f: Rc<dyn Fn(PersistenceStatus)>) -> u64 {
-        let id = self.next_id();
-        self.subs.persistence.borrow_mut().push((id, f));
-        id
-    }
-
-    pub(crate) fn subscribe_presence(&self, f: Rc<PresenceFn>) -> u64 {
-        let id = self.next_id();
-        self.subs.presence.borrow_mut().push((id, f));
-        id
-    }
-
-    fn next_id(&self) -> u64 {
-        let id = self.subs.next.get() + 1;
-        self.subs.next.set(id);
-        id
-    }
-
-    pub(crate) fn unsubscribe(&self, topic: Topic, id: u64) {
-        match topic {
-            Topic::Status => self.subs.status.borrow_mut().retain(|(i, _)| *i != id),
-            Topic::Persistence => self.subs.persistence.borrow_mut().retain(|(i, _)| *i != id),
-            Topic::Presence => self.subs.presence.borrow_mut().retain(|(i, _)| *i != id),
-        }
+    pub(crate) fn unsubscribe(&self, id: u64) {
+        self.subs.borrow_mut().retain(|(i, _)| *i != id);
     }
 
     /// Remote awareness states as `(client id, JSON)`: through the server,
@@ -378,8 +346,6 @@ impl DocState {
             socket.detach(&self.key.name);
         }
         let _ = self.doc.ydoc().unobserve_update_v1(self.observer_key());
-        self.subs.status.borrow_mut().clear();
-        self.subs.persistence.borrow_mut().clear();
-        self.subs.presence.borrow_mut().clear();
+        self.subs.borrow_mut().clear();
     }
 }

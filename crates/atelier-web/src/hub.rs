@@ -219,7 +219,6 @@ fn values<K, V: Clone>(map: &Map<K, V>) -> Vec<V> {
     map.iter().map(|(_, v)| v.clone()).collect()
 }
 
-#[derive(Default)]
 struct Hub {
     docs: Map<DocKey, Rc<DocState>>,
     leases: Leases<DocKey>,
@@ -231,8 +230,23 @@ struct Hub {
     hooks: Option<PageHooks>,
 }
 
+impl Hub {
+    const fn new() -> Self {
+        Hub {
+            docs: Vec::new(),
+            leases: Leases::new(),
+            sockets: Vec::new(),
+            stores: Vec::new(),
+            tabs: Vec::new(),
+            identity: None,
+            next_id: 0,
+            hooks: None,
+        }
+    }
+}
+
 thread_local! {
-    static HUB: RefCell<Hub> = RefCell::new(Hub::default());
+    static HUB: RefCell<Hub> = const { RefCell::new(Hub::new()) };
     static DRIVING: Cell<bool> = const { Cell::new(false) };
     static AGAIN: Cell<bool> = const { Cell::new(false) };
 }

@@ -28,6 +28,13 @@ pub struct Leases<K> {
 
 impl<K> Default for Leases<K> {
     fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K> Leases<K> {
+    /// No entries.
+    pub const fn new() -> Self {
         Leases {
             entries: Vec::new(),
             next_ticket: 0,
@@ -36,11 +43,6 @@ impl<K> Default for Leases<K> {
 }
 
 impl<K: PartialEq + Clone> Leases<K> {
-    /// No entries.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Takes a lease on `key` (registering it if new) and cancels its grace
     /// period, if one runs. Returns the number of users now.
     pub fn acquire(&mut self, key: &K) -> usize {

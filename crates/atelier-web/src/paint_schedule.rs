@@ -31,6 +31,14 @@ pub struct AfterPaint {
 }
 
 impl AfterPaint {
+    /// Nothing pending.
+    pub const fn new() -> Self {
+        AfterPaint {
+            pending: false,
+            generation: 0,
+        }
+    }
+
     /// A change wants a drive. Returns the generation of a new schedule to
     /// set up, or `None` when one is pending already.
     pub fn request(&mut self) -> Option<u64> {
@@ -62,7 +70,7 @@ impl AfterPaint {
 }
 
 thread_local! {
-    static SCHEDULE: RefCell<AfterPaint> = RefCell::new(AfterPaint::default());
+    static SCHEDULE: RefCell<AfterPaint> = const { RefCell::new(AfterPaint::new()) };
 }
 
 /// Asks for a page drive after the next paint. Cheap and safe to call from
@@ -86,6 +94,11 @@ fn run(generation: u64) {
     }
 }
 
+/// Runs schedule `generation` on the next microtask.
+fn run_soon(generation: u64) {
+    wasm_bindgen_futures::spawn_local(async move { run(generation) });
+}
+
 fn schedule(generation: u64) {
     let window = web_sys::window();
     let visible = window
@@ -93,8 +106,7 @@ fn schedule(generation: u64) {
         .and_then(|w| w.document())
         .is_some_and(|d| !d.hidden());
     let Some(window) = window.filter(|_| visible) else {
-        wasm_bindgen_futures::spawn_local(async move { run(generation) });
-        return;
+        return run_soon(generation);
     };
     let after_frame = {
         let window = window.clone();
@@ -109,8 +121,7 @@ fn schedule(generation: u64) {
         .request_animation_frame(after_frame.unchecked_ref())
         .is_err()
     {
-        wasm_bindgen_futures::spawn_local(async move { run(generation) });
-        return;
+        return run_soon(generation);
     }
     let fallback = Closure::once_into_js(move || run(generation));
     let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(

@@ -252,12 +252,21 @@ impl SocketDriver {
         name: &str,
         f: impl FnOnce(&mut ClientSession) -> R,
     ) -> Option<R> {
+        let (mut f, mut out) = (Some(f), None);
+        self.session_do(name, &mut |s| out = f.take().map(|f| f(s)));
+        out
+    }
+
+    /// [`Self::with_session`]'s body, compiled once for every caller.
+    fn session_do(&self, name: &str, f: &mut dyn FnMut(&mut ClientSession)) {
         let mut wire = self.wire.borrow_mut();
         if let Some(s) = wire.session_mut(name) {
-            return Some(f(s));
+            return f(s);
         }
         drop(wire);
-        self.idle.borrow_mut().get_mut(name).map(f)
+        if let Some(s) = self.idle.borrow_mut().get_mut(name) {
+            f(s);
+        }
     }
 
     /// The status of `name` as users see it.
