@@ -75,6 +75,21 @@ impl DocHost {
         self.docs.get(name).map_or(&[], |d| d.log.as_slice())
     }
 
+    /// What a crash and restart leaves: every document rebuilt from its
+    /// stored log (what was acknowledged), awareness forgotten. Sessions
+    /// of the old process are gone; clients reconnect with new ones.
+    pub fn restart(&mut self) -> Result<()> {
+        for host in self.docs.values_mut() {
+            let doc = Doc::new();
+            for update in &host.log {
+                apply(&doc, update)?;
+            }
+            host.doc = doc;
+            host.awareness = AwarenessStates::new(Limits::default().max_awareness_clients);
+        }
+        Ok(())
+    }
+
     /// Answers every event `session` has queued, and returns what the other
     /// connections must receive ([`DocHost::deliver`]).
     pub fn serve(&mut self, now_ms: u64, session: &mut ServerSession) -> Result<Vec<Fanout>> {

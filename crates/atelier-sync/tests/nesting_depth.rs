@@ -79,7 +79,7 @@ fn arb_plan() -> impl Strategy<Value = Vec<Vec<Edit>>> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel(
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
             "proptest-regressions",
         ))),
         ..ProptestConfig::default()
