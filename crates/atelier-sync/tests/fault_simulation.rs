@@ -91,7 +91,7 @@ impl Peer {
         });
         doc.get_or_insert_text("t");
         // Both framings meet on one document.
-        let (config, server) = if index % 2 == 0 {
+        let (config, server) = if index.is_multiple_of(2) {
             (
                 ClientConfig::hocuspocus(ROOM, "t"),
                 ServerSession::hocuspocus(Limits::default()),
