@@ -1,10 +1,12 @@
 //! The assistant's actions and the prompts they send.
 //!
-//! Every action sends the same system message, [`SYSTEM_PROMPT`], first:
-//! the embedded model keeps the state it computed for that prefix and
-//! starts each answer from it, so only the action's own words and the
-//! user's text are read per request (time to first token stays low). Keep
-//! it byte-identical across actions; put what varies in the user message.
+//! Every action's system message is [`SYSTEM_PROMPT`] followed by the
+//! action's instruction, and its user message is the text alone: the
+//! embedded model keeps the state it computed for each system message it
+//! saw recently and starts the next answer from it, so per request it reads
+//! only the user's text (time to first token stays low). Keep both parts
+//! byte-identical from one request to the next; a free prompt, different
+//! every time, goes in the user message instead.
 //!
 //! Instructions are in English, which small models follow best; the
 //! answer's language is named in them. Labels for the pane come in
@@ -13,8 +15,9 @@
 //! ```
 //! use atelier_ai::prompts::{Action, Lang, action_request, SYSTEM_PROMPT};
 //! let req = action_request(&Action::Translate(Lang::De), "Bonjour à tous.");
-//! assert_eq!(req.messages[0].text_content(), SYSTEM_PROMPT);
-//! assert!(req.messages[1].text_content().contains("German"));
+//! assert!(req.messages[0].text_content().starts_with(SYSTEM_PROMPT));
+//! assert!(req.messages[0].text_content().contains("German"));
+//! assert_eq!(req.messages[1].text_content(), "Bonjour à tous.");
 //! assert_eq!(Action::Translate(Lang::De).label(Lang::Fr), "Traduire en allemand");
 //! ```
 
@@ -220,12 +223,18 @@ impl Action {
 }
 
 /// A streamed request for `action` on `text` (the selection, or the
-/// document around the caret): the shared system message, then the
-/// instruction and the text.
+/// document around the caret): the shared system prompt and the action's
+/// instruction, then the text alone (a free prompt goes with the text).
 pub fn action_request(action: &Action, text: &str) -> ChatRequest {
-    let user = format!("{}\n\nText:\n{}", action.instruction(), text);
+    let (system, user) = match action {
+        Action::Prompt(p) => (SYSTEM_PROMPT.to_owned(), format!("{p}\n\nText:\n{text}")),
+        fixed => (
+            format!("{SYSTEM_PROMPT}\n\n{}", fixed.instruction()),
+            text.to_owned(),
+        ),
+    };
     let mut req = ChatRequest::new(vec![
-        ChatMessage::text(Role::System, SYSTEM_PROMPT),
+        ChatMessage::text(Role::System, system),
         ChatMessage::text(Role::User, user),
     ]);
     req.stream = Some(true);
@@ -268,7 +277,8 @@ mod tests {
         ];
         for a in &actions {
             let r = action_request(a, "x");
-            assert_eq!(r.messages[0].text_content(), SYSTEM_PROMPT);
+            assert!(r.messages[0].text_content().starts_with(SYSTEM_PROMPT));
+            assert!(r.messages[1].text_content().ends_with('x'));
             assert!(r.is_stream());
             for lang in [Lang::En, Lang::Fr, Lang::De, Lang::Nl] {
                 assert!(!a.label(lang).is_empty());

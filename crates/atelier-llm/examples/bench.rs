@@ -1,5 +1,5 @@
 //! Measures the embedded model for `cargo xtask bench ai`: time to first
-//! token for a 200-token prompt (cold, then with the shared system prompt
+//! token for a 200-token prompt (cold, then with the action's system message
 //! cached and a different text after it) and generated tokens per second.
 //! Prints one JSON object on stdout.
 //!
@@ -18,6 +18,13 @@ use std::time::Instant;
 const TEXT_A: &str = "The team met on Monday to plan the spring release. Maria will update the onboarding guide and Tom will fix the login bug before Friday. The design review moves to Thursday afternoon. Everyone agreed to write shorter status notes. The budget for the conference trip is approved, but hotel rooms must be booked this week. Customer feedback on the new editor is positive, although several people asked for a dark theme and better keyboard shortcuts. ";
 const TEXT_B: &str = "Le conseil municipal a voté le nouveau plan de mobilité. Les pistes cyclables seront prolongées jusqu'à la gare et le parking du centre deviendra payant le samedi. Les riverains pourront donner leur avis lors de trois réunions publiques en mars. La ville espère réduire le trafic de vingt pour cent en cinq ans. Une navette électrique gratuite reliera les quartiers nord au marché. ";
 
+fn tokens(engine: &Engine, p: &chat_template::Prompt) -> usize {
+    p.segments
+        .iter()
+        .map(|s| engine.tokenize(s).map(|t| t.len()).unwrap_or(0))
+        .sum()
+}
+
 fn prompt_of(engine: &Engine, text: &str, target: usize) -> (chat_template::Prompt, usize) {
     let mut body = String::new();
     loop {
@@ -27,13 +34,10 @@ fn prompt_of(engine: &Engine, text: &str, target: usize) -> (chat_template::Prom
             candidate.push_str(word);
             let req = action_request(&Action::Summarize, candidate.trim_end());
             let p = chat_template::render(&req.messages, None);
-            let n = engine.tokenize(&p.prefix).map(|t| t.len()).unwrap_or(0)
-                + engine.tokenize(&p.rest).map(|t| t.len()).unwrap_or(0);
-            if n > target {
+            if tokens(engine, &p) > target {
                 let req = action_request(&Action::Summarize, body.trim_end());
                 let p = chat_template::render(&req.messages, None);
-                let n = engine.tokenize(&p.prefix).map(|t| t.len()).unwrap_or(0)
-                    + engine.tokenize(&p.rest).map(|t| t.len()).unwrap_or(0);
+                let n = tokens(engine, &p);
                 return (p, n);
             }
             body = candidate;

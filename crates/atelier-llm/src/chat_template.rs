@@ -3,8 +3,11 @@
 //! message when the conversation has none, and `<|im_start|>assistant\n`
 //! to start the answer. No BOS token.
 //!
-//! The prompt comes in two parts: the system message, which the actions
-//! share and whose model state [`crate::Engine`] keeps, and the rest.
+//! The prompt comes in segments, one per message (the last one followed by
+//! the start of the answer): [`crate::Engine`] keeps the model state after
+//! the segments that precede the last message, so a request that repeats
+//! them (the system message an action sends every time, the earlier turns
+//! of a conversation) reads only what is new.
 
 use atelier_ai::openai::{ChatMessage, Role, Tool};
 
@@ -15,10 +18,24 @@ pub const DEFAULT_SYSTEM: &str =
 /// A rendered prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
-    /// The system message, rendered: the cacheable prefix.
-    pub prefix: String,
-    /// Every other message, then the start of the answer.
-    pub rest: String,
+    /// One rendered message per segment, the system message first; the
+    /// last one ends with the start of the answer.
+    pub segments: Vec<String>,
+}
+
+impl Prompt {
+    /// The whole prompt.
+    pub fn text(&self) -> String {
+        self.segments.concat()
+    }
+
+    /// The system message, rendered.
+    pub fn system(&self) -> &str {
+        self.segments
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
 }
 
 fn role_name(role: Role) -> &'static str {
@@ -78,8 +95,7 @@ pub fn render(messages: &[ChatMessage], tools: Option<&[Tool]>) -> Prompt {
     if let Some(tools) = tools.filter(|t| !t.is_empty()) {
         system_text.push_str(&clean(&tool_section(tools)));
     }
-    let prefix = format!("<|im_start|>system\n{system_text}<|im_end|>\n");
-    let mut rest = String::new();
+    let mut segments = vec![format!("<|im_start|>system\n{system_text}<|im_end|>\n")];
     for m in others {
         let mut content = clean(&m.text_content());
         for call in m.tool_calls.iter().flatten() {
@@ -89,14 +105,23 @@ pub fn render(messages: &[ChatMessage], tools: Option<&[Tool]>) -> Prompt {
             let json = serde_json::json!({"name": call.function.name, "arguments": args});
             content.push_str(&clean(&json.to_string()));
         }
-        rest.push_str("<|im_start|>");
-        rest.push_str(role_name(m.role));
-        rest.push('\n');
-        rest.push_str(&content);
-        rest.push_str("<|im_end|>\n");
+        segments.push(format!(
+            "<|im_start|>{}\n{content}<|im_end|>\n",
+            role_name(m.role)
+        ));
     }
-    rest.push_str("<|im_start|>assistant\n");
-    Prompt { prefix, rest }
+    let answer = "<|im_start|>assistant\n";
+    // The answer starts right after the last message (in a segment of its
+    // own after a lone system message).
+    match segments.len() {
+        1 => segments.push(answer.to_owned()),
+        _ => {
+            if let Some(last) = segments.last_mut() {
+                last.push_str(answer);
+            }
+        }
+    }
+    Prompt { segments }
 }
 
 #[cfg(test)]
@@ -107,12 +132,11 @@ mod tests {
     fn chatml_with_a_default_system_message() {
         let p = render(&[ChatMessage::text(Role::User, "Hi")], None);
         assert_eq!(
-            p.prefix,
-            format!("<|im_start|>system\n{DEFAULT_SYSTEM}<|im_end|>\n")
-        );
-        assert_eq!(
-            p.rest,
-            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+            p.segments,
+            [
+                format!("<|im_start|>system\n{DEFAULT_SYSTEM}<|im_end|>\n"),
+                "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n".to_owned()
+            ]
         );
     }
 
@@ -125,14 +149,15 @@ mod tests {
             ],
             None,
         );
-        assert_eq!(p.rest.matches("<|im_start|>").count(), 2, "{}", p.rest);
+        let text = p.text();
+        assert_eq!(text.matches("<|im_start|>").count(), 3, "{text}");
     }
 
     #[test]
     fn tools_are_described_in_the_system_message() {
         let tools = vec![atelier_ai::doc_tool::openai_tool()];
         let p = render(&[ChatMessage::text(Role::User, "Fix")], Some(&tools));
-        assert!(p.prefix.contains("applyDocumentOperations"));
-        assert!(p.prefix.ends_with("<|im_end|>\n"));
+        assert!(p.system().contains("applyDocumentOperations"));
+        assert!(p.system().ends_with("<|im_end|>\n"));
     }
 }

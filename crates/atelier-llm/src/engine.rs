@@ -12,8 +12,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 use tokenizers::Tokenizer;
 
-/// How many system prompts keep their computed state.
-const PREFIX_CACHE_ENTRIES: usize = 4;
+/// How many prompt prefixes keep their computed state (about 50 KB per
+/// token each: a 300-token prefix holds 14 MB).
+const PREFIX_CACHE_ENTRIES: usize = 16;
 
 /// What was loaded, and how.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +99,7 @@ impl GenerationStats {
 }
 
 /// The loaded model: weights without any cached state, the tokenizer, and
-/// the model state after each recently seen system prompt.
+/// the model state after recently seen prompt prefixes (whole messages).
 pub struct Engine {
     base: ModelWeights,
     tokenizer: Tokenizer,
@@ -255,36 +256,44 @@ impl Engine {
         }
     }
 
-    /// The model state after `prefix`, from the cache or computed (and
-    /// then cached).
-    fn state_after(&self, prefix: &[u32]) -> Result<(ModelWeights, bool)> {
-        if let Ok(mut cache) = self.prefixes.lock()
-            && let Some(at) = cache.iter().position(|(p, _)| p == prefix)
-        {
-            let entry = cache.remove(at);
-            let model = entry.1.clone();
-            cache.push(entry);
-            return Ok((model, true));
+    /// The longest cached prefix of `segments` that ends at a segment
+    /// boundary before the last segment: its state and its segment count.
+    fn cached_state(&self, segments: &[Vec<u32>]) -> Option<(ModelWeights, usize)> {
+        let mut cache = self.prefixes.lock().ok()?;
+        for k in (1..segments.len()).rev() {
+            let len: usize = segments[..k].iter().map(Vec::len).sum();
+            let hit = cache
+                .iter()
+                .position(|(p, _)| p.len() == len && segments[..k].iter().flatten().eq(p.iter()));
+            if let Some(at) = hit {
+                // Most recently used last.
+                let entry = cache.remove(at);
+                let model = entry.1.clone();
+                cache.push(entry);
+                return Some((model, k));
+            }
         }
-        let mut model = self.base.clone();
-        if !prefix.is_empty() {
-            let input = Tensor::new(prefix, &self.device)?.unsqueeze(0)?;
-            model.forward(&input, 0)?;
-        }
+        None
+    }
+
+    fn remember(&self, prefix: Vec<u32>, model: &ModelWeights) {
         if let Ok(mut cache) = self.prefixes.lock() {
+            if cache.iter().any(|(p, _)| *p == prefix) {
+                return;
+            }
             if cache.len() >= PREFIX_CACHE_ENTRIES {
                 cache.remove(0);
             }
-            cache.push((prefix.to_vec(), model.clone()));
+            cache.push((prefix, model.clone()));
         }
-        Ok((model, false))
     }
 
     /// Generates greedily (the most likely token each step, so the same
     /// prompt gives the same answer) after `prompt`, calling `on_text`
     /// with each new piece of text; `on_text` returning `false` stops
-    /// generation at once. The state after `prompt.prefix` is taken from
-    /// the cache when that prefix was seen recently.
+    /// generation at once. The longest run of leading segments seen
+    /// recently (the system message; earlier turns of a conversation) is
+    /// not read again: its state comes from the cache.
     pub fn generate(
         &self,
         prompt: &Prompt,
@@ -292,23 +301,46 @@ impl Engine {
         mut on_text: impl FnMut(&str) -> bool,
     ) -> Result<GenerationStats> {
         let started = Instant::now();
-        let prefix = self.tokenize(&prompt.prefix)?;
-        let rest = self.tokenize(&prompt.rest)?;
-        let prompt_tokens = prefix.len() + rest.len();
-        if prompt_tokens >= MAX_SEQ_LEN || rest.is_empty() {
+        let segments: Vec<Vec<u32>> = prompt
+            .segments
+            .iter()
+            .map(|t| self.tokenize(t))
+            .collect::<Result<_>>()?;
+        let prompt_tokens: usize = segments.iter().map(Vec::len).sum();
+        if prompt_tokens >= MAX_SEQ_LEN || segments.last().is_none_or(Vec::is_empty) {
             return Err(LlmError::PromptTooLong {
                 tokens: prompt_tokens,
                 limit: MAX_SEQ_LEN - 1,
             });
         }
         let max_tokens = options.max_tokens.min(MAX_SEQ_LEN - prompt_tokens);
-        let (mut model, cached) = self.state_after(&prefix)?;
-        let input = Tensor::new(rest.as_slice(), &self.device)?.unsqueeze(0)?;
-        let mut logits = model.forward(&input, prefix.len())?;
-        let mut position = prompt_tokens;
+        // Start from the longest cached prefix, then read the other
+        // segments, keeping the state after each but the last.
+        let (mut model, first_new) = self
+            .cached_state(&segments)
+            .unwrap_or_else(|| (self.base.clone(), 0));
+        let cached_tokens: usize = segments[..first_new].iter().map(Vec::len).sum();
+        let mut position = cached_tokens;
+        let mut read = segments[..first_new].concat();
+        let mut logits = None;
+        for (i, seg) in segments.iter().enumerate().skip(first_new) {
+            if seg.is_empty() {
+                continue;
+            }
+            let input = Tensor::new(seg.as_slice(), &self.device)?.unsqueeze(0)?;
+            logits = Some(model.forward(&input, position)?);
+            position += seg.len();
+            if i + 1 < segments.len() {
+                read.extend_from_slice(seg);
+                self.remember(read.clone(), &model);
+            }
+        }
+        let Some(mut logits) = logits else {
+            return Err(LlmError::Generate("nothing to read".into()));
+        };
         let mut stats = GenerationStats {
             prompt_tokens,
-            cached_prompt_tokens: if cached { prefix.len() } else { 0 },
+            cached_prompt_tokens: cached_tokens,
             completion_tokens: 0,
             first_token_ms: 0.0,
             decode_ms: 0.0,

@@ -6,10 +6,12 @@
 //!   file's metadata ([`gguf_tokenizer`]), and re-quantizes the Q4_1
 //!   weights to Q8_0, whose matrix kernel candle vectorizes (twice the
 //!   speed on two cores, ≈1 s more at load).
-//! - [`chat_template::render`] writes a conversation as ChatML, its
-//!   system message apart: [`Engine::generate`] keeps the model state after
-//!   recently seen system messages and starts from it, so a request that
-//!   shares one (every assistant action does) reads only its own tokens.
+//! - [`chat_template::render`] writes a conversation as ChatML, one segment
+//!   per message: [`Engine::generate`] keeps the model state after the
+//!   leading segments of recent prompts (16 of them) and starts from the
+//!   longest one a request repeats, so an action, whose system message is
+//!   the same every time, reads only the user's text, and a conversation
+//!   only its new turn.
 //! - Decoding is greedy: the same prompt gives the same answer.
 //!
 //! Native only (candle's CPU kernels, no wasm). Tool calls are not this

@@ -76,15 +76,20 @@ fn the_tokenizer_keeps_chatml_markers_whole_and_round_trips() {
     }
     // Digits are split one by one, as SmolLM2's pre-tokenizer does.
     assert_eq!(e.tokenize("2024").expect("tokenizes").len(), 4);
-    // The prompt's two parts tokenize as the whole does.
-    let p = chat_template::render(&[ChatMessage::text(Role::User, "Salut")], None);
-    let mut parts = e.tokenize(&p.prefix).expect("prefix");
-    parts.extend(e.tokenize(&p.rest).expect("rest"));
-    assert_eq!(
-        parts,
-        e.tokenize(&format!("{}{}", p.prefix, p.rest))
-            .expect("whole")
+    // The prompt's segments tokenize as the whole does.
+    let p = chat_template::render(
+        &[
+            ChatMessage::text(Role::User, "Salut"),
+            ChatMessage::text(Role::Assistant, "Bonjour !"),
+            ChatMessage::text(Role::User, "Ça va ?"),
+        ],
+        None,
     );
+    let mut parts = Vec::new();
+    for s in &p.segments {
+        parts.extend(e.tokenize(s).expect("segment"));
+    }
+    assert_eq!(parts, e.tokenize(&p.text()).expect("whole"));
 }
 
 #[test]
@@ -102,6 +107,22 @@ fn greedy_generation_is_deterministic_and_the_prefix_cache_changes_nothing() {
     assert_eq!(cold_stats.cached_prompt_tokens, 0);
     assert!(warm_stats.cached_prompt_tokens > 50, "{warm_stats:?}");
     assert_eq!(cold, warm, "same prompt, same answer, cached or not");
+    // A conversation that goes on does not read its earlier turns again:
+    // the second turn reads past the system message, the third past the
+    // first exchange too.
+    let mut messages = req.messages.clone();
+    messages.push(ChatMessage::text(Role::Assistant, cold.clone()));
+    messages.push(ChatMessage::text(Role::User, "Shorter, please."));
+    let (second, stats) = generate(e, &messages, 10);
+    assert_eq!(stats.cached_prompt_tokens, warm_stats.cached_prompt_tokens);
+    messages.push(ChatMessage::text(Role::Assistant, second));
+    messages.push(ChatMessage::text(Role::User, "Thanks."));
+    let (_, stats) = generate(e, &messages, 10);
+    let first_exchange: usize = chat_template::render(&messages, None).segments[..3]
+        .iter()
+        .map(|s| e.tokenize(s).expect("tokens").len())
+        .sum();
+    assert_eq!(stats.cached_prompt_tokens, first_exchange, "{stats:?}");
     assert!(!cold.trim().is_empty(), "an answer: {cold:?}");
     assert!(!cold.contains("<|im_end|>"), "{cold:?}");
     assert!(cold_stats.completion_tokens <= 40);

@@ -239,7 +239,7 @@ fn markdown(r: &Value) -> String {
     );
     let _ = writeln!(
         out,
-        "| first token, {}-token prompt, shared system prompt cached ({} tokens) | ≤ {} ms | {} | {} | {} | {} |",
+        "| first token, {}-token prompt, the action's system message cached ({} tokens) | ≤ {} ms | {} | {} | {} | {} |",
         s(&default["prompt_tokens"][1]),
         s(&default["cached_prefix_tokens"]),
         s(&r["targets"]["first_token_ms"]),
@@ -260,7 +260,7 @@ fn markdown(r: &Value) -> String {
     );
     let _ = writeln!(
         out,
-        "\nThe prompt is the assistant's *Summarize* action (its shared system prompt, the instruction, a text) grown to 200 tokens; the cached run uses another text after the same system prompt, so only the system prompt's state is reused. Every run, default threads: cold {}, cached {}, tokens/s {}; one thread: cold {}, cached {}, tokens/s {}.",
+        "\nThe prompt is the assistant's *Summarize* action (a system message: the shared prompt and the action's instruction; a user message: the text) grown to 200 tokens; the cached run sends another text with the same system message, so only that message's state is reused, as for every use of an action after the first. Every run, default threads: cold {}, cached {}, tokens/s {}; one thread: cold {}, cached {}, tokens/s {}.",
         s(&default["first_token_ms_cold_runs"]),
         s(&default["first_token_ms_cached_prefix_runs"]),
         s(&default["tokens_per_second_runs"]),
