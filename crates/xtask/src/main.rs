@@ -79,11 +79,6 @@ usage:
       missing): time to first token for a 200-token prompt, cold and with the
       action's system message cached, and generated tokens/s, against the
       targets (500 ms, 50 tokens/s); writes bench/results/ai.{json,md}.
-  cargo xtask bench ai [--runs N]
-      The embedded assistant model (fetched by scripts/fetch-model.sh when
-      missing): time to first token for a 200-token prompt, cold and with the
-      action's system message cached, and generated tokens/s, against the
-      targets (500 ms, 50 tokens/s); writes bench/results/ai.{json,md}.
   cargo xtask bench crdt [--runs N] [--only NAME,...] [--no-wasm] [--no-yjs]
       Replays every trace in $ATELIER_TRACES (default ../shared/data/editing-traces
       beside the workspace) natively, as wasm under Node and with Yjs under Node;
