@@ -7,11 +7,12 @@
 //! from peers (applied without it) are never undone. Nothing here touches
 //! the DOM: it is tested natively.
 
-use crate::error::{EditorError, Result};
+use crate::error::Result;
 use crate::text_rules::{self, BlockKind};
 use atelier_doc::schema::block_type;
 use atelier_doc::{
-    Block, BlockId, Document, InlineRun, Mark, NewBlock, Op, OpOutcome, OutlineNode, Placement,
+    Block, BlockId, Document, InlineRun, Mark, Marks, NewBlock, Op, OpOutcome, OutlineNode,
+    Placement,
 };
 use serde_json::{Map, Value};
 use std::cell::{OnceCell, RefCell};
@@ -25,6 +26,13 @@ use yrs::undo::UndoManager;
 /// appends its own number, so two editors on one page undo only their own
 /// changes).
 pub const LOCAL_ORIGIN: &str = "atelier-editor";
+
+mod deleting;
+mod paste;
+mod typing;
+
+pub use paste::paste_wants_markdown;
+use typing::RuleUndo;
 
 static NEXT_SESSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
@@ -187,6 +195,13 @@ pub struct EditSession {
     undo: RefCell<UndoManager<()>>,
     /// This session's transaction origin (`atelier-editor-N`).
     origin: String,
+    /// The marks of text typed next at a position: after an inline
+    /// shortcut, those before it less the mark it set (ProseMirror's stored
+    /// marks). Kept until the next intent.
+    stored_marks: RefCell<Option<(Pos, Marks)>>,
+    /// The Markdown shortcut the last intent applied (the caret it left),
+    /// which Backspace right after undoes. Kept until the next intent.
+    last_rule: RefCell<Option<(Pos, RuleUndo)>>,
 }
 
 impl std::fmt::Debug for EditSession {
@@ -312,6 +327,8 @@ impl EditSession {
             doc,
             undo: RefCell::new(undo),
             origin,
+            stored_marks: RefCell::new(None),
+            last_rule: RefCell::new(None),
         }
     }
 
@@ -362,6 +379,16 @@ impl EditSession {
     /// succession; a command (format, link, block type, paste, cut, indent, …) is
     /// always an undo step of its own, however fast it follows.
     pub fn apply(&self, intent: &Intent, sel: &Selection) -> Result<Option<Selection>> {
+        // Both last only until the next intent.
+        let rule = self.last_rule.take();
+        let stored = self.stored_marks.take();
+        if let Some((caret, rule)) = rule
+            && matches!(intent, Intent::DeleteBackward)
+            && sel == &Selection::caret(caret)
+            && let Some(next) = self.undo_rule(&rule)?
+        {
+            return Ok(Some(next));
+        }
         let own_step = matches!(
             intent,
             Intent::Paste { .. }
@@ -378,17 +405,22 @@ impl EditSession {
         if own_step {
             self.stop_capturing();
         }
-        let next = self.apply_intent(intent, sel);
+        let next = self.apply_intent(intent, sel, stored.as_ref());
         if own_step {
             self.stop_capturing();
         }
         next
     }
 
-    fn apply_intent(&self, intent: &Intent, sel: &Selection) -> Result<Option<Selection>> {
+    fn apply_intent(
+        &self,
+        intent: &Intent,
+        sel: &Selection,
+        stored: Option<&(Pos, Marks)>,
+    ) -> Result<Option<Selection>> {
         let tree = Tree::new(&self.doc);
         match intent {
-            Intent::InsertText(text) => self.insert_text(&tree, sel, text).map(Some),
+            Intent::InsertText(text) => self.insert_text(&tree, sel, text, stored).map(Some),
             Intent::DeleteBackward
             | Intent::DeleteForward
             | Intent::DeleteWordBackward
@@ -396,7 +428,7 @@ impl EditSession {
             | Intent::DeleteLineBackward
             | Intent::DeleteSelection => self.delete(&tree, sel, intent).map(Some),
             Intent::SplitBlock => self.split(&tree, sel).map(Some),
-            Intent::LineBreak => self.insert_text(&tree, sel, "\n").map(Some),
+            Intent::LineBreak => self.insert_text(&tree, sel, "\n", None).map(Some),
             Intent::Paste {
                 html,
                 text,
@@ -413,17 +445,7 @@ impl EditSession {
                 self.format(&ranges, &kind.mark(), on)?;
                 Ok(Some(sel.clone()))
             }
-            Intent::SetLink(href) => {
-                let ranges = self.ranges(&tree, sel);
-                match href {
-                    Some(h) if !atelier_doc::sanitize::is_safe_href(h) => {
-                        Err(EditorError::Refused(format!("unsafe link target \"{h}\"")))
-                    }
-                    Some(h) => self.format(&ranges, &Mark::Link(h.clone()), true),
-                    None => self.format(&ranges, &Mark::Link(String::new()), false),
-                }?;
-                Ok(Some(sel.clone()))
-            }
+            Intent::SetLink(href) => self.set_link(&tree, sel, href.as_deref()).map(Some),
             Intent::SetBlockType(kind) => {
                 let (start, end) = ordered(&tree, sel);
                 let (Some(a), Some(b)) = (tree.index(&start.block), tree.index(&end.block)) else {
@@ -626,227 +648,6 @@ impl EditSession {
         Ok(())
     }
 
-    /// Ops that delete a non-collapsed selection, and the caret after them.
-    fn delete_range_ops(&self, tree: &Tree, sel: &Selection) -> Result<(Vec<Op>, Pos)> {
-        let (start, end) = ordered(tree, sel);
-        if start.block == end.block {
-            let len = end.offset.saturating_sub(start.offset);
-            let ops = if len > 0 {
-                vec![Op::DeleteText {
-                    block: start.block.clone(),
-                    offset: start.offset,
-                    len,
-                }]
-            } else {
-                Vec::new()
-            };
-            return Ok((ops, start));
-        }
-        let (Some(a), Some(b)) = (tree.index(&start.block), tree.index(&end.block)) else {
-            return Ok((Vec::new(), start));
-        };
-        let mut ops = Vec::new();
-        let start_len = self.doc.block_len(&start.block)?;
-        if start.offset < start_len {
-            ops.push(Op::DeleteText {
-                block: start.block.clone(),
-                offset: start.offset,
-                len: start_len - start.offset,
-            });
-        }
-        let mut deleted: Vec<BlockId> = Vec::new();
-        for id in tree.order().iter().take(b).skip(a + 1) {
-            if deleted.iter().any(|d| tree.is_ancestor(d, id)) {
-                continue;
-            }
-            if tree.is_ancestor(id, &end.block) {
-                // An ancestor of the end block: keep it (its children hold the
-                // end), but clear its text.
-                let len = self.doc.block_len(id).unwrap_or(0);
-                if len > 0 {
-                    ops.push(Op::DeleteText {
-                        block: id.clone(),
-                        offset: 0,
-                        len,
-                    });
-                }
-                continue;
-            }
-            ops.push(Op::DeleteBlock { block: id.clone() });
-            deleted.push(id.clone());
-        }
-        if end.offset > 0 {
-            ops.push(Op::DeleteText {
-                block: end.block.clone(),
-                offset: 0,
-                len: end.offset.min(self.doc.block_len(&end.block)?),
-            });
-        }
-        if crate::render::is_text_block(&tree.kind(&start.block))
-            && crate::render::is_text_block(&tree.kind(&end.block))
-        {
-            ops.push(Op::MergeWithPrevious {
-                block: end.block.clone(),
-            });
-        }
-        Ok((ops, start))
-    }
-
-    fn insert_text(&self, tree: &Tree, sel: &Selection, text: &str) -> Result<Selection> {
-        let (mut ops, at) = self.delete_range_ops(tree, sel)?;
-        if !crate::render::is_text_block(&tree.kind(&at.block)) {
-            return Ok(sel.clone());
-        }
-        let kind = tree.kind(&at.block).to_owned();
-        // The text before the caret once the deletion is done.
-        let prefix = text_rules::prefix_utf16(&self.doc.block_plain_text(&at.block)?, at.offset);
-        if kind == block_type::PARAGRAPH && !prefix.contains('\n') {
-            let shortcut = match text {
-                " " => text_rules::block_shortcut(&prefix),
-                "`" if text_rules::is_code_fence(&prefix) => {
-                    Some(BlockKind::plain(block_type::CODE_BLOCK))
-                }
-                _ => None,
-            };
-            if let Some(k) = shortcut {
-                ops.push(Op::DeleteText {
-                    block: at.block.clone(),
-                    offset: 0,
-                    len: at.offset,
-                });
-                ops.push(update_op(&at.block, &k));
-                self.apply_ops(&ops)?;
-                return Ok(Selection::caret(Pos::new(at.block, 0)));
-            }
-        }
-        if text == "*"
-            && kind != block_type::CODE_BLOCK
-            && let Some((open, inner)) = text_rules::bold_shortcut(&format!("{prefix}*"))
-        {
-            ops.push(Op::DeleteText {
-                block: at.block.clone(),
-                offset: at.offset - 1,
-                len: 1,
-            });
-            ops.push(Op::DeleteText {
-                block: at.block.clone(),
-                offset: open,
-                len: 2,
-            });
-            ops.push(Op::Format {
-                block: at.block.clone(),
-                offset: open,
-                len: inner,
-                mark: Mark::Bold,
-                on: true,
-            });
-            self.apply_ops(&ops)?;
-            return Ok(Selection::caret(Pos::new(at.block, open + inner)));
-        }
-        ops.push(Op::InsertText {
-            block: at.block.clone(),
-            offset: at.offset,
-            text: text.to_owned(),
-            marks: None,
-        });
-        self.apply_ops(&ops)?;
-        Ok(Selection::caret(Pos::new(
-            at.block,
-            at.offset + text_rules::utf16_len(text),
-        )))
-    }
-
-    fn delete(&self, tree: &Tree, sel: &Selection, intent: &Intent) -> Result<Selection> {
-        if !sel.is_collapsed() || *intent == Intent::DeleteSelection {
-            let (ops, at) = self.delete_range_ops(tree, sel)?;
-            self.apply_ops(&ops)?;
-            return Ok(Selection::caret(at));
-        }
-        let at = &sel.focus;
-        let id = &at.block;
-        let kind = tree.kind(id).to_owned();
-        if !crate::render::is_text_block(&kind) {
-            return Ok(sel.clone());
-        }
-        let units = self.units(id)?;
-        let len = units.len() as u32;
-        let offset = at.offset.min(len);
-        let backward = matches!(
-            intent,
-            Intent::DeleteBackward | Intent::DeleteWordBackward | Intent::DeleteLineBackward
-        );
-        if backward && offset > 0 {
-            let from = match intent {
-                Intent::DeleteWordBackward => text_rules::word_start_before(&units, offset),
-                Intent::DeleteLineBackward => {
-                    let s = text_rules::line_start_before(&units, offset);
-                    if s == offset { offset - 1 } else { s }
-                }
-                _ => offset - text_rules::char_len_before(&units, offset).max(1),
-            };
-            self.apply_ops(&[Op::DeleteText {
-                block: id.clone(),
-                offset: from,
-                len: offset - from,
-            }])?;
-            return Ok(Selection::caret(Pos::new(id.clone(), from)));
-        }
-        if !backward && offset < len {
-            let to = match intent {
-                Intent::DeleteWordForward => text_rules::word_end_after(&units, offset),
-                _ => offset + text_rules::char_len_after(&units, offset).max(1),
-            };
-            self.apply_ops(&[Op::DeleteText {
-                block: id.clone(),
-                offset,
-                len: to.min(len) - offset,
-            }])?;
-            return Ok(Selection::caret(Pos::new(id.clone(), offset)));
-        }
-        let i = tree.index(id).unwrap_or(0);
-        if backward {
-            // At the start of a block: a list item, heading or quote first
-            // becomes a paragraph (as in BlockNote), then it merges.
-            if kind != block_type::PARAGRAPH {
-                self.apply_ops(&[update_op(id, &BlockKind::plain(block_type::PARAGRAPH))])?;
-                return Ok(sel.clone());
-            }
-            let Some(prev) = i.checked_sub(1).and_then(|p| tree.order().get(p)) else {
-                return Ok(sel.clone());
-            };
-            let prev_kind = tree.kind(prev);
-            if prev_kind == block_type::DIVIDER {
-                self.apply_ops(&[Op::DeleteBlock {
-                    block: prev.clone(),
-                }])?;
-                return Ok(sel.clone());
-            }
-            if !crate::render::is_text_block(&prev_kind) {
-                return Ok(sel.clone());
-            }
-            let out = self.apply_ops(&[Op::MergeWithPrevious { block: id.clone() }])?;
-            if let Some(OpOutcome::Joined { block, offset }) = out.first() {
-                return Ok(Selection::caret(Pos::new(block.clone(), *offset)));
-            }
-            Ok(sel.clone())
-        } else {
-            let Some(next) = tree.order().get(i + 1) else {
-                return Ok(sel.clone());
-            };
-            let next_kind = tree.kind(next);
-            if next_kind == block_type::DIVIDER {
-                self.apply_ops(&[Op::DeleteBlock {
-                    block: next.clone(),
-                }])?;
-            } else if crate::render::is_text_block(&next_kind) {
-                self.apply_ops(&[Op::MergeWithPrevious {
-                    block: next.clone(),
-                }])?;
-            }
-            Ok(Selection::caret(Pos::new(id.clone(), offset)))
-        }
-    }
-
     fn split(&self, tree: &Tree, sel: &Selection) -> Result<Selection> {
         let (mut ops, at) = self.delete_range_ops(tree, sel)?;
         let kind = tree.kind(&at.block).to_owned();
@@ -894,151 +695,6 @@ impl EditSession {
             _ => Ok(Selection::caret(at)),
         }
     }
-
-    fn paste(
-        &self,
-        tree: &Tree,
-        sel: &Selection,
-        html: Option<&str>,
-        text: &str,
-        markdown: Option<&[NewBlock]>,
-    ) -> Result<Selection> {
-        let (mut ops, at) = self.delete_range_ops(tree, sel)?;
-        let kind = tree.kind(&at.block).to_owned();
-        if !crate::render::is_text_block(&kind) {
-            return Ok(sel.clone());
-        }
-        if kind == block_type::CODE_BLOCK {
-            let t = if text.is_empty() {
-                html.map(|h| {
-                    atelier_doc::plain::export(&to_blocks(&atelier_doc::html::sanitize_paste(h)))
-                })
-                .unwrap_or_default()
-            } else {
-                text.replace("\r\n", "\n")
-            };
-            ops.push(Op::InsertText {
-                block: at.block.clone(),
-                offset: at.offset,
-                text: t.clone(),
-                marks: None,
-            });
-            self.apply_ops(&ops)?;
-            return Ok(Selection::caret(Pos::new(
-                at.block,
-                at.offset + text_rules::utf16_len(&t),
-            )));
-        }
-        let mut blocks = match html.filter(|h| !h.trim().is_empty()) {
-            Some(h) => atelier_doc::html::sanitize_paste(h),
-            None => Vec::new(),
-        };
-        if blocks.is_empty() {
-            blocks = match markdown {
-                Some(parsed) => parsed.to_vec(),
-                None => text
-                    .replace("\r\n", "\n")
-                    .split("\n\n")
-                    .filter(|p| !p.is_empty())
-                    .map(NewBlock::paragraph)
-                    .collect(),
-            };
-        }
-        // Never write a node outside BlockNote's schema, nor a forced id.
-        blocks.retain(|b| atelier_doc::schema::is_editable(&b.kind) || b.kind == block_type::TABLE);
-        for b in &mut blocks {
-            strip_ids(b);
-        }
-        let mut rest = blocks.into_iter();
-        let Some(first) = rest.next() else {
-            return Ok(sel.clone());
-        };
-        let rest: Vec<NewBlock> = rest.collect();
-        let mut caret = at.offset;
-        let mut tail_blocks = rest;
-        let current_len = self.doc.block_len(&at.block)?;
-        let current_empty = ops.is_empty() && current_len == 0;
-        // The text after the caret once the selection is deleted is what
-        // followed the selection's end in its block.
-        let (_, end) = ordered(tree, sel);
-        let nothing_after = end.offset == self.doc.block_len(&end.block)?;
-        // The first pasted block joins the caret's block when it is a plain
-        // paragraph, or takes over an empty paragraph; otherwise it follows.
-        let inline_first = crate::render::is_text_block(&first.kind)
-            && first.children.is_empty()
-            && (first.kind == block_type::PARAGRAPH || current_empty);
-        if inline_first {
-            if current_empty && kind == block_type::PARAGRAPH && first.kind != kind {
-                ops.push(Op::UpdateBlock {
-                    block: at.block.clone(),
-                    kind: Some(first.kind.clone()),
-                    props: first.props.clone(),
-                });
-            }
-            for run in &first.content {
-                ops.push(Op::InsertText {
-                    block: at.block.clone(),
-                    offset: caret,
-                    text: run.text.clone(),
-                    marks: Some(run.marks.clone()),
-                });
-                caret += text_rules::utf16_len(&run.text);
-            }
-        } else {
-            tail_blocks.insert(0, first);
-        }
-        if tail_blocks.is_empty() {
-            self.apply_ops(&ops)?;
-            return Ok(Selection::caret(Pos::new(at.block, caret)));
-        }
-        if nothing_after {
-            // At the end of the block: no split (it would leave an empty
-            // block behind); the caret goes to the end of the last block.
-            let last_is_text = tail_blocks
-                .last()
-                .is_some_and(|b| crate::render::is_text_block(&b.kind));
-            ops.push(Op::InsertBlocks {
-                at: Placement::After(at.block.clone()),
-                blocks: tail_blocks,
-            });
-            let out = self.apply_ops(&ops)?;
-            if let Some(OpOutcome::Created { ids }) = out.last()
-                && let Some(last) = ids.last()
-                && last_is_text
-            {
-                let len = self.doc.block_len(last)?;
-                return Ok(Selection::caret(Pos::new(last.clone(), len)));
-            }
-            return Ok(Selection::caret(Pos::new(at.block, caret)));
-        }
-        ops.push(Op::SplitBlock {
-            block: at.block.clone(),
-            offset: caret,
-        });
-        let split_index = ops.len() - 1;
-        ops.push(Op::InsertBlocks {
-            at: Placement::After(at.block.clone()),
-            blocks: tail_blocks,
-        });
-        let out = self.apply_ops(&ops)?;
-        match out.get(split_index) {
-            Some(OpOutcome::Created { ids }) if !ids.is_empty() => {
-                Ok(Selection::caret(Pos::new(ids[0].clone(), 0)))
-            }
-            _ => Ok(Selection::caret(Pos::new(at.block, caret))),
-        }
-    }
-}
-
-/// Whether a paste of `html` and `text` takes its blocks from `text` read
-/// as Markdown: the text looks like Markdown and the HTML, if any, gives
-/// no block (e.g. only an image or `<meta>`). The caller parses it (in the
-/// browser, with the lazily loaded Markdown module) and passes the blocks
-/// in [`Intent::Paste`].
-pub fn paste_wants_markdown(html: Option<&str>, text: &str) -> bool {
-    text_rules::looks_like_markdown(text)
-        && html
-            .is_none_or(|h| h.trim().is_empty() || atelier_doc::html::sanitize_paste(h).is_empty())
 }
 
 /// The operations that replace a whole document with `blocks`.
@@ -1058,26 +714,6 @@ pub fn replace_blocks_ops(doc: &Document, mut blocks: Vec<NewBlock>) -> Vec<Op> 
         blocks,
     });
     ops
-}
-
-fn strip_ids(b: &mut NewBlock) {
-    b.id = None;
-    for c in &mut b.children {
-        strip_ids(c);
-    }
-}
-
-fn to_blocks(new: &[NewBlock]) -> Vec<Block> {
-    new.iter()
-        .map(|n| Block {
-            id: BlockId::from(""),
-            kind: n.kind.clone(),
-            props: n.props.clone(),
-            content: n.content.clone(),
-            table: n.table.clone(),
-            children: to_blocks(&n.children),
-        })
-        .collect()
 }
 
 fn text_rules_editable(kind: &str) -> bool {

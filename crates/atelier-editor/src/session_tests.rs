@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::EditorError;
 use atelier_doc::markdown;
 
 fn clock() -> u64 {
@@ -431,4 +432,154 @@ fn a_cut_right_after_typing_is_its_own_undo_step() {
     assert_eq!(md(&s), "Bon\n");
     s.apply(&Intent::Undo, &at(&ids[0], 0)).expect("undo");
     assert_eq!(md(&s), "Bonjour\n", "undo brings back the cut text only");
+}
+
+/// Types `text` one character at a time from `sel`, as a keyboard does;
+/// returns the caret.
+fn type_keys(s: &EditSession, mut sel: Selection, text: &str) -> Selection {
+    for c in text.chars() {
+        sel = s
+            .apply(&Intent::InsertText(c.to_string()), &sel)
+            .expect("type")
+            .expect("caret");
+    }
+    sel
+}
+
+/// The first block's runs as (text, bold, italic, strike, code, link).
+fn runs(s: &EditSession) -> Vec<(String, bool, bool, bool, bool, Option<String>)> {
+    s.doc().blocks()[0]
+        .content
+        .iter()
+        .map(|r| {
+            let m = &r.marks;
+            (
+                r.text.clone(),
+                m.bold,
+                m.italic,
+                m.strike,
+                m.code,
+                m.link.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn text_typed_after_an_inline_shortcut_is_plain() {
+    for (typed, mark, want_md) in [
+        ("**gras** puis normal", "bold", "**gras** puis normal\n"),
+        ("__gras__ puis normal", "bold", "**gras** puis normal\n"),
+        ("*penché* puis normal", "italic", "_penché_ puis normal\n"),
+        ("_penché_ puis normal", "italic", "_penché_ puis normal\n"),
+        ("~~barré~~ puis normal", "strike", "~~barré~~ puis normal\n"),
+        ("`x = 1` puis normal", "code", "`x = 1` puis normal\n"),
+    ] {
+        let (s, ids) = session("\n");
+        type_keys(&s, at(&ids[0], 0), typed);
+        assert_eq!(md(&s), want_md, "{typed}");
+        let r = runs(&s);
+        assert_eq!(r.len(), 2, "{typed}: {r:?}");
+        let (inner, b, i, st, c, _) = &r[0];
+        let on = [("bold", *b), ("italic", *i), ("strike", *st), ("code", *c)];
+        assert!(on.iter().all(|(n, v)| *v == (*n == mark)), "{typed}: {r:?}");
+        assert!(!inner.is_empty());
+        assert_eq!(
+            r[1],
+            (" puis normal".into(), false, false, false, false, None),
+            "{typed}"
+        );
+    }
+}
+
+#[test]
+fn inline_marks_stay_literal_inside_words_and_inside_code() {
+    let (s, ids) = session("\n");
+    type_keys(&s, at(&ids[0], 0), "snake_case_name 2*3*4");
+    assert_eq!(
+        s.doc().block_plain_text(&ids[0]).expect("text"),
+        "snake_case_name 2*3*4"
+    );
+    assert!(runs(&s).iter().all(|r| !r.1 && !r.2), "{:?}", runs(&s));
+    // Typing the closing star inside inline code: no italic.
+    let (s, ids) = session("`*b` x\n");
+    type_keys(&s, at(&ids[0], 2), "*");
+    assert_eq!(md(&s), "`*b*` x\n");
+    // In a code block nothing is a shortcut.
+    let (s, ids) = session("```\nx\n```\n");
+    type_keys(&s, at(&ids[0], 1), " **y**");
+    assert_eq!(s.doc().block_plain_text(&ids[0]).expect("text"), "x **y**");
+}
+
+#[test]
+fn backspace_right_after_a_block_shortcut_gives_the_characters_back() {
+    for typed in ["# ", "## ", "- ", "1. ", "[] ", "> ", "```"] {
+        let (s, ids) = session("\n");
+        let caret = type_keys(&s, at(&ids[0], 0), typed);
+        assert_ne!(s.doc().blocks()[0].kind, "paragraph", "{typed}");
+        assert_eq!(caret, at(&ids[0], 0));
+        let back = s
+            .apply(&Intent::DeleteBackward, &caret)
+            .expect("bksp")
+            .expect("caret");
+        let b = &s.doc().blocks()[0];
+        assert_eq!(
+            (b.kind.as_str(), b.plain_text().as_str()),
+            ("paragraph", typed)
+        );
+        assert_eq!(back, at(&ids[0], typed.len() as u32), "{typed}");
+        // Undo then goes back to what was typed before the shortcut.
+        s.apply(&Intent::Undo, &back).expect("undo");
+        assert_ne!(s.doc().blocks()[0].plain_text(), typed, "{typed}");
+    }
+    // Not right after: Backspace at the start of the heading makes it a
+    // paragraph, as before.
+    let (s, ids) = session("\n");
+    let caret = type_keys(&s, at(&ids[0], 0), "# T");
+    let caret = s
+        .apply(&Intent::DeleteBackward, &caret)
+        .expect("b")
+        .expect("c");
+    s.apply(&Intent::DeleteBackward, &caret).expect("bksp");
+    let b = &s.doc().blocks()[0];
+    assert_eq!(
+        (b.kind.as_str(), b.plain_text().as_str()),
+        ("paragraph", "")
+    );
+}
+
+#[test]
+fn backspace_right_after_an_inline_shortcut_gives_the_delimiters_back() {
+    let (s, ids) = session("\n");
+    let caret = type_keys(&s, at(&ids[0], 0), "a **b**");
+    assert_eq!(md(&s), "a **b**\n");
+    let back = s
+        .apply(&Intent::DeleteBackward, &caret)
+        .expect("b")
+        .expect("c");
+    assert_eq!(s.doc().block_plain_text(&ids[0]).expect("text"), "a **b**");
+    assert!(runs(&s).iter().all(|r| !r.1), "{:?}", runs(&s));
+    assert_eq!(back, at(&ids[0], 7));
+}
+
+#[test]
+fn links_end_where_they_end_and_come_from_pasted_urls() {
+    let (s, ids) = session("Voir le site\n");
+    let word = Selection::range(Pos::new(ids[0].clone(), 8), Pos::new(ids[0].clone(), 12));
+    s.apply(&paste(None, "https://example.org/a"), &word)
+        .expect("paste");
+    assert_eq!(md(&s), "Voir le [site](https://example.org/a)\n");
+    type_keys(&s, at(&ids[0], 12), " ici");
+    assert_eq!(md(&s), "Voir le [site](https://example.org/a) ici\n");
+    // Inside the link, typing extends it.
+    type_keys(&s, at(&ids[0], 10), "x");
+    assert_eq!(md(&s), "Voir le [sixte](https://example.org/a) ici\n");
+    // A pasted text that is not one URL is pasted as text.
+    let word = Selection::range(Pos::new(ids[0].clone(), 0), Pos::new(ids[0].clone(), 4));
+    s.apply(&paste(None, "Lire https://x.org"), &word)
+        .expect("paste");
+    assert_eq!(
+        md(&s),
+        "Lire https://x.org le [sixte](https://example.org/a) ici\n"
+    );
 }

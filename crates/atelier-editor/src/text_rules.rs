@@ -2,8 +2,8 @@
 //! boundaries in UTF-16 text, "does this paste look like Markdown", and the
 //! word count.
 
-use atelier_doc::Block;
 use atelier_doc::schema::block_type;
+use atelier_doc::{Block, Mark};
 use serde_json::{Map, Value};
 
 /// A block type change requested by a Markdown shortcut or the slash menu.
@@ -54,22 +54,87 @@ pub fn is_code_fence(prefix: &str) -> bool {
     prefix == "``"
 }
 
-/// The `**bold**` inline shortcut: when `text` (the text before the caret
-/// plus the typed `*`) ends with `**inner**`, returns the UTF-16 offset of the opening
-/// `**` and the UTF-16 length of `inner`.
-pub fn bold_shortcut(text: &str) -> Option<(u32, u32)> {
-    let closing = text.strip_suffix("**")?;
-    let open = closing.rfind("**")?;
-    let inner = closing.get(open + 2..)?;
-    if inner.is_empty()
-        || inner.contains('*')
-        || inner.starts_with(char::is_whitespace)
-        || inner.ends_with(char::is_whitespace)
-    {
-        return None;
-    }
-    let before = closing.get(..open)?;
-    Some((utf16_len(before), utf16_len(inner)))
+/// Whether `c` belongs to a word, for the inline shortcuts ("not inside
+/// words") and the slash menu's matching: anything but white space and
+/// ASCII punctuation (accented letters are word characters, with no
+/// Unicode tables in the bundle).
+pub fn is_word_char(c: char) -> bool {
+    !c.is_whitespace() && !c.is_ascii_punctuation()
+}
+
+/// An inline Markdown shortcut completed by the character just typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InlineShortcut {
+    /// UTF-16 offset of the opening delimiter.
+    pub open: u32,
+    /// UTF-16 length of the text between the delimiters.
+    pub inner: u32,
+    /// Length of each delimiter (1 or 2, ASCII).
+    pub delim: u32,
+    /// The mark the text gets.
+    pub mark: Mark,
+}
+
+/// The inline delimiters, longest first so `**` wins over `*`.
+const DELIMITERS: [(&str, Mark); 6] = [
+    ("**", Mark::Bold),
+    ("__", Mark::Bold),
+    ("~~", Mark::Strike),
+    ("*", Mark::Italic),
+    ("_", Mark::Italic),
+    ("`", Mark::Code),
+];
+
+/// The inline shortcut (`**bold**`, `__bold__`, `*italic*`, `_italic_`,
+/// `~~strike~~`, `` `code` ``) that typing `typed` right after `before`
+/// (the block's text before the caret) closes, as BlockNote and Tiptap
+/// read them: the text between the delimiters is not empty, neither starts
+/// nor ends with a space and holds no delimiter character or line break;
+/// the opening delimiter does not stand inside a word (`snake_case_name`
+/// and `2*3*4` stay literal).
+pub fn inline_shortcut(before: &str, typed: char) -> Option<InlineShortcut> {
+    DELIMITERS.into_iter().find_map(|(d, mark)| {
+        let dc = typed;
+        if !d.bytes().all(|b| char::from(b) == dc) {
+            return None;
+        }
+        // The closing delimiter, less the character being typed.
+        let body = before.strip_suffix(&d[1..])?;
+        let last = body.chars().next_back()?;
+        if last == dc || last.is_whitespace() {
+            return None;
+        }
+        let q = body.rfind(dc)?;
+        let inner = body.get(q + 1..)?;
+        let open = (q + 1).checked_sub(d.len())?;
+        let outside = body.get(..open)?;
+        let opener_ok = body.get(open..=q) == Some(d)
+            && outside
+                .chars()
+                .next_back()
+                .is_none_or(|c| c != dc && !is_word_char(c));
+        (opener_ok && !inner.starts_with(char::is_whitespace) && !inner.contains('\n')).then(|| {
+            InlineShortcut {
+                open: utf16_len(outside),
+                inner: utf16_len(inner),
+                delim: d.len() as u32,
+                mark,
+            }
+        })
+    })
+}
+
+/// `text` when it is one whole `http://`, `https://` or `mailto:` URL and
+/// nothing else (a pasted link), else `None`.
+pub fn url_target(text: &str) -> Option<&str> {
+    let t = text.trim();
+    let (scheme, rest) = t.split_once(':')?;
+    let ok = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "https" => rest.len() > 2 && rest.starts_with("//"),
+        "mailto" => rest.contains('@'),
+        _ => false,
+    };
+    (ok && !t.contains(|c: char| c.is_whitespace() || c.is_control())).then_some(t)
 }
 
 /// Length of a string in UTF-16 units.
@@ -306,13 +371,53 @@ mod tests {
         assert!(is_code_fence("``"));
     }
 
+    /// (open, inner, delimiter length, mark) of the shortcut that typing
+    /// the last character of `typed` closes.
+    fn closes(typed: &str) -> Option<(u32, u32, u32, Mark)> {
+        let (i, c) = typed.char_indices().next_back()?;
+        inline_shortcut(&typed[..i], c).map(|s| (s.open, s.inner, s.delim, s.mark))
+    }
+
     #[test]
-    fn bold_shortcut_finds_the_pair() {
-        assert_eq!(bold_shortcut("a **bé**"), Some((2, 2)));
-        assert_eq!(bold_shortcut("😀**x**"), Some((2, 1)));
-        assert_eq!(bold_shortcut("** x**"), None);
-        assert_eq!(bold_shortcut("****"), None);
-        assert_eq!(bold_shortcut("plain*"), None);
+    fn inline_shortcuts_find_their_pair() {
+        assert_eq!(closes("a **bé**"), Some((2, 2, 2, Mark::Bold)));
+        assert_eq!(closes("😀 **x**"), Some((3, 1, 2, Mark::Bold)));
+        assert_eq!(closes("__gras__"), Some((0, 4, 2, Mark::Bold)));
+        assert_eq!(closes("un *mot*"), Some((3, 3, 1, Mark::Italic)));
+        assert_eq!(closes("(_mot_"), Some((1, 3, 1, Mark::Italic)));
+        assert_eq!(closes("~~non~~"), Some((0, 3, 2, Mark::Strike)));
+        assert_eq!(closes("`a*b*`"), Some((0, 4, 1, Mark::Code)));
+        assert_eq!(closes("`x = 1`"), Some((0, 5, 1, Mark::Code)));
+        // Typing the first star of a closing `**` is not an italic.
+        assert_eq!(closes("**gras*"), None);
+        assert_eq!(closes("** x**"), None);
+        assert_eq!(closes("**x **"), None);
+        assert_eq!(closes("****"), None);
+        assert_eq!(closes("plain*"), None);
+        assert_eq!(closes("~x~"), None);
+        // Not inside words.
+        assert_eq!(closes("snake_case_"), None);
+        assert_eq!(closes("2*3*"), None);
+        assert_eq!(closes("l'été*x*"), None);
+        assert_eq!(closes("😀**x**"), None);
+        assert_eq!(closes("a\n*b*"), Some((2, 1, 1, Mark::Italic)));
+        assert_eq!(closes("*a\nb*"), None);
+    }
+
+    #[test]
+    fn link_targets() {
+        assert_eq!(
+            url_target(" https://example.org/a?b "),
+            Some("https://example.org/a?b")
+        );
+        assert_eq!(url_target("MAILTO:x@y.fr"), Some("MAILTO:x@y.fr"));
+        assert_eq!(url_target("https://a b"), None);
+        assert_eq!(url_target("javascript:alert(1)"), None);
+        assert_eq!(url_target("see https://x.org"), None);
+        assert_eq!(url_target("https://"), None);
+        assert_eq!(url_target("example.org/page"), None);
+        assert_eq!(url_target("ftp://x.org"), None);
+        assert_eq!(url_target("data:text/html,x"), None);
     }
 
     #[test]
