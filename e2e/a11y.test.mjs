@@ -8,7 +8,8 @@
 // skipped and a line `SKIPPED: <test> (reason)` is printed.
 //
 // The keyboard test uses `page.keyboard` only (no mouse, no `focus()`): it
-// tabs into the surface, edits, leaves the surface with Escape then
+// tabs into the surface, edits, opens the link field (Ctrl+K) and the slash
+// menu (axe runs with each open), leaves the surface with Escape then
 // Shift+Tab (Tab itself indents inside the editor), works a toolbar button
 // and checks that every focused control shows a visible focus indicator.
 
@@ -237,12 +238,34 @@ describe("accessibility", { skip: skipReason ?? false }, () => {
       await waitMarkdown(page, "Hello **world**\n", "Ctrl+B");
       log.push(await markdown(page));
 
+      // 2b. Ctrl+K opens the link field on the selection, focused; a refused
+      //     address is announced; Escape gives the selection back.
+      await page.keyboard.press("Control+k");
+      await page.waitForFunction(() => document.activeElement?.matches("#main .atelier-link-field input"), null, { timeout: DEADLINE_MS });
+      assert.ok((await focusInfo(page)).visible, "focus visible in the link field");
+      await assertAxeClean(page, "editor.html with the link field open");
+      await page.keyboard.type("javascript:alert(1)");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(() => document.querySelector("#main .atelier-link-field [role=alert]")?.textContent, null, { timeout: DEADLINE_MS });
+      await assertAxeClean(page, "editor.html with a link refused");
+      await page.keyboard.press("Escape");
+      await page.waitForFunction(() => document.activeElement?.matches("#main .atelier-surface") && String(getSelection()) === "world",
+        null, { timeout: DEADLINE_MS });
+      await waitMarkdown(page, "Hello **world**\n", "nothing linked");
+
       // 3. Slash menu at the start of a new block: "Heading 1" with arrows + Enter.
       await page.keyboard.press("End");
       await page.keyboard.press("Enter");
       await page.keyboard.type("/");
       await page.waitForSelector("#main [role=listbox] [role=option]", { timeout: DEADLINE_MS });
       await assertAxeClean(page, "editor.html with the slash menu open");
+      // Nothing matches: a status line says so, and the page stays clean.
+      await page.keyboard.type("zzz");
+      await page.waitForFunction(() => !document.querySelector("#main .atelier-slash-menu [role=option]")
+        && document.querySelector("#main .atelier-slash-menu [role=status]")?.textContent, null, { timeout: DEADLINE_MS });
+      await assertAxeClean(page, "editor.html with the slash menu matching nothing");
+      for (let i = 0; i < 3; i++) await page.keyboard.press("Backspace");
+      await page.waitForSelector("#main [role=listbox] [role=option]", { timeout: DEADLINE_MS });
       const active = () => page.evaluate(() => {
         const s = document.querySelector("#main .atelier-surface");
         const id = s.getAttribute("aria-activedescendant");

@@ -1,20 +1,28 @@
-//! The [`Editor`] component: Leptos renders the chrome (toolbar, slash menu,
-//! word count); the editing surface's children belong to [`Surface`], which
-//! re-renders them from the model after every transaction.
+//! The [`Editor`] component and [`EditorCore`], what one mounted editor
+//! holds. Leptos renders the chrome — the [`Toolbar`], the [`SlashMenu`],
+//! the [`LinkField`] and the word count, each a component of its own file
+//! that reaches the core through an [`EditorHandle`]; the editing surface's
+//! children belong to [`Surface`], which re-renders them from the model
+//! after every transaction. What each DOM event on the surface does is in
+//! `surface_events.rs`.
 //!
 //! Leptos' reconciler expects to own the DOM it renders, but the browser
 //! mutates a `contenteditable` during IME composition; so the surface is a
 //! single Leptos-rendered element whose content is keyed by block id and
 //! driven by `beforeinput`.
 
+use crate::block_choices;
 use crate::dom_selection;
 use crate::i18n::{Lang, Strings};
+use crate::link_field::{LinkField, LinkState};
+use crate::popover;
 use crate::remote_carets::{self, CaretSource};
 use crate::render::RenderLabels;
-use crate::session::{EditSession, Intent, MarkKind, Pos, Selection};
+use crate::session::{EditSession, Intent, Pos, Selection};
+use crate::slash_menu::{self, SlashMenu, SlashState};
 use crate::surface::Surface;
-use crate::text_rules::{self, BlockKind};
-use atelier_doc::schema::block_type;
+use crate::text_rules;
+use crate::toolbar::Toolbar;
 use atelier_doc::sticky::StickyPos;
 use atelier_doc::{BlockChanges, BlockId, Document, NewBlock};
 use leptos::html;
@@ -32,7 +40,7 @@ use web_sys::{Event, EventTarget, HtmlElement};
 use yrs::Assoc;
 
 thread_local! {
-    static EDITORS: RefCell<HashMap<u64, Weak<EditorCore>>> = RefCell::new(HashMap::new());
+    pub(crate) static EDITORS: RefCell<HashMap<u64, Weak<EditorCore>>> = RefCell::new(HashMap::new());
     static SCHEDULED: RefCell<HashSet<u64>> = RefCell::new(HashSet::new());
     static NEXT_KEY: Cell<u64> = const { Cell::new(1) };
 }
@@ -57,142 +65,59 @@ fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// The slash menu's state: which block it edits, what was typed after `/`.
-#[derive(Debug, Clone, PartialEq)]
-struct SlashState {
-    block: BlockId,
-    query: String,
-    active: usize,
-}
-
-/// One entry of the block-type menus.
-struct KindChoice {
-    value: &'static str,
-    label: fn(&Strings) -> &'static str,
-    kind: fn() -> BlockKind,
-}
-
-const CHOICES: &[KindChoice] = &[
-    KindChoice {
-        value: "paragraph",
-        label: |s| s.paragraph,
-        kind: || BlockKind::plain(block_type::PARAGRAPH),
-    },
-    KindChoice {
-        value: "heading1",
-        label: |s| s.heading1,
-        kind: || BlockKind::with(block_type::HEADING, "level", 1.into()),
-    },
-    KindChoice {
-        value: "heading2",
-        label: |s| s.heading2,
-        kind: || BlockKind::with(block_type::HEADING, "level", 2.into()),
-    },
-    KindChoice {
-        value: "heading3",
-        label: |s| s.heading3,
-        kind: || BlockKind::with(block_type::HEADING, "level", 3.into()),
-    },
-    KindChoice {
-        value: "bulletListItem",
-        label: |s| s.bullet_list,
-        kind: || BlockKind::plain(block_type::BULLET_LIST_ITEM),
-    },
-    KindChoice {
-        value: "numberedListItem",
-        label: |s| s.numbered_list,
-        kind: || BlockKind::plain(block_type::NUMBERED_LIST_ITEM),
-    },
-    KindChoice {
-        value: "checkListItem",
-        label: |s| s.check_list,
-        kind: || BlockKind::with(block_type::CHECK_LIST_ITEM, "checked", false.into()),
-    },
-    KindChoice {
-        value: "quote",
-        label: |s| s.quote,
-        kind: || BlockKind::plain(block_type::QUOTE),
-    },
-    KindChoice {
-        value: "codeBlock",
-        label: |s| s.code_block,
-        kind: || BlockKind::plain(block_type::CODE_BLOCK),
-    },
-    KindChoice {
-        value: "divider",
-        label: |s| s.divider,
-        kind: || BlockKind::plain(block_type::DIVIDER),
-    },
-];
-
-/// Lower-cases a label or a query for matching ("Überschrift" matches "über").
-/// In the browser this is the engine's own `toLowerCase`, which keeps Rust's
-/// Unicode case tables (≈7 KB brotli) out of the bundle.
-fn fold_case(s: &str) -> String {
-    #[cfg(target_arch = "wasm32")]
-    {
-        String::from(js_sys::JsString::from(s).to_lower_case())
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        s.to_lowercase()
-    }
-}
-
-fn slash_matches(strings: &Strings, query: &str) -> Vec<&'static KindChoice> {
-    let q = fold_case(query);
-    CHOICES
-        .iter()
-        .filter(|c| {
-            q.is_empty()
-                || fold_case((c.label)(strings)).contains(&q)
-                || c.value.to_ascii_lowercase().contains(&q)
-        })
-        .collect()
-}
-
-/// The value of the block-type `<select>` for a block.
-fn choice_value(b: &atelier_doc::Block) -> &'static str {
-    match b.kind.as_str() {
-        block_type::HEADING => match crate::render::heading_level(b) {
-            1 => "heading1",
-            2 => "heading2",
-            _ => "heading3",
-        },
-        k => CHOICES
-            .iter()
-            .find(|c| c.value == k)
-            .map_or("paragraph", |c| c.value),
-    }
-}
-
 type Listener = (EventTarget, &'static str, Closure<dyn FnMut(Event)>);
 
-/// Everything one mounted editor holds; shared by its event listeners.
+/// Everything one mounted editor holds; shared by its event listeners and
+/// its chrome's components.
 pub struct EditorCore {
-    key: u64,
-    session: EditSession,
-    readonly: bool,
-    strings: &'static Strings,
-    surface: RefCell<Option<Surface>>,
-    last_sel: RefCell<Option<Selection>>,
+    pub(crate) key: u64,
+    pub(crate) session: EditSession,
+    pub(crate) readonly: bool,
+    pub(crate) strings: &'static Strings,
+    pub(crate) surface: RefCell<Option<Surface>>,
+    pub(crate) last_sel: RefCell<Option<Selection>>,
     sticky: RefCell<Option<(StickyPos, StickyPos)>>,
-    composing: RefCell<Option<Selection>>,
+    pub(crate) composing: RefCell<Option<Selection>>,
     dirty: Arc<AtomicBool>,
     /// What transactions changed since the last render (filled by the
     /// document's block observer, inside each commit).
     pending: Arc<Mutex<BlockChanges>>,
     listeners: RefCell<Vec<Listener>>,
-    revision: RwSignal<u64>,
+    /// Bumped by every render (word count, undo state).
+    pub(crate) revision: RwSignal<u64>,
     /// Bumped whenever the remembered selection changes (toolbar state).
-    sel_revision: RwSignal<u64>,
+    pub(crate) sel_revision: RwSignal<u64>,
     /// Set by Escape: the next Tab or Shift+Tab moves focus out of the
     /// surface instead of indenting (no keyboard trap, WCAG 2.1.2).
-    tab_leaves: Cell<bool>,
-    slash: RwSignal<Option<SlashState>>,
+    pub(crate) tab_leaves: Cell<bool>,
+    /// The slash menu, while open.
+    pub(crate) slash: RwSignal<Option<SlashState>>,
+    /// The link field, while open.
+    pub(crate) link: RwSignal<Option<LinkState>>,
     selection_listener: RefCell<Option<SelectionListener>>,
     caret_source: RefCell<Option<CaretSource>>,
-    markdown_parser: RefCell<Option<MarkdownParser>>,
+    pub(crate) markdown_parser: RefCell<Option<MarkdownParser>>,
+}
+
+/// What the chrome's components (toolbar, slash menu, link field) get of
+/// their editor: the core, and the signals and strings they render from
+/// (all `Copy`, so a component's closures can hold them).
+#[derive(Clone, Copy)]
+pub(crate) struct EditorHandle {
+    /// The core, while the editor is mounted.
+    pub(crate) core: StoredValue<Rc<EditorCore>, LocalStorage>,
+    /// The editor's number on the page (element ids).
+    pub(crate) key: u64,
+    /// The interface strings.
+    pub(crate) strings: &'static Strings,
+    /// See [`EditorCore::revision`].
+    pub(crate) revision: RwSignal<u64>,
+    /// See [`EditorCore::sel_revision`].
+    pub(crate) sel_revision: RwSignal<u64>,
+    /// See [`EditorCore::slash`].
+    pub(crate) slash: RwSignal<Option<SlashState>>,
+    /// See [`EditorCore::link`].
+    pub(crate) link: RwSignal<Option<LinkState>>,
 }
 
 /// Called with every selection the editor sees or sets (a transport
@@ -218,12 +143,12 @@ impl EditorCore {
         format!("atelier-editor-render-{}", self.key)
     }
 
-    fn root(&self) -> Option<web_sys::Element> {
+    pub(crate) fn root(&self) -> Option<web_sys::Element> {
         self.surface.borrow().as_ref().map(|s| s.root().clone())
     }
 
     /// Re-renders the surface from the model.
-    fn render(&self) {
+    pub(crate) fn render(&self) {
         self.dirty.store(false, Ordering::SeqCst);
         let changes = match self.pending.lock() {
             Ok(mut p) => std::mem::take(&mut *p),
@@ -254,7 +179,7 @@ impl EditorCore {
     /// After a transaction this editor did not render itself (a peer's
     /// update, another widget on the same document): re-render and put the
     /// caret back where its sticky position now is.
-    fn flush(&self) {
+    pub(crate) fn flush(&self) {
         if !self.dirty.load(Ordering::SeqCst) {
             return;
         }
@@ -275,7 +200,7 @@ impl EditorCore {
         }
     }
 
-    fn has_focus(&self) -> bool {
+    pub(crate) fn has_focus(&self) -> bool {
         let Some(root) = self.root() else {
             return false;
         };
@@ -286,14 +211,14 @@ impl EditorCore {
     }
 
     /// Puts the browser selection at `sel` and remembers it.
-    fn place(&self, sel: &Selection) {
+    pub(crate) fn place(&self, sel: &Selection) {
         if let Some(s) = self.surface.borrow().as_ref() {
             dom_selection::write_selection(s, sel);
         }
         self.remember(sel.clone());
     }
 
-    fn remember(&self, sel: Selection) {
+    pub(crate) fn remember(&self, sel: Selection) {
         let doc = self.session.doc();
         let sticky = caret_sticky(doc, &sel.anchor).zip(caret_sticky(doc, &sel.focus));
         *self.sticky.borrow_mut() = sticky;
@@ -309,7 +234,7 @@ impl EditorCore {
     }
 
     /// The selection to act on: the browser's, else the last one seen.
-    fn current_selection(&self) -> Option<Selection> {
+    pub(crate) fn current_selection(&self) -> Option<Selection> {
         let from_dom = self.root().and_then(|r| dom_selection::read_selection(&r));
         from_dom
             .or_else(|| self.last_sel.borrow().clone())
@@ -332,11 +257,6 @@ impl EditorCore {
                 if let Some(next) = next {
                     self.place(&next);
                     self.update_slash(&intent, &next);
-                }
-            }
-            Err(crate::error::EditorError::Refused(_)) => {
-                if let Some(w) = web_sys::window() {
-                    let _ = w.alert_with_message(self.strings.link_refused);
                 }
             }
             Err(e) => {
@@ -364,26 +284,33 @@ impl EditorCore {
             && (same_block || just_typed);
         if keep {
             let query = text.get(1..).unwrap_or("").to_owned();
-            let active = open_now
-                .filter(|s| s.query == query)
-                .map_or(0, |s| s.active);
+            // Where it opens is read once, next to the `/` just typed.
+            let (active, spot) = match open_now {
+                Some(s) => (if s.query == query { s.active } else { 0 }, s.spot),
+                None => (0, popover::spot()),
+            };
             self.slash.set(Some(SlashState {
                 block: sel.focus.block.clone(),
                 query,
                 active,
+                spot,
             }));
         } else if open_now.is_some() {
             self.slash.set(None);
         }
     }
 
-    fn choose_slash(&self, index: usize) {
+    /// Applies the slash menu's `index`th item (of those that match).
+    pub(crate) fn choose_slash(&self, index: usize) {
         let Some(st) = self.slash.get_untracked() else {
             return;
         };
-        let matches = slash_matches(self.strings, &st.query);
+        let matches = block_choices::matching(self.strings, &st.query);
         self.slash.set(None);
-        if let Some(choice) = matches.get(index) {
+        if let Some(choice) = matches
+            .get(index)
+            .and_then(|&i| block_choices::CHOICES.get(i))
+        {
             let remove = text_rules::utf16_len(&st.query) + 1;
             let sel = Selection::caret(Pos::new(st.block.clone(), remove));
             self.run(
@@ -396,331 +323,61 @@ impl EditorCore {
         }
     }
 
-    fn on_beforeinput(&self, ev: &web_sys::InputEvent) {
-        if self.readonly {
-            ev.prevent_default();
+    /// Opens the link field on the current selection (Ctrl/Cmd+K, the
+    /// toolbar's link button); with nothing selected there is nothing to
+    /// link, and it does not open.
+    pub(crate) fn open_link_field(&self) {
+        let Some(sel) = self.current_selection().filter(|s| !s.is_collapsed()) else {
             return;
-        }
-        let t = ev.input_type();
-        if ev.is_composing()
-            || matches!(
-                t.as_str(),
-                "insertCompositionText" | "deleteCompositionText" | "insertFromComposition"
-            )
-        {
-            // Let the browser compose; the text is committed on compositionend.
-            return;
-        }
-        let Some(root) = self.root() else { return };
-        // Mapped only by the input types that use it: plain typing does not
-        // pay for it.
-        let target = || {
-            ev.get_target_ranges()
-                .get(0)
-                .dyn_into::<web_sys::StaticRange>()
-                .ok()
-                .and_then(|r| dom_selection::static_range_to_model(&root, &r))
         };
-        let data_transfer_text = |kind: &str| {
-            ev.data_transfer()
-                .and_then(|d| d.get_data(kind).ok())
-                .filter(|s| !s.is_empty())
-        };
-        let non_collapsed_target = || target().filter(|s| !s.is_collapsed());
-        let (intent, sel) = match t.as_str() {
-            "insertText" => (Intent::InsertText(ev.data().unwrap_or_default()), None),
-            "insertReplacementText" => (
-                Intent::InsertText(
-                    ev.data()
-                        .or_else(|| data_transfer_text("text/plain"))
-                        .unwrap_or_default(),
-                ),
-                target(),
-            ),
-            "insertParagraph" => (Intent::SplitBlock, None),
-            "insertLineBreak" => (Intent::LineBreak, None),
-            "deleteContentBackward" => (Intent::DeleteBackward, None),
-            "deleteContentForward" => (Intent::DeleteForward, None),
-            "deleteWordBackward" => match non_collapsed_target() {
-                Some(s) => (Intent::DeleteSelection, Some(s)),
-                None => (Intent::DeleteWordBackward, None),
-            },
-            "deleteWordForward" => match non_collapsed_target() {
-                Some(s) => (Intent::DeleteSelection, Some(s)),
-                None => (Intent::DeleteWordForward, None),
-            },
-            "deleteSoftLineBackward" | "deleteHardLineBackward" => match non_collapsed_target() {
-                Some(s) => (Intent::DeleteSelection, Some(s)),
-                None => (Intent::DeleteLineBackward, None),
-            },
-            "deleteByCut" | "deleteByDrag" | "deleteContent" => (Intent::DeleteSelection, target()),
-            "insertFromPaste" | "insertFromDrop" | "insertFromPasteAsQuotation" => {
-                let html = data_transfer_text("text/html");
-                let text = data_transfer_text("text/plain")
-                    .or_else(|| ev.data())
-                    .unwrap_or_default();
-                let at = if t == "insertFromDrop" {
-                    target()
-                } else {
-                    None
-                };
-                let parser = self.markdown_parser.borrow().clone();
-                if let Some(parser) = parser
-                    && crate::session::paste_wants_markdown(html.as_deref(), &text)
-                    && let Some(sel) = at.clone().or_else(|| self.current_selection())
-                    // A code block takes the text as it is: nothing to parse.
-                    && self.session.doc().block_kind(&sel.focus.block).ok().as_deref()
-                        != Some(block_type::CODE_BLOCK)
-                {
-                    ev.prevent_default();
-                    self.paste_markdown(&parser, text, sel);
-                    return;
-                }
-                (
-                    Intent::Paste {
-                        html,
-                        text,
-                        markdown: None,
-                    },
-                    at,
-                )
-            }
-            "formatBold" => (Intent::ToggleMark(MarkKind::Bold), None),
-            "formatItalic" => (Intent::ToggleMark(MarkKind::Italic), None),
-            "formatUnderline" => (Intent::ToggleMark(MarkKind::Underline), None),
-            "formatStrikeThrough" => (Intent::ToggleMark(MarkKind::Strike), None),
-            "historyUndo" => (Intent::Undo, None),
-            "historyRedo" => (Intent::Redo, None),
-            _ => {
-                // Anything else would make the DOM drift from the model.
-                ev.prevent_default();
-                return;
-            }
-        };
-        ev.prevent_default();
-        self.run(intent, sel);
-    }
-
-    /// Pastes Markdown-looking text at `at` once `parser` has read it (the
-    /// Markdown module may still be loading): `at` is kept as sticky
-    /// positions, so it follows edits made meanwhile. If the parser fails
-    /// (the module cannot load, e.g. offline), the text goes in as plain
-    /// paragraphs: nothing is lost. Focus is not taken back if the user
-    /// moved elsewhere while waiting.
-    fn paste_markdown(&self, parser: &MarkdownParser, text: String, at: Selection) {
-        let doc = self.session.doc();
-        let sticky = caret_sticky(doc, &at.anchor).zip(caret_sticky(doc, &at.focus));
-        let key = self.key;
-        let parsed = parser(text.clone());
-        wasm_bindgen_futures::spawn_local(async move {
-            let markdown = match parsed.await {
-                Ok(blocks) => Some(blocks),
-                Err(e) => {
-                    web_sys::console::warn_1(
-                        &format!("atelier-editor: Markdown paste kept as plain text: {e}").into(),
-                    );
-                    None
-                }
-            };
-            let Some(core) = EDITORS.with(|e| e.borrow().get(&key).and_then(Weak::upgrade)) else {
-                return;
-            };
-            let sel = sticky.and_then(|(a, f)| {
-                let doc = core.session.doc();
-                Some(Selection::range(
-                    Pos::from_pair(doc.resolve_sticky(&a)?),
-                    Pos::from_pair(doc.resolve_sticky(&f)?),
-                ))
-            });
-            let focused_elsewhere = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.active_element())
-                .filter(|_| !core.has_focus())
-                .and_then(|a| a.dyn_into::<HtmlElement>().ok());
-            core.run(
-                Intent::Paste {
-                    html: None,
-                    text,
-                    markdown,
-                },
-                sel,
-            );
-            if let Some(el) = focused_elsewhere {
-                let _ = el.focus();
-            }
-        });
-    }
-
-    fn on_keydown(&self, ev: &web_sys::KeyboardEvent) {
-        if ev.is_composing() {
-            return;
-        }
-        let key = ev.key();
-        if matches!(key.as_str(), "Shift" | "Control" | "Alt" | "Meta") {
-            return;
-        }
-        let tab_leaves = self.tab_leaves.replace(false);
-        if let Some(st) = self.slash.get_untracked() {
-            let n = slash_matches(self.strings, &st.query).len();
-            let handled = match key.as_str() {
-                "ArrowDown" if n > 0 => {
-                    self.slash.set(Some(SlashState {
-                        active: (st.active + 1) % n,
-                        ..st
-                    }));
-                    true
-                }
-                "ArrowUp" if n > 0 => {
-                    self.slash.set(Some(SlashState {
-                        active: (st.active + n - 1) % n,
-                        ..st
-                    }));
-                    true
-                }
-                "Enter" | "Tab" if n > 0 => {
-                    self.choose_slash(st.active);
-                    true
-                }
-                "Escape" => {
-                    self.slash.set(None);
-                    true
-                }
-                _ => false,
-            };
-            if handled {
-                ev.prevent_default();
-                return;
-            }
-        }
         if self.readonly {
             return;
         }
-        let cmd = ev.ctrl_key() || ev.meta_key();
-        if key == "Escape" && !cmd {
-            self.tab_leaves.set(true);
-            return;
-        }
-        if key == "Tab" && tab_leaves {
-            // Escape, then Tab: let the browser move focus.
-            return;
-        }
-        let intent = match (cmd, ev.shift_key(), key.to_ascii_lowercase().as_str()) {
-            (false, false, "tab") => Some(Intent::Indent),
-            (false, true, "tab") => Some(Intent::Outdent),
-            (true, _, "b") => Some(Intent::ToggleMark(MarkKind::Bold)),
-            (true, _, "i") => Some(Intent::ToggleMark(MarkKind::Italic)),
-            (true, _, "u") => Some(Intent::ToggleMark(MarkKind::Underline)),
-            (true, false, "z") => Some(Intent::Undo),
-            (true, true, "z") | (true, false, "y") => Some(Intent::Redo),
-            (true, _, "enter") => self
-                .current_selection()
-                .map(|s| Intent::ToggleChecked(s.focus.block)),
-            _ => None,
+        // Where the field opens is read from the browser's selection.
+        self.place(&sel);
+        self.slash.set(None);
+        self.link.set(Some(LinkState {
+            sel,
+            spot: popover::spot(),
+            refused: false,
+        }));
+    }
+
+    /// The link field's Enter: links its selection to `value` (an empty
+    /// value removes the link), or says why it cannot and stays open.
+    pub(crate) fn submit_link(&self, value: &str) {
+        let href = match text_rules::url_target(value) {
+            Some(h) => Some(h.to_owned()),
+            None if value.trim().is_empty() => None,
+            None => {
+                self.link.update(|l| {
+                    if let Some(l) = l {
+                        l.refused = true;
+                    }
+                });
+                return;
+            }
         };
-        if let Some(intent) = intent {
-            ev.prevent_default();
-            self.run(intent, None);
+        self.close_link_field(Some(Intent::SetLink(href)));
+    }
+
+    /// Closes the link field and gives focus back to the surface, with the
+    /// selection the field was opened on, after applying `intent` there.
+    pub(crate) fn close_link_field(&self, intent: Option<Intent>) {
+        let Some(st) = self.link.get_untracked() else {
+            return;
+        };
+        self.link.set(None);
+        if let Some(root) = self.root().and_then(|r| r.dyn_into::<HtmlElement>().ok()) {
+            let _ = root.focus();
         }
-    }
-
-    fn on_composition_start(&self) {
-        *self.composing.borrow_mut() = self.current_selection();
-    }
-
-    fn on_composition_end(&self, ev: &web_sys::CompositionEvent) {
-        let start = self.composing.borrow_mut().take();
-        // The browser changed the DOM itself: rebuild the blocks the
-        // composition touched (those of its selection at the start and of
-        // the caret now) and re-check the order of every block element.
-        let mut ids: Vec<BlockId> = Vec::new();
-        if let Some(sel) = &start {
-            if sel.anchor.block == sel.focus.block {
-                ids.push(sel.anchor.block.clone());
-            } else {
-                let all = self.session.doc().block_ids();
-                let a = all.iter().position(|b| b == &sel.anchor.block);
-                let f = all.iter().position(|b| b == &sel.focus.block);
-                if let (Some(a), Some(f)) = (a, f) {
-                    ids.extend(all[a.min(f)..=a.max(f)].iter().cloned());
+        match intent {
+            Some(intent) => self.run(intent, Some(st.sel)),
+            None => {
+                if let Some(sel) = self.session.clamp(Some(&st.sel)) {
+                    self.place(&sel);
                 }
             }
-        }
-        if let Some(now) = self.root().and_then(|r| dom_selection::read_selection(&r)) {
-            ids.push(now.focus.block);
-        }
-        if let Some(s) = self.surface.borrow_mut().as_mut() {
-            for id in &ids {
-                s.invalidate(id);
-            }
-        }
-        let data = ev.data().unwrap_or_default();
-        if data.is_empty() || self.readonly {
-            self.render();
-            if let Some(sel) = self.session.clamp(start.as_ref()) {
-                self.place(&sel);
-            }
-            return;
-        }
-        self.run(Intent::InsertText(data), start);
-    }
-
-    fn on_selection_change(&self) {
-        let Some(root) = self.root() else { return };
-        if let Some(sel) = dom_selection::read_selection(&root) {
-            if let Some(st) = self.slash.get_untracked()
-                && (st.block != sel.focus.block || !sel.is_collapsed())
-            {
-                self.slash.set(None);
-            }
-            self.remember(sel);
-        }
-    }
-
-    fn on_click(&self, ev: &web_sys::MouseEvent) {
-        let Some(target) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
-            return;
-        };
-        if !target.class_list().contains("atelier-check-input") {
-            return;
-        }
-        if self.readonly {
-            ev.prevent_default();
-            return;
-        }
-        let block = target
-            .closest("[data-block-id]")
-            .ok()
-            .flatten()
-            .and_then(|w| w.get_attribute("data-block-id"));
-        if let Some(id) = block {
-            let sel = self.last_sel.borrow().clone();
-            self.run(Intent::ToggleChecked(BlockId::from(id)), sel);
-        }
-    }
-
-    /// Copy and cut: the selection goes to the clipboard as HTML, Markdown
-    /// and plain text (see [`crate::clipboard`]); cut then deletes it as one
-    /// undoable change. A collapsed selection leaves the browser's default.
-    fn on_clipboard(&self, ev: &web_sys::ClipboardEvent, cut: bool) {
-        let Some(sel) = self.current_selection() else {
-            return;
-        };
-        if sel.is_collapsed() {
-            return;
-        }
-        let Some(data) = ev.clipboard_data() else {
-            return;
-        };
-        let payload = crate::clipboard::serialize(self.session.doc(), &sel);
-        if crate::clipboard::write(&data, &payload).is_err() {
-            return;
-        }
-        ev.prevent_default();
-        if cut && !self.readonly {
-            self.run(Intent::DeleteSelection, Some(sel));
         }
     }
 
@@ -769,6 +426,9 @@ impl EditorCore {
             self.listen::<Event>(doc_target, "selectionchange", |c, _| {
                 c.on_selection_change()
             });
+            self.listen::<web_sys::MouseEvent>(doc_target, "mousedown", |c, e| {
+                c.on_document_mousedown(e)
+            });
         }
         EDITORS.with(|e| e.borrow_mut().insert(self.key, Rc::downgrade(self)));
         let dirty = self.dirty.clone();
@@ -798,20 +458,20 @@ impl EditorCore {
 /// A sticky position for a caret: it follows the character after it, or at
 /// the end of a block the one before it (`Document::sticky_at` refuses
 /// `Assoc::After` at the very end of a text).
-fn caret_sticky(doc: &Document, pos: &Pos) -> Option<StickyPos> {
+pub(crate) fn caret_sticky(doc: &Document, pos: &Pos) -> Option<StickyPos> {
     doc.sticky_at(&pos.block, pos.offset, Assoc::After)
         .or_else(|_| doc.sticky_at(&pos.block, pos.offset, Assoc::Before))
         .ok()
 }
 
 impl Pos {
-    fn from_pair((block, offset): (BlockId, u32)) -> Self {
+    pub(crate) fn from_pair((block, offset): (BlockId, u32)) -> Self {
         Pos { block, offset }
     }
 }
 
 /// The rich-text editor: a toolbar, a `contenteditable` surface rendered
-/// from `doc`, a slash menu and a word count.
+/// from `doc`, a slash menu, a link field and a word count.
 ///
 /// ```no_run
 /// use atelier_editor::Editor;
@@ -845,6 +505,7 @@ pub fn Editor(
     let revision = RwSignal::new(0u64);
     let sel_revision = RwSignal::new(0u64);
     let slash = RwSignal::new(None::<SlashState>);
+    let link = RwSignal::new(None::<LinkState>);
     let core = Rc::new(EditorCore {
         key,
         session: EditSession::new(doc, now_ms),
@@ -861,12 +522,22 @@ pub fn Editor(
         sel_revision,
         tab_leaves: Cell::new(false),
         slash,
+        link,
         selection_listener: RefCell::new(None),
         caret_source: RefCell::new(None),
         markdown_parser: RefCell::new(None),
     });
     let stored = StoredValue::new_local(core);
     let get = move || stored.try_get_value();
+    let handle = EditorHandle {
+        core: stored,
+        key,
+        strings,
+        revision,
+        sel_revision,
+        slash,
+        link,
+    };
     let surface_ref = NodeRef::<html::Div>::new();
     let on_ready = StoredValue::new_local(on_ready);
     surface_ref.on_load(move |el| {
@@ -895,163 +566,33 @@ pub fn Editor(
         revision.get();
         get().is_some_and(|c| c.surface.borrow().as_ref().is_some_and(|s| s.is_blank()))
     });
-    let can_undo = Memo::new(move |_| {
-        revision.get();
-        get().is_some_and(|c| c.session.can_undo())
-    });
-    let can_redo = Memo::new(move |_| {
-        revision.get();
-        get().is_some_and(|c| c.session.can_redo())
-    });
-    // Toolbar actions. Setting the selection in the surface makes Chromium
-    // focus it: a control activated from the keyboard gets focus back, so
-    // keyboard users stay in the toolbar and hear its new state.
-    let run = move |intent: Intent| {
-        let Some(c) = get() else { return };
-        let document = web_sys::window().and_then(|w| w.document());
-        let before = document.as_ref().and_then(|d| d.active_element());
-        c.run(intent, None);
-        let control = before
-            .filter(|a| a.closest(".atelier-toolbar").ok().flatten().is_some())
-            .and_then(|a| a.dyn_into::<HtmlElement>().ok());
-        if let (Some(control), Some(d)) = (control, document)
-            && d.active_element().as_ref() != Some(control.as_ref())
-        {
-            let _ = control.focus();
-        }
-    };
-    // The marks at the selection, for the toggle buttons' `aria-pressed`.
-    let active_marks = Memo::new(move |_| {
-        revision.get();
-        sel_revision.get();
-        get()
-            .and_then(|c| {
-                let sel = c.session.clamp(c.last_sel.borrow().as_ref())?;
-                Some(c.session.active_marks(&sel))
-            })
-            .unwrap_or_default()
-    });
-    let keep_selection = |ev: web_sys::MouseEvent| ev.prevent_default();
     let hint_id = format!("atelier-hint-{key}");
-    let menu_id = format!("atelier-slash-{key}");
-    let option_id = move |i: usize| format!("atelier-slash-{key}-{i}");
-    let active_descendant = move || slash.get().map(|s| option_id(s.active));
-    let mark_button = move |mark: MarkKind,
-                            label: &'static str,
-                            class: &'static str,
-                            glyph: &'static str,
-                            shortcut: Option<(&'static str, &'static str)>| {
-        let title = shortcut.map_or_else(
-            || label.to_owned(),
-            |(_, shown)| format!("{label} ({shown})"),
-        );
-        view! {
-            <button type="button" class=format!("atelier-tool {class}") aria-label=label title=title
-                aria-keyshortcuts=shortcut.map(|(aria, _)| aria)
-                aria-pressed=move || if active_marks.with(|m| m.contains(&mark)) { "true" } else { "false" }
-                on:mousedown=keep_selection
-                on:click=move |_| run(Intent::ToggleMark(mark))>{glyph}</button>
-        }
-    };
-    let link = move |_| {
-        let Some(w) = web_sys::window() else { return };
-        if let Ok(Some(href)) = w.prompt_with_message(strings.link_prompt) {
-            let href = href.trim().to_owned();
-            run(Intent::SetLink(if href.is_empty() {
-                None
-            } else {
-                Some(href)
-            }));
-        }
-    };
-    let current_kind = Memo::new(move |_| {
-        revision.get();
-        sel_revision.get();
-        let c = get()?;
-        let sel = c.last_sel.borrow().clone()?;
-        c.session
-            .doc()
-            .block_shallow(&sel.focus.block)
-            .ok()
-            .map(|b| choice_value(&b))
-    });
-    let on_kind = move |ev: web_sys::Event| {
-        let Some(sel) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-        else {
-            return;
-        };
-        let value = sel.value();
-        if let Some(choice) = CHOICES.iter().find(|c| c.value == value) {
-            if choice.value == "divider" {
-                run(Intent::InsertDivider);
-            } else {
-                run(Intent::SetBlockType((choice.kind)()));
-            }
-        }
-    };
-    let menu_id_attr = menu_id.clone();
-    let slash_menu = move || {
-        let st = slash.get()?;
-        let items = slash_matches(strings, &st.query);
-        Some(view! {
-            <ul class="atelier-slash-menu" role="listbox" id=menu_id.clone() aria-label=strings.slash_menu>
-                {items.into_iter().enumerate().map(|(i, c)| {
-                    let selected = i == st.active;
-                    view! {
-                        <li role="option" id=option_id(i) aria-selected=if selected { "true" } else { "false" }
-                            class:atelier-slash-active=selected
-                            on:mousedown=move |ev: web_sys::MouseEvent| {
-                                ev.prevent_default();
-                                if let Some(core) = get() { core.choose_slash(i); }
-                            }>{(c.label)(strings)}</li>
-                    }
-                }).collect_view()}
-            </ul>
+    // The surface keeps focus while the slash menu is open and points at
+    // its active option, if any.
+    let active_descendant = move || {
+        slash.with(|s| {
+            let s = s.as_ref()?;
+            (!block_choices::matching(strings, &s.query).is_empty())
+                .then(|| slash_menu::option_id(key, s.active))
         })
     };
 
     view! {
         <div class="atelier-editor" lang=lang.tag() data-readonly=readonly.to_string()>
-            <Show when=move || !readonly>
-                <div class="atelier-toolbar" role="toolbar" aria-label=strings.toolbar>
-                    {mark_button(MarkKind::Bold, strings.bold, "atelier-tool-bold", "B",
-                        Some(("Control+B", "Ctrl+B")))}
-                    {mark_button(MarkKind::Italic, strings.italic, "atelier-tool-italic", "I",
-                        Some(("Control+I", "Ctrl+I")))}
-                    {mark_button(MarkKind::Underline, strings.underline, "atelier-tool-underline", "U",
-                        Some(("Control+U", "Ctrl+U")))}
-                    {mark_button(MarkKind::Strike, strings.strike, "atelier-tool-strike", "S", None)}
-                    {mark_button(MarkKind::Code, strings.code, "atelier-tool-code", "</>", None)}
-                    <button type="button" class="atelier-tool atelier-tool-link" aria-label=strings.link
-                        title=strings.link on:mousedown=keep_selection on:click=link>"🔗"</button>
-                    <select class="atelier-block-type" aria-label=strings.block_type
-                        prop:value=move || current_kind.get().unwrap_or("paragraph") on:change=on_kind>
-                        {CHOICES.iter().map(|c| view! { <option value=c.value>{(c.label)(strings)}</option> }).collect_view()}
-                    </select>
-                    <button type="button" class="atelier-tool atelier-tool-undo" aria-label=strings.undo
-                        title=format!("{} (Ctrl+Z)", strings.undo) aria-keyshortcuts="Control+Z" aria-disabled=move || (!can_undo.get()).to_string()
-                        on:mousedown=keep_selection
-                        on:click=move |_| if can_undo.get_untracked() { run(Intent::Undo) }>"↶"</button>
-                    <button type="button" class="atelier-tool atelier-tool-redo" aria-label=strings.redo
-                        title=format!("{} (Ctrl+Y)", strings.redo) aria-keyshortcuts="Control+Y Control+Shift+Z" aria-disabled=move || (!can_redo.get()).to_string()
-                        on:mousedown=keep_selection
-                        on:click=move |_| if can_redo.get_untracked() { run(Intent::Redo) }>"↷"</button>
-                </div>
-            </Show>
+            {(!readonly).then(|| view! { <Toolbar editor=handle /> })}
             <div class="atelier-surface-wrap">
                 <div node_ref=surface_ref class="atelier-surface"
                     contenteditable=if readonly { "false" } else { "true" }
                     role="textbox" aria-multiline="true" aria-label=strings.editor
                     aria-readonly=readonly.to_string()
                     aria-describedby=(!readonly).then(|| hint_id.clone())
-                    aria-controls=move || slash.get().map(|_| menu_id_attr.clone())
+                    aria-controls=move || slash.with(|s| s.is_some().then(|| slash_menu::menu_id(key)))
                     aria-activedescendant=active_descendant
                     data-placeholder=strings.placeholder
                     data-empty=move || is_empty.get().to_string()
                     spellcheck="true"></div>
-                {slash_menu}
+                <SlashMenu editor=handle />
+                <LinkField editor=handle />
                 {(!readonly).then(|| view! {
                     <p id=hint_id.clone() class="atelier-visually-hidden">{strings.keyboard_hint}</p>
                 })}

@@ -74,6 +74,8 @@ pub struct Strings {
     pub link_prompt: &'static str,
     /// Message when a link target is refused.
     pub link_refused: &'static str,
+    /// How the link field works (its description).
+    pub link_hint: &'static str,
     /// Undo button.
     pub undo: &'static str,
     /// Redo button.
@@ -102,6 +104,8 @@ pub struct Strings {
     pub divider: &'static str,
     /// Slash menu name.
     pub slash_menu: &'static str,
+    /// Shown by the slash menu when no block type matches what was typed.
+    pub no_result: &'static str,
     /// Placeholder in an empty document.
     pub placeholder: &'static str,
     /// Word count, `{n}` replaced by the number.
@@ -134,6 +138,7 @@ static EN: Strings = Strings {
     link: "Link",
     link_prompt: "Link address (https://…)",
     link_refused: "Only http, https and mailto links are allowed.",
+    link_hint: "Enter applies, Escape cancels; an empty address removes the link.",
     undo: "Undo",
     redo: "Redo",
     block_type: "Block type",
@@ -148,6 +153,7 @@ static EN: Strings = Strings {
     code_block: "Code block",
     divider: "Divider",
     slash_menu: "Insert block",
+    no_result: "No result",
     placeholder: "Type “/” for commands…",
     words: "{n} words",
     done: "Done",
@@ -167,6 +173,7 @@ static FR: Strings = Strings {
     link: "Lien",
     link_prompt: "Adresse du lien (https://…)",
     link_refused: "Seuls les liens http, https et mailto sont autorisés.",
+    link_hint: "Entrée applique, Échap annule ; une adresse vide retire le lien.",
     undo: "Annuler",
     redo: "Rétablir",
     block_type: "Type de bloc",
@@ -181,6 +188,7 @@ static FR: Strings = Strings {
     code_block: "Bloc de code",
     divider: "Séparateur",
     slash_menu: "Insérer un bloc",
+    no_result: "Aucun résultat",
     placeholder: "Tapez « / » pour les commandes…",
     words: "{n} mots",
     done: "Fait",
@@ -200,6 +208,7 @@ static DE: Strings = Strings {
     link: "Link",
     link_prompt: "Linkadresse (https://…)",
     link_refused: "Nur http-, https- und mailto-Links sind erlaubt.",
+    link_hint: "Eingabe übernimmt, Escape bricht ab; eine leere Adresse entfernt den Link.",
     undo: "Rückgängig",
     redo: "Wiederholen",
     block_type: "Blocktyp",
@@ -214,6 +223,7 @@ static DE: Strings = Strings {
     code_block: "Codeblock",
     divider: "Trennlinie",
     slash_menu: "Block einfügen",
+    no_result: "Kein Ergebnis",
     placeholder: "„/“ für Befehle eingeben…",
     words: "{n} Wörter",
     done: "Erledigt",
@@ -233,6 +243,7 @@ static NL: Strings = Strings {
     link: "Link",
     link_prompt: "Linkadres (https://…)",
     link_refused: "Alleen http-, https- en mailto-links zijn toegestaan.",
+    link_hint: "Enter past toe, Escape annuleert; een leeg adres verwijdert de link.",
     undo: "Ongedaan maken",
     redo: "Opnieuw",
     block_type: "Bloktype",
@@ -247,6 +258,7 @@ static NL: Strings = Strings {
     code_block: "Codeblok",
     divider: "Scheidingslijn",
     slash_menu: "Blok invoegen",
+    no_result: "Geen resultaat",
     placeholder: "Typ „/” voor opdrachten…",
     words: "{n} woorden",
     done: "Klaar",

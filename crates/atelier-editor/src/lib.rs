@@ -13,12 +13,16 @@
 //!   changed.
 //! - [`selection_map`] (pure) and [`dom_selection`]: (block id, UTF-16
 //!   offset, hard break = 1) ↔ DOM (node, offset).
-//! - [`component`]: the [`Editor`] component. `beforeinput` is cancelled and
-//!   replayed on the model, then the surface re-renders and the caret is put
-//!   back; IME composition is left to the browser and committed once on
-//!   `compositionend`. Every transaction on the document, whoever made it
-//!   (a transport, another widget), re-renders on the next microtask, and
-//!   the caret is restored from `atelier_doc::sticky` positions.
+//! - [`component`]: the [`Editor`] component and its core. `beforeinput` is
+//!   cancelled and replayed on the model (`surface_events.rs`), then the
+//!   surface re-renders and the caret is put back; IME composition is left
+//!   to the browser and committed once on `compositionend`. Every
+//!   transaction on the document, whoever made it (a transport, another
+//!   widget), re-renders on the next microtask, and the caret is restored
+//!   from `atelier_doc::sticky` positions. The toolbar (`toolbar.rs`), the
+//!   slash menu (`slash_menu.rs`, filtering in `block_choices.rs`) and the
+//!   link field (`link_field.rs`) are components of their own; the menu and
+//!   the field open next to the caret (`popover.rs`).
 //!
 //! No document state lives in signals: the component keeps a revision
 //! counter and derives everything (word count, placeholder, undo state) from
@@ -43,17 +47,23 @@
 //!
 //! Features: none.
 
+mod block_choices;
 pub mod clipboard;
 pub mod component;
 pub mod dom_selection;
 pub mod error;
 pub mod i18n;
+mod link_field;
+mod popover;
 pub mod remote_carets;
 pub mod render;
 pub mod selection_map;
 pub mod session;
+mod slash_menu;
 pub mod surface;
+mod surface_events;
 pub mod text_rules;
+mod toolbar;
 
 pub use component::{Editor, EditorCore, MarkdownParser, SelectionListener};
 pub use error::{EditorError, Result};
