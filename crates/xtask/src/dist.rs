@@ -113,10 +113,14 @@ pub struct Bundle {
 pub const TARGET_BYTES: usize = 175_000;
 
 /// The most the shipped editor bundle (wasm + JS + CSS) may weigh, brotli
-/// bytes: what it weighed on 2026-11-23 (223,537 B) plus 1.5 KB of room.
-/// It keeps the size work from eroding unnoticed; issue 4's target (175 KB)
-/// is below what the prescribed runtime allows (`bench/results/size.md`).
-const BUDGET_BYTES: usize = 225_000;
+/// bytes: what it weighed on 2026-11-23 (223,537 B) plus 1.5 KB of room,
+/// plus 6,000 B on 2026-12-07 for issue 22 (the slash menu placed at the
+/// caret and filtered, the inline shortcuts and their Backspace undo, the
+/// link field: +5,827 B measured on 48a02e2, 237,527 -> 243,354 B, after
+/// trimming `<Show>`/`AnyView` and the optional parts). It keeps the size
+/// work from eroding unnoticed; issue 4's target (175 KB) is below what
+/// the prescribed runtime allows (`bench/results/size.md`).
+const BUDGET_BYTES: usize = 231_000;
 
 /// The wasm modules built: (crate, wasm-bindgen output name).
 const MODULES: &[(&str, &str)] = &[
