@@ -117,10 +117,16 @@ pub const TARGET_BYTES: usize = 175_000;
 /// plus 6,000 B on 2026-12-07 for issue 22 (the slash menu placed at the
 /// caret and filtered, the inline shortcuts and their Backspace undo, the
 /// link field: +5,827 B measured on 48a02e2, 237,527 -> 243,354 B, after
-/// trimming `<Show>`/`AnyView` and the optional parts). It keeps the size
-/// work from eroding unnoticed; issue 4's target (175 KB) is below what
-/// the prescribed runtime allows (`bench/results/size.md`).
-const BUDGET_BYTES: usize = 231_000;
+/// trimming `<Show>`/`AnyView` and the optional parts), plus 14,000 B on
+/// 2026-12-07 for what the editor page gained the same day before that:
+/// the hub that lets every widget of a page share one socket, database and
+/// tab channel per document family (issue 11: +10,207 B, 227,181 -> 237,388
+/// B), and the nesting-depth checks and bounded readers of issue 20 with
+/// the Markdown export of media and code languages (issue 14: together
+/// +3,644 B, 223,537 -> 227,181 B). It keeps the size work from eroding
+/// unnoticed; issue 4's target (175 KB) is below what the prescribed
+/// runtime allows (`bench/results/size.md`).
+const BUDGET_BYTES: usize = 245_000;
 
 /// The wasm modules built: (crate, wasm-bindgen output name).
 const MODULES: &[(&str, &str)] = &[
