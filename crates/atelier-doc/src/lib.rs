@@ -39,6 +39,7 @@ pub mod schema;
 pub mod sticky;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+#[cfg(feature = "test-support")]
 pub mod trace;
 pub mod unicode_offsets;
 pub mod xml_copy;

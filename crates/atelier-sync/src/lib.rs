@@ -66,13 +66,16 @@
 //! # Ok::<(), atelier_sync::SyncError>(())
 //! ```
 //!
-//! Features: none; the crate builds natively and for `wasm32-unknown-unknown`.
+//! Features: `test-support` exports [`DocHost`], the in-memory server of
+//! the tests and the example above (never shipped). The crate builds
+//! natively and for `wasm32-unknown-unknown`.
 
 pub mod auth;
 pub mod awareness;
 pub mod awareness_states;
 pub mod backoff;
 pub mod client_session;
+#[cfg(feature = "test-support")]
 pub mod doc_host;
 pub mod doc_names;
 pub mod error;
@@ -94,6 +97,7 @@ pub use awareness::{AwarenessEntry, AwarenessUpdate};
 pub use awareness_states::{AwarenessApplied, AwarenessChange, AwarenessStates};
 pub use backoff::{Backoff, Jitter, Reconnect};
 pub use client_session::{ClientConfig, ClientEvent, ClientFraming, ClientSession, ClientStatus};
+#[cfg(feature = "test-support")]
 pub use doc_host::{DocHost, Fanout};
 pub use doc_names::{base_document_name, chat_document_name, is_chat_document};
 pub use error::{Result, SyncError};
