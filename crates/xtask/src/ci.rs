@@ -28,9 +28,9 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 /// Crates whose DOM tests run in Chromium (wasm-bindgen-test).
-const BROWSER_CRATES: &[&str] = &["atelier-editor", "atelier-elements"];
+const BROWSER_CRATES: &[&str] = &["atelier-editor", "atelier-elements", "atelier-chat"];
 /// Crates that must also build for `wasm32-unknown-unknown`.
-const PORTABLE_CRATES: &[&str] = &["atelier-doc", "atelier-sync"];
+const PORTABLE_CRATES: &[&str] = &["atelier-doc", "atelier-sync", "atelier-ai"];
 /// Every step, in the order they run.
 const STEPS: &[&str] = &[
     "fmt",
