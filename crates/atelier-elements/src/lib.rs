@@ -1,40 +1,35 @@
 //! The wasm side of Atelier's custom elements (layer 5).
 //!
-//! wasm-bindgen cannot subclass `HTMLElement`, so a small hand-written,
-//! typed JS module (`js/atelier-elements.js`, copied to `www/pkg/` by
-//! `cargo xtask dist`) defines `class AtelierEditor extends HTMLElement` and
-//! delegates to [`mount_editor`] and the [`EditorMount`] it returns.
+//! wasm-bindgen cannot subclass `HTMLElement`, so small hand-written, typed
+//! JS modules (`js/`, bundled by `cargo xtask dist`) define the element
+//! classes and delegate to this crate: `js/editor-element.js` defines
+//! `<atelier-editor>` over [`mount_editor`] (`src/editor_element.rs`);
+//! `js/shared.js` loads the wasm once per page, and the entry module
+//! `js/atelier-elements.js` defines the elements. One file per element on
+//! each side; this file holds what every element shares: the page's
+//! registry of mounted elements, how a document is opened, and how events
+//! are fired.
 //!
 //! ## Light DOM, not shadow DOM
-//! The editing surface is rendered into the element's light DOM. The editor
-//! maps the selection through `window.getSelection()`, `beforeinput` target
-//! ranges and the document's `selectionchange`; in a shadow root only
-//! Chromium exposes the inner nodes that way (Safari and Firefox retarget
-//! them or need `getComposedRanges`). `atelier-editor`'s browser test
+//! Elements render into their light DOM. The editor maps the selection
+//! through `window.getSelection()`, `beforeinput` target ranges and the
+//! document's `selectionchange`; in a shadow root only Chromium exposes
+//! the inner nodes that way (Safari and Firefox retarget them or need
+//! `getComposedRanges`). `atelier-editor`'s browser test
 //! `selection_behaviour_decides_light_dom` pins what the editor relies on.
 //! Styles are scoped by class names (`.atelier-*`) and design tokens.
 //!
 //! ## Documents and connections
-//! Every element opens its document through [`atelier_web::hub`]: elements
-//! with the same `doc` (and the same `server` and `protocol`) share one
-//! [`atelier_doc::Document`] on the page, and every document of one
-//! Hocuspocus server shares one socket, so a chat or an assistant beside the
-//! editor adds no connection (the first element's `token` and settings of a
-//! document hold while it is open; the first user name and colour given are
-//! the page's, on every document). A networked document is initialised for
-//! BlockNote only after its first sync; a local one at once. A document
-//! outlives its last element by a short grace period, so a re-mount (an
-//! attribute change) does not reconnect. Each element subscribes on its own
-//! and drops its subscriptions when it unmounts.
-//!
-//! Events, on every element of the document (not bubbling) and once on
-//! `document` (La Suite's convention): `atelier-change` `{doc, element}`,
-//! `atelier-status` `{doc, status, persistence}` with status `connecting`,
-//! `synced`, `offline`, `read-only` or `denied` (plus `error` when the
-//! connection could not even start) and persistence `loading`, `saving`,
-//! `saved` or `unavailable` (the IndexedDB copy, see below), and `atelier-presence` `{doc, peers}` with peers
-//! `[{clientId, name, color, cursor: {anchor, head} | null}]`, positions as
-//! `{block, offset}`.
+//! Elements with the same `doc` (and the same `server` and `protocol`)
+//! share one document on the page, and every document of one Hocuspocus
+//! server shares one socket, so a chat or an assistant beside the editor
+//! adds no connection (the first element's `token` and settings of a
+//! document hold while it is open; the first user name and colour given
+//! are the page's, on every document). A networked document is initialised
+//! for BlockNote only after its first sync; a local one at once. A
+//! document outlives its last element by a short grace period, so a
+//! re-mount (an attribute change) does not reconnect. Each element
+//! subscribes on its own and drops its subscriptions when it unmounts.
 //!
 //! A networked document is also kept in IndexedDB (one database per server
 //! and document family: `doc` and its chat `doc:chat`) and loaded from
@@ -42,17 +37,32 @@
 //! last state; tabs of one browser share updates and presence through a
 //! `BroadcastChannel` (see `atelier_web`).
 //!
-//! Features: `panic-hook` (default) installs `console_error_panic_hook`.
+//! ## Events
+//! Every element fires its events on itself (not bubbling) and, if it is
+//! the first mounted element of its document, once on `document` (La
+//! Suite's convention), so `document` hears each change once. Every
+//! element fires `atelier-status` `{doc, status, persistence}` with status
+//! `connecting`, `synced`, `offline`, `read-only` or `denied` (plus `error`
+//! when the connection could not even start) and persistence `loading`,
+//! `saving`, `saved` or `unavailable` (the IndexedDB copy). The editor's
+//! and the chat's own events are listed in their files.
+//!
+//! Features: `panic-hook` (default) installs `console_error_panic_hook`;
+//! `editor` (default) builds `<atelier-editor>`'s side.
 
-use atelier_doc::Document;
-use atelier_editor::{Editor, EditorCore, Lang, MarkdownParser, Pos, RemoteCaret, Selection};
-use atelier_web::{DocHandle, DocOptions, Framing, Peer, Subscription, WeakDocHandle};
-use leptos::prelude::*;
+// Built with no element (`--no-default-features`), the shared helpers
+// have no caller; that build only checks the crate compiles.
+#![cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
+
+#[cfg(feature = "editor")]
+mod editor_element;
+
+#[cfg(feature = "editor")]
+pub use editor_element::{EditorMount, mount_editor};
+
+use atelier_web::{DocHandle, DocOptions, Framing, WeakDocHandle};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlElement;
 
@@ -60,22 +70,71 @@ thread_local! {
     /// Mounted elements by mount key: the host and the hub's id of its
     /// document (`None`: it could not be opened).
     static MOUNTS: RefCell<HashMap<u64, (HtmlElement, Option<u64>)>> = RefCell::new(HashMap::new());
-    /// Mounted editors by mount key, to redraw remote carets.
-    static CORES: RefCell<HashMap<u64, std::rc::Weak<EditorCore>>> = RefCell::new(HashMap::new());
     static NEXT_MOUNT: Cell<u64> = const { Cell::new(1) };
 }
 
-/// Connection settings an element passes to [`mount_editor`].
-struct NetOptions {
-    server: String,
-    token: String,
-    framing: Framing,
-    user_name: String,
-    user_color: Option<String>,
+/// A fresh mount key, unique on the page across element kinds.
+pub(crate) fn next_mount_key() -> u64 {
+    NEXT_MOUNT.with(|n| {
+        let v = n.get();
+        n.set(v + 1);
+        v
+    })
 }
 
-/// Opens `doc_name` through the hub (networked with `net`, else local).
-fn open_doc(doc_name: &str, net: Option<NetOptions>) -> atelier_web::Result<DocHandle> {
+/// Records mount `key`: its element and its document's hub id.
+pub(crate) fn register_mount(key: u64, host: &HtmlElement, doc_id: Option<u64>) {
+    MOUNTS.with(|m| m.borrow_mut().insert(key, (host.clone(), doc_id)));
+}
+
+/// Forgets mount `key` (its element no longer hears its document).
+pub(crate) fn unregister_mount(key: u64) {
+    MOUNTS.with(|m| m.borrow_mut().remove(&key));
+}
+
+/// The element of mount `key`, while it is mounted.
+pub(crate) fn mount_host(key: u64) -> Option<HtmlElement> {
+    MOUNTS.with(|m| m.borrow().get(&key).map(|(h, _)| h.clone()))
+}
+
+/// Connection settings an element passes to [`open_doc`].
+pub(crate) struct NetOptions {
+    pub(crate) server: String,
+    pub(crate) token: String,
+    pub(crate) framing: Framing,
+    pub(crate) user_name: String,
+    pub(crate) user_color: Option<String>,
+}
+
+impl NetOptions {
+    /// The settings from an element's attributes; `None` without a server
+    /// (a local document).
+    pub(crate) fn from_attributes(
+        server: Option<String>,
+        token: Option<String>,
+        protocol: Option<String>,
+        user_name: Option<String>,
+        user_color: Option<String>,
+    ) -> Option<Self> {
+        server
+            .filter(|s| !s.trim().is_empty())
+            .map(|server| NetOptions {
+                server,
+                token: token.unwrap_or_default(),
+                framing: Framing::from_attribute(protocol.as_deref()),
+                user_name: user_name.unwrap_or_default(),
+                user_color: user_color.filter(|c| !c.is_empty()),
+            })
+    }
+}
+
+/// Opens `doc_name` through the hub (networked with `net`, else local);
+/// `init_text` creates BlockNote's structure once the content is known.
+pub(crate) fn open_doc(
+    doc_name: &str,
+    net: Option<NetOptions>,
+    init_text: bool,
+) -> atelier_web::Result<DocHandle> {
     let mut options = match net {
         None => DocOptions::local(doc_name),
         Some(net) => {
@@ -87,8 +146,7 @@ fn open_doc(doc_name: &str, net: Option<NetOptions>) -> atelier_web::Result<DocH
             o
         }
     };
-    // An editor edits text whatever the document is called.
-    options.init_text = true;
+    options.init_text = init_text;
     atelier_web::hub::open(options)
 }
 
@@ -96,7 +154,7 @@ fn open_doc(doc_name: &str, net: Option<NetOptions>) -> atelier_web::Result<DocH
 /// element of its document, once on `document` (La Suite's convention):
 /// every element subscribes on its own, and `document` hears each change
 /// once.
-fn fire_for_mount(key: u64, name: &str, detail: &js_sys::Object) {
+pub(crate) fn fire_for_mount(key: u64, name: &str, detail: &js_sys::Object) {
     let target = MOUNTS.with(|m| {
         let m = m.borrow();
         let (host, doc) = m.get(&key)?;
@@ -110,7 +168,7 @@ fn fire_for_mount(key: u64, name: &str, detail: &js_sys::Object) {
 
 /// Fires `atelier-status` for mount `key` with the document's status and
 /// persistence now.
-fn fire_status(key: u64, weak: &WeakDocHandle) {
+pub(crate) fn fire_status(key: u64, weak: &WeakDocHandle) {
     if let Some(h) = weak.upgrade() {
         let detail = status_detail(
             h.name(),
@@ -122,71 +180,30 @@ fn fire_status(key: u64, weak: &WeakDocHandle) {
     }
 }
 
-/// Subscribes mount `key` to its document's status, persistence and
-/// presence; the events go to its element (and once to `document`).
-fn subscribe(key: u64, handle: &DocHandle) -> Vec<Subscription> {
-    let weak = handle.downgrade();
-    let (on_status, on_persistence) = (weak.clone(), weak.clone());
-    let name = handle.name().to_owned();
-    vec![
-        handle.on_status(move |_| fire_status(key, &on_status)),
-        handle.on_persistence(move |_| fire_status(key, &on_persistence)),
-        handle.on_presence(move |peers| {
-            let core = CORES.with(|c| c.borrow().get(&key).and_then(std::rc::Weak::upgrade));
-            if let Some(core) = core {
-                core.refresh_carets();
-            }
-            fire_for_mount(key, "atelier-presence", &presence_detail(&name, peers));
-        }),
-    ]
+/// Sets `detail[key] = value`.
+pub(crate) fn set_field(detail: &js_sys::Object, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(detail, &key.into(), value);
 }
 
-/// The remote carets of the document, resolved in it now.
-fn remote_carets(weak: &WeakDocHandle) -> Vec<RemoteCaret> {
-    let peers = weak.upgrade().map(|h| h.peers()).unwrap_or_default();
-    peers
-        .into_iter()
-        .filter_map(|p| {
-            let c = p.cursor?;
-            Some(RemoteCaret {
-                name: p.name,
-                color: p.color,
-                anchor: Pos::new(c.anchor.block, c.anchor.offset),
-                head: Pos::new(c.head.block, c.head.offset),
-            })
-        })
-        .collect()
-}
-
-fn status_detail(
+/// The detail of `atelier-status`.
+pub(crate) fn status_detail(
     doc_name: &str,
     status: &str,
     persistence: &str,
     error: Option<&str>,
 ) -> js_sys::Object {
     let detail = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&detail, &"doc".into(), &doc_name.into());
-    let _ = js_sys::Reflect::set(&detail, &"status".into(), &status.into());
-    let _ = js_sys::Reflect::set(&detail, &"persistence".into(), &persistence.into());
+    set_field(&detail, "doc", &doc_name.into());
+    set_field(&detail, "status", &status.into());
+    set_field(&detail, "persistence", &persistence.into());
     if let Some(error) = error {
-        let _ = js_sys::Reflect::set(&detail, &"error".into(), &error.into());
+        set_field(&detail, "error", &error.into());
     }
     detail
 }
 
-fn presence_detail(doc_name: &str, peers: &[Peer]) -> js_sys::Object {
-    let detail = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&detail, &"doc".into(), &doc_name.into());
-    let peers = serde_json::to_string(peers)
-        .ok()
-        .and_then(|json| js_sys::JSON::parse(&json).ok())
-        .unwrap_or_else(|| js_sys::Array::new().into());
-    let _ = js_sys::Reflect::set(&detail, &"peers".into(), &peers);
-    detail
-}
-
 /// Fires `name` on `host` (not bubbling), and on `document` too if asked.
-fn fire(host: &HtmlElement, name: &str, detail: &js_sys::Object, on_document: bool) {
+pub(crate) fn fire(host: &HtmlElement, name: &str, detail: &js_sys::Object, on_document: bool) {
     let init = web_sys::CustomEventInit::new();
     init.set_detail(detail);
     if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
@@ -208,311 +225,17 @@ fn fire_document(name: &str, detail: &js_sys::Object) {
     }
 }
 
-/// Installs the panic hook (once) so panics show in the console.
-#[wasm_bindgen(start)]
-pub fn start() {
-    #[cfg(feature = "panic-hook")]
-    console_error_panic_hook::set_once();
-}
-
-/// One mounted editor, driven by the `<atelier-editor>` element.
-#[wasm_bindgen]
-pub struct EditorMount {
-    doc: Rc<Document>,
-    /// The hub's handle (`None` if the document could not be opened).
-    handle: Option<DocHandle>,
-    subscriptions: Vec<Subscription>,
-    doc_name: String,
-    host: HtmlElement,
-    observer_key: String,
-    key: u64,
-    networked: bool,
-    markdown: Option<MarkdownParser>,
-    unmount: Option<Box<dyn std::any::Any>>,
-}
-
-/// Mounts an editor into `host` (light DOM) on the shared document
-/// `doc_name`. With a non-empty `server`, the document is kept in sync with
-/// it (`protocol`: `hocuspocus`, the default, or `y-websocket`), and the
-/// local user (`user_name`, `user_color`) and caret are published.
-/// `parse_markdown` (`(md) => Promise<string>`, the blocks as JSON) reads
-/// pasted and set Markdown; the JS module passes one backed by the lazily
-/// loaded Markdown module (`atelier-markdown`).
-#[wasm_bindgen(js_name = mountEditor)]
-#[allow(clippy::too_many_arguments)]
-pub fn mount_editor(
-    host: HtmlElement,
-    doc_name: String,
-    readonly: bool,
-    lang: String,
-    server: Option<String>,
-    token: Option<String>,
-    protocol: Option<String>,
-    user_name: Option<String>,
-    user_color: Option<String>,
-    parse_markdown: Option<js_sys::Function>,
-) -> EditorMount {
-    let markdown = parse_markdown.map(markdown_parser);
-    let core_markdown = markdown.clone();
-    let net = server
-        .filter(|s| !s.trim().is_empty())
-        .map(|server| NetOptions {
-            server,
-            token: token.unwrap_or_default(),
-            framing: Framing::from_attribute(protocol.as_deref()),
-            user_name: user_name.unwrap_or_default(),
-            user_color: user_color.filter(|c| !c.is_empty()),
-        });
-    let networked = net.is_some();
-    let (handle, error) = match open_doc(&doc_name, net) {
-        Ok(h) => (Some(h), None),
-        Err(e) => (None, Some(e.to_string())),
-    };
-    let doc = handle.as_ref().map_or_else(
-        || {
-            // Not shared and not synced; a local one is still editable.
-            let doc = Rc::new(Document::new());
-            if !networked {
-                doc.ensure_initialized();
-            }
-            doc
-        },
-        DocHandle::document,
-    );
-    let lang = Lang::from_tag(&lang);
-    let d = doc.clone();
-    let key = NEXT_MOUNT.with(|n| {
-        let v = n.get();
-        n.set(v + 1);
-        v
-    });
-    let weak = handle
-        .as_ref()
-        .map(DocHandle::downgrade)
-        .unwrap_or_default();
-    let on_ready: Rc<dyn Fn(Rc<EditorCore>)> = Rc::new(move |core: Rc<EditorCore>| {
-        CORES.with(|c| c.borrow_mut().insert(key, Rc::downgrade(&core)));
-        core.set_markdown_parser(core_markdown.clone());
-        if networked {
-            let for_selection = weak.clone();
-            core.set_selection_listener(Some(Rc::new(move |sel: &Selection| {
-                if let Some(h) = for_selection.upgrade() {
-                    h.set_selection(Some((
-                        (&sel.anchor.block, sel.anchor.offset),
-                        (&sel.focus.block, sel.focus.offset),
-                    )));
-                }
-            })));
-            let for_carets = weak.clone();
-            core.set_caret_source(Some(Rc::new(move || remote_carets(&for_carets))));
-        }
-    });
-    let view = leptos::mount::mount_to(host.clone(), move || {
-        view! { <Editor doc=d.clone() readonly=readonly lang=lang on_ready=on_ready.clone() /> }
-    });
-    let doc_id = handle.as_ref().map(DocHandle::id);
-    MOUNTS.with(|m| m.borrow_mut().insert(key, (host.clone(), doc_id)));
-    let mut subscriptions = Vec::new();
-    match (&handle, error) {
-        (_, Some(error)) => {
-            let detail = status_detail(&doc_name, "denied", "unavailable", Some(&error));
-            fire(&host, "atelier-status", &detail, true);
-        }
-        (Some(h), None) if networked => {
-            subscriptions = subscribe(key, h);
-            fire_status(key, &h.downgrade());
-        }
-        _ => {}
-    }
-    let observer_key = format!("atelier-elements-change-{key}");
-    // yrs observers must be Send + Sync and must not touch the document:
-    // they only flag the change; a microtask fires the events.
-    let pending = Arc::new(AtomicBool::new(false));
-    let change_doc = doc_name.clone();
-    let _ = doc
-        .ydoc()
-        .observe_update_v1(observer_key.clone(), move |_, _| {
-            if !pending.swap(true, Ordering::SeqCst) {
-                let pending = pending.clone();
-                let name = change_doc.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    pending.store(false, Ordering::SeqCst);
-                    let host = MOUNTS.with(|m| m.borrow().get(&key).map(|(h, _)| h.clone()));
-                    if let Some(host) = host {
-                        fire_change(&host, &name);
-                    }
-                });
-            }
-        });
-    EditorMount {
-        doc,
-        handle,
-        subscriptions,
-        doc_name,
-        host,
-        observer_key,
-        key,
-        networked,
-        markdown,
-        unmount: Some(Box::new(view)),
-    }
-}
-
-/// Wraps the JS Markdown function (`(md) => Promise<string>`, a JSON array
-/// of blocks) as the editor's parser; a rejection or unreadable JSON
-/// becomes the error message.
-fn markdown_parser(f: js_sys::Function) -> MarkdownParser {
-    Rc::new(move |text: String| {
-        let called = f.call1(&JsValue::NULL, &JsValue::from_str(&text));
-        Box::pin(async move {
-            let promise: js_sys::Promise = called
-                .map_err(|e| js_message(&e))?
-                .dyn_into()
-                .map_err(|_| "the Markdown parser did not return a promise".to_owned())?;
-            let json = wasm_bindgen_futures::JsFuture::from(promise)
-                .await
-                .map_err(|e| js_message(&e))?
-                .as_string()
-                .ok_or_else(|| "the Markdown parser did not return a string".to_owned())?;
-            atelier_doc::block_json::new_blocks_from_json(&json)
-                .map_err(|e| format!("the Markdown parser returned unreadable blocks: {e}"))
-        })
-    })
-}
-
 /// A thrown JS value as text (an `Error`'s message, else its string form).
-fn js_message(v: &JsValue) -> String {
+pub(crate) fn js_message(v: &JsValue) -> String {
     v.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| v.as_string())
         .unwrap_or_else(|| "unknown error".to_owned())
 }
 
-fn fire_change(host: &HtmlElement, doc_name: &str) {
-    let detail = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&detail, &"doc".into(), &doc_name.into());
-    let _ = js_sys::Reflect::set(&detail, &"element".into(), host);
-    // On the element (not bubbling) and, as La Suite widgets do, on `document`.
-    fire(host, "atelier-change", &detail, true);
-}
-
-#[wasm_bindgen]
-impl EditorMount {
-    /// The document as Markdown.
-    #[wasm_bindgen(js_name = getMarkdown)]
-    pub fn get_markdown(&self) -> String {
-        atelier_doc::markdown::export(&self.doc.blocks())
-    }
-
-    /// Replaces the document with Markdown (one undoable change); rejects
-    /// with the reason if the Markdown module cannot read it.
-    #[wasm_bindgen(js_name = setMarkdown)]
-    pub fn set_markdown(&self, markdown: String) -> js_sys::Promise {
-        let parser = self.markdown.clone();
-        let doc = self.doc.clone();
-        let key = self.key;
-        wasm_bindgen_futures::future_to_promise(async move {
-            let parser = parser
-                .ok_or_else(|| JsError::new("no Markdown parser was given to mountEditor"))?;
-            let blocks = parser(markdown)
-                .await
-                .map_err(|e| JsError::new(&format!("setMarkdown: {e}")))?;
-            // Through this element's editor, so its undo can take it back.
-            let core = CORES.with(|c| c.borrow().get(&key).and_then(std::rc::Weak::upgrade));
-            let done = match core {
-                Some(core) => core.session().replace_with_blocks(blocks),
-                None => doc
-                    .apply_ops(
-                        &atelier_editor::session::replace_blocks_ops(&doc, blocks),
-                        atelier_editor::LOCAL_ORIGIN,
-                    )
-                    .map(|_| ())
-                    .map_err(Into::into),
-            };
-            done.map_err(|e| JsError::new(&e.to_string()))?;
-            Ok(JsValue::UNDEFINED)
-        })
-    }
-
-    /// The document as sanitized HTML.
-    #[wasm_bindgen(js_name = getHTML)]
-    pub fn get_html(&self) -> String {
-        atelier_doc::html::export(&self.doc.blocks())
-    }
-
-    /// The name of the shared document.
-    #[wasm_bindgen(getter, js_name = docName)]
-    pub fn doc_name(&self) -> String {
-        self.doc_name.clone()
-    }
-
-    /// Moves the keyboard focus into the editing surface.
-    pub fn focus(&self) {
-        if let Ok(Some(el)) = self.host.query_selector(".atelier-surface")
-            && let Ok(el) = el.dyn_into::<HtmlElement>()
-        {
-            let _ = el.focus();
-        }
-    }
-
-    /// Removes the editor from its element.
-    pub fn unmount(&mut self) {
-        let _ = self
-            .doc
-            .ydoc()
-            .unobserve_update_v1(self.observer_key.clone());
-        MOUNTS.with(|m| m.borrow_mut().remove(&self.key));
-        CORES.with(|c| c.borrow_mut().remove(&self.key));
-        self.subscriptions.clear();
-        self.unmount.take();
-        // The document lingers a moment for a re-mount, then closes.
-        self.handle.take();
-    }
-
-    /// The connection status: `local` without a server, else `connecting`,
-    /// `synced`, `offline`, `read-only` or `denied`.
-    #[wasm_bindgen(getter)]
-    pub fn status(&self) -> String {
-        match &self.handle {
-            _ if !self.networked => "local",
-            Some(h) => h.status().as_str(),
-            None => "offline",
-        }
-        .to_owned()
-    }
-
-    /// The IndexedDB copy: `disabled` without a server, else `loading`,
-    /// `saving`, `saved` or `unavailable` (kept in memory only).
-    #[wasm_bindgen(getter)]
-    pub fn persistence(&self) -> String {
-        match &self.handle {
-            _ if !self.networked => "disabled",
-            Some(h) => h.persistence().as_str(),
-            None => "unavailable",
-        }
-        .to_owned()
-    }
-
-    /// The remote peers (`[{clientId, name, color, cursor}]`), as in
-    /// `atelier-presence` events.
-    #[wasm_bindgen(getter)]
-    pub fn peers(&self) -> JsValue {
-        let peers: Vec<Peer> = self
-            .handle
-            .as_ref()
-            .map(DocHandle::peers)
-            .unwrap_or_default();
-        serde_json::to_string(&peers)
-            .ok()
-            .and_then(|json| js_sys::JSON::parse(&json).ok())
-            .unwrap_or_else(|| js_sys::Array::new().into())
-    }
-
-    /// Local changes the server has not confirmed yet (0 without a server).
-    #[wasm_bindgen(js_name = unsyncedChanges)]
-    pub fn unsynced_changes(&self) -> f64 {
-        self.handle
-            .as_ref()
-            .map_or(0.0, |h| h.unsynced_changes() as f64)
-    }
+/// Installs the panic hook (once) so panics show in the console.
+#[wasm_bindgen(start)]
+pub fn start() {
+    #[cfg(feature = "panic-hook")]
+    console_error_panic_hook::set_once();
 }

@@ -96,17 +96,52 @@ pub fn minify(esbuild: &Path, from: &Path, to: &Path) -> Result<()> {
 pub struct Bundle {
     /// `www/pkg`.
     pub dir: PathBuf,
-    /// Brotli size of the editor's wasm kept.
+    /// Brotli size of the editor bundle's wasm kept.
     pub wasm_brotli: usize,
     /// Brotli size of what a page loads to edit: editor wasm + JS + CSS.
     pub total_brotli: usize,
     /// Brotli size of the Markdown module (wasm + JS glue), loaded the first
     /// time Markdown is pasted or set.
     pub markdown_brotli: usize,
-    /// The `wasm-opt` setting kept for the editor's wasm.
+    /// The `wasm-opt` setting kept for the editor bundle's wasm.
     pub wasm_opt_flags: &'static [&'static str],
-    /// Where the compiler wrote the wasm modules (with function names).
+    /// Where each module's wasm is kept as the compiler wrote it (with
+    /// function names): `atelier_elements.wasm` (the editor bundle's),
+    /// `atelier_markdown.wasm`, and one per further bundle.
     pub wasm_dir: PathBuf,
+    /// Every element bundle built, the editor's first.
+    pub bundles: Vec<BuiltBundle>,
+}
+
+/// One element bundle after a build.
+pub struct BuiltBundle {
+    /// What it is.
+    pub spec: &'static ElementBundle,
+    /// Brotli size of its wasm kept.
+    pub wasm_brotli: usize,
+    /// Brotli size of what a page using it loads: wasm + JS + CSS.
+    pub total_brotli: usize,
+    /// The `wasm-opt` setting kept for its wasm.
+    pub wasm_opt_flags: &'static [&'static str],
+}
+
+/// One shipped build of `atelier-elements`: the elements it defines (cargo
+/// features), its file names in `www/pkg`, the stylesheets a page using it
+/// loads, and its size budget. A page loads one bundle; inside it every
+/// element shares the one hub of documents.
+pub struct ElementBundle {
+    /// The entry module (`crates/atelier-elements/js/<name>.js`), shipped
+    /// as `www/pkg/<name>.js`.
+    pub name: &'static str,
+    /// The wasm-bindgen name: `www/pkg/<glue>_bg.wasm`.
+    pub glue: &'static str,
+    /// Features of `atelier-elements` built in.
+    pub features: &'static [&'static str],
+    /// Stylesheets (in `styles/`) counted in what a page loads, beside
+    /// `tokens.css`.
+    pub css: &'static [&'static str],
+    /// Its budget, brotli bytes of wasm + JS + CSS.
+    pub budget: usize,
 }
 
 /// Issue 4's target for the editor bundle (wasm + JS + CSS), brotli bytes.
@@ -128,11 +163,21 @@ pub const TARGET_BYTES: usize = 175_000;
 /// runtime allows (`bench/results/size.md`).
 const BUDGET_BYTES: usize = 245_000;
 
-/// The wasm modules built: (crate, wasm-bindgen output name).
-const MODULES: &[(&str, &str)] = &[
-    ("atelier-elements", "atelier_elements"),
-    ("atelier-markdown", "atelier_markdown"),
-];
+/// The element bundles `dist` builds, the editor's first.
+pub const BUNDLES: &[ElementBundle] = &[ElementBundle {
+    name: "atelier-elements",
+    glue: "atelier_elements",
+    features: &["editor"],
+    css: &["editor.css"],
+    budget: BUDGET_BYTES,
+}];
+
+/// The Markdown module: (crate, wasm-bindgen output name).
+const MARKDOWN: (&str, &str) = ("atelier-markdown", "atelier_markdown");
+
+/// The name every element module imports the wasm-bindgen glue by
+/// (`./atelier_elements.js`); each bundle's glue is staged under it.
+const GLUE_IMPORT: &str = "atelier_elements.js";
 
 /// How the bundle is built.
 #[derive(Clone, Copy, Debug, Default)]
@@ -159,10 +204,16 @@ fn ensure_rust_src() -> Result<()> {
 }
 
 /// Compiles `crates` for wasm32 in the `wasm-dist` profile (with the
-/// flags [`Options`] picks); returns the directory of the `.wasm` files.
+/// flags [`Options`] picks, without default features but with `features`,
+/// each `crate/feature`); returns the directory of the `.wasm` files.
 /// The modules still carry their function names: [`build`] checks the
 /// shipped build's against [`crate::wasm_size`]'s forbidden list.
-pub fn compile(root: &Path, crates: &[&str], options: Options) -> Result<PathBuf> {
+pub fn compile(
+    root: &Path,
+    crates: &[&str],
+    features: &[String],
+    options: Options,
+) -> Result<PathBuf> {
     ensure_rust_src()?;
     let mut args = vec![
         "build",
@@ -176,17 +227,27 @@ pub fn compile(root: &Path, crates: &[&str], options: Options) -> Result<PathBuf
     for krate in crates {
         args.extend(["-p", krate]);
     }
+    // Features are named, never defaulted, so each bundle holds exactly
+    // its elements.
+    args.push("--no-default-features");
+    let mut features = features.to_vec();
     let rustflags: &[&str] = if options.panic_messages {
+        for krate in crates.iter().filter(|k| **k == "atelier-elements") {
+            features.push(format!("{krate}/panic-hook"));
+        }
         &[]
     } else {
         // The panic hook is never called when panics trap at once.
-        args.push("--no-default-features");
         &[
             "-Zunstable-options",
             "-Cpanic=immediate-abort",
             "-Zlocation-detail=none",
         ]
     };
+    let features = features.join(",");
+    if !features.is_empty() {
+        args.extend(["--features", &features]);
+    }
     let mut build = cargo();
     build
         .current_dir(root)
@@ -254,19 +315,50 @@ pub fn bindgen(
     Ok(renamed)
 }
 
-/// Builds the bundle; prints each variant's raw and brotli sizes.
-pub fn build(root: &Path, options: Options) -> Result<Bundle> {
-    let crates: Vec<&str> = MODULES.iter().map(|(krate, _)| *krate).collect();
-    let wasm_dir = compile(root, &crates, options)?;
-    // A debugging build's panic messages Debug-format their values: only
-    // the shipped build is held to the list.
-    if !options.panic_messages {
-        for (_, name) in MODULES {
-            let path = wasm_dir.join(format!("{name}.wasm"));
-            let wasm = std::fs::read(&path).with_context(|| path.display().to_string())?;
-            crate::wasm_size::check_forbidden(&wasm, name)?;
+/// Compiles every element bundle (and, with the first, the Markdown
+/// module), keeping each bundle's wasm as `<glue>.wasm` in one directory
+/// (cargo writes every build of the crate to the same file); checks the
+/// shipped build's against the forbidden list. Returns that directory.
+fn compile_bundles(root: &Path, options: Options) -> Result<PathBuf> {
+    let kept = crate::cargo::target_dir(root)?
+        .join(TARGET)
+        .join(PROFILE)
+        .join("bundles");
+    std::fs::create_dir_all(&kept).context("cannot create the bundles' wasm directory")?;
+    for (i, spec) in BUNDLES.iter().enumerate() {
+        let features: Vec<String> = spec
+            .features
+            .iter()
+            .map(|f| format!("atelier-elements/{f}"))
+            .collect();
+        let mut crates = vec!["atelier-elements"];
+        if i == 0 {
+            crates.push(MARKDOWN.0);
+        }
+        let wasm_dir = compile(root, &crates, &features, options)?;
+        let mut modules = vec![("atelier_elements", spec.glue)];
+        if i == 0 {
+            modules.push((MARKDOWN.1, MARKDOWN.1));
+        }
+        for (built, kept_as) in modules {
+            let from = wasm_dir.join(format!("{built}.wasm"));
+            let to = kept.join(format!("{kept_as}.wasm"));
+            std::fs::copy(&from, &to)
+                .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+            // A debugging build's panic messages Debug-format their
+            // values: only the shipped build is held to the list.
+            if !options.panic_messages {
+                let wasm = std::fs::read(&to).with_context(|| to.display().to_string())?;
+                crate::wasm_size::check_forbidden(&wasm, kept_as)?;
+            }
         }
     }
+    Ok(kept)
+}
+
+/// Builds every bundle; prints each variant's raw and brotli sizes.
+pub fn build(root: &Path, options: Options) -> Result<Bundle> {
+    let wasm_dir = compile_bundles(root, options)?;
     let bindgen_cli = crate::wasm_build::ensure_wasm_bindgen(root)?;
     let (wasm_opt, esbuild) = npm_tools(root)?;
     let out = root.join("www/pkg");
@@ -275,52 +367,86 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         std::fs::remove_dir_all(&out).context("cannot clear www/pkg")?;
     }
     std::fs::create_dir_all(&out).context("cannot create www/pkg")?;
-    let mut dropped = Vec::new();
-    for (_, name) in MODULES {
-        dropped.extend(bindgen(&bindgen_cli, &wasm_dir, name, &out)?.dropped);
-    }
     let js = root.join("crates/atelier-elements/js");
-    std::fs::copy(
-        js.join("atelier-elements.d.ts"),
-        out.join("atelier-elements.d.ts"),
-    )
-    .context("copying atelier-elements.d.ts")?;
-    // The element module and the editor's glue become one minified module
-    // (the glue's classes the element never uses fall away); the Markdown
-    // module's glue stays its own file, imported on first use.
-    bundle_element_module(&esbuild, &js.join("atelier-elements.js"), &out, &dropped)?;
+    // Every module's types ship: each bundle's declarations re-export its
+    // elements' (`editor-element.d.ts`, …).
+    for entry in std::fs::read_dir(&js).context("listing crates/atelier-elements/js")? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.ends_with(".d.ts") {
+            std::fs::copy(&path, out.join(name)).with_context(|| format!("copying {name}"))?;
+        }
+    }
+    bindgen(&bindgen_cli, &wasm_dir, MARKDOWN.1, &out)?;
+    for spec in BUNDLES {
+        let dropped = bindgen(&bindgen_cli, &wasm_dir, spec.glue, &out)?.dropped;
+        // The element modules and the bundle's glue become one minified
+        // module (the glue's classes no element uses fall away); the
+        // Markdown module's glue stays its own file, imported on first use.
+        bundle_element_module(&esbuild, &js, spec, &out, &dropped)?;
+    }
     // Minified on the way into www/pkg: identifiers local to a module are
     // renamed, exported names and property names (the wasm imports) kept.
-    for (from, name) in [
-        (out.join("atelier_markdown.js"), "atelier_markdown.js"),
-        (root.join("styles/editor.css"), "editor.css"),
-        (root.join("styles/tokens.css"), "tokens.css"),
-    ] {
-        minify(&esbuild, &from, &out.join(name))?;
+    let mut sheets: Vec<&str> = vec!["tokens.css"];
+    for sheet in BUNDLES.iter().flat_map(|b| b.css) {
+        if !sheets.contains(sheet) {
+            sheets.push(sheet);
+        }
     }
-    let (wasm_brotli, wasm_opt_flags) = optimize(&wasm_opt, &out.join("atelier_elements_bg.wasm"))?;
+    minify(
+        &esbuild,
+        &out.join("atelier_markdown.js"),
+        &out.join("atelier_markdown.js"),
+    )?;
+    for sheet in sheets {
+        minify(&esbuild, &root.join("styles").join(sheet), &out.join(sheet))?;
+    }
     let (markdown_wasm, _) = optimize(&wasm_opt, &out.join("atelier_markdown_bg.wasm"))?;
-    let mut total = wasm_brotli;
-    for name in ["atelier-elements.js", "editor.css", "tokens.css"] {
-        total += file_brotli(&out.join(name))?;
-    }
     let markdown = markdown_wasm + file_brotli(&out.join("atelier_markdown.js"))?;
-    println!(
-        "editor bundle (wasm + JS + CSS): {total} B brotli; Markdown module (loaded on first use): {markdown} B brotli"
-    );
-    if !options.panic_messages && total > BUDGET_BYTES {
-        bail!(
-            "the editor bundle is {total} B brotli, over its budget of {BUDGET_BYTES} B: \
-             `cargo xtask bench size` shows which crate grew"
+    let mut bundles = Vec::new();
+    for spec in BUNDLES {
+        let (wasm_brotli, wasm_opt_flags) =
+            optimize(&wasm_opt, &out.join(format!("{}_bg.wasm", spec.glue)))?;
+        let mut total = wasm_brotli + file_brotli(&out.join(format!("{}.js", spec.name)))?;
+        for sheet in std::iter::once(&"tokens.css").chain(spec.css) {
+            total += file_brotli(&out.join(sheet))?;
+        }
+        println!(
+            "{} bundle ({}; wasm + JS + CSS): {total} B brotli, budget {} B",
+            spec.name,
+            spec.features.join(" + "),
+            spec.budget
         );
+        bundles.push(BuiltBundle {
+            spec,
+            wasm_brotli,
+            total_brotli: total,
+            wasm_opt_flags,
+        });
     }
+    println!("Markdown module (loaded on first use): {markdown} B brotli");
+    if !options.panic_messages {
+        for b in &bundles {
+            if b.total_brotli > b.spec.budget {
+                bail!(
+                    "the {} bundle is {} B brotli, over its budget of {} B: \
+                     `cargo xtask bench size` shows which crate grew",
+                    b.spec.name,
+                    b.total_brotli,
+                    b.spec.budget
+                );
+            }
+        }
+    }
+    let editor = bundles.first().context("no element bundle was built")?;
     Ok(Bundle {
         dir: out,
-        wasm_brotli,
-        total_brotli: total,
+        wasm_brotli: editor.wasm_brotli,
+        total_brotli: editor.total_brotli,
         markdown_brotli: markdown,
-        wasm_opt_flags,
+        wasm_opt_flags: editor.wasm_opt_flags,
         wasm_dir,
+        bundles,
     })
 }
 
@@ -332,30 +458,41 @@ fn is_stream_export(name: &str) -> bool {
     name.contains("intounderlying")
 }
 
-/// Bundles the element module `entry` with the editor glue
-/// (`out/atelier_elements.js`, removed afterwards) into
-/// `out/atelier-elements.js`, minified, leaving the Markdown glue an
-/// external dynamic import; fails if the result still reads an export
-/// in `dropped`.
+/// Bundles `spec`'s entry module and the element modules it imports
+/// (every `js/*.js`, staged beside the bundle's glue, `out/<glue>.js`,
+/// renamed to the name they import it by and removed afterwards) into
+/// `out/<name>.js`, minified, leaving the Markdown glue an external
+/// dynamic import; fails if the result still reads an export in `dropped`.
 fn bundle_element_module(
     esbuild: &Path,
-    entry: &Path,
+    js: &Path,
+    spec: &ElementBundle,
     out: &Path,
     dropped: &[String],
 ) -> Result<()> {
-    let staging = out.join(".bundle");
-    std::fs::create_dir_all(&staging).context("cannot create www/pkg/.bundle")?;
-    std::fs::copy(entry, staging.join("atelier-elements.js"))
-        .context("staging the element module")?;
+    let staging = out.join(format!(".bundle-{}", spec.name));
+    std::fs::create_dir_all(&staging)
+        .with_context(|| format!("cannot create {}", staging.display()))?;
+    for entry in std::fs::read_dir(js).context("listing crates/atelier-elements/js")? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.ends_with(".js") {
+            std::fs::copy(&path, staging.join(name)).with_context(|| format!("staging {name}"))?;
+        }
+    }
     std::fs::rename(
-        out.join("atelier_elements.js"),
-        staging.join("atelier_elements.js"),
+        out.join(format!("{}.js", spec.glue)),
+        staging.join(GLUE_IMPORT),
     )
-    .context("staging the editor glue")?;
+    .with_context(|| format!("staging the {} glue", spec.name))?;
+    let bundled_path = out.join(format!("{}.js", spec.name));
     let result = run_ok(
-        "esbuild --bundle (the element module and the editor glue)",
+        &format!(
+            "esbuild --bundle ({}: the element modules and the glue)",
+            spec.name
+        ),
         Command::new(esbuild)
-            .arg(staging.join("atelier-elements.js"))
+            .arg(staging.join(format!("{}.js", spec.name)))
             .args([
                 "--bundle",
                 "--minify",
@@ -363,17 +500,17 @@ fn bundle_element_module(
                 "--log-level=warning",
                 "--external:./atelier_markdown.js",
             ])
-            .arg(format!(
-                "--outfile={}",
-                out.join("atelier-elements.js").display()
-            )),
+            .arg(format!("--outfile={}", bundled_path.display())),
     );
     let _ = std::fs::remove_dir_all(&staging);
     result?;
-    let bundled = std::fs::read_to_string(out.join("atelier-elements.js"))
-        .context("reading the bundled element module")?;
+    let bundled = std::fs::read_to_string(&bundled_path)
+        .with_context(|| format!("reading the bundled {}", spec.name))?;
     if let Some(name) = dropped.iter().find(|n| bundled.contains(n.as_str())) {
-        bail!("the bundled element module still uses the dropped export {name}");
+        bail!(
+            "the bundled {} still uses the dropped export {name}",
+            spec.name
+        );
     }
     Ok(())
 }
@@ -456,11 +593,19 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
     let root = crate::workspace_root()?;
     let bundle = build(&root, options)?;
+    println!("bundles in {}:", bundle.dir.display());
+    for b in &bundle.bundles {
+        println!(
+            "  {}.js ({}): wasm {} B brotli, wasm + JS + CSS {} B brotli (budget {} B)",
+            b.spec.name,
+            b.spec.features.join(" + "),
+            b.wasm_brotli,
+            b.total_brotli,
+            b.spec.budget
+        );
+    }
     println!(
-        "bundle in {}: editor wasm {} B brotli, editor total {} B brotli, Markdown module {} B brotli",
-        bundle.dir.display(),
-        bundle.wasm_brotli,
-        bundle.total_brotli,
+        "  Markdown module (loaded on first use): {} B brotli",
         bundle.markdown_brotli
     );
     Ok(ExitCode::SUCCESS)

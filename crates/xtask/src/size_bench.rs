@@ -62,7 +62,7 @@ fn attribute_named(
 
 /// Builds and measures `atelier-size-floor` in `dir`.
 fn floor(root: &Path, tools: &Tools, dir: &Path) -> Result<Floor> {
-    let wasm_dir = dist::compile(root, &[FLOOR.0], dist::Options::default())?;
+    let wasm_dir = dist::compile(root, &[FLOOR.0], &[], dist::Options::default())?;
     dist::bindgen(&tools.bindgen, &wasm_dir, FLOOR.1, dir)?;
     let wasm_path = dir.join(format!("{}_bg.wasm", FLOOR.1));
     let unoptimized = dir.join(format!("{}_unoptimized.wasm", FLOOR.1));

@@ -1,0 +1,357 @@
+//! `<atelier-editor>`'s side: [`mount_editor`] and the [`EditorMount`] the
+//! element (`js/editor-element.js`) drives.
+//!
+//! Events, on the element and once on `document` (see the crate docs):
+//! `atelier-change` `{doc, element}`, `atelier-status` and
+//! `atelier-presence` `{doc, peers}` with peers `[{clientId, name, color,
+//! cursor: {anchor, head} | null}]`, positions as `{block, offset}`.
+
+use crate::{
+    NetOptions, fire, fire_for_mount, fire_status, js_message, mount_host, next_mount_key,
+    open_doc, register_mount, set_field, status_detail, unregister_mount,
+};
+use atelier_doc::Document;
+use atelier_editor::{Editor, EditorCore, Lang, MarkdownParser, Pos, RemoteCaret, Selection};
+use atelier_web::{DocHandle, Peer, Subscription, WeakDocHandle};
+use leptos::prelude::*;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use wasm_bindgen::prelude::*;
+use web_sys::HtmlElement;
+
+thread_local! {
+    /// Mounted editors by mount key, to redraw remote carets.
+    static CORES: RefCell<HashMap<u64, std::rc::Weak<EditorCore>>> = RefCell::new(HashMap::new());
+}
+
+/// Subscribes mount `key` to its document's status, persistence and
+/// presence; the events go to its element (and once to `document`).
+fn subscribe(key: u64, handle: &DocHandle) -> Vec<Subscription> {
+    let weak = handle.downgrade();
+    let (on_status, on_persistence) = (weak.clone(), weak.clone());
+    let name = handle.name().to_owned();
+    vec![
+        handle.on_status(move |_| fire_status(key, &on_status)),
+        handle.on_persistence(move |_| fire_status(key, &on_persistence)),
+        handle.on_presence(move |peers| {
+            let core = CORES.with(|c| c.borrow().get(&key).and_then(std::rc::Weak::upgrade));
+            if let Some(core) = core {
+                core.refresh_carets();
+            }
+            fire_for_mount(key, "atelier-presence", &presence_detail(&name, peers));
+        }),
+    ]
+}
+
+/// The remote carets of the document, resolved in it now.
+fn remote_carets(weak: &WeakDocHandle) -> Vec<RemoteCaret> {
+    let peers = weak.upgrade().map(|h| h.peers()).unwrap_or_default();
+    peers
+        .into_iter()
+        .filter_map(|p| {
+            let c = p.cursor?;
+            Some(RemoteCaret {
+                name: p.name,
+                color: p.color,
+                anchor: Pos::new(c.anchor.block, c.anchor.offset),
+                head: Pos::new(c.head.block, c.head.offset),
+            })
+        })
+        .collect()
+}
+
+fn presence_detail(doc_name: &str, peers: &[Peer]) -> js_sys::Object {
+    let detail = js_sys::Object::new();
+    set_field(&detail, "doc", &doc_name.into());
+    let peers = serde_json::to_string(peers)
+        .ok()
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .unwrap_or_else(|| js_sys::Array::new().into());
+    set_field(&detail, "peers", &peers);
+    detail
+}
+
+/// One mounted editor, driven by the `<atelier-editor>` element.
+#[wasm_bindgen]
+pub struct EditorMount {
+    doc: Rc<Document>,
+    /// The hub's handle (`None` if the document could not be opened).
+    handle: Option<DocHandle>,
+    subscriptions: Vec<Subscription>,
+    doc_name: String,
+    host: HtmlElement,
+    observer_key: String,
+    key: u64,
+    networked: bool,
+    markdown: Option<MarkdownParser>,
+    unmount: Option<Box<dyn std::any::Any>>,
+}
+
+/// Mounts an editor into `host` (light DOM) on the shared document
+/// `doc_name`. With a non-empty `server`, the document is kept in sync with
+/// it (`protocol`: `hocuspocus`, the default, or `y-websocket`), and the
+/// local user (`user_name`, `user_color`) and caret are published.
+/// `parse_markdown` (`(md) => Promise<string>`, the blocks as JSON) reads
+/// pasted and set Markdown; the JS module passes one backed by the lazily
+/// loaded Markdown module (`atelier-markdown`).
+#[wasm_bindgen(js_name = mountEditor)]
+#[allow(clippy::too_many_arguments)]
+pub fn mount_editor(
+    host: HtmlElement,
+    doc_name: String,
+    readonly: bool,
+    lang: String,
+    server: Option<String>,
+    token: Option<String>,
+    protocol: Option<String>,
+    user_name: Option<String>,
+    user_color: Option<String>,
+    parse_markdown: Option<js_sys::Function>,
+) -> EditorMount {
+    let markdown = parse_markdown.map(markdown_parser);
+    let core_markdown = markdown.clone();
+    let net = NetOptions::from_attributes(server, token, protocol, user_name, user_color);
+    let networked = net.is_some();
+    // An editor edits text whatever the document is called.
+    let (handle, error) = match open_doc(&doc_name, net, true) {
+        Ok(h) => (Some(h), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let doc = handle.as_ref().map_or_else(
+        || {
+            // Not shared and not synced; a local one is still editable.
+            let doc = Rc::new(Document::new());
+            if !networked {
+                doc.ensure_initialized();
+            }
+            doc
+        },
+        DocHandle::document,
+    );
+    let lang = Lang::from_tag(&lang);
+    let d = doc.clone();
+    let key = next_mount_key();
+    let weak = handle
+        .as_ref()
+        .map(DocHandle::downgrade)
+        .unwrap_or_default();
+    let on_ready: Rc<dyn Fn(Rc<EditorCore>)> = Rc::new(move |core: Rc<EditorCore>| {
+        CORES.with(|c| c.borrow_mut().insert(key, Rc::downgrade(&core)));
+        core.set_markdown_parser(core_markdown.clone());
+        if networked {
+            let for_selection = weak.clone();
+            core.set_selection_listener(Some(Rc::new(move |sel: &Selection| {
+                if let Some(h) = for_selection.upgrade() {
+                    h.set_selection(Some((
+                        (&sel.anchor.block, sel.anchor.offset),
+                        (&sel.focus.block, sel.focus.offset),
+                    )));
+                }
+            })));
+            let for_carets = weak.clone();
+            core.set_caret_source(Some(Rc::new(move || remote_carets(&for_carets))));
+        }
+    });
+    let view = leptos::mount::mount_to(host.clone(), move || {
+        view! { <Editor doc=d.clone() readonly=readonly lang=lang on_ready=on_ready.clone() /> }
+    });
+    let doc_id = handle.as_ref().map(DocHandle::id);
+    register_mount(key, &host, doc_id);
+    let mut subscriptions = Vec::new();
+    match (&handle, error) {
+        (_, Some(error)) => {
+            let detail = status_detail(&doc_name, "denied", "unavailable", Some(&error));
+            fire(&host, "atelier-status", &detail, true);
+        }
+        (Some(h), None) if networked => {
+            subscriptions = subscribe(key, h);
+            fire_status(key, &h.downgrade());
+        }
+        _ => {}
+    }
+    let observer_key = format!("atelier-elements-change-{key}");
+    // yrs observers must be Send + Sync and must not touch the document:
+    // they only flag the change; a microtask fires the events.
+    let pending = Arc::new(AtomicBool::new(false));
+    let change_doc = doc_name.clone();
+    let _ = doc
+        .ydoc()
+        .observe_update_v1(observer_key.clone(), move |_, _| {
+            if !pending.swap(true, Ordering::SeqCst) {
+                let pending = pending.clone();
+                let name = change_doc.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    pending.store(false, Ordering::SeqCst);
+                    if let Some(host) = mount_host(key) {
+                        fire_change(&host, &name);
+                    }
+                });
+            }
+        });
+    EditorMount {
+        doc,
+        handle,
+        subscriptions,
+        doc_name,
+        host,
+        observer_key,
+        key,
+        networked,
+        markdown,
+        unmount: Some(Box::new(view)),
+    }
+}
+
+/// Wraps the JS Markdown function (`(md) => Promise<string>`, a JSON array
+/// of blocks) as the editor's parser; a rejection or unreadable JSON
+/// becomes the error message.
+fn markdown_parser(f: js_sys::Function) -> MarkdownParser {
+    Rc::new(move |text: String| {
+        let called = f.call1(&JsValue::NULL, &JsValue::from_str(&text));
+        Box::pin(async move {
+            let promise: js_sys::Promise = called
+                .map_err(|e| js_message(&e))?
+                .dyn_into()
+                .map_err(|_| "the Markdown parser did not return a promise".to_owned())?;
+            let json = wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .map_err(|e| js_message(&e))?
+                .as_string()
+                .ok_or_else(|| "the Markdown parser did not return a string".to_owned())?;
+            atelier_doc::block_json::new_blocks_from_json(&json)
+                .map_err(|e| format!("the Markdown parser returned unreadable blocks: {e}"))
+        })
+    })
+}
+
+fn fire_change(host: &HtmlElement, doc_name: &str) {
+    let detail = js_sys::Object::new();
+    set_field(&detail, "doc", &doc_name.into());
+    set_field(&detail, "element", host);
+    // On the element (not bubbling) and, as La Suite widgets do, on `document`.
+    fire(host, "atelier-change", &detail, true);
+}
+
+#[wasm_bindgen]
+impl EditorMount {
+    /// The document as Markdown.
+    #[wasm_bindgen(js_name = getMarkdown)]
+    pub fn get_markdown(&self) -> String {
+        atelier_doc::markdown::export(&self.doc.blocks())
+    }
+
+    /// Replaces the document with Markdown (one undoable change); rejects
+    /// with the reason if the Markdown module cannot read it.
+    #[wasm_bindgen(js_name = setMarkdown)]
+    pub fn set_markdown(&self, markdown: String) -> js_sys::Promise {
+        let parser = self.markdown.clone();
+        let doc = self.doc.clone();
+        let key = self.key;
+        wasm_bindgen_futures::future_to_promise(async move {
+            let parser = parser
+                .ok_or_else(|| JsError::new("no Markdown parser was given to mountEditor"))?;
+            let blocks = parser(markdown)
+                .await
+                .map_err(|e| JsError::new(&format!("setMarkdown: {e}")))?;
+            // Through this element's editor, so its undo can take it back.
+            let core = CORES.with(|c| c.borrow().get(&key).and_then(std::rc::Weak::upgrade));
+            let done = match core {
+                Some(core) => core.session().replace_with_blocks(blocks),
+                None => doc
+                    .apply_ops(
+                        &atelier_editor::session::replace_blocks_ops(&doc, blocks),
+                        atelier_editor::LOCAL_ORIGIN,
+                    )
+                    .map(|_| ())
+                    .map_err(Into::into),
+            };
+            done.map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The document as sanitized HTML.
+    #[wasm_bindgen(js_name = getHTML)]
+    pub fn get_html(&self) -> String {
+        atelier_doc::html::export(&self.doc.blocks())
+    }
+
+    /// The name of the shared document.
+    #[wasm_bindgen(getter, js_name = docName)]
+    pub fn doc_name(&self) -> String {
+        self.doc_name.clone()
+    }
+
+    /// Moves the keyboard focus into the editing surface.
+    pub fn focus(&self) {
+        if let Ok(Some(el)) = self.host.query_selector(".atelier-surface")
+            && let Ok(el) = el.dyn_into::<HtmlElement>()
+        {
+            let _ = el.focus();
+        }
+    }
+
+    /// Removes the editor from its element.
+    pub fn unmount(&mut self) {
+        let _ = self
+            .doc
+            .ydoc()
+            .unobserve_update_v1(self.observer_key.clone());
+        unregister_mount(self.key);
+        CORES.with(|c| c.borrow_mut().remove(&self.key));
+        self.subscriptions.clear();
+        self.unmount.take();
+        // The document lingers a moment for a re-mount, then closes.
+        self.handle.take();
+    }
+
+    /// The connection status: `local` without a server, else `connecting`,
+    /// `synced`, `offline`, `read-only` or `denied`.
+    #[wasm_bindgen(getter)]
+    pub fn status(&self) -> String {
+        match &self.handle {
+            _ if !self.networked => "local",
+            Some(h) => h.status().as_str(),
+            None => "offline",
+        }
+        .to_owned()
+    }
+
+    /// The IndexedDB copy: `disabled` without a server, else `loading`,
+    /// `saving`, `saved` or `unavailable` (kept in memory only).
+    #[wasm_bindgen(getter)]
+    pub fn persistence(&self) -> String {
+        match &self.handle {
+            _ if !self.networked => "disabled",
+            Some(h) => h.persistence().as_str(),
+            None => "unavailable",
+        }
+        .to_owned()
+    }
+
+    /// The remote peers (`[{clientId, name, color, cursor}]`), as in
+    /// `atelier-presence` events.
+    #[wasm_bindgen(getter)]
+    pub fn peers(&self) -> JsValue {
+        let peers: Vec<Peer> = self
+            .handle
+            .as_ref()
+            .map(DocHandle::peers)
+            .unwrap_or_default();
+        serde_json::to_string(&peers)
+            .ok()
+            .and_then(|json| js_sys::JSON::parse(&json).ok())
+            .unwrap_or_else(|| js_sys::Array::new().into())
+    }
+
+    /// Local changes the server has not confirmed yet (0 without a server).
+    #[wasm_bindgen(js_name = unsyncedChanges)]
+    pub fn unsynced_changes(&self) -> f64 {
+        self.handle
+            .as_ref()
+            .map_or(0.0, |h| h.unsynced_changes() as f64)
+    }
+}
