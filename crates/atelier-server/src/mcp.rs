@@ -37,6 +37,10 @@ use std::sync::Arc;
 
 /// Most documents `list_documents` returns.
 const LIST_LIMIT: usize = 500;
+/// Stored names `list_documents` reads per page of its scan.
+const LIST_PAGE: usize = 1_000;
+/// Most stored names one `list_documents` call looks at.
+const LIST_SCAN_LIMIT: usize = 100_000;
 /// Most blocks `search_document` returns.
 const SEARCH_LIMIT: usize = 50;
 
@@ -91,7 +95,8 @@ fn tools() -> Vec<Tool> {
     vec![
         Tool::new(
             "list_documents",
-            "List the stored documents this token may read.",
+            "List the stored documents this token may read, in name order (at most 500; \
+             `complete` is false when more may exist).",
             schema(json!({"type": "object", "properties": {}})),
         )
         .annotate(read_only.clone()),
@@ -225,17 +230,28 @@ impl McpServer {
         match name {
             "list_documents" => {
                 let principal = self.state.auth.authenticate(creds.bearer())?;
-                let docs: Vec<String> = self
-                    .state
-                    .rooms
-                    .store
-                    .list_documents(LIST_LIMIT * 4)
-                    .await?
-                    .into_iter()
-                    .filter(|d| !atelier_sync::is_chat_document(d) && principal.grant(d).is_some())
-                    .take(LIST_LIMIT)
-                    .collect();
-                Ok(json!({ "documents": docs }))
+                // Pages through the store in name order, keeping what the
+                // token may read, so a user whose documents sort late on a
+                // busy server still finds them; the scan is bounded.
+                let store = &self.state.rooms.store;
+                let (mut docs, mut after, mut scanned) = (Vec::new(), String::new(), 0);
+                let complete = loop {
+                    let page = store.list_documents(&after, LIST_PAGE).await?;
+                    scanned += page.len();
+                    let last_page = page.len() < LIST_PAGE;
+                    after = page.last().cloned().unwrap_or_default();
+                    docs.extend(page.into_iter().filter(|d| {
+                        !atelier_sync::is_chat_document(d) && principal.grant(d).is_some()
+                    }));
+                    if docs.len() > LIST_LIMIT || scanned >= LIST_SCAN_LIMIT {
+                        break false;
+                    }
+                    if last_page {
+                        break true;
+                    }
+                };
+                docs.truncate(LIST_LIMIT);
+                Ok(json!({ "documents": docs, "complete": complete }))
             }
             "read_document" => {
                 let doc = text("document")?;

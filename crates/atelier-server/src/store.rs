@@ -138,12 +138,18 @@ impl Store {
         }
     }
 
-    /// Names of the stored documents (with a snapshot or logged updates),
-    /// in name order, at most `limit`.
-    pub async fn list_documents(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+    /// Names of the stored documents (with a snapshot or logged updates)
+    /// that sort after `after` (`""` for the first page), in name order, at
+    /// most `limit`: a page of a listing the caller continues from the last
+    /// name it got.
+    pub async fn list_documents(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.list_documents(limit).await,
-            Store::Postgres(s) => s.list_documents(limit).await,
+            Store::Sqlite(s) => s.list_documents(after, limit).await,
+            Store::Postgres(s) => s.list_documents(after, limit).await,
         }
     }
 

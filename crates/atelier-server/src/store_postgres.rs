@@ -177,13 +177,18 @@ impl PostgresStore {
     }
 
     /// See [`crate::store::Store::list_documents`].
-    pub async fn list_documents(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+    pub async fn list_documents(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let c = self.client.lock().await;
         let rows = c
             .query(
-                "SELECT doc FROM atelier_snapshots UNION SELECT doc FROM atelier_updates ORDER BY doc LIMIT $1",
-                &[&limit],
+                "SELECT doc FROM (SELECT doc FROM atelier_snapshots UNION \
+                 SELECT doc FROM atelier_updates) d WHERE doc > $1 ORDER BY doc LIMIT $2",
+                &[&after, &limit],
             )
             .await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())

@@ -192,14 +192,20 @@ impl SqliteStore {
     }
 
     /// See [`crate::store::Store::list_documents`].
-    pub async fn list_documents(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+    pub async fn list_documents(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let after = after.to_owned();
         self.with(move |c| {
             let mut stmt = c.prepare(
-                "SELECT doc FROM snapshots UNION SELECT doc FROM updates ORDER BY doc LIMIT ?1",
+                "SELECT doc FROM (SELECT doc FROM snapshots UNION SELECT doc FROM updates) \
+                 WHERE doc > ?1 ORDER BY doc LIMIT ?2",
             )?;
             let rows = stmt
-                .query_map(params![limit], |r| r.get(0))?
+                .query_map(params![after, limit], |r| r.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
             Ok(rows)
         })

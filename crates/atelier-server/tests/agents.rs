@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::{TestServer, temp_dir, test_db, token};
+use support::{TestServer, temp_dir, test_db, token, unique};
 use tokio_tungstenite::tungstenite::Message;
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -63,17 +63,18 @@ async fn an_agent_edits_over_rest_and_everyone_sees_it_live() {
     let server = TestServer::start(&test_db(&dir), |_| {}).await;
     let tok = token("writer", &["*"], &["*"], false);
     let http = reqwest::Client::new();
-    seed(&http, &server, "notes", &tok).await;
+    let doc = unique(&dir, "notes");
+    seed(&http, &server, &doc, &tok).await;
 
     // A client watching the document over y-websocket.
     let (mut watcher, _) =
-        tokio_tungstenite::connect_async(server.ws(&format!("/sync/notes?token={tok}")))
+        tokio_tungstenite::connect_async(server.ws(&format!("/sync/{doc}?token={tok}")))
             .await
             .expect("connect");
 
     // Blocks with their ids, for the agent to name.
     let blocks: Value = http
-        .get(url(&server, "/api/docs/notes?format=blocks"))
+        .get(url(&server, &format!("/api/docs/{doc}?format=blocks")))
         .bearer_auth(&tok)
         .send()
         .await
@@ -83,7 +84,10 @@ async fn an_agent_edits_over_rest_and_everyone_sees_it_live() {
         .expect("json");
     assert_eq!(blocks[1]["id"], "body");
     let with_ids = http
-        .get(url(&server, "/api/docs/notes?format=markdown&ids=true"))
+        .get(url(
+            &server,
+            &format!("/api/docs/{doc}?format=markdown&ids=true"),
+        ))
         .bearer_auth(&tok)
         .send()
         .await
@@ -94,7 +98,7 @@ async fn an_agent_edits_over_rest_and_everyone_sees_it_live() {
     assert!(with_ids.contains("Bonjour <!-- id:intro -->"), "{with_ids}");
 
     let r = http
-        .post(url(&server, "/api/docs/notes/ops"))
+        .post(url(&server, &format!("/api/docs/{doc}/ops")))
         .bearer_auth(&tok)
         .json(&json!({
             "agent": {"name": "Résumeur", "color": "#0a7f5a"},
@@ -110,7 +114,7 @@ async fn an_agent_edits_over_rest_and_everyone_sees_it_live() {
         .expect("ops");
     assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
     assert_eq!(
-        markdown(&http, &server, "notes", &tok).await,
+        markdown(&http, &server, &doc, &tok).await,
         "## Bonjour à tous\n\nLe texte.\n\n- un point\n"
     );
 
@@ -142,7 +146,7 @@ async fn an_agent_edits_over_rest_and_everyone_sees_it_live() {
 
     // A real BlockNote client reads the result.
     let state = http
-        .get(url(&server, "/api/docs/notes"))
+        .get(url(&server, &format!("/api/docs/{doc}")))
         .bearer_auth(&tok)
         .send()
         .await
@@ -166,11 +170,12 @@ async fn bad_batches_change_nothing_and_readers_cannot_write() {
     let server = TestServer::start(&test_db(&dir), |_| {}).await;
     let tok = token("writer", &["*"], &["*"], false);
     let http = reqwest::Client::new();
-    seed(&http, &server, "notes", &tok).await;
-    let before = markdown(&http, &server, "notes", &tok).await;
+    let doc = unique(&dir, "notes");
+    seed(&http, &server, &doc, &tok).await;
+    let before = markdown(&http, &server, &doc, &tok).await;
 
     let post = |tok: String, body: Value| {
-        http.post(url(&server, "/api/docs/notes/ops"))
+        http.post(url(&server, &format!("/api/docs/{doc}/ops")))
             .bearer_auth(tok)
             .json(&body)
             .send()
@@ -218,6 +223,6 @@ async fn bad_batches_change_nothing_and_readers_cannot_write() {
             .expect("post");
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}");
     }
-    assert_eq!(markdown(&http, &server, "notes", &tok).await, before);
+    assert_eq!(markdown(&http, &server, &doc, &tok).await, before);
     server.stop().await;
 }

@@ -19,7 +19,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{TestServer, temp_dir, test_db};
+use support::{TestServer, temp_dir, test_db, unique};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use yrs::updates::decoder::Decode;
@@ -218,13 +218,6 @@ impl Client {
             _ => None,
         })
     }
-}
-
-fn unique(dir: &std::path::Path, prefix: &str) -> String {
-    format!(
-        "{prefix}-{}",
-        dir.file_name().and_then(|n| n.to_str()).unwrap_or("x")
-    )
 }
 
 /// The document's text as the server has it, read over REST with `cookie`.

@@ -11,15 +11,8 @@ use atelier_doc::{Document, NewBlock, Placement};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use std::time::Duration;
-use support::{TestServer, temp_dir, test_db, token};
+use support::{TestServer, temp_dir, test_db, token, unique};
 use tokio_tungstenite::tungstenite::Message;
-
-fn unique(dir: &std::path::Path, prefix: &str) -> String {
-    format!(
-        "{prefix}-{}",
-        dir.file_name().and_then(|n| n.to_str()).unwrap_or("x")
-    )
-}
 
 fn url(server: &TestServer, path: &str) -> String {
     format!("http://{}{}", server.addr, path)

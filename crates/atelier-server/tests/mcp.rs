@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use support::{TestServer, temp_dir, test_db, token, token_with};
+use support::{TestServer, temp_dir, test_db, token, token_with, unique};
 
 fn url(server: &TestServer, path: &str) -> String {
     format!("http://{}{}", server.addr, path)
@@ -71,7 +71,8 @@ fn payload(result: &Value) -> Value {
 async fn an_mcp_client_reads_and_edits_a_live_document() {
     let dir = temp_dir("mcp");
     let server = TestServer::start(&test_db(&dir), |_| {}).await;
-    let writer = token("agent-user", &["*"], &["*"], false);
+    let doc = unique(&dir, "plan");
+    let writer = token("agent-user", &[&doc], &[&doc], false);
     let http = reqwest::Client::new();
     let model = Document::new();
     model
@@ -84,29 +85,41 @@ async fn an_mcp_client_reads_and_edits_a_live_document() {
         )
         .expect("blocks");
     let r = http
-        .post(url(&server, "/api/docs/plan/update"))
+        .post(url(&server, &format!("/api/docs/{doc}/update")))
         .bearer_auth(&writer)
         .body(model.encode_state_v1())
         .send()
         .await
         .expect("seed");
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // More stored documents than two pages of the listing's scan sort
+    // before it, none of them readable with this token: the listing still
+    // finds the one it may read.
+    for i in 0..2_001 {
+        server
+            .state
+            .rooms
+            .store
+            .append(&format!("a-{doc}-{i:04}"), &[0, 0])
+            .await
+            .expect("append");
+    }
 
     let calls = json!([
         {"name": "list_documents", "arguments": {}},
-        {"name": "read_document", "arguments": {"document": "plan"}},
-        {"name": "search_document", "arguments": {"document": "plan", "text": "LUNDI"}},
+        {"name": "read_document", "arguments": {"document": doc}},
+        {"name": "search_document", "arguments": {"document": doc, "text": "LUNDI"}},
         {"name": "apply_operations", "arguments": {
-            "document": "plan",
+            "document": doc,
             "agent": {"name": "Secrétaire", "color": "#2255aa"},
             "operations": [
                 {"op": "insertBlocks", "at": {"at": "after", "block": "intro"},
                  "blocks": [{"type": "checkListItem", "content": [{"text": "Envoyer le compte rendu"}]}]}
             ]
         }},
-        {"name": "post_chat_message", "arguments": {"document": "plan", "text": "J'ai ajouté une tâche."}},
+        {"name": "post_chat_message", "arguments": {"document": doc, "text": "J'ai ajouté une tâche."}},
         {"name": "apply_operations", "arguments": {
-            "document": "plan",
+            "document": doc,
             "operations": [{"op": "deleteBlock", "block": "ghost"}]
         }}
     ]);
@@ -143,7 +156,8 @@ async fn an_mcp_client_reads_and_edits_a_live_document() {
         "{ops_schema}"
     );
     let results = out["results"].as_array().expect("results");
-    assert_eq!(payload(&results[0])["documents"], json!(["plan"]));
+    assert_eq!(payload(&results[0])["documents"], json!([doc]));
+    assert_eq!(payload(&results[0])["complete"], true);
     let md = payload(&results[1])["markdown"]
         .as_str()
         .unwrap_or_default()
@@ -164,7 +178,7 @@ async fn an_mcp_client_reads_and_edits_a_live_document() {
     );
 
     let md = http
-        .get(url(&server, "/api/docs/plan?format=markdown"))
+        .get(url(&server, &format!("/api/docs/{doc}?format=markdown")))
         .bearer_auth(&writer)
         .send()
         .await
@@ -177,7 +191,7 @@ async fn an_mcp_client_reads_and_edits_a_live_document() {
         .state
         .rooms
         .store
-        .load("plan:chat")
+        .load(&format!("{doc}:chat"))
         .await
         .expect("chat stored");
     assert!(!chat.updates.is_empty() || chat.snapshot.is_some());
@@ -189,8 +203,8 @@ async fn an_mcp_client_reads_and_edits_a_live_document() {
         &server,
         &reader,
         json!([
-            {"name": "read_document", "arguments": {"document": "plan", "format": "blocks"}},
-            {"name": "apply_operations", "arguments": {"document": "plan",
+            {"name": "read_document", "arguments": {"document": doc, "format": "blocks"}},
+            {"name": "apply_operations", "arguments": {"document": doc,
                 "operations": [{"op": "deleteBlock", "block": "intro"}]}}
         ]),
     )
@@ -207,7 +221,7 @@ async fn an_mcp_client_reads_and_edits_a_live_document() {
         results[1]
     );
     let after = http
-        .get(url(&server, "/api/docs/plan?format=markdown"))
+        .get(url(&server, &format!("/api/docs/{doc}?format=markdown")))
         .bearer_auth(&writer)
         .send()
         .await
@@ -216,5 +230,31 @@ async fn an_mcp_client_reads_and_edits_a_live_document() {
         .await
         .expect("body");
     assert_eq!(after, md);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_lists_documents_page_by_page() {
+    let dir = temp_dir("list-pages");
+    let server = TestServer::start(&test_db(&dir), |_| {}).await;
+    let store = &server.state.rooms.store;
+    let prefix = unique(&dir, "page");
+    for i in 0..5 {
+        store
+            .append(&format!("{prefix}-{i}"), &[0, 0])
+            .await
+            .expect("append");
+    }
+    let first = store.list_documents(&prefix, 2).await.expect("page 1");
+    assert_eq!(first, [format!("{prefix}-0"), format!("{prefix}-1")]);
+    let next = store.list_documents(&first[1], 3).await.expect("page 2");
+    assert_eq!(
+        next,
+        [
+            format!("{prefix}-2"),
+            format!("{prefix}-3"),
+            format!("{prefix}-4")
+        ]
+    );
     server.stop().await;
 }

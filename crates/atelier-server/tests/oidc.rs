@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::{TestServer, temp_dir, test_db};
+use support::{TestServer, temp_dir, test_db, unique};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, GetString, Text, Transact};
 
@@ -174,13 +174,6 @@ async fn start_server_with(
         cfg.oidc_default_access = default;
     })
     .await
-}
-
-fn unique(dir: &std::path::Path, prefix: &str) -> String {
-    format!(
-        "{prefix}-{}",
-        dir.file_name().and_then(|n| n.to_str()).unwrap_or("x")
-    )
 }
 
 /// The HTTP status of a refused y-websocket upgrade, or 101 if it was accepted.

@@ -47,6 +47,15 @@ pub fn temp_dir(name: &str) -> TestDir {
     TestDir(dir)
 }
 
+/// A document name no other test (nor an earlier run against the same
+/// PostgreSQL server) uses: `prefix` and the test directory's random name.
+pub fn unique(dir: &Path, prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        dir.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    )
+}
+
 /// The database URL the tests use: `ATELIER_TEST_DB` (e.g. a PostgreSQL
 /// URL the CI script started) or a fresh SQLite file.
 pub fn test_db(dir: &Path) -> String {
