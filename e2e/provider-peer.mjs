@@ -10,6 +10,8 @@
 //   {"cmd":"wait_text","id":"a","text":"…","timeout_ms":5000}
 //   {"cmd":"wait_awareness","id":"a","names":["x","y"],"timeout_ms":5000}
 //   {"cmd":"append_wait_ack","id":"a","text":"…","timeout_ms":500} → {acked}
+//   {"cmd":"move","id":"a","url":"ws://…"}  the same replica (and its unacknowledged
+//       edits) through another server, as a load balancer does when a node dies
 //   {"cmd":"disconnect","id":"a"}
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
@@ -18,6 +20,17 @@ import WebSocket from 'ws';
 import readline from 'node:readline';
 
 const peers = new Map();
+
+// @hocuspocus/provider closes a socket that is still connecting when a
+// reconnection attempt times out (seen while a server refuses documents
+// with its store down); `ws` then emits 'error', which with no listener
+// kills this process. A browser's WebSocket only fires an event there.
+class QuietWebSocket extends WebSocket {
+  constructor(...args) {
+    super(...args);
+    this.on('error', () => {});
+  }
+}
 
 function stateOf(p) {
   const names = [...p.awareness.getStates().values()]
@@ -49,36 +62,51 @@ function waitFor(p, check, timeoutMs, what) {
   });
 }
 
+// Opens a provider for `peer` (kind and Y.Doc already set) with the
+// options of a connect command.
+function openProvider(peer, m, user) {
+  const doc = peer.doc;
+  peer.options = m;
+  if (peer.kind === 'ywebsocket') {
+    peer.provider = new WebsocketProvider(m.url, m.doc, doc, {
+      WebSocketPolyfill: QuietWebSocket,
+      params: m.token ? { token: m.token } : {},
+      disableBc: true,
+    });
+    peer.provider.on('status', (e) => { peer.status = e.status; });
+    peer.provider.on('sync', (s) => { peer.synced = s; });
+    peer.provider.on('connection-close', (e) => { if (e && e.reason) peer.denied = e.reason; });
+  } else {
+    peer.provider = new HocuspocusProvider({
+      url: m.url,
+      name: m.doc,
+      document: doc,
+      token: m.token || 'anonymous',
+      WebSocketPolyfill: QuietWebSocket,
+      onSynced: () => { peer.synced = true; },
+      onStatus: (e) => { peer.status = e.status; },
+      onAuthenticationFailed: (e) => { peer.denied = e.reason || 'denied'; },
+    });
+  }
+  peer.awareness = peer.provider.awareness;
+  peer.awareness.setLocalStateField('user', user || { name: m.name || m.id, color: '#30bced' });
+}
+
 async function handle(m) {
   const p = peers.get(m.id);
   switch (m.cmd) {
     case 'connect': {
-      const doc = new Y.Doc();
-      const peer = { kind: m.kind, doc, status: 'connecting', synced: false, denied: null };
-      if (m.kind === 'ywebsocket') {
-        peer.provider = new WebsocketProvider(m.url, m.doc, doc, {
-          WebSocketPolyfill: WebSocket,
-          params: m.token ? { token: m.token } : {},
-          disableBc: true,
-        });
-        peer.provider.on('status', (e) => { peer.status = e.status; });
-        peer.provider.on('sync', (s) => { peer.synced = s; });
-        peer.provider.on('connection-close', (e) => { if (e && e.reason) peer.denied = e.reason; });
-      } else {
-        peer.provider = new HocuspocusProvider({
-          url: m.url,
-          name: m.doc,
-          document: doc,
-          token: m.token || 'anonymous',
-          WebSocketPolyfill: WebSocket,
-          onSynced: () => { peer.synced = true; },
-          onStatus: (e) => { peer.status = e.status; },
-          onAuthenticationFailed: (e) => { peer.denied = e.reason || 'denied'; },
-        });
-      }
-      peer.awareness = peer.provider.awareness;
-      peer.awareness.setLocalStateField('user', { name: m.name || m.id, color: '#30bced' });
+      const peer = { kind: m.kind, doc: new Y.Doc(), status: 'connecting', synced: false, denied: null };
+      openProvider(peer, m);
       peers.set(m.id, peer);
+      return {};
+    }
+    case 'move': {
+      const user = p.awareness.getLocalState()?.user;
+      p.provider.destroy();
+      p.synced = false;
+      p.status = 'connecting';
+      openProvider(p, { ...p.options, url: m.url }, user);
       return {};
     }
     case 'wait_synced':

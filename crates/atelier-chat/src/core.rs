@@ -533,8 +533,9 @@ impl ChatCore {
         }
     }
 
-    /// The message a user sees for `e`.
-    pub(crate) fn describe(&self, e: &ChatError) -> String {
+    /// The message a user sees for `e`, in the panel's language (empty
+    /// for an empty message, which the composer simply ignores).
+    pub fn describe(&self, e: &ChatError) -> String {
         match e {
             ChatError::Empty => String::new(),
             ChatError::TooLong { bytes, max } => fill(

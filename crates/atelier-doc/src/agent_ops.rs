@@ -300,6 +300,52 @@ impl Document {
     }
 }
 
+/// Where a batch leaves its author's caret in `doc` (after it was
+/// applied): after the last text it wrote, at the end of the last block it
+/// changed or created, at the start of a block it split off, where a merge
+/// joined. Operations on blocks that no longer exist are skipped; `None`
+/// when nothing is left to point at.
+pub fn caret_after(doc: &Document, ops: &[Op], outcomes: &[OpOutcome]) -> Option<(BlockId, u32)> {
+    let at = |block: &BlockId, offset: Option<u32>| {
+        let len = doc.block_len(block).ok()?;
+        Some((block.clone(), offset.map_or(len, |o| o.min(len))))
+    };
+    ops.iter()
+        .zip(outcomes)
+        .rev()
+        .find_map(|(op, outcome)| match (op, outcome) {
+            (
+                Op::InsertText {
+                    block,
+                    offset,
+                    text,
+                    ..
+                },
+                _,
+            ) => {
+                let len = text.encode_utf16().count();
+                at(
+                    block,
+                    Some(offset.saturating_add(u32::try_from(len).unwrap_or(u32::MAX))),
+                )
+            }
+            (Op::DeleteText { block, offset, .. }, _) => at(block, Some(*offset)),
+            (
+                Op::Format {
+                    block, offset, len, ..
+                },
+                _,
+            ) => at(block, Some(offset.saturating_add(*len))),
+            (Op::DeleteBlock { .. }, _) => None,
+            (_, OpOutcome::Joined { block, offset }) => at(block, Some(*offset)),
+            (Op::SplitBlock { .. }, OpOutcome::Created { ids }) => {
+                ids.last().and_then(|id| at(id, Some(0)))
+            }
+            (_, OpOutcome::Created { ids }) => ids.last().and_then(|id| at(id, None)),
+            (op, _) => op.target().and_then(|b| at(b, None)),
+        })
+}
+
 /// Batch-wide limits and each operation's schema, before anything runs.
 fn check_batch(ops: &[Op]) -> std::result::Result<(), BatchError> {
     let first = ops.first().map_or("none", Op::name);

@@ -134,7 +134,25 @@ impl Document {
             });
     }
 
-    /// Ends a subscription made with [`Document::observe_blocks`].
+    /// Like [`Document::observe_blocks`], with the transaction's origin as
+    /// bytes (`None` for a transaction without one, such as a remote update
+    /// applied by [`Document::apply_update_v1`]): who made the change, e.g.
+    /// an editor session, an agent (`agent:NAME`) or a sync session.
+    pub fn observe_blocks_with_origin<F>(&self, key: &str, mut f: F)
+    where
+        F: FnMut(BlockChanges, Option<&[u8]>) + Send + Sync + 'static,
+    {
+        self.fragment()
+            .observe_deep(key.to_owned(), move |txn, events| {
+                f(
+                    BlockChanges::of_events(txn, events),
+                    txn.origin().map(AsRef::as_ref),
+                );
+            });
+    }
+
+    /// Ends a subscription made with [`Document::observe_blocks`] or
+    /// [`Document::observe_blocks_with_origin`].
     pub fn unobserve_blocks(&self, key: &str) -> bool {
         self.fragment().unobserve_deep(key.to_owned())
     }

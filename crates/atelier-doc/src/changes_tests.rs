@@ -139,3 +139,32 @@ fn a_move_names_the_recreated_block() {
     assert!(changes.structure);
     assert!(changes.blocks.contains(&ids[0]), "{changes:?}");
 }
+
+#[test]
+fn changes_name_the_origin_of_their_transaction() {
+    let (doc, ids) = doc_with(&["a"]);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    doc.observe_blocks_with_origin("origins", move |changes, origin| {
+        let origin = origin.map(|o| String::from_utf8_lossy(o).into_owned());
+        sink.lock().expect("lock").push((changes.blocks, origin));
+    });
+    let op = Op::InsertText {
+        block: ids[0].clone(),
+        offset: 1,
+        text: "!".into(),
+        marks: None,
+    };
+    doc.apply_ops(std::slice::from_ref(&op), "agent:Résumeur")
+        .expect("apply");
+    let other = Document::from_update_v1(&doc.encode_state_v1()).expect("load");
+    other.insert_text(&ids[0], 0, "x").expect("insert");
+    doc.apply_update_v1(&other.diff_v1(&doc.state_vector_v1()).expect("diff"))
+        .expect("remote");
+    assert!(doc.unobserve_blocks("origins"));
+    let seen = seen.lock().expect("lock");
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].0.contains(&ids[0]));
+    assert_eq!(seen[0].1.as_deref(), Some("agent:Résumeur"));
+    assert_eq!(seen[1].1, None, "a remote update has no origin");
+}

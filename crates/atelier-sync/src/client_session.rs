@@ -38,6 +38,7 @@ use crate::auth::{Access, HocuspocusAuth, YwsAuth};
 use crate::awareness::{AwarenessEntry, AwarenessUpdate, check_json};
 use crate::awareness_states::{AwarenessChange, AwarenessStates};
 use crate::error::{Result, SyncError};
+use crate::extra_awareness::ExtraAwareness;
 use crate::hocuspocus_frame::{HocuspocusFrame, HocuspocusMessage};
 use crate::limits::Limits;
 use crate::message::SyncMessage;
@@ -180,6 +181,8 @@ pub struct ClientSession {
     pending_acks: VecDeque<u64>,
     offline: OfflineQueue,
     local_awareness: Option<String>,
+    /// States published under other client ids (agents editing through the page).
+    extra: ExtraAwareness,
     local_clock: u64,
     local_announced_ms: u64,
     remote: AwarenessStates,
@@ -228,6 +231,7 @@ impl ClientSession {
             pending_acks: VecDeque::new(),
             offline,
             local_awareness: None,
+            extra: ExtraAwareness::default(),
             local_clock: 0,
             local_announced_ms: 0,
             remote,
@@ -315,6 +319,7 @@ impl ClientSession {
         if self.local_awareness.is_some() {
             self.send_local_awareness(now_ms);
         }
+        self.send_extra_awareness(now_ms);
     }
 
     /// The transport closed. Unacknowledged updates will be sent again by
@@ -404,7 +409,10 @@ impl ClientSession {
                     self.send_step1();
                 }
             }
-            Incoming::Awareness(update) => {
+            Incoming::Awareness(mut update) => {
+                if self.extra.owns_any(&update) {
+                    self.reclaim_extra(&mut update);
+                }
                 let local = self.doc.client_id().get();
                 let applied = self.remote.apply(&update, now_ms, Some(local));
                 if let Some(seen) = applied.local_clock_seen
@@ -426,6 +434,7 @@ impl ClientSession {
                 if let Some(state) = &self.local_awareness {
                     update.entries.insert(0, self.local_entry(state.clone()));
                 }
+                update.entries.extend(self.extra.live());
                 self.push_awareness(update);
             }
             Incoming::TokenRequest => self.send_token(),
@@ -487,6 +496,48 @@ impl ClientSession {
         Ok(())
     }
 
+    /// Sets (or with `None` withdraws) a state published under `client_id`,
+    /// another collaborator than this replica: an agent editing through
+    /// the page, whose name and caret every peer should see as its own.
+    /// It is announced when connected, renewed like the local state and
+    /// included in answers to awareness queries; peers' copies of it are
+    /// never taken for remote states. The document's own client id is refused.
+    pub fn set_extra_awareness(
+        &mut self,
+        now_ms: u64,
+        client_id: u64,
+        state: Option<&str>,
+    ) -> Result<()> {
+        if client_id == self.doc.client_id().get() {
+            return Err(SyncError::malformed(
+                "extra awareness state",
+                "it needs a client id other than the document's",
+            ));
+        }
+        let state = state.filter(|s| *s != "null");
+        if let Some(json) = state {
+            let limit = self.config.limits.max_awareness_state_bytes;
+            if json.len() > limit {
+                return Err(SyncError::TooLarge {
+                    what: "awareness state",
+                    size: json.len() as u64,
+                    limit: limit as u64,
+                });
+            }
+            check_json(json, "awareness state")?;
+        }
+        let entry = self.extra.set(client_id, state.map(str::to_owned));
+        if let Some(entry) = entry
+            && self.status != ClientStatus::Disconnected
+        {
+            self.push_awareness(AwarenessUpdate {
+                entries: vec![entry],
+            });
+            self.extra.announced_ms = now_ms;
+        }
+        Ok(())
+    }
+
     /// Asks the server again for everything this replica lacks (a fresh step 1).
     pub fn resync(&mut self) {
         if self.is_connected() {
@@ -513,6 +564,9 @@ impl ClientSession {
             && now_ms.saturating_sub(self.local_announced_ms) >= self.config.awareness_renew_ms
         {
             self.send_local_awareness(now_ms);
+        }
+        if now_ms.saturating_sub(self.extra.announced_ms) >= self.config.awareness_renew_ms {
+            self.send_extra_awareness(now_ms);
         }
         let removed = self.remote.expire(now_ms, self.config.awareness_timeout_ms);
         if !removed.is_empty() {
@@ -678,6 +732,33 @@ impl ClientSession {
             entries: vec![self.local_entry(state)],
         };
         self.push_awareness(update);
+    }
+
+    /// Announces every live extra state with a fresh clock.
+    fn send_extra_awareness(&mut self, now_ms: u64) {
+        if !self.extra.any_live() {
+            return;
+        }
+        self.extra.announced_ms = now_ms;
+        let entries = self.extra.renew();
+        self.push_awareness(AwarenessUpdate { entries });
+    }
+
+    /// Takes our extra states out of a peer's update (they are not remote
+    /// peers), outbidding any that claims a newer clock.
+    fn reclaim_extra(&mut self, update: &mut AwarenessUpdate) {
+        let mut outbid = Vec::new();
+        let extra = &mut self.extra;
+        update.entries.retain(|e| {
+            if !extra.owns(e.client_id) {
+                return true;
+            }
+            outbid.extend(extra.outbid(e.client_id, e.clock));
+            false
+        });
+        if !outbid.is_empty() {
+            self.push_awareness(AwarenessUpdate { entries: outbid });
+        }
     }
 
     fn push_awareness(&mut self, update: AwarenessUpdate) {

@@ -79,6 +79,7 @@ pub mod client_session;
 pub mod doc_host;
 pub mod doc_names;
 pub mod error;
+mod extra_awareness;
 pub mod hocuspocus_client;
 pub mod hocuspocus_frame;
 pub mod limits;

@@ -526,3 +526,88 @@ fn malformed_frames_are_errors_that_touch_nothing() {
         Err(SyncError::Truncated { .. })
     ));
 }
+
+/// An agent editing through a page shows to the other peers under a client
+/// id of its own, beside the page's own state, and leaves when withdrawn;
+/// the page never takes the server's copy of its agent for a remote peer.
+fn extra_awareness_is_a_peer_of_its_own(framing: Framing) {
+    let mut a = Peer::new(framing, 1, "rw");
+    let b = Peer::new(framing, 2, "rw");
+    a.client
+        .set_local_awareness(0, Some(r#"{"user":{"name":"A"}}"#))
+        .expect("json");
+    assert!(
+        a.client
+            .set_extra_awareness(0, 1, Some(r#"{"user":{"name":"x"}}"#))
+            .is_err(),
+        "the document's own client id is refused"
+    );
+    assert!(
+        a.client
+            .set_extra_awareness(0, 77, Some("{not json"))
+            .is_err()
+    );
+    // Set before connecting: announced with the handshake.
+    a.client
+        .set_extra_awareness(0, 77, Some(r#"{"user":{"name":"Résumeur"}}"#))
+        .expect("json");
+    let mut net = Net::new(vec![a, b]);
+    net.peers[0].connect(0);
+    net.peers[1].connect(0);
+    net.run(None);
+    let seen = |net: &Net, id| {
+        net.peers[1]
+            .client
+            .remote_awareness()
+            .get(id)
+            .map(str::to_owned)
+    };
+    assert_eq!(seen(&net, 1).as_deref(), Some(r#"{"user":{"name":"A"}}"#));
+    assert_eq!(
+        seen(&net, 77).as_deref(),
+        Some(r#"{"user":{"name":"Résumeur"}}"#)
+    );
+    // A moves its agent's caret while connected.
+    net.peers[0]
+        .client
+        .set_extra_awareness(net.now, 77, Some(r#"{"user":{"name":"Résumeur"},"n":2}"#))
+        .expect("json");
+    net.run(None);
+    assert_eq!(
+        seen(&net, 77).as_deref(),
+        Some(r#"{"user":{"name":"Résumeur"},"n":2}"#)
+    );
+    // A reconnects: the server's full awareness names 77, which A keeps out
+    // of its remote peers; its own announcement still wins.
+    let now = net.now;
+    net.peers[0].disconnect(now);
+    net.peers[0].connect(now);
+    net.run(None);
+    assert!(net.peers[0].client.remote_awareness().get(77).is_none());
+    assert!(net.peers[1].client.remote_awareness().get(77).is_some());
+    // Renewed with the page's own state.
+    let renew_at = net.now + 15_000;
+    net.peers[0].client.tick(renew_at);
+    assert!(
+        net.peers[0].client.poll_transmit().is_some(),
+        "renewal sent"
+    );
+    // Withdrawn: gone for B, the page's own state stays.
+    net.peers[0]
+        .client
+        .set_extra_awareness(net.now, 77, None)
+        .expect("withdraw");
+    net.run(None);
+    assert!(seen(&net, 77).is_none());
+    assert!(seen(&net, 1).is_some());
+}
+
+#[test]
+fn y_websocket_extra_awareness_is_a_peer_of_its_own() {
+    extra_awareness_is_a_peer_of_its_own(Framing::YWebsocket);
+}
+
+#[test]
+fn hocuspocus_extra_awareness_is_a_peer_of_its_own() {
+    extra_awareness_is_a_peer_of_its_own(Framing::Hocuspocus);
+}

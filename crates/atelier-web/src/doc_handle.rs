@@ -9,7 +9,7 @@
 
 use crate::doc_state::{DocState, Listener};
 use crate::error::{Result, WebError};
-use crate::presence::{FieldError, Peer, SelectionRef};
+use crate::presence::{AgentPresence, FieldError, Peer, SelectionRef};
 use crate::status::{ConnectionStatus, PersistenceStatus};
 use atelier_doc::Document;
 use atelier_doc::awareness::AwarenessState;
@@ -89,6 +89,23 @@ impl DocHandle {
         self.subscription(Listener::Presence(Rc::new(f)))
     }
 
+    /// What the server is known to hold of the document: its state vector
+    /// (v1 encoding) as of the last moment the server had confirmed every
+    /// local change (Hocuspocus SyncStatus), kept in IndexedDB beside the
+    /// log so a page reloaded offline still knows it. A chat shows its
+    /// user's messages outside it as not sent yet. `None` until known, and
+    /// always for a local or y-websocket document (y-websocket has no
+    /// acknowledgements).
+    pub fn server_state(&self) -> Option<Vec<u8>> {
+        self.state.server_state()
+    }
+
+    /// Calls `f` with [`DocHandle::server_state`] each time it changes,
+    /// until the guard is dropped.
+    pub fn on_server_state(&self, f: impl Fn(&[u8]) + 'static) -> Subscription {
+        self.subscription(Listener::ServerState(Rc::new(f)))
+    }
+
     fn subscription(&self, listener: Listener) -> Subscription {
         Subscription {
             state: Rc::downgrade(&self.state),
@@ -115,6 +132,16 @@ impl DocHandle {
                     FieldError::NotABool => "must be a boolean",
                 },
             })
+    }
+
+    /// Publishes (`Some`) or withdraws (`None`) the presence of agent `key`
+    /// (an in-page script, the assistant) editing through this page: a
+    /// collaborator of its own beside the page's user, under a client id
+    /// of its own, so every peer shows its name and caret. It is relayed
+    /// like the page's own state (server, other tabs), listed among this
+    /// page's [`DocHandle::peers`], and withdrawn when the document closes.
+    pub fn set_agent_presence(&self, key: &str, presence: Option<&AgentPresence>) {
+        self.state.set_agent(key, presence);
     }
 
     /// Local transactions the server has not confirmed yet (0 for a local

@@ -10,7 +10,7 @@
 
 use crate::endpoint::Framing;
 use crate::idb_driver::IdbDriver;
-use crate::presence::{FieldError, LocalPresence, Peer, SelectionRef, peers};
+use crate::presence::{AgentPresence, FieldError, LocalPresence, Peer, SelectionRef, peers};
 use crate::socket_driver::SocketDriver;
 use crate::status::{ConnectionStatus, PersistenceStatus};
 use crate::tab_driver::TabDriver;
@@ -33,6 +33,8 @@ pub(crate) struct DocKey {
 
 /// A presence subscriber.
 pub(crate) type PresenceFn = dyn Fn(&[Peer]);
+/// A subscriber to what the server holds (an encoded state vector).
+pub(crate) type ServerStateFn = dyn Fn(&[u8]);
 
 /// A subscriber, by what it listens to.
 #[derive(Clone)]
@@ -40,6 +42,15 @@ pub(crate) enum Listener {
     Status(Rc<dyn Fn(ConnectionStatus)>),
     Persistence(Rc<dyn Fn(PersistenceStatus)>),
     Presence(Rc<PresenceFn>),
+    ServerState(Rc<ServerStateFn>),
+}
+
+/// An agent's presence beside the page's own.
+struct AgentSlot {
+    key: String,
+    client_id: u64,
+    /// The awareness JSON published (`None`: withdrawn).
+    json: Option<String>,
 }
 
 /// One open document and the state its drivers share.
@@ -64,9 +75,17 @@ pub(crate) struct DocState {
     /// What subscribers were last told.
     told: Cell<(ConnectionStatus, PersistenceStatus)>,
     pub(crate) presence_dirty: Cell<bool>,
+    /// What the server is known to hold: the document's state vector (v1)
+    /// the last time every local change was confirmed.
+    server_state: RefCell<Option<Vec<u8>>>,
+    /// Subscribers were not told the latest `server_state` yet.
+    server_state_dirty: Cell<bool>,
     presence: RefCell<LocalPresence>,
     /// The awareness JSON last published.
     pub(crate) published: RefCell<Option<String>>,
+    /// Agents editing through the page, each published under a client id
+    /// of its own (kept after withdrawal, so its clock keeps rising).
+    agents: RefCell<Vec<AgentSlot>>,
     subs: RefCell<Vec<(u64, Listener)>>,
     next_sub: Cell<u64>,
 }
@@ -114,8 +133,11 @@ impl DocState {
             persistence: Cell::new(persistence),
             told: Cell::new((status, persistence)),
             presence_dirty: Cell::new(false),
+            server_state: RefCell::new(None),
+            server_state_dirty: Cell::new(false),
             presence: RefCell::new(presence),
             published: RefCell::new(None),
+            agents: RefCell::new(Vec::new()),
             subs: RefCell::new(Vec::new()),
             next_sub: Cell::new(0),
         })
@@ -209,7 +231,12 @@ impl DocState {
         let (status, persistence) = now;
         let told = self.told.replace(now);
         let presence = self.presence_dirty.replace(false);
-        if told == now && !presence {
+        let server_state = self
+            .server_state_dirty
+            .replace(false)
+            .then(|| self.server_state())
+            .flatten();
+        if told == now && !presence && server_state.is_none() {
             return;
         }
         let listeners: Vec<Listener> = self.subs.borrow().iter().map(|(_, l)| l.clone()).collect();
@@ -222,6 +249,11 @@ impl DocState {
                 Listener::Presence(f) => {
                     if let Some(peers) = &peers {
                         f(peers);
+                    }
+                }
+                Listener::ServerState(f) => {
+                    if let Some(sv) = &server_state {
+                        f(sv);
                     }
                 }
                 _ => {}
@@ -241,11 +273,12 @@ impl DocState {
         self.subs.borrow_mut().retain(|(i, _)| *i != id);
     }
 
-    /// Remote awareness states as `(client id, JSON)`: through the server,
-    /// then those of other tabs (a tab that is also connected appears once,
+    /// Other collaborators' awareness states as `(client id, JSON)`: the
+    /// agents editing through this page, then through the server, then
+    /// those of other tabs (a tab that is also connected appears once,
     /// with its server-side state).
     pub(crate) fn awareness_states(&self) -> Vec<(u64, String)> {
-        let mut states: Vec<(u64, String)> = Vec::new();
+        let mut states = self.agent_states();
         if let Some(socket) = &self.socket {
             socket.with_session(&self.key.name, |s| {
                 let remote = s.remote_awareness();
@@ -256,7 +289,9 @@ impl DocState {
             let from_server = states.len();
             tabs.with_awareness(&self.key.name, |aw| {
                 for (client, _, json) in aw.iter() {
-                    if !states[..from_server].iter().any(|(c, _)| *c == client) {
+                    if !states[..from_server].iter().any(|(c, _)| *c == client)
+                        && !self.agents.borrow().iter().any(|a| a.client_id == client)
+                    {
                         states.push((client, json.to_owned()));
                     }
                 }
@@ -316,9 +351,98 @@ impl DocState {
         Ok(())
     }
 
+    /// Publishes (`Some`) or withdraws (`None`) agent `key`'s presence
+    /// under its own client id: to the server and the other tabs, and to
+    /// this page's presence subscribers.
+    pub(crate) fn set_agent(&self, key: &str, presence: Option<&AgentPresence>) {
+        if self.closed.get() {
+            return;
+        }
+        let own = self.doc.ydoc().client_id().get();
+        let (client_id, json) = {
+            let mut agents = self.agents.borrow_mut();
+            let slot = match agents.iter().position(|a| a.key == key) {
+                Some(i) => &mut agents[i],
+                None if presence.is_none() => return,
+                None => {
+                    // Yjs client ids are 32-bit; any but the document's own.
+                    let mut client_id = crate::random_u64() & 0xffff_ffff;
+                    if client_id == own {
+                        client_id ^= 1;
+                    }
+                    agents.push(AgentSlot {
+                        key: key.to_owned(),
+                        client_id,
+                        json: None,
+                    });
+                    let last = agents.len() - 1;
+                    &mut agents[last]
+                }
+            };
+            let color = crate::presence::color_for(slot.client_id);
+            let json = presence.map(|p| p.to_json(&self.doc, color));
+            if slot.json == json {
+                return;
+            }
+            slot.json.clone_from(&json);
+            (slot.client_id, json)
+        };
+        if let Some(socket) = &self.socket {
+            let set = socket.with_session(&self.key.name, |s| {
+                s.set_extra_awareness(crate::now_ms(), client_id, json.as_deref())
+            });
+            if let Some(Err(e)) = set {
+                warn(&format!("agent presence not published: {e}"));
+            }
+            socket.transmit();
+        }
+        if let Some(tabs) = &self.tabs {
+            tabs.announce_as(self, client_id, json.as_deref().unwrap_or("null"));
+        }
+        self.presence_dirty.set(true);
+        crate::paint_schedule::request_drive();
+    }
+
+    /// The live agents' awareness states, as `(client id, JSON)`.
+    pub(crate) fn agent_states(&self) -> Vec<(u64, String)> {
+        self.agents
+            .borrow()
+            .iter()
+            .filter_map(|a| Some((a.client_id, a.json.clone()?)))
+            .collect()
+    }
+
     pub(crate) fn set_user(&self, name: &str, color: &str, id: &str) {
         self.presence.borrow_mut().set_user(name, color, Some(id));
         self.publish_presence();
+    }
+
+    /// What the server is known to hold (see [`crate::DocHandle::server_state`]).
+    pub(crate) fn server_state(&self) -> Option<Vec<u8>> {
+        self.server_state.borrow().clone()
+    }
+
+    /// The socket driver saw the server confirm every local change: it
+    /// holds the document as it is now. Kept in IndexedDB beside the log.
+    pub(crate) fn all_confirmed(&self) {
+        let sv = self.doc.state_vector_v1();
+        if self.server_state.borrow().as_deref() == Some(sv.as_slice()) {
+            return;
+        }
+        if let Some(store) = &self.store {
+            store.save_server_state(self, &sv);
+        }
+        *self.server_state.borrow_mut() = Some(sv);
+        self.server_state_dirty.set(true);
+    }
+
+    /// What IndexedDB remembered the server holding, from an earlier page
+    /// (ignored once this page knows better).
+    pub(crate) fn restore_server_state(&self, sv: Vec<u8>) {
+        if self.server_state.borrow().is_none() {
+            *self.server_state.borrow_mut() = Some(sv);
+            self.server_state_dirty.set(true);
+        }
     }
 
     pub(crate) fn unsynced_changes(&self) -> u64 {
@@ -331,9 +455,15 @@ impl DocState {
     /// Stops syncing: what was captured last is stored and shared, the
     /// presence withdrawn everywhere, the session dropped.
     pub(crate) fn close(&self) {
-        if self.closed.replace(true) {
+        if self.closed.get() {
             return;
         }
+        // Agents leave with the page's own presence.
+        let keys: Vec<String> = self.agents.borrow().iter().map(|a| a.key.clone()).collect();
+        for key in keys {
+            self.set_agent(&key, None);
+        }
+        self.closed.set(true);
         if let Some(tabs) = &self.tabs {
             tabs.flush(self);
             tabs.leave(self);

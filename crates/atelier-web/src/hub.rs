@@ -71,6 +71,11 @@ pub struct DocOptions {
     /// The local user's caret colour (`#rrggbb`; the first one given wins);
     /// `None` picks one for the page.
     pub user_color: Option<String>,
+    /// The local user's id, published as awareness `user.id` on every
+    /// document of the page: what a chat writes as a message's author and
+    /// matches `@mentions` against. The first one given replaces the
+    /// page's random id (and is republished); `None` keeps it.
+    pub user_id: Option<String>,
     /// Reconnection policy of a new socket (jitter comes from `Math.random`).
     pub backoff: Backoff,
     /// Keep the document in IndexedDB and load it from there before
@@ -104,6 +109,7 @@ impl DocOptions {
             framing: Framing::Hocuspocus,
             user_name: String::new(),
             user_color: None,
+            user_id: None,
             backoff: Backoff::default(),
             persist: true,
             compaction: CompactionPolicy::default(),
@@ -135,6 +141,8 @@ struct Identity {
     name: String,
     color: Option<String>,
     id: String,
+    /// Whether `id` was given by a widget (else it is random).
+    id_given: bool,
     seed: u64,
 }
 
@@ -280,7 +288,11 @@ pub fn open(options: DocOptions) -> Result<DocHandle> {
         )?
     };
     let key = key_of(&options, local);
-    adopt_identity(&options.user_name, options.user_color.as_deref());
+    adopt_identity(
+        &options.user_name,
+        options.user_color.as_deref(),
+        options.user_id.as_deref(),
+    );
     let existing = HUB.with(|h| {
         let mut h = h.borrow_mut();
         let state = find(&h.docs, &key).cloned();
@@ -400,9 +412,9 @@ fn register(key: &DocKey, make: impl FnOnce(u64, LocalPresence) -> Rc<DocState>)
     })
 }
 
-/// Fills in the page's identity from what a widget gives (the first name
-/// and colour given win) and republishes it where it changed.
-fn adopt_identity(name: &str, color: Option<&str>) {
+/// Fills in the page's identity from what a widget gives (the first name,
+/// colour and id given win) and republishes it where it changed.
+fn adopt_identity(name: &str, color: Option<&str>, id: Option<&str>) {
     let changed = HUB.with(|h| {
         let mut h = h.borrow_mut();
         let me = h.identity.get_or_insert_with(|| {
@@ -411,10 +423,18 @@ fn adopt_identity(name: &str, color: Option<&str>) {
                 name: String::new(),
                 color: None,
                 id: format!("{seed:x}"),
+                id_given: false,
                 seed,
             }
         });
         let mut changed = false;
+        if !me.id_given
+            && let Some(id) = id.filter(|id| !id.is_empty())
+        {
+            me.id = id.to_owned();
+            me.id_given = true;
+            changed = true;
+        }
         if me.name.is_empty() && !name.is_empty() {
             me.name = name.to_owned();
             changed = true;

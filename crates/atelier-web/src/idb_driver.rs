@@ -7,7 +7,10 @@
 //! compacted by its own [`Compactor`]. A record that fails the update
 //! checks (`check_update_v1_against` the document as loaded so far, so a log
 //! cannot nest past the limit record by record) is skipped and the log is
-//! then never compacted, which would drop it. If IndexedDB fails, the
+//! then never compacted, which would drop it. What the server was last
+//! known to hold (`DocState::all_confirmed`) is kept beside the log and
+//! read back with it, so a page reloaded offline still tells which local
+//! changes the server lacks. If IndexedDB fails, the
 //! document stays in memory, syncing carries on and
 //! [`PersistenceStatus::Unavailable`] says so.
 
@@ -110,10 +113,14 @@ impl IdbDriver {
         let weak = Rc::downgrade(&doc);
         wasm_bindgen_futures::spawn_local(async move {
             let records = store.load(&doc.key.name).await;
+            let server_state = store.load_server_state(&doc.key.name).await;
             drop(doc);
             let Some(doc) = weak.upgrade() else {
                 return;
             };
+            if let Ok(Some(sv)) = server_state {
+                doc.restore_server_state(sv);
+            }
             if let Some(driver) = doc.store.clone() {
                 driver.loaded(&doc, records);
             }
@@ -230,6 +237,21 @@ impl IdbDriver {
                 self.track_write(doc, done);
             }
             Err(e) => self.failed(doc, &e),
+        }
+    }
+
+    /// Remembers `state_vector` as what `doc`'s server holds.
+    pub(crate) fn save_server_state(&self, doc: &DocState, state_vector: &[u8]) {
+        let Some(store) = self.store() else {
+            return;
+        };
+        match store.save_server_state(&doc.key.name, state_vector) {
+            Ok(done) => wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = done.await {
+                    warn(&format!("what the server holds was not stored: {e}"));
+                }
+            }),
+            Err(e) => warn(&format!("what the server holds was not stored: {e}")),
         }
     }
 

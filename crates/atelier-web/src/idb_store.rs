@@ -5,7 +5,11 @@
 //! object store of records with auto-incremented keys, each
 //! `{d: document name, u: Yjs v1 update}` (a change, or after compaction
 //! the document's full state), and an index on `d`, so each document reads
-//! and compacts only its own log.
+//! and compacts only its own log. Beside the logs, one record per document
+//! under the key `["server-state", name]` holds `{s: state vector}`, what
+//! the server was last known to hold ([`IdbStore::save_server_state`]);
+//! it has no `d`, so the index (and every log read, append and
+//! compaction) never sees it, and no schema change was needed.
 //!
 //! Schema version 1 kept one database per document, its records bare
 //! updates. Its database for `D` has the name version 2 uses for `D`'s
@@ -63,6 +67,12 @@ fn record(doc: &str, update: &JsValue) -> JsValue {
     let _ = Reflect::set(&r, &"d".into(), &doc.into());
     let _ = Reflect::set(&r, &"u".into(), update);
     r.into()
+}
+
+/// The key of `doc`'s server-state record: an array, never among the
+/// log's auto-incremented numbers.
+fn server_state_key(doc: &str) -> JsValue {
+    Array::of2(&"server-state".into(), &doc.into()).into()
 }
 
 /// The bytes of a stored update (a `Uint8Array` or an `ArrayBuffer`).
@@ -311,6 +321,36 @@ impl IdbStore {
             let _ = store.add(&record(&doc, &state));
         });
         keys.set_onsuccess(Some(replace.unchecked_ref()));
+        Ok(committed(tx))
+    }
+
+    /// What `doc`'s server was last known to hold (an encoded state
+    /// vector), if this database remembers.
+    pub async fn load_server_state(&self, doc: &str) -> Result<Option<Vec<u8>>, String> {
+        let tx = self.transaction(IdbTransactionMode::Readonly)?;
+        let req = tx
+            .object_store(STORE)
+            .and_then(|s| s.get(&server_state_key(doc)))
+            .map_err(|e| describe(&e))?;
+        let record = request_result(&req).await?;
+        Ok(Reflect::get(&record, &"s".into())
+            .ok()
+            .and_then(|s| bytes_of(&s)))
+    }
+
+    /// Remembers what `doc`'s server holds (an encoded state vector),
+    /// replacing what was remembered.
+    pub fn save_server_state(
+        &self,
+        doc: &str,
+        state_vector: &[u8],
+    ) -> Result<impl Future<Output = Result<(), String>> + use<>, String> {
+        let tx = self.transaction(IdbTransactionMode::Readwrite)?;
+        let record = Object::new();
+        let _ = Reflect::set(&record, &"s".into(), &Uint8Array::from(state_vector).into());
+        tx.object_store(STORE)
+            .and_then(|s| s.put_with_key(&record, &server_state_key(doc)))
+            .map_err(|e| describe(&e))?;
         Ok(committed(tx))
     }
 

@@ -78,7 +78,7 @@ pub use doc_handle::{DocHandle, Subscription, WeakDocHandle};
 pub use endpoint::{Framing, socket_url};
 pub use error::{Result, WebError};
 pub use hub::{DocOptions, HubStats};
-pub use presence::{LocalPresence, Peer, PeerCursor, PeerPos, SelectionRef};
+pub use presence::{AgentPresence, LocalPresence, Peer, PeerCursor, PeerPos, SelectionRef};
 pub use status::{ConnectionStatus, PersistenceStatus};
 
 /// Milliseconds since the epoch (the browser's clock).

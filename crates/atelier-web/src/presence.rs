@@ -92,6 +92,47 @@ fn is_css_color(s: &str) -> bool {
 /// A selection as (anchor, head), each a block and a UTF-16 offset.
 pub type SelectionRef<'a> = ((&'a BlockId, u32), (&'a BlockId, u32));
 
+/// An agent (an in-page script, an automation, the assistant) editing
+/// through the page, as every collaborator sees it: published beside the
+/// page's own state under a client id of its own
+/// (`DocHandle::set_agent_presence`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentPresence {
+    /// Name shown beside its caret.
+    pub name: String,
+    /// Caret colour (`#rgb`/`#rrggbb`; another is picked when invalid).
+    pub color: String,
+    /// Its selection as (anchor, head), each a block and a UTF-16 offset.
+    pub cursor: Option<((BlockId, u32), (BlockId, u32))>,
+}
+
+impl AgentPresence {
+    /// The awareness JSON to publish for it in `doc`: `user` (with the id
+    /// `agent:NAME`, as the server's agents use) and the cursor, if it
+    /// resolves in `doc`.
+    pub fn to_json(&self, doc: &Document, fallback_color: &str) -> String {
+        let color = if is_css_color(&self.color) {
+            self.color.clone()
+        } else {
+            fallback_color.to_owned()
+        };
+        let mut state = AwarenessState {
+            user: Some(User {
+                name: self.name.clone(),
+                color,
+                id: Some(format!("agent:{}", self.name)),
+            }),
+            ..AwarenessState::default()
+        };
+        if let Some(((ab, ao), (hb, ho))) = &self.cursor
+            && state.set_selection(doc, (ab, *ao), (hb, *ho)).is_err()
+        {
+            state.cursor = None;
+        }
+        state.to_json()
+    }
+}
+
 /// The local user's awareness state, kept so a selection change only
 /// re-encodes the cursor.
 #[derive(Debug, Clone, Default)]
@@ -198,6 +239,49 @@ mod tests {
         assert_eq!(cursor.anchor.offset, 1);
         assert_eq!(cursor.head.offset, 3);
         assert_eq!(cursor.head.block, ids[0].0);
+    }
+
+    #[test]
+    fn an_agent_is_a_peer_with_its_own_name_and_caret() {
+        let a = Document::with_client_id(1);
+        let ids = a
+            .insert_blocks(&Placement::End, &[NewBlock::paragraph("hello")])
+            .expect("insert");
+        let agent = AgentPresence {
+            name: "Résumeur".into(),
+            color: "#0a7f5a".into(),
+            cursor: Some(((ids[0].clone(), 5), (ids[0].clone(), 5))),
+        };
+        let json = agent.to_json(&a, "#30bced");
+        let b = Document::with_client_id(2);
+        b.apply_update_v1(&a.encode_state_v1()).expect("sync");
+        let seen = peers([(99, json.as_str())], &b);
+        assert_eq!(
+            (seen[0].name.as_str(), seen[0].color.as_str()),
+            ("Résumeur", "#0a7f5a")
+        );
+        let cursor = seen[0]
+            .cursor
+            .as_ref()
+            .expect("caret at the end of the block");
+        assert_eq!(
+            (cursor.head.block.as_str(), cursor.head.offset),
+            (ids[0].0.as_str(), 5)
+        );
+        let state = AwarenessState::from_json(&json).expect("json");
+        assert_eq!(
+            state.user.and_then(|u| u.id).as_deref(),
+            Some("agent:Résumeur")
+        );
+        // A bad colour is replaced; a caret in an unknown block is left out.
+        let lost = AgentPresence {
+            name: "x".into(),
+            color: "red".into(),
+            cursor: Some((("nope".into(), 0), ("nope".into(), 0))),
+        };
+        let seen = peers([(98, lost.to_json(&a, "#30bced").as_str())], &b);
+        assert_eq!(seen[0].color, "#30bced");
+        assert!(seen[0].cursor.is_none());
     }
 
     #[test]

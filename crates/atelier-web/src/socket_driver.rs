@@ -452,6 +452,10 @@ impl SocketDriver {
             let mut wire = self.wire.borrow_mut();
             std::iter::from_fn(|| wire.poll_event()).collect()
         };
+        // Only Hocuspocus acknowledges updates: with y-websocket, "sent"
+        // would pass for "held by the server".
+        let acknowledged = matches!(*self.wire.borrow(), Wire::Hocuspocus(_));
+        let mut confirmed: Vec<Rc<DocState>> = Vec::new();
         for (name, event) in events {
             let doc = self.member(&name);
             match event {
@@ -461,8 +465,10 @@ impl SocketDriver {
                         self.with_session(&name, |s| s.access()) == Some(Some(Access::ReadOnly));
                     if let Some(doc) = doc {
                         doc.synced(read_only);
+                        confirmed.push(doc);
                     }
                 }
+                ClientEvent::Confirmed { .. } => confirmed.extend(doc),
                 ClientEvent::Awareness(_) => {
                     if let Some(doc) = doc {
                         doc.presence_dirty.set(true);
@@ -486,6 +492,14 @@ impl SocketDriver {
                 }
                 ClientEvent::Closed { .. } | ClientEvent::Stale => broken = true,
                 _ => {}
+            }
+        }
+        if acknowledged {
+            for doc in confirmed {
+                // Once nothing local is waiting, the server holds it all.
+                if self.with_session(&doc.key.name, ClientSession::unsynced_changes) == Some(0) {
+                    doc.all_confirmed();
+                }
             }
         }
         if broken {

@@ -101,10 +101,7 @@ impl TabDriver {
         // exchange carries it to tabs that lack it.
         doc.captures.to_tabs.take();
         self.post(&doc.key.name, &TabMessage::Hello(doc.doc.state_vector_v1()));
-        let published = doc.published.borrow().clone();
-        if let Some(json) = published {
-            self.announce(doc, &json);
-        }
+        self.announce_all(doc);
     }
 
     /// `doc` closes: the other tabs hear it left.
@@ -158,6 +155,25 @@ impl TabDriver {
     /// Sends this tab's awareness state of `doc` (`"null"`: it left) to
     /// the other tabs, once `doc` has joined.
     pub(crate) fn announce(&self, doc: &DocState, json: &str) {
+        self.announce_as(doc, doc.doc.ydoc().client_id().get(), json);
+    }
+
+    /// Sends this tab's awareness state of `doc` and those of the agents
+    /// editing through it.
+    fn announce_all(&self, doc: &DocState) {
+        let published = doc.published.borrow().clone();
+        if let Some(json) = published {
+            self.announce(doc, &json);
+        }
+        for (client_id, json) in doc.agent_states() {
+            self.announce_as(doc, client_id, &json);
+        }
+    }
+
+    /// Sends the awareness state of `client_id` (the page's, or an agent's
+    /// editing through it) of `doc`; one clock serves every client id of
+    /// the tab, so each one's clock rises.
+    pub(crate) fn announce_as(&self, doc: &DocState, client_id: u64, json: &str) {
         let clock = {
             let mut members = self.members.borrow_mut();
             let Some(m) = members.iter_mut().find(|m| m.name == doc.key.name) else {
@@ -169,7 +185,7 @@ impl TabDriver {
         };
         let update = AwarenessUpdate {
             entries: vec![AwarenessEntry {
-                client_id: doc.doc.ydoc().client_id().get(),
+                client_id,
                 clock,
                 state: json.to_owned(),
             }],
@@ -192,10 +208,7 @@ impl TabDriver {
             }
         }
         for doc in renew {
-            let published = doc.published.borrow().clone();
-            if let Some(json) = published {
-                self.announce(&doc, &json);
-            }
+            self.announce_all(&doc);
         }
     }
 
@@ -231,10 +244,7 @@ impl TabDriver {
             TabMessage::Hello(sv) => {
                 self.answer_step1(&doc, &sv);
                 self.post(&name, &TabMessage::Step1(doc.doc.state_vector_v1()));
-                let published = doc.published.borrow().clone();
-                if let Some(json) = published {
-                    self.announce(&doc, &json);
-                }
+                self.announce_all(&doc);
             }
             TabMessage::Step1(sv) => self.answer_step1(&doc, &sv),
             TabMessage::Update(update) => {
