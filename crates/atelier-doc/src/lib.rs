@@ -41,6 +41,7 @@ pub mod sticky;
 pub mod test_support;
 #[cfg(feature = "test-support")]
 pub mod trace;
+pub mod undo;
 pub mod unicode_offsets;
 pub mod xml_copy;
 
