@@ -11,6 +11,7 @@
 //! single Leptos-rendered element whose content is keyed by block id and
 //! driven by `beforeinput`.
 
+use crate::agent_door::AgentDoor;
 use crate::block_choices;
 use crate::dom_selection;
 use crate::i18n::{Lang, Strings};
@@ -57,11 +58,12 @@ fn schedule_flush(key: u64) {
         let core = EDITORS.with(|e| e.borrow().get(&key).and_then(Weak::upgrade));
         if let Some(core) = core {
             core.flush();
+            core.report_changes();
         }
     });
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
@@ -97,6 +99,8 @@ pub struct EditorCore {
     selection_listener: RefCell<Option<SelectionListener>>,
     caret_source: RefCell<Option<CaretSource>>,
     pub(crate) markdown_parser: RefCell<Option<MarkdownParser>>,
+    /// Agents editing through this editor (`agent_door.rs`).
+    pub(crate) agents: AgentDoor,
 }
 
 /// What the chrome's components (toolbar, slash menu, link field) get of
@@ -433,19 +437,23 @@ impl EditorCore {
         EDITORS.with(|e| e.borrow_mut().insert(self.key, Rc::downgrade(self)));
         let dirty = self.dirty.clone();
         let pending = self.pending.clone();
+        let log = self.agents.change_log();
         let key = self.key;
-        self.session
-            .doc()
-            .observe_blocks(&self.observer_key(), move |changes| {
+        self.session.doc().observe_blocks_with_origin(
+            &self.observer_key(),
+            move |changes, origin| {
+                log.record(&changes, origin);
                 if let Ok(mut p) = pending.lock() {
                     p.merge(changes);
                 }
                 dirty.store(true, Ordering::SeqCst);
                 schedule_flush(key);
-            });
+            },
+        );
     }
 
     fn detach(&self) {
+        self.withdraw_agents();
         for (target, name, closure) in self.listeners.borrow_mut().drain(..) {
             let _ =
                 target.remove_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
@@ -508,7 +516,7 @@ pub fn Editor(
     let link = RwSignal::new(None::<LinkState>);
     let core = Rc::new(EditorCore {
         key,
-        session: EditSession::new(doc, now_ms),
+        session: EditSession::new(doc.clone(), now_ms),
         readonly,
         strings,
         surface: RefCell::new(None),
@@ -526,6 +534,7 @@ pub fn Editor(
         selection_listener: RefCell::new(None),
         caret_source: RefCell::new(None),
         markdown_parser: RefCell::new(None),
+        agents: AgentDoor::new(doc.clone(), now_ms),
     });
     let stored = StoredValue::new_local(core);
     let get = move || stored.try_get_value();

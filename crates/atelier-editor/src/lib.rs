@@ -23,6 +23,13 @@
 //!   slash menu (`slash_menu.rs`, filtering in `block_choices.rs`) and the
 //!   link field (`link_field.rs`) are components of their own; the menu and
 //!   the field open next to the caret (`popover.rs`).
+//! - [`agents`] (pure, tested natively) and [`agent_door`]: agents (an
+//!   in-page script, a browser automation, the assistant) edit with typed
+//!   operations through [`EditorCore::apply_agent_ops`], all or nothing,
+//!   as the origin `agent:NAME`, with an undo history of their own (the
+//!   user's Ctrl+Z never takes an agent's batch back) and a named caret
+//!   the host publishes to every peer; [`EditorCore::set_change_listener`]
+//!   says which blocks changed and who changed them ([`ChangeSource`]).
 //!
 //! No document state lives in signals: the component keeps a revision
 //! counter and derives everything (word count, placeholder, undo state) from
@@ -47,6 +54,8 @@
 //!
 //! Features: none.
 
+pub mod agent_door;
+pub mod agents;
 mod block_choices;
 pub mod clipboard;
 pub mod component;
@@ -65,6 +74,8 @@ mod surface_events;
 pub mod text_rules;
 mod toolbar;
 
+pub use agent_door::{AgentListener, AgentPresenceUpdate, ChangeListener, ChangeReport};
+pub use agents::{AgentDesk, AgentInfo, ChangeSource, TextMatch};
 pub use component::{Editor, EditorCore, MarkdownParser, SelectionListener};
 pub use error::{EditorError, Result};
 pub use i18n::Lang;

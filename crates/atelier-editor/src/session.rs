@@ -204,6 +204,12 @@ pub struct EditSession {
     last_rule: RefCell<Option<(Pos, RuleUndo)>>,
 }
 
+impl Drop for EditSession {
+    fn drop(&mut self) {
+        crate::agents::unregister_undo_origin(&self.undo.borrow().as_origin());
+    }
+}
+
 impl std::fmt::Debug for EditSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EditSession").finish_non_exhaustive()
@@ -323,6 +329,7 @@ impl EditSession {
         };
         let mut undo = UndoManager::with_options(options);
         undo.expand_scope(doc.ydoc(), doc.fragment());
+        crate::agents::register_undo_origin(&undo.as_origin(), crate::agents::ChangeSource::Local);
         EditSession {
             doc,
             undo: RefCell::new(undo),
