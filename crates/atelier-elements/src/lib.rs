@@ -3,12 +3,23 @@
 //! wasm-bindgen cannot subclass `HTMLElement`, so small hand-written, typed
 //! JS modules (`js/`, bundled by `cargo xtask dist`) define the element
 //! classes and delegate to this crate: `js/editor-element.js` defines
-//! `<atelier-editor>` over [`mount_editor`] (`src/editor_element.rs`);
-//! `js/shared.js` loads the wasm once per page, and the entry module
-//! `js/atelier-elements.js` defines the elements. One file per element on
-//! each side; this file holds what every element shares: the page's
-//! registry of mounted elements, how a document is opened, and how events
-//! are fired.
+//! `<atelier-editor>` over `mountEditor` (`src/editor_element.rs`) and
+//! `js/chat-element.js` `<atelier-chat>` over `mountChat`
+//! (`src/chat_element.rs`); `js/shared.js` loads the wasm once per page,
+//! and a bundle's entry module (`js/atelier-elements.js`,
+//! `js/atelier-suite.js`) says where its wasm is and defines its elements.
+//! One file per element on each side; this file holds what every element
+//! shares: the page's registry of mounted elements, how a document is
+//! opened, and how events are fired.
+//!
+//! ## Two bundles, one page runtime each
+//! Cargo features choose the elements built in, and `cargo xtask dist`
+//! builds the crate twice: `www/pkg/atelier-elements.js` (feature
+//! `editor`: a page with only the editor downloads no chat code) and
+//! `www/pkg/atelier-suite.js` (`editor` + `chat`). A page loads one of
+//! them; inside it every element opens its document through
+//! [`atelier_web::hub`], so elements with the same `doc` share one
+//! [`atelier_doc::Document`] and one connection.
 //!
 //! ## Light DOM, not shadow DOM
 //! Elements render into their light DOM. The editor maps the selection
@@ -25,7 +36,8 @@
 //! server shares one socket, so a chat or an assistant beside the editor
 //! adds no connection (the first element's `token` and settings of a
 //! document hold while it is open; the first user name and colour given
-//! are the page's, on every document). A networked document is initialised
+//! are the page's, on every document, and the first user id given — a
+//! chat's — replaces the page's random one). A networked document is initialised
 //! for BlockNote only after its first sync; a local one at once. A
 //! document outlives its last element by a short grace period, so a
 //! re-mount (an attribute change) does not reconnect. Each element
@@ -48,15 +60,24 @@
 //! and the chat's own events are listed in their files.
 //!
 //! Features: `panic-hook` (default) installs `console_error_panic_hook`;
-//! `editor` (default) builds `<atelier-editor>`'s side.
+//! `editor` (default) builds `<atelier-editor>`'s side; `chat` (default)
+//! builds `<atelier-chat>`'s side. `dist` builds the shipped bundles with
+//! `editor` alone and with `editor` + `chat`.
 
 // Built with no element (`--no-default-features`), the shared helpers
 // have no caller; that build only checks the crate compiles.
-#![cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
+#![cfg_attr(
+    not(any(feature = "editor", feature = "chat")),
+    allow(dead_code, unused_imports)
+)]
 
+#[cfg(feature = "chat")]
+mod chat_element;
 #[cfg(feature = "editor")]
 mod editor_element;
 
+#[cfg(feature = "chat")]
+pub use chat_element::{ChatMount, mount_chat};
 #[cfg(feature = "editor")]
 pub use editor_element::{EditorMount, mount_editor};
 
@@ -93,6 +114,8 @@ pub(crate) fn unregister_mount(key: u64) {
 }
 
 /// The element of mount `key`, while it is mounted.
+// Only the editor's side asks (a chat-only build is checked, not shipped).
+#[cfg_attr(not(feature = "editor"), allow(dead_code))]
 pub(crate) fn mount_host(key: u64) -> Option<HtmlElement> {
     MOUNTS.with(|m| m.borrow().get(&key).map(|(h, _)| h.clone()))
 }
@@ -104,6 +127,8 @@ pub(crate) struct NetOptions {
     pub(crate) framing: Framing,
     pub(crate) user_name: String,
     pub(crate) user_color: Option<String>,
+    /// The local user's id, if the element knows one.
+    pub(crate) user_id: Option<String>,
 }
 
 impl NetOptions {
@@ -124,6 +149,7 @@ impl NetOptions {
                 framing: Framing::from_attribute(protocol.as_deref()),
                 user_name: user_name.unwrap_or_default(),
                 user_color: user_color.filter(|c| !c.is_empty()),
+                user_id: None,
             })
     }
 }
@@ -143,6 +169,7 @@ pub(crate) fn open_doc(
             o.framing = net.framing;
             o.user_name = net.user_name;
             o.user_color = net.user_color;
+            o.user_id = net.user_id;
             o
         }
     };
@@ -226,6 +253,7 @@ fn fire_document(name: &str, detail: &js_sys::Object) {
 }
 
 /// A thrown JS value as text (an `Error`'s message, else its string form).
+#[cfg_attr(not(feature = "editor"), allow(dead_code))]
 pub(crate) fn js_message(v: &JsValue) -> String {
     v.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
