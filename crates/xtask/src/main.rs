@@ -5,6 +5,7 @@
 //! cargo xtask dist [--panic-messages]
 //! cargo xtask serve [ARGS...]
 //! cargo xtask replay [--block code|paragraph] FILE...
+//! cargo xtask schema [--check]
 //! cargo xtask bench crdt [--runs N] [--only NAME[,NAME...]] [--no-wasm] [--no-yjs]
 //! cargo xtask bench editor
 //! cargo xtask bench size
@@ -26,6 +27,7 @@ mod editor_bench;
 #[cfg(feature = "counting-alloc")]
 mod native_bench;
 mod replay;
+mod schema;
 mod serve;
 mod size_bench;
 mod trace_file;
@@ -65,6 +67,9 @@ usage:
       Replays editing traces (sequential or concurrent, .json or .json.gz)
       through atelier-doc; prints format, ops, final length, time and OK or
       MISMATCH per file; exits non-zero on any mismatch or error.
+  cargo xtask schema [--check]
+      Writes www/operations.schema.json, the JSON Schema of the operations
+      agents send (atelier_doc::Op); --check fails if the committed one is stale.
   cargo xtask bench editor
       Keystroke latency (p50/p95/p99 at start, middle, end of a 105 k and a
       1 M character document), load-to-editable time and bundle size, in
@@ -106,6 +111,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
         "serve" => serve::run(rest),
         "dist" => dist::run(rest),
         "replay" => replay::run(rest),
+        "schema" => schema::run(rest),
         "bench" => match rest.split_first() {
             Some((what, rest)) if what == "crdt" => bench::run(rest),
             Some((what, rest)) if what == "editor" => editor_bench::run(rest),
