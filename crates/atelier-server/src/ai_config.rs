@@ -2,6 +2,7 @@
 //! or the embedded model), its key, its limits.
 
 use crate::ai_limits::RateSpec;
+use crate::error::{StartError, setting};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -133,7 +134,7 @@ pub fn default_model_path() -> PathBuf {
 impl AiConfig {
     /// Flags over the file over defaults; reads the key file, or the
     /// `ATELIER_AI_KEY` environment variable.
-    pub fn resolve(args: AiArgs, file: AiFileOptions) -> anyhow::Result<AiConfig> {
+    pub fn resolve(args: AiArgs, file: AiFileOptions) -> Result<AiConfig, StartError> {
         let d = AiConfig::default();
         let url = args
             .ai_url
@@ -142,16 +143,24 @@ impl AiConfig {
         if let Some(u) = &url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {
-            anyhow::bail!("--ai-url {u:?} must be an http:// or https:// URL (ending in /v1)");
+            return Err(setting(format!(
+                "--ai-url {u:?} must be an http:// or https:// URL (ending in /v1)"
+            )));
         }
         let key = match args.ai_key_file.or(file.ai_key_file) {
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|e| {
-                    anyhow::anyhow!("cannot read the AI key file {}: {e}", path.display())
+                    setting(format!(
+                        "cannot read the AI key file {}: {e}",
+                        path.display()
+                    ))
                 })?;
                 let key = text.trim();
                 if key.is_empty() {
-                    anyhow::bail!("the AI key file {} is empty", path.display());
+                    return Err(setting(format!(
+                        "the AI key file {} is empty",
+                        path.display()
+                    )));
                 }
                 Some(ApiKey::new(key))
             }
@@ -166,18 +175,19 @@ impl AiConfig {
             Some(p) => Some(p),
             None => Some(default_model_path()),
         };
-        let rate = |flag: &str, v: Option<String>, default: RateSpec| -> anyhow::Result<RateSpec> {
-            match v {
-                Some(s) => s.parse().map_err(|e| anyhow::anyhow!("--{flag}: {e}")),
-                None => Ok(default),
-            }
-        };
+        let rate =
+            |flag: &str, v: Option<String>, default: RateSpec| -> Result<RateSpec, StartError> {
+                match v {
+                    Some(s) => s.parse().map_err(|e| setting(format!("--{flag}: {e}"))),
+                    None => Ok(default),
+                }
+            };
         let timeout_secs = args
             .ai_timeout_secs
             .or(file.ai_timeout_secs)
             .unwrap_or(d.timeout.as_secs());
         if timeout_secs == 0 {
-            anyhow::bail!("--ai-timeout-secs must be at least 1");
+            return Err(setting("--ai-timeout-secs must be at least 1"));
         }
         Ok(AiConfig {
             // With a model server, the embedded model stays unloaded.

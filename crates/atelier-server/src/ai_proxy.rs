@@ -208,7 +208,7 @@ pub struct AiStatus {
 impl AiService {
     /// Sets the service up from its options; the embedded model starts
     /// loading in the background (requests meanwhile get `model_loading`).
-    pub fn start(cfg: AiConfig) -> anyhow::Result<Arc<AiService>> {
+    pub fn start(cfg: AiConfig) -> Result<Arc<AiService>, crate::error::StartError> {
         let backend = if let Some(url) = &cfg.url {
             Backend::Upstream(crate::ai_upstream::Upstream::new(url, &cfg)?)
         } else {

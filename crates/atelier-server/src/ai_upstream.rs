@@ -39,15 +39,17 @@ fn upstream_err(status: StatusCode, code: &'static str, message: impl Into<Strin
 
 impl Upstream {
     /// A client for the model server at `base` (`…/v1`).
-    pub fn new(base: &str, cfg: &AiConfig) -> anyhow::Result<Upstream> {
+    pub fn new(base: &str, cfg: &AiConfig) -> Result<Upstream, crate::error::StartError> {
         let endpoint = reqwest::Url::parse(&format!("{base}/chat/completions"))
-            .map_err(|e| anyhow::anyhow!("--ai-url {base:?}: {e}"))?;
+            .map_err(|e| crate::error::setting(format!("--ai-url {base:?}: {e}")))?;
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             // Redirects could carry the key elsewhere.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| anyhow::anyhow!("cannot build the model server client: {e}"))?;
+            .map_err(|e| {
+                crate::error::setting(format!("cannot build the model server client: {e}"))
+            })?;
         Ok(Upstream {
             base: base.to_owned(),
             endpoint,

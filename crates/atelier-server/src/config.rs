@@ -3,6 +3,7 @@
 //! single-machine server (`atelier serve` with no flags).
 
 use crate::auth::DefaultAccess;
+use crate::error::{StartError, setting};
 use clap::Parser;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -201,13 +202,13 @@ impl Config {
     }
 
     /// Resolves flags and environment over the TOML file over defaults.
-    pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
+    pub fn resolve(args: ServeArgs) -> Result<Config, StartError> {
         let file = match &args.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
-                    .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
+                    .map_err(|e| setting(format!("cannot read config {}: {e}", path.display())))?;
                 toml::from_str::<FileConfig>(&text)
-                    .map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?
+                    .map_err(|e| setting(format!("invalid config {}: {e}", path.display())))?
             }
             None => FileConfig::default(),
         };
@@ -275,12 +276,12 @@ impl Config {
         // Readers of a document stop at MAX_READ_DEPTH: accepting deeper
         // updates would store what no export or editor shows.
         if !(1..=atelier_doc::depth::MAX_READ_DEPTH).contains(&cfg.max_nesting_depth) {
-            anyhow::bail!(
+            return Err(setting(format!(
                 "max_nesting_depth {} is outside 1..={}: readers of a document stop at {}",
                 cfg.max_nesting_depth,
                 atelier_doc::depth::MAX_READ_DEPTH,
                 atelier_doc::depth::MAX_READ_DEPTH
-            );
+            )));
         }
         if !cfg.allow_anonymous
             && cfg.jwt_secret.is_none()
@@ -295,10 +296,10 @@ impl Config {
                 );
                 cfg.allow_anonymous = true;
             } else {
-                anyhow::bail!(
+                return Err(setting(format!(
                     "no way to authenticate clients on {}: pass --jwt-secret, --oidc-issuer or --auth-url (or --allow-anonymous to accept anyone)",
                     cfg.addr
-                );
+                )));
             }
         }
         Ok(cfg)

@@ -9,7 +9,7 @@
 //! `/metrics` and a REST API.
 //!
 //! ```no_run
-//! # async fn run() -> anyhow::Result<()> {
+//! # async fn run() -> Result<(), atelier_server::error::StartError> {
 //! let cfg = atelier_server::config::Config { allow_anonymous: true, ..Default::default() };
 //! atelier_server::serve(cfg, std::future::pending()).await
 //! # }
@@ -26,6 +26,7 @@ pub mod auth;
 pub mod auth_cookie;
 pub mod auth_oidc;
 pub mod config;
+pub mod error;
 pub mod http;
 pub mod mcp;
 pub mod metrics;
@@ -36,6 +37,7 @@ pub mod store_postgres;
 pub mod store_sqlite;
 pub mod ws;
 
+use crate::error::StartError;
 use axum::Router;
 use axum::routing::{get, post};
 use std::future::Future;
@@ -72,7 +74,7 @@ pub fn router(state: Arc<state::AppState>) -> Router {
 }
 
 /// Opens the store and builds the shared state.
-pub async fn build_state(cfg: config::Config) -> anyhow::Result<Arc<state::AppState>> {
+pub async fn build_state(cfg: config::Config) -> Result<Arc<state::AppState>, StartError> {
     let store = store::Store::open(&cfg.db).await?;
     let metrics = Arc::new(metrics::Metrics::default());
     let rooms = room::Rooms::new(
@@ -85,7 +87,7 @@ pub async fn build_state(cfg: config::Config) -> anyhow::Result<Arc<state::AppSt
     );
     let auth = auth::Authenticator::from_config(&cfg)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot set up authentication: {e}"))?;
+        .map_err(|e| StartError::Auth(e.to_string()))?;
     let ai = ai_proxy::AiService::start(cfg.ai.clone())?;
     Ok(Arc::new(state::AppState {
         cfg,
@@ -101,12 +103,12 @@ pub async fn build_state(cfg: config::Config) -> anyhow::Result<Arc<state::AppSt
 pub async fn serve(
     cfg: config::Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> Result<(), StartError> {
     let addr = cfg.addr;
     let state = build_state(cfg).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        .map_err(|source| StartError::Listen { addr, source })?;
     tracing::info!(
         addr = %listener.local_addr()?,
         store = state.rooms.store.kind(),
@@ -120,7 +122,7 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
     state: Arc<state::AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> Result<(), StartError> {
     let rooms = state.rooms.clone();
     axum::serve(
         listener,

@@ -59,7 +59,8 @@ async fn main() -> anyhow::Result<()> {
             let format = args.log_format.clone().unwrap_or_else(|| "text".into());
             init_logs(&format);
             let cfg = Config::resolve(args).context("invalid configuration")?;
-            atelier_server::serve(cfg, shutdown_signal()).await
+            atelier_server::serve(cfg, shutdown_signal()).await?;
+            Ok(())
         }
     }
 }

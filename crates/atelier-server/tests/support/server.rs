@@ -18,7 +18,7 @@ pub struct TestServer {
     pub addr: std::net::SocketAddr,
     pub db: String,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    task: Option<tokio::task::JoinHandle<Result<(), atelier_server::error::StartError>>>,
     pub state: Arc<atelier_server::state::AppState>,
 }
 
