@@ -7,7 +7,8 @@
 //!
 //! Rows are built by [`build_row`] and kept while their [`RowModel`] is
 //! unchanged, so a new message or a reaction rebuilds one row, not the
-//! window. The keyboard focus survives a rebuild of its row.
+//! window; a row whose only change is the roving focus (`current`) is
+//! patched in place. The keyboard focus survives a rebuild of its row.
 
 use crate::i18n::Strings;
 use crate::message_view::{ACTION, EMOJI, ROW_ID, RowModel, TARGET, build_row};
@@ -257,6 +258,16 @@ impl Timeline {
             };
             let row = match old.remove(key) {
                 Some(r) if r.model == m => r,
+                // Only the roving focus moved: patch the row in place. A
+                // rebuilt row would take the focused control out of the
+                // DOM between a mouse button's press (which focuses it and
+                // makes its message current) and its release, so the click
+                // would land on no control.
+                Some(mut r) if same_but_current(&r.model, &m) => {
+                    set_current(&r.el, m.current);
+                    r.model = m;
+                    r
+                }
                 stale => {
                     if let Some(r) = stale {
                         r.el.remove();
@@ -357,6 +368,37 @@ impl Timeline {
             }
             None => false,
         }
+    }
+}
+
+/// Whether `a` and `b` differ at most in [`RowModel::current`].
+fn same_but_current(a: &RowModel, b: &RowModel) -> bool {
+    a.current != b.current && {
+        let mut a = a.clone();
+        a.current = b.current;
+        a == *b
+    }
+}
+
+/// Makes the built row `row` the current one or not, as [`build_row`]
+/// would have: its controls and links in the Tab order (`tabindex` 0) or
+/// out of it (-1), and `data-current` on its message. The message itself
+/// stays at -1 (the log's arrow keys reach it).
+fn set_current(row: &Element, current: bool) {
+    let tabindex = if current { "0" } else { "-1" };
+    if let Ok(list) = row.query_selector_all("[tabindex]:not(article)") {
+        for el in (0..list.length()).filter_map(|i| list.item(i)) {
+            if let Some(el) = el.dyn_ref::<Element>() {
+                let _ = el.set_attribute("tabindex", tabindex);
+            }
+        }
+    }
+    if let Ok(Some(article)) = row.query_selector("article") {
+        let _ = if current {
+            article.set_attribute("data-current", "true")
+        } else {
+            article.remove_attribute("data-current")
+        };
     }
 }
 

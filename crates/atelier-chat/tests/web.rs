@@ -599,3 +599,76 @@ async fn read_only_shows_no_composer_or_actions() {
     .await;
     m.host.remove();
 }
+
+/// A mouse press focuses the control under it, which makes its message the
+/// current one; the release then clicks that control. The row used to be
+/// rebuilt when it became current, so the pressed button left the DOM and
+/// the first click on another message's action did nothing (found by
+/// `e2e/chat-element.test.mjs`: the reaction picker never opened).
+#[wasm_bindgen_test]
+async fn a_first_click_on_another_messages_action_acts() {
+    let doc = Rc::new(Document::new());
+    let chat = Chat::new(doc.ydoc());
+    for body in ["first", "second"] {
+        chat.post(&NewMessage::new("bob", js_sys::Date::now(), body))
+            .unwrap();
+    }
+    let m = mount(doc.clone(), Options::default()).await;
+    let ids: Vec<String> = chat.messages().iter().map(|x| x.id.clone()).collect();
+    wait_for(
+        1000.0,
+        "both rows",
+        || {
+            ids.iter()
+                .all(|id| m.in_row(id, "[data-action=react]").is_some())
+        },
+        || m.summary(),
+    )
+    .await;
+    for id in &ids {
+        let react: HtmlElement = m
+            .in_row(id, "[data-action=react]")
+            .unwrap()
+            .unchecked_into();
+        assert_eq!(react.get_attribute("tabindex").as_deref(), Some("-1"));
+        // What the mouse press does: focus, and the message becomes current.
+        react.focus().unwrap();
+        assert!(
+            react.is_connected(),
+            "the pressed button stays in the DOM: {}",
+            m.summary()
+        );
+        assert_eq!(react.get_attribute("tabindex").as_deref(), Some("0"));
+        let article = m.in_row(id, "article").unwrap();
+        assert_eq!(
+            article.get_attribute("data-current").as_deref(),
+            Some("true")
+        );
+        // What the release does.
+        react.click();
+        wait_for(
+            1000.0,
+            "the reaction picker",
+            || m.one(".atelier-chat-picker").is_some(),
+            || m.summary(),
+        )
+        .await;
+        key(&m.one(".atelier-chat-picker").unwrap(), "Escape", false);
+        wait_for(
+            1000.0,
+            "the picker to close",
+            || m.one(".atelier-chat-picker").is_none(),
+            || m.summary(),
+        )
+        .await;
+    }
+    // The other message is no longer current: its controls left the Tab order.
+    let first = m.in_row(&ids[0], "[data-action=react]").unwrap();
+    assert_eq!(first.get_attribute("tabindex").as_deref(), Some("-1"));
+    assert_eq!(
+        m.in_row(&ids[0], "article")
+            .unwrap()
+            .get_attribute("data-current"),
+        None
+    );
+}
