@@ -23,6 +23,11 @@ pub struct ServeArgs {
     /// [default: sqlite://data/atelier.db].
     #[arg(long, env = "ATELIER_DB")]
     pub db: Option<String>,
+    /// Redis URL (`redis://host:6379/`) for several nodes sharing a
+    /// PostgreSQL store: updates and awareness accepted on one node reach
+    /// the document's clients on every other node [default: none, one node].
+    #[arg(long, env = "ATELIER_REDIS", value_name = "URL")]
+    pub redis: Option<String>,
     /// Directory of static files served at `/` (the gallery) [default: www].
     #[arg(long, env = "ATELIER_WWW")]
     pub www: Option<PathBuf>,
@@ -95,6 +100,7 @@ pub struct ServeArgs {
 struct FileConfig {
     addr: Option<SocketAddr>,
     db: Option<String>,
+    redis: Option<String>,
     www: Option<PathBuf>,
     allow_anonymous: Option<bool>,
     jwt_secret: Option<String>,
@@ -127,6 +133,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Store URL.
     pub db: String,
+    /// Redis URL for the fan-out between nodes.
+    pub redis: Option<String>,
     /// Static files directory.
     pub www: PathBuf,
     /// Anonymous read-write access.
@@ -168,6 +176,7 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             db: "sqlite://data/atelier.db".into(),
+            redis: None,
             www: PathBuf::from("www"),
             allow_anonymous: false,
             jwt_secret: None,
@@ -216,6 +225,7 @@ impl Config {
         let cfg = Config {
             addr: args.addr.or(file.addr).unwrap_or(d.addr),
             db: args.db.or(file.db).unwrap_or(d.db),
+            redis: args.redis.or(file.redis),
             www: args.www.or(file.www).unwrap_or(d.www),
             allow_anonymous: args.allow_anonymous || file.allow_anonymous.unwrap_or(false),
             jwt_secret: args.jwt_secret.or(file.jwt_secret),

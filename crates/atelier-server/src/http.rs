@@ -80,23 +80,57 @@ async fn authorize(
     Ok(())
 }
 
-/// `GET /healthz`.
+/// `GET /healthz`: `ok` (200), or `unavailable: store, redis` (503)
+/// naming what is down; then the AI line, then one line per dependency
+/// (`store: …`, `redis: …`).
 pub async fn healthz(State(st): State<Arc<AppState>>) -> impl IntoResponse {
-    // The AI line informs; a missing model does not make the server unhealthy.
-    match st.rooms.store.list_versions("__healthz__").await {
-        Ok(_) => (StatusCode::OK, format!("ok\n{}", st.ai.health_line())),
-        Err(_) => (
+    let (down, details) = dependencies(&st).await;
+    let (status, first) = if down.is_empty() {
+        (StatusCode::OK, "ok\n".to_owned())
+    } else {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("store unavailable\n{}", st.ai.health_line()),
-        ),
+            format!("unavailable: {}\n", down.join(", ")),
+        )
+    };
+    // The AI line informs; a missing model does not make the server unhealthy.
+    (status, format!("{first}{}{details}", st.ai.health_line()))
+}
+
+/// Checks the store and, with `--redis`, the fan-out: which are down, and
+/// a line for each.
+async fn dependencies(st: &AppState) -> (Vec<&'static str>, String) {
+    let kind = st.rooms.store.kind();
+    let mut down = Vec::new();
+    let mut details = match st.rooms.store.ping().await {
+        Ok(()) => format!("store: ok ({kind})\n"),
+        Err(e) => {
+            down.push("store");
+            format!("store: down ({kind}: {e})\n")
+        }
+    };
+    match st.rooms.fanout().map(|f| f.health()) {
+        None => details.push_str("redis: not configured\n"),
+        Some(Ok(())) => details.push_str("redis: ok\n"),
+        Some(Err(e)) => {
+            down.push("redis");
+            details.push_str(&format!("redis: down ({e})\n"));
+        }
     }
+    (down, details)
 }
 
 /// `GET /metrics`.
 pub async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render() + &st.ai.render_metrics(),
+        st.metrics.render()
+            + &st
+                .rooms
+                .fanout()
+                .map(|f| f.metrics.render())
+                .unwrap_or_default()
+            + &st.ai.render_metrics(),
     )
 }
 

@@ -27,6 +27,8 @@ pub mod auth_cookie;
 pub mod auth_oidc;
 pub mod config;
 pub mod error;
+pub mod fanout;
+pub mod fanout_redis;
 pub mod http;
 pub mod mcp;
 pub mod metrics;
@@ -85,6 +87,11 @@ pub async fn build_state(cfg: config::Config) -> Result<Arc<state::AppState>, St
         cfg.compact_every,
         std::time::Duration::from_secs(cfg.version_interval_secs),
     );
+    if let Some(url) = &cfg.redis {
+        // Before serving: every room loaded from now on subscribes.
+        fanout::Fanout::start(url, &rooms)
+            .map_err(|e| StartError::Setting(format!("invalid --redis URL: {e}")))?;
+    }
     let auth = auth::Authenticator::from_config(&cfg)
         .await
         .map_err(|e| StartError::Auth(e.to_string()))?;

@@ -29,6 +29,9 @@ pub struct Metrics {
     pub store_appends: AtomicU64,
     /// Log compactions done.
     pub compactions: AtomicU64,
+    /// Compactions skipped because another node (or task) was compacting
+    /// the same document.
+    pub compactions_skipped: AtomicU64,
 }
 
 impl Metrics {
@@ -120,6 +123,16 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE atelier_compactions_total counter");
         let _ = writeln!(out, "atelier_compactions_total {}", g(&self.compactions));
+        let _ = writeln!(
+            out,
+            "# HELP atelier_compactions_skipped_total Compactions skipped: another node was compacting the document."
+        );
+        let _ = writeln!(out, "# TYPE atelier_compactions_skipped_total counter");
+        let _ = writeln!(
+            out,
+            "atelier_compactions_skipped_total {}",
+            g(&self.compactions_skipped)
+        );
         out
     }
 }

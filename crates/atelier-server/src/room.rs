@@ -6,12 +6,13 @@
 //! updates of one room are serialised so the store's order matches the
 //! order in which the room applied them.
 
+use crate::fanout::Fanout;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use atelier_sync::{AwarenessUpdate, Limits, check_update_v1_against};
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use tokio::sync::{Mutex, broadcast};
 use yrs::sync::Awareness;
@@ -19,8 +20,15 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
+// Applying what other server nodes stored (fan-out, `fanout.rs`).
+mod remote;
+
 /// Identifies one connection (or one document subscription of it).
 pub type ConnId = u64;
+
+/// The `from` of what another server node sent (no local connection has
+/// id 0, so every local client receives it).
+pub const REMOTE: ConnId = 0;
 
 /// What a room sends to its connections.
 #[derive(Debug, Clone)]
@@ -38,6 +46,12 @@ pub enum Outbound {
         from: ConnId,
         /// The update.
         update: Arc<AwarenessUpdate>,
+    },
+    /// The room was closed after a storage failure: its connections must
+    /// close too, so their clients reconnect and resync from the store.
+    Closed {
+        /// Why, for the close frame.
+        reason: String,
     },
 }
 
@@ -76,6 +90,15 @@ struct State {
     last_version: Instant,
     /// Whether the document changed since that version.
     changed_since_version: bool,
+    /// Every stored update with a seq up to this one is applied here
+    /// (per-document seqs are dense: 1, 2, 3…).
+    stored_seq: i64,
+    /// Seqs applied above `stored_seq`: another node's update may arrive
+    /// before an earlier one, or never (then the store fills the gap).
+    seqs_ahead: BTreeSet<i64>,
+    /// Awareness client ids of other nodes' clients, when last heard of
+    /// (expired like y-protocols does if their node dies).
+    remote_clients: HashMap<u64, Instant>,
 }
 
 /// One loaded document.
@@ -86,6 +109,8 @@ pub struct Room {
     tx: broadcast::Sender<Outbound>,
     members: AtomicUsize,
     broken: std::sync::atomic::AtomicBool,
+    /// Fan-out to other server nodes, if configured.
+    fanout: Option<Arc<Fanout>>,
 }
 
 impl Room {
@@ -148,6 +173,14 @@ impl Room {
         bytes: &[u8],
     ) -> Result<(), RoomError> {
         let mut st = self.state.lock().await;
+        if self.is_broken() {
+            // Closed after a storage failure: what memory holds may be ahead
+            // of the store; the client must reconnect and resync.
+            return Err(StoreError::Unavailable(
+                "document closed after a storage failure; reconnect".into(),
+            )
+            .into());
+        }
         // Checked against this document: an update may only deepen it up
         // to the limit, however many updates it takes (DESIGN.md §4: yrs
         // never sees bytes the check refused).
@@ -175,13 +208,26 @@ impl Room {
             return Ok(());
         }
         let started = Instant::now();
-        if let Err(e) = rooms.store.append(&self.name, bytes).await {
-            // Memory is now ahead of the store: drop the room so the next
-            // client reloads what is durable, and tell this one it failed.
-            self.broken.store(true, Ordering::SeqCst);
-            rooms.evict(&self.name).await;
-            tracing::error!(doc = %self.name, error = %e, "store append failed; room closed");
-            return Err(e.into());
+        let seq = match rooms.store.append(&self.name, bytes).await {
+            Ok(seq) => seq,
+            Err(e) => {
+                // Memory is now ahead of the store: drop the room so the next
+                // client reloads what is durable, tell this one it failed,
+                // and close the others (they reconnect and resync).
+                self.broken.store(true, Ordering::SeqCst);
+                rooms.evict(&self.name).await;
+                tracing::error!(doc = %self.name, error = %e, "store append failed; room closed");
+                let _ = self.tx.send(Outbound::Closed {
+                    reason: format!("storage failed: {e}"),
+                });
+                return Err(e.into());
+            }
+        };
+        // Stored, so other nodes may have it: publish (queued, in seq order
+        // since the room lock is held).
+        st.note_stored(seq);
+        if let Some(fanout) = &self.fanout {
+            fanout.publish_update(&self.name, seq, bytes);
         }
         Metrics::add(
             &rooms.metrics.store_append_us_sum,
@@ -241,6 +287,9 @@ impl Room {
             }
         }
         drop(st);
+        if let Some(fanout) = &self.fanout {
+            fanout.publish_awareness(&self.name, &update);
+        }
         let _ = self.tx.send(Outbound::Awareness {
             from,
             update: Arc::new(update),
@@ -268,6 +317,9 @@ impl Room {
             .and_then(|u| AwarenessUpdate::decode(&u.encode_v1(), &Limits::default()).ok());
         drop(st);
         if let Some(update) = removal {
+            if let Some(fanout) = &self.fanout {
+                fanout.publish_awareness(&self.name, &update);
+            }
             let _ = self.tx.send(Outbound::Awareness {
                 from: conn,
                 update: Arc::new(update),
@@ -308,6 +360,8 @@ pub struct Rooms {
     compact_every: usize,
     version_interval: std::time::Duration,
     next_conn: AtomicU64,
+    /// Fan-out to the other server nodes (`--redis`), attached once.
+    fanout: OnceLock<Arc<Fanout>>,
 }
 
 impl Rooms {
@@ -329,7 +383,18 @@ impl Rooms {
             compact_every: compact_every.max(1),
             version_interval,
             next_conn: AtomicU64::new(1),
+            fanout: OnceLock::new(),
         })
+    }
+
+    /// Attaches the fan-out to other nodes (once, before serving).
+    pub fn attach_fanout(&self, fanout: Arc<Fanout>) {
+        let _ = self.fanout.set(fanout);
+    }
+
+    /// The fan-out to other nodes, if configured.
+    pub fn fanout(&self) -> Option<&Arc<Fanout>> {
+        self.fanout.get()
     }
 
     /// A fresh connection id.
@@ -344,7 +409,12 @@ impl Rooms {
             room.members.fetch_add(1, Ordering::SeqCst);
             return Ok(room.clone());
         }
-        let (doc, size, log_len) = self.load_doc(name).await?;
+        let stored = self.store.load(name).await?;
+        let (doc, size, log_len) = doc_from_stored(name, &stored)?;
+        let stored_seq = stored
+            .updates
+            .last()
+            .map_or(stored.snapshot_seq, |(seq, _)| *seq);
         let deepest = atelier_doc::Document::from_doc(doc.clone()).deepest_nesting();
         if deepest > self.limits.max_nesting_depth {
             // Stored before the limit existed (or under a higher one): it is
@@ -366,12 +436,22 @@ impl Rooms {
                 clients_of: HashMap::new(),
                 last_version: Instant::now(),
                 changed_since_version: false,
+                stored_seq,
+                seqs_ahead: BTreeSet::new(),
+                remote_clients: HashMap::new(),
             }),
             tx,
             members: AtomicUsize::new(1),
             broken: Default::default(),
+            fanout: self.fanout().cloned(),
         });
         map.insert(name.to_owned(), room.clone());
+        // Subscribed (under the map lock, so subscriptions and
+        // unsubscriptions of one name stay in order) only while loaded; the
+        // fan-out catches up from the store once the subscription holds.
+        if let Some(fanout) = self.fanout() {
+            fanout.subscribe(name);
+        }
         Metrics::add(&self.metrics.rooms, 1);
         tracing::info!(doc = %name, bytes = size, "document loaded");
         Ok(room)
@@ -384,6 +464,9 @@ impl Rooms {
         if room.members.fetch_sub(1, Ordering::SeqCst) == 1 {
             if map.get(&room.name).is_some_and(|r| Arc::ptr_eq(r, room)) {
                 map.remove(&room.name);
+                if let Some(fanout) = self.fanout() {
+                    fanout.unsubscribe(&room.name);
+                }
                 Metrics::dec(&self.metrics.rooms);
                 tracing::info!(doc = %room.name, "document unloaded");
             }
@@ -399,7 +482,11 @@ impl Rooms {
     }
 
     async fn evict(&self, name: &str) {
-        if self.map.lock().await.remove(name).is_some() {
+        let mut map = self.map.lock().await;
+        if map.remove(name).is_some() {
+            if let Some(fanout) = self.fanout() {
+                fanout.unsubscribe(name);
+            }
             Metrics::dec(&self.metrics.rooms);
         }
     }
@@ -491,7 +578,21 @@ fn doc_from_stored(
 /// Folds the stored log of a document into a snapshot, computed from what is
 /// in the store (not memory), so updates appended by other server processes
 /// are never dropped.
+///
+/// Runs once per document cluster-wide: a node that finds another node (or
+/// task) compacting the document skips it.
 pub async fn compact_stored(store: &Store, metrics: &Metrics, name: &str) -> Result<(), RoomError> {
+    if !store.try_lock_compaction(name).await? {
+        Metrics::add(&metrics.compactions_skipped, 1);
+        tracing::debug!(doc = %name, "compaction skipped: another node is compacting");
+        return Ok(());
+    }
+    let result = compact_locked(store, metrics, name).await;
+    store.unlock_compaction(name).await;
+    result
+}
+
+async fn compact_locked(store: &Store, metrics: &Metrics, name: &str) -> Result<(), RoomError> {
     let stored = store.load(name).await?;
     let Some(last_seq) = stored.updates.last().map(|(s, _)| *s) else {
         return Ok(());

@@ -21,6 +21,10 @@ pub enum StoreError {
     /// A blocking task was cancelled or panicked.
     #[error("store task failed: {0}")]
     Task(String),
+    /// The database cannot be reached (down, restarting, or not answering
+    /// in time); the store reconnects by itself on a later call.
+    #[error("{0}")]
+    Unavailable(String),
     /// Stored bytes could not be decoded.
     #[error("corrupt stored data for {doc}: {reason}")]
     Corrupt {
@@ -97,6 +101,44 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.load(doc).await,
             Store::Postgres(s) => s.load(doc).await,
+        }
+    }
+
+    /// What was stored after `seq`: the updates with a higher seq, or, when
+    /// a compaction folded some of them into a snapshot, that snapshot and
+    /// the updates after it. One consistent read (a concurrent compaction
+    /// cannot make it miss updates). Nodes catch up with it after a
+    /// subscription or a fan-out outage (`fanout.rs`).
+    pub async fn load_since(&self, doc: &str, seq: i64) -> Result<Stored, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.load_since(doc, seq).await,
+            Store::Postgres(s) => s.load_since(doc, seq).await,
+        }
+    }
+
+    /// Takes the cluster-wide right to compact `doc`: `false` when another
+    /// task or server process is compacting it now (it is then skipped, not
+    /// waited for). Release with [`Store::unlock_compaction`].
+    pub async fn try_lock_compaction(&self, doc: &str) -> Result<bool, StoreError> {
+        match self {
+            Store::Sqlite(s) => Ok(s.try_lock_compaction(doc)),
+            Store::Postgres(s) => s.try_lock_compaction(doc).await,
+        }
+    }
+
+    /// Releases what [`Store::try_lock_compaction`] took.
+    pub async fn unlock_compaction(&self, doc: &str) {
+        match self {
+            Store::Sqlite(s) => s.unlock_compaction(doc),
+            Store::Postgres(s) => s.unlock_compaction(doc).await,
+        }
+    }
+
+    /// Checks that the store answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.list_versions("__healthz__").await.map(|_| ()),
+            Store::Postgres(s) => s.ping().await,
         }
     }
 

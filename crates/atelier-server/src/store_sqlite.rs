@@ -6,6 +6,7 @@
 
 use crate::store::{StoreError, Stored, VersionInfo};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +14,9 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Documents being compacted by this process (one compaction at a time
+    /// per document; SQLite serves one process, so this is the whole lock).
+    compacting: Arc<Mutex<HashSet<String>>>,
 }
 
 const SCHEMA: &str = "
@@ -60,7 +64,23 @@ impl SqliteStore {
         .map_err(|e| StoreError::Task(e.to_string()))??;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            compacting: Default::default(),
         })
+    }
+
+    /// See [`crate::store::Store::try_lock_compaction`].
+    pub fn try_lock_compaction(&self, doc: &str) -> bool {
+        self.compacting
+            .lock()
+            .map(|mut set| set.insert(doc.to_owned()))
+            .unwrap_or(false)
+    }
+
+    /// See [`crate::store::Store::unlock_compaction`].
+    pub fn unlock_compaction(&self, doc: &str) {
+        if let Ok(mut set) = self.compacting.lock() {
+            set.remove(doc);
+        }
     }
 
     async fn with<T: Send + 'static>(
@@ -120,6 +140,41 @@ impl SqliteStore {
             let updates = stmt
                 .query_map(params![doc, snapshot_seq], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<Vec<_>, _>>()?;
+            Ok(Stored {
+                snapshot,
+                snapshot_seq,
+                updates,
+            })
+        })
+        .await
+    }
+
+    /// See [`crate::store::Store::load_since`].
+    pub async fn load_since(&self, doc: &str, after: i64) -> Result<Stored, StoreError> {
+        let doc = doc.to_owned();
+        self.with(move |c| {
+            // One read transaction: a compaction between the two reads
+            // could otherwise delete updates the snapshot read did not cover.
+            let tx = c.transaction()?;
+            let snap: Option<(i64, Vec<u8>)> = tx
+                .query_row(
+                    "SELECT seq, data FROM snapshots WHERE doc = ?1 AND seq > ?2",
+                    params![doc, after],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let (snapshot_seq, snapshot) = match snap {
+                Some((s, d)) => (s, Some(d)),
+                None => (after, None),
+            };
+            let updates = {
+                let mut stmt = tx.prepare(
+                    "SELECT seq, data FROM updates WHERE doc = ?1 AND seq > ?2 ORDER BY seq",
+                )?;
+                stmt.query_map(params![doc, snapshot_seq], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            tx.commit()?;
             Ok(Stored {
                 snapshot,
                 snapshot_seq,

@@ -133,6 +133,8 @@ enum Forwarded {
     Out(String, Outbound),
     /// The connection fell too far behind a room's broadcasts.
     Lagged(String),
+    /// The room closed after a storage failure (the reason).
+    RoomClosed(String),
     /// A deferred authorization of a Hocuspocus document was decided.
     Auth(String, Result<(Principal, Access), AuthError>),
 }
@@ -204,6 +206,7 @@ impl Connection {
                         Some(Forwarded::Lagged(doc)) => Err(Close::policy(format!(
                             "connection too slow for document {doc}; reconnect to resync"
                         ))),
+                        Some(Forwarded::RoomClosed(reason)) => Err(Close { code: CLOSE_ERROR, reason }),
                         Some(Forwarded::Auth(doc, result)) => conn.on_auth(&doc, result).await,
                         None => Ok(()),
                     };
@@ -481,11 +484,16 @@ impl Connection {
         let forwarder = tokio::spawn(async move {
             loop {
                 match rx.recv().await {
+                    Ok(Outbound::Closed { reason }) => {
+                        let _ = tx.send(Forwarded::RoomClosed(reason)).await;
+                        return;
+                    }
                     Ok(out) => {
                         let from = match &out {
                             Outbound::Update { from, .. } | Outbound::Awareness { from, .. } => {
                                 *from
                             }
+                            Outbound::Closed { .. } => continue,
                         };
                         if from != me && tx.send(Forwarded::Out(name.clone(), out)).await.is_err() {
                             return;
@@ -525,6 +533,7 @@ impl Connection {
         match out {
             Outbound::Update { update, .. } => self.session.send_update(doc, &update),
             Outbound::Awareness { update, .. } => self.session.send_awareness(doc, &update),
+            Outbound::Closed { .. } => Ok(()),
         }
         .map_err(Self::sync_err)
     }
