@@ -68,7 +68,11 @@ cargo xtask ci
 
 echo "== server suite again against a real PostgreSQL server on loopback"
 eval "$(bash scripts/postgres.sh start)"
+# With Redis too (Debian's redis-server): tests/multi_node.rs runs three
+# nodes, kills one, restarts Redis and stops PostgreSQL mid-edit.
+eval "$(bash scripts/redis.sh start)"
 cargo test -p atelier-server --tests
+bash scripts/redis.sh stop
 bash scripts/postgres.sh stop
 
 echo "== target directory: $(du -sh "$target_dir" | cut -f1)"
