@@ -20,6 +20,9 @@
 //!   from the store, this node's clients' awareness is announced again, and
 //!   the documents whose publish failed get a [`Kind::Hint`] so the other
 //!   nodes catch up too.
+//! - Awareness is not stored: a node that subscribes (or resubscribes)
+//!   sends a [`Kind::Query`], and the nodes with that document open answer
+//!   with their own clients' states.
 //! - Every message carries the sending node's id (a node ignores its own)
 //!   and the time it was published (the lag metric; clocks of different
 //!   machines must be synchronised for it to mean anything).
@@ -61,6 +64,9 @@ pub enum Kind {
     /// "Updates up to `seq` are stored; catch up from the store": sent for
     /// documents whose publish failed while Redis was away. No payload.
     Hint = 3,
+    /// "Who is here?": a node that just subscribed asks the others for
+    /// their clients' awareness (published before it listened). No payload.
+    Query = 4,
 }
 
 /// One message on a document's channel. Wire format, little-endian:
@@ -105,6 +111,7 @@ impl Envelope {
             1 => Kind::Update,
             2 => Kind::Awareness,
             3 => Kind::Hint,
+            4 => Kind::Query,
             k => return Err(format!("unknown kind {k}")),
         };
         let word = |i: usize| -> [u8; 8] {
@@ -140,8 +147,9 @@ pub struct FanoutMetrics {
     pub published: AtomicU64,
     /// Messages whose publish failed (Redis down).
     pub publish_failures: AtomicU64,
-    /// Messages received from other nodes, by kind (update, awareness, hint).
-    pub received: [AtomicU64; 3],
+    /// Messages received from other nodes, by kind (update, awareness,
+    /// hint, query).
+    pub received: [AtomicU64; 4],
     /// Own messages received back and ignored.
     pub own_ignored: AtomicU64,
     /// Received messages that did not decode or apply.
@@ -260,7 +268,10 @@ impl FanoutMetrics {
             "# HELP atelier_fanout_received_total Messages received from other nodes."
         );
         let _ = writeln!(out, "# TYPE atelier_fanout_received_total counter");
-        for (kind, c) in ["update", "awareness", "hint"].iter().zip(&self.received) {
+        for (kind, c) in ["update", "awareness", "hint", "query"]
+            .iter()
+            .zip(&self.received)
+        {
             let _ = writeln!(
                 out,
                 "atelier_fanout_received_total{{kind=\"{kind}\"}} {}",
@@ -415,6 +426,7 @@ impl Fanout {
         Metrics::add(&self.metrics.resyncs, 1);
         for doc in &docs {
             self.route(doc, Work::CatchUp);
+            self.publish(doc, Kind::Query, 0, Vec::new());
         }
         for doc in self.link.take_unpublished() {
             let seq = match rooms.get(&doc).await {
@@ -464,6 +476,8 @@ async fn dispatch(fanout: Weak<Fanout>, mut events: mpsc::UnboundedReceiver<Link
             LinkEvent::Subscribed(docs) => {
                 for doc in docs {
                     fanout.route(&doc, Work::CatchUp);
+                    // Carets published before this node listened.
+                    fanout.publish(&doc, Kind::Query, 0, Vec::new());
                 }
             }
             LinkEvent::Up(docs) => fanout.resync(docs).await,
@@ -546,6 +560,11 @@ async fn document_worker(fanout: Arc<Fanout>, doc: String, mut rx: mpsc::Unbound
                 Kind::Hint => {
                     if room.stored_seq().await < m.seq {
                         catch_up_at = Some(Instant::now());
+                    }
+                }
+                Kind::Query => {
+                    if let Some(aw) = room.local_awareness().await {
+                        fanout.publish_awareness(&doc, &aw);
                     }
                 }
             },
