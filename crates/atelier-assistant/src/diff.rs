@@ -309,7 +309,9 @@ mod tests {
     fn tokens_split_words_spaces_and_punctuation() {
         assert_eq!(
             tokens("Hé, l'été 2026!  ok"),
-            vec!["Hé", ",", " ", "l", "'", "été", " ", "2026", "!", "  ", "ok"]
+            vec![
+                "Hé", ",", " ", "l", "'", "été", " ", "2026", "!", "  ", "ok"
+            ]
         );
         assert_eq!(tokens("🙂🙂"), vec!["🙂", "🙂"]);
     }
@@ -327,7 +329,10 @@ mod tests {
         for i in (0..3_000).step_by(7) {
             c[i] += 50_000;
         }
-        let kept = diff(&a, &c).iter().filter(|e| matches!(e, Edit::Keep(..))).count();
+        let kept = diff(&a, &c)
+            .iter()
+            .filter(|e| matches!(e, Edit::Keep(..)))
+            .count();
         assert_eq!(kept, 3_000 - 429);
     }
 

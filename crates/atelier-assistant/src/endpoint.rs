@@ -83,7 +83,10 @@ pub fn atelier_ai_url(server: &str) -> Option<String> {
         "wss" | "https" => "https",
         _ => return None,
     };
-    let host = rest.split(['/', '?', '#']).next().filter(|h| !h.is_empty())?;
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .filter(|h| !h.is_empty())?;
     Some(format!("{scheme}://{host}/ai/v1/chat/completions"))
 }
 
@@ -94,7 +97,11 @@ pub fn docs_ai_url(base: &str, id: &str) -> String {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
-    format!("{}{}", base.trim().trim_end_matches('/'), ai_proxy_path(&id))
+    format!(
+        "{}{}",
+        base.trim().trim_end_matches('/'),
+        ai_proxy_path(&id)
+    )
 }
 
 /// The prompt a fixed action sends to Docs, whose model sees the blocks
@@ -172,8 +179,17 @@ pub fn build_request(
             let selected_blocks = selection.as_ref().and_then(|r| {
                 let flat = flatten(&plan.at_request.blocks());
                 let (_, _, range) = span(&flat, r).ok()?;
-                let ids: Vec<String> = flat[range].iter().map(|f| format!("{}$", f.block.id)).collect();
-                Some(plan.blocks.iter().filter(|b| ids.contains(&b.id)).cloned().collect())
+                let ids: Vec<String> = flat[range]
+                    .iter()
+                    .map(|f| format!("{}$", f.block.id))
+                    .collect();
+                Some(
+                    plan.blocks
+                        .iter()
+                        .filter(|b| ids.contains(&b.id))
+                        .cloned()
+                        .collect(),
+                )
             });
             let state = DocumentState {
                 selection: selected_blocks.is_some(),
@@ -251,7 +267,10 @@ mod tests {
     #[test]
     fn atelier_actions_send_the_cached_prompt_and_the_text_alone() {
         let (d, ids) = setup();
-        let sel = TextRange::new(TextPos::new(ids[0].clone(), 0), TextPos::new(ids[0].clone(), 7));
+        let sel = TextRange::new(
+            TextPos::new(ids[0].clone(), 0),
+            TextPos::new(ids[0].clone(), 7),
+        );
         let p = plan(&d, Action::Rephrase, Some(sel), Mode::Atelier).expect("plan");
         let endpoint = Endpoint {
             url: "http://h/ai/v1/chat/completions".into(),
@@ -266,14 +285,29 @@ mod tests {
         }];
         let r = build_request(&endpoint, &p, &history, ("c", "m"));
         let v: Value = serde_json::from_str(&r.body).expect("json");
-        assert!(v["messages"][0]["content"].as_str().expect("system").starts_with(SYSTEM_PROMPT));
+        assert!(
+            v["messages"][0]["content"]
+                .as_str()
+                .expect("system")
+                .starts_with(SYSTEM_PROMPT)
+        );
         assert_eq!(v["messages"][1]["content"], "Bonjour");
-        assert_eq!(v["messages"].as_array().map(Vec::len), Some(2), "no history in actions");
+        assert_eq!(
+            v["messages"].as_array().map(Vec::len),
+            Some(2),
+            "no history in actions"
+        );
         assert_eq!(v["stream"], true);
         assert_eq!(v["max_tokens"], 48);
         assert!(v.get("tools").is_none());
-        assert!(r.headers.contains(&("X-Atelier-Document".into(), "notes".into())));
-        assert!(r.headers.contains(&("Authorization".into(), "Bearer t0k".into())));
+        assert!(
+            r.headers
+                .contains(&("X-Atelier-Document".into(), "notes".into()))
+        );
+        assert!(
+            r.headers
+                .contains(&("Authorization".into(), "Bearer t0k".into()))
+        );
         assert!(!r.include_credentials);
 
         // A free prompt offers the tool and carries the recent history.
@@ -283,14 +317,25 @@ mod tests {
         assert_eq!(v["tools"][0]["function"]["name"], "applyDocumentOperations");
         assert_eq!(v["messages"][1]["content"], "x");
         assert_eq!(v["messages"][2]["content"], "y");
-        assert!(v["messages"][3]["content"].as_str().expect("user").contains(&format!("{}$", ids[0])));
+        assert!(
+            v["messages"][3]["content"]
+                .as_str()
+                .expect("user")
+                .contains(&format!("{}$", ids[0]))
+        );
     }
 
     #[test]
     fn docs_requests_have_the_submit_message_shape_and_csrf() {
         let (d, ids) = setup();
         let sel = TextRange::caret(TextPos::new(ids[1].clone(), 2));
-        let p = plan(&d, Action::Translate(atelier_ai::prompts::Lang::De), Some(sel), Mode::Docs).expect("plan");
+        let p = plan(
+            &d,
+            Action::Translate(atelier_ai::prompts::Lang::De),
+            Some(sel),
+            Mode::Docs,
+        )
+        .expect("plan");
         let endpoint = Endpoint {
             mode: Mode::Docs,
             url: docs_ai_url("", "doc-1"),
@@ -302,7 +347,10 @@ mod tests {
         assert!(r.headers.contains(&("X-CSRFToken".into(), "csrf".into())));
         let v: Value = serde_json::from_str(&r.body).expect("json");
         assert_eq!(v["trigger"], "submit-message");
-        assert_eq!(v["messages"][0]["parts"][0]["text"], "Translate the selected blocks into German.");
+        assert_eq!(
+            v["messages"][0]["parts"][0]["text"],
+            "Translate the selected blocks into German."
+        );
         let state = &v["messages"][0]["metadata"]["documentState"];
         assert_eq!(state["selection"], true);
         assert_eq!(state["selectedBlocks"][0]["id"], format!("{}$", ids[1]));

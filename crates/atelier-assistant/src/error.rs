@@ -108,7 +108,8 @@ impl AssistantError {
             .map(str::to_owned)
             .unwrap_or_else(|| text.chars().take(200).collect());
         let kind = match code.as_deref() {
-            Some(code) => kind_of_code(code, retry_after).unwrap_or_else(|| kind_of_status(status, retry_after)),
+            Some(code) => kind_of_code(code, retry_after)
+                .unwrap_or_else(|| kind_of_status(status, retry_after)),
             None => kind_of_status(status, retry_after),
         };
         AssistantError {
@@ -175,7 +176,10 @@ impl AssistantError {
             ErrorKind::InvalidRequest => fill(e.invalid_request, &[("message", &self.message)]),
             ErrorKind::Other => fill(
                 e.other,
-                &[("status", &self.status.to_string()), ("message", &self.message)],
+                &[
+                    ("status", &self.status.to_string()),
+                    ("message", &self.message),
+                ],
             ),
         }
     }
@@ -274,8 +278,14 @@ mod tests {
                 retry_after: Some(17)
             }
         );
-        assert_eq!(e.describe(&EN), "Too many requests from you. Try again in 17 s.");
-        assert_eq!(e.describe(&FR), "Trop de demandes de votre part. Réessayez dans 17 s.");
+        assert_eq!(
+            e.describe(&EN),
+            "Too many requests from you. Try again in 17 s."
+        );
+        assert_eq!(
+            e.describe(&FR),
+            "Trop de demandes de votre part. Réessayez dans 17 s."
+        );
         assert_eq!(e.code_name(), "rate_limited_user");
 
         let e = AssistantError::from_response(
@@ -297,7 +307,8 @@ mod tests {
 
     #[test]
     fn docs_bodies_and_bare_statuses() {
-        let e = AssistantError::from_response(400, None, br#"{"detail":"Invalid submitted payload"}"#);
+        let e =
+            AssistantError::from_response(400, None, br#"{"detail":"Invalid submitted payload"}"#);
         assert_eq!(e.kind, ErrorKind::InvalidRequest);
         assert_eq!(
             e.describe(&EN),
@@ -308,7 +319,10 @@ mod tests {
         let e = AssistantError::from_response(418, None, b"teapot");
         assert_eq!(e.describe(&EN), "The AI request failed (418): teapot");
         assert_eq!(parse_retry_after(Some(" 30 ")), Some(30));
-        assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(
+            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
     }
 
     #[test]

@@ -533,7 +533,10 @@ mod tests {
         assert_eq!(fill(EN.applied, &[("n", "2")]), "Applied (2 blocks).");
         for s in [&EN, &FR, &DE, &NL] {
             assert!(s.dropped.contains("{text}"));
-            assert!(s.errors.rate_limited.contains("{scope}") && s.errors.rate_limited.contains("{wait}"));
+            assert!(
+                s.errors.rate_limited.contains("{scope}")
+                    && s.errors.rate_limited.contains("{wait}")
+            );
             assert!(s.errors.wait_secs.contains("{secs}"));
             assert!(s.preparing_edits.contains("{n}"));
         }

@@ -157,10 +157,13 @@ pub fn outcome(plan: &Plan, answer: &Completion) -> Outcome {
             };
             match interpret(answer, &plan.index, &ToolLimits::default()) {
                 Proposal::Prose(p) => offer(&p, None),
-                Proposal::Refused { error, prose } => offer(&prose, Some(Note::RefusedCall(error.to_string()))),
+                Proposal::Refused { error, prose } => {
+                    offer(&prose, Some(Note::RefusedCall(error.to_string())))
+                }
                 Proposal::Edits { review: r, prose } => {
-                    let note = (!r.refused.is_empty())
-                        .then(|| Note::RefusedOperations(r.refused.iter().map(ToString::to_string).collect()));
+                    let note = (!r.refused.is_empty()).then(|| {
+                        Note::RefusedOperations(r.refused.iter().map(ToString::to_string).collect())
+                    });
                     if r.accepted.is_empty() {
                         return offer(&prose, note);
                     }
@@ -212,7 +215,10 @@ mod tests {
     #[test]
     fn a_rephrase_previews_the_replacement_of_the_selection() {
         let (d, ids) = setup();
-        let sel = TextRange::new(TextPos::new(ids[0].clone(), 0), TextPos::new(ids[0].clone(), 25));
+        let sel = TextRange::new(
+            TextPos::new(ids[0].clone(), 0),
+            TextPos::new(ids[0].clone(), 25),
+        );
         let p = plan(&d, Action::Rephrase, Some(sel), Mode::Atelier).expect("plan");
         let Outcome::Edits(r) = outcome(&p, &answer("  The meeting moves to Tuesday.\n")) else {
             panic!("edits expected");
@@ -220,7 +226,10 @@ mod tests {
         assert_eq!(r.preview.len(), 1);
         assert_eq!(r.preview[0].change, Change::Changed);
         assert_eq!(r.preview[0].new_text(), "The meeting moves to Tuesday.");
-        assert!(matches!(outcome(&p, &answer(" ")), Outcome::Nothing(Note::EmptyAnswer)));
+        assert!(matches!(
+            outcome(&p, &answer(" ")),
+            Outcome::Nothing(Note::EmptyAnswer)
+        ));
         // The same text again changes nothing.
         assert!(matches!(
             outcome(&p, &answer("The meeting is on Monday.")),
@@ -269,14 +278,23 @@ mod tests {
                 arguments: "{\"operations\": 3}".into(),
             },
         }];
-        assert!(matches!(outcome(&p, &bad), Outcome::Nothing(Note::RefusedCall(_))));
+        assert!(matches!(
+            outcome(&p, &bad),
+            Outcome::Nothing(Note::RefusedCall(_))
+        ));
     }
 
     #[test]
     fn docs_selection_actions_replace_the_selection_with_prose() {
         let (d, ids) = setup();
         let caret = TextRange::caret(TextPos::new(ids[1].clone(), 0));
-        let p = plan(&d, Action::Translate(atelier_ai::prompts::Lang::Fr), Some(caret), Mode::Docs).expect("plan");
+        let p = plan(
+            &d,
+            Action::Translate(atelier_ai::prompts::Lang::Fr),
+            Some(caret),
+            Mode::Docs,
+        )
+        .expect("plan");
         let Outcome::Edits(r) = outcome(&p, &answer("Autre.")) else {
             panic!("edits expected");
         };

@@ -144,8 +144,8 @@ pub fn plan(
 ) -> Result<Plan, PlanError> {
     // One copy of the document as the request sees it: the preview and
     // every offset below refer to it, whatever happens meanwhile.
-    let at_request = Document::from_update_v1(&doc.encode_state_v1())
-        .map_err(|_| PlanError::EmptyDocument)?;
+    let at_request =
+        Document::from_update_v1(&doc.encode_state_v1()).map_err(|_| PlanError::EmptyDocument)?;
     let flat = flatten(&at_request.blocks());
     let doc_text: String = flat
         .iter()
@@ -194,7 +194,10 @@ pub fn plan(
                 if before.trim().is_empty() {
                     return Err(PlanError::EmptyDocument);
                 }
-                (tail_chars(&before, MAX_INPUT_CHARS), Shape::ContinueAt(caret))
+                (
+                    tail_chars(&before, MAX_INPUT_CHARS),
+                    Shape::ContinueAt(caret),
+                )
             }
             (Action::Summarize | Action::ActionItems, Mode::Atelier) => {
                 let text = match &non_empty {
@@ -294,18 +297,35 @@ mod tests {
     #[test]
     fn selection_actions_send_the_selection_or_the_carets_block() {
         let (d, ids) = doc();
-        let sel = TextRange::new(TextPos::new(ids[0].clone(), 6), TextPos::new(ids[0].clone(), 11));
+        let sel = TextRange::new(
+            TextPos::new(ids[0].clone(), 6),
+            TextPos::new(ids[0].clone(), 11),
+        );
         let p = plan(&d, Action::Rephrase, Some(sel.clone()), Mode::Atelier).expect("plan");
         assert_eq!(p.input, "block");
         assert_eq!(p.shape, Shape::ReplaceSelection(sel));
         let caret = TextRange::caret(TextPos::new(ids[1].clone(), 3));
         let p = plan(&d, Action::Shorten, Some(caret), Mode::Atelier).expect("plan");
         assert_eq!(p.input, "Second one.");
-        assert_eq!(plan(&d, Action::Rephrase, None, Mode::Atelier).err(), Some(PlanError::NoSelection));
+        assert_eq!(
+            plan(&d, Action::Rephrase, None, Mode::Atelier).err(),
+            Some(PlanError::NoSelection)
+        );
         // In Docs mode the same action goes through the tool.
-        let p = plan(&d, Action::Rephrase, Some(TextRange::caret(TextPos::new(ids[0].clone(), 0))), Mode::Docs)
-            .expect("plan");
-        assert!(matches!(p.shape, Shape::Tool { prose_replaces: true, .. }));
+        let p = plan(
+            &d,
+            Action::Rephrase,
+            Some(TextRange::caret(TextPos::new(ids[0].clone(), 0))),
+            Mode::Docs,
+        )
+        .expect("plan");
+        assert!(matches!(
+            p.shape,
+            Shape::Tool {
+                prose_replaces: true,
+                ..
+            }
+        ));
         assert_eq!(p.blocks.len(), 2);
         assert!(p.blocks[0].id.ends_with('$'));
     }
@@ -315,18 +335,51 @@ mod tests {
         let (d, ids) = doc();
         let p = plan(&d, Action::Summarize, None, Mode::Atelier).expect("plan");
         assert_eq!(p.input, "First block here.\n\nSecond one.");
-        assert_eq!(p.shape, Shape::InsertBelow { after: None, checklist: false });
+        assert_eq!(
+            p.shape,
+            Shape::InsertBelow {
+                after: None,
+                checklist: false
+            }
+        );
         let caret = TextRange::caret(TextPos::new(ids[1].clone(), 6));
         let p = plan(&d, Action::Continue, Some(caret), Mode::Atelier).expect("plan");
         assert_eq!(p.input, "First block here.\n\nSecond");
         assert_eq!(p.shape, Shape::ContinueAt(TextPos::new(ids[1].clone(), 6)));
-        let p = plan(&d, Action::ActionItems, Some(TextRange::caret(TextPos::new(ids[0].clone(), 0))), Mode::Atelier)
-            .expect("plan");
-        assert_eq!(p.shape, Shape::InsertBelow { after: Some(ids[0].clone()), checklist: true });
-        let p = plan(&d, Action::Prompt("Add a title".into()), None, Mode::Atelier).expect("plan");
-        assert!(matches!(p.shape, Shape::Tool { selection: None, after: None, prose_replaces: false }));
+        let p = plan(
+            &d,
+            Action::ActionItems,
+            Some(TextRange::caret(TextPos::new(ids[0].clone(), 0))),
+            Mode::Atelier,
+        )
+        .expect("plan");
+        assert_eq!(
+            p.shape,
+            Shape::InsertBelow {
+                after: Some(ids[0].clone()),
+                checklist: true
+            }
+        );
+        let p = plan(
+            &d,
+            Action::Prompt("Add a title".into()),
+            None,
+            Mode::Atelier,
+        )
+        .expect("plan");
+        assert!(matches!(
+            p.shape,
+            Shape::Tool {
+                selection: None,
+                after: None,
+                prose_replaces: false
+            }
+        ));
         let empty = Document::new();
-        assert_eq!(plan(&empty, Action::Summarize, None, Mode::Atelier).err(), Some(PlanError::EmptyDocument));
+        assert_eq!(
+            plan(&empty, Action::Summarize, None, Mode::Atelier).err(),
+            Some(PlanError::EmptyDocument)
+        );
     }
 
     #[test]
@@ -334,7 +387,10 @@ mod tests {
         let (d, ids) = doc();
         let p = plan(&d, Action::Summarize, None, Mode::Atelier).expect("plan");
         d.insert_text(&ids[0], 0, "Later: ").expect("typing");
-        assert_eq!(p.at_request.block_plain_text(&ids[0]).expect("block"), "First block here.");
+        assert_eq!(
+            p.at_request.block_plain_text(&ids[0]).expect("block"),
+            "First block here."
+        );
         assert_eq!(Mode::from_attribute(Some("Docs")), Mode::Docs);
         assert_eq!(Mode::from_attribute(None), Mode::Atelier);
     }

@@ -250,9 +250,12 @@ mod tests {
             b = ids[1],
             c = ids[2]
         );
-        let review =
-            review_tool_call(&args, &BlockIndex::from_document(&doc), &ToolLimits::default())
-                .expect("shape");
+        let review = review_tool_call(
+            &args,
+            &BlockIndex::from_document(&doc),
+            &ToolLimits::default(),
+        )
+        .expect("shape");
         assert_eq!(review.refused.len(), 1);
         let p = EditProposal::from_review(&review, Snapshot::of_document(&doc));
         assert_eq!(p.groups.len(), 3);
@@ -269,7 +272,8 @@ mod tests {
                 text: "Beta block.".into()
             }]
         );
-        doc.apply_ops_atomically(&checked.ops, "assistant").expect("applies");
+        doc.apply_ops_atomically(&checked.ops, "assistant")
+            .expect("applies");
         assert_eq!(
             markdown::export(&doc.blocks()),
             "Alpha, rewritten.\n\nEdited: Beta block.\n\nEdited: Gamma.\n\nDelta.\n"

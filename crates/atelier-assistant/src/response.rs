@@ -181,8 +181,10 @@ mod tests {
     fn error_statuses_read_their_body() {
         let mut r = ResponseReader::new(Mode::Atelier);
         r.head(429, Some("12"));
-        r.push(br#"{"error":{"message":"5 per minute","type":"rate_limit_error","#).expect("body");
-        r.push(br#""code":"rate_limited_document"}}"#).expect("body");
+        r.push(br#"{"error":{"message":"5 per minute","type":"rate_limit_error","#)
+            .expect("body");
+        r.push(br#""code":"rate_limited_document"}}"#)
+            .expect("body");
         let e = r.finish().expect_err("429");
         assert_eq!(
             e.kind,
@@ -199,19 +201,38 @@ mod tests {
         let w = ChunkWriter::new("c", "m", 1);
         let mut r = ResponseReader::new(Mode::Atelier);
         r.head(200, None);
-        r.push([w.role(), w.text("half")].concat().as_bytes()).expect("ok so far");
+        r.push([w.role(), w.text("half")].concat().as_bytes())
+            .expect("ok so far");
         assert_eq!(r.finish().expect_err("cut").kind, ErrorKind::Malformed);
         let mut r = ResponseReader::new(Mode::Atelier);
         r.head(200, None);
-        assert_eq!(r.push(b"<html>oops</html>\n\n").map(|_| ()).err().map(|e| e.kind), None);
+        assert_eq!(
+            r.push(b"<html>oops</html>\n\n")
+                .map(|_| ())
+                .err()
+                .map(|e| e.kind),
+            None
+        );
         assert_eq!(r.finish().expect_err("not SSE").kind, ErrorKind::Malformed);
-        assert_eq!(ResponseReader::new(Mode::Docs).finish().expect_err("none").kind, ErrorKind::Network);
+        assert_eq!(
+            ResponseReader::new(Mode::Docs)
+                .finish()
+                .expect_err("none")
+                .kind,
+            ErrorKind::Network
+        );
     }
 
     #[test]
     fn docs_streams_are_read_in_docs_mode() {
         let w = UiStreamWriter;
-        let wire = [w.start(), w.text_delta("t", "Hallo"), w.finish(Some("stop")), w.done()].concat();
+        let wire = [
+            w.start(),
+            w.text_delta("t", "Hallo"),
+            w.finish(Some("stop")),
+            w.done(),
+        ]
+        .concat();
         let mut r = ResponseReader::new(Mode::Docs);
         r.head(200, None);
         let updates = r.push(wire.as_bytes()).expect("stream");
@@ -219,7 +240,8 @@ mod tests {
         assert_eq!(r.finish().expect("answer").text, "Hallo");
         let mut r = ResponseReader::new(Mode::Docs);
         r.head(403, None);
-        r.push(br#"{"detail":"You do not have permission to perform this action."}"#).expect("body");
+        r.push(br#"{"detail":"You do not have permission to perform this action."}"#)
+            .expect("body");
         assert_eq!(r.finish().expect_err("403").kind, ErrorKind::Forbidden);
     }
 }

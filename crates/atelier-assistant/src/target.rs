@@ -97,7 +97,8 @@ pub(crate) struct Flat {
 /// without their children, with their parents.
 pub(crate) fn flatten(blocks: &[Block]) -> Vec<Flat> {
     let mut out = Vec::new();
-    let mut stack: Vec<(&Block, Option<BlockId>)> = blocks.iter().rev().map(|b| (b, None)).collect();
+    let mut stack: Vec<(&Block, Option<BlockId>)> =
+        blocks.iter().rev().map(|b| (b, None)).collect();
     while let Some((b, parent)) = stack.pop() {
         stack.extend(b.children.iter().rev().map(|c| (c, Some(b.id.clone()))));
         out.push(Flat {
@@ -124,7 +125,8 @@ fn slice_runs(runs: &[InlineRun], from: u32, to: u32) -> Vec<InlineRun> {
         let (start, end) = (from.max(at), to.min(at + len));
         if start < end {
             let units: Vec<u16> = r.text.encode_utf16().collect();
-            let piece = String::from_utf16_lossy(&units[(start - at) as usize..(end - at) as usize]);
+            let piece =
+                String::from_utf16_lossy(&units[(start - at) as usize..(end - at) as usize]);
             out.push(InlineRun::styled(piece, r.marks.clone()));
         }
         at += len;
@@ -183,7 +185,10 @@ pub fn whole_block(doc: &Document, at: &BlockId) -> Result<TextRange, TargetErro
     let len = doc
         .block_len(at)
         .map_err(|_| TargetError::NoBlock(at.to_string()))?;
-    Ok(TextRange::new(TextPos::new(at.clone(), 0), TextPos::new(at.clone(), len)))
+    Ok(TextRange::new(
+        TextPos::new(at.clone(), 0),
+        TextPos::new(at.clone(), len),
+    ))
 }
 
 /// Paragraphs of an answer: split at blank lines, each trimmed; single
@@ -271,7 +276,10 @@ pub fn replace_selection(
         let mut ancestors = Vec::new();
         let mut up = z.parent.clone();
         while let Some(p) = up {
-            up = flat.iter().find(|f| f.block.id == p).and_then(|f| f.parent.clone());
+            up = flat
+                .iter()
+                .find(|f| f.block.id == p)
+                .and_then(|f| f.parent.clone());
             ancestors.push(p);
         }
         let mut deleted: Vec<&BlockId> = Vec::new();
@@ -309,7 +317,10 @@ pub fn replace_selection(
     if !rest.is_empty() {
         ops.push(Op::InsertBlocks {
             at: Placement::After(a.id.clone()),
-            blocks: rest.iter().map(|p| NewBlock::text(block_type::PARAGRAPH, p)).collect(),
+            blocks: rest
+                .iter()
+                .map(|p| NewBlock::text(block_type::PARAGRAPH, p))
+                .collect(),
         });
     }
     Ok(EditGroup {
@@ -325,7 +336,11 @@ pub fn replace_selection(
 pub fn prose_blocks(answer: &str, checklist: bool) -> Vec<NewBlock> {
     let mut out = Vec::new();
     for para in paragraphs(answer) {
-        let lines: Vec<&str> = para.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let lines: Vec<&str> = para
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         let is_item = |l: &str| l.starts_with("- ") || l.starts_with("* ");
         if lines.iter().all(|l| is_item(l)) {
             let kind = if checklist {
@@ -343,7 +358,11 @@ pub fn prose_blocks(answer: &str, checklist: bool) -> Vec<NewBlock> {
 
 /// The edit that inserts `answer` as blocks below block `after` (the
 /// caret's, or the selection's last), or at the end of the document.
-pub fn insert_below(after: Option<&BlockId>, answer: &str, checklist: bool) -> Result<EditGroup, TargetError> {
+pub fn insert_below(
+    after: Option<&BlockId>,
+    answer: &str,
+    checklist: bool,
+) -> Result<EditGroup, TargetError> {
     let blocks = prose_blocks(answer, checklist);
     if blocks.is_empty() {
         return Err(TargetError::Empty);
@@ -363,7 +382,11 @@ pub fn insert_below(after: Option<&BlockId>, answer: &str, checklist: bool) -> R
 /// paragraph at the caret (a space between words), the others as
 /// paragraphs after its block. The caret's block must not have changed
 /// (the offset would no longer be where the user was).
-pub fn continue_at(doc: &Document, caret: &TextPos, answer: &str) -> Result<EditGroup, TargetError> {
+pub fn continue_at(
+    doc: &Document,
+    caret: &TextPos,
+    answer: &str,
+) -> Result<EditGroup, TargetError> {
     let text = doc
         .block_plain_text(&caret.block)
         .map_err(|_| TargetError::NoBlock(caret.block.to_string()))?;
@@ -389,7 +412,10 @@ pub fn continue_at(doc: &Document, caret: &TextPos, answer: &str) -> Result<Edit
     if paras.len() > 1 {
         ops.push(Op::InsertBlocks {
             at: Placement::After(caret.block.clone()),
-            blocks: paras[1..].iter().map(|p| NewBlock::text(block_type::PARAGRAPH, p)).collect(),
+            blocks: paras[1..]
+                .iter()
+                .map(|p| NewBlock::text(block_type::PARAGRAPH, p))
+                .collect(),
         });
     }
     Ok(EditGroup {
@@ -412,14 +438,18 @@ mod tests {
     }
 
     fn apply(d: &Document, g: &EditGroup) -> String {
-        d.apply_ops_atomically(&g.ops, "assistant").expect("applies");
+        d.apply_ops_atomically(&g.ops, "assistant")
+            .expect("applies");
         markdown::export(&d.blocks())
     }
 
     #[test]
     fn a_selection_inside_one_block_is_replaced_in_place() {
         let (d, ids) = doc("Hello **big** world.\n");
-        let sel = TextRange::new(TextPos::new(ids[0].clone(), 11), TextPos::new(ids[0].clone(), 6));
+        let sel = TextRange::new(
+            TextPos::new(ids[0].clone(), 11),
+            TextPos::new(ids[0].clone(), 6),
+        );
         assert_eq!(selected_text(&d, &sel).expect("text"), "big w");
         let g = replace_selection(&d, &sel, "large\n\nsmall w").expect("edit");
         // Two paragraphs inside a block stay one; the marks are the first
@@ -431,8 +461,14 @@ mod tests {
     #[test]
     fn a_selection_across_blocks_keeps_the_last_blocks_tail_and_media() {
         let (d, ids) = doc("One two.\n\nThree.\n\n---\n\nFour five.\n");
-        let sel = TextRange::new(TextPos::new(ids[0].clone(), 4), TextPos::new(ids[3].clone(), 5));
-        assert_eq!(selected_text(&d, &sel).expect("text"), "two.\nThree.\n\nFour ");
+        let sel = TextRange::new(
+            TextPos::new(ids[0].clone(), 4),
+            TextPos::new(ids[3].clone(), 5),
+        );
+        assert_eq!(
+            selected_text(&d, &sel).expect("text"),
+            "two.\nThree.\n\nFour "
+        );
         let g = replace_selection(&d, &sel, "2.\n\nAnd 3.").expect("edit");
         assert_eq!(apply(&d, &g), "One 2.\n\nAnd 3.\n\n---\n\nfive.\n");
         assert_eq!(g.guarded.len(), 4);
@@ -449,10 +485,16 @@ mod tests {
     #[test]
     fn nested_blocks_holding_the_end_are_kept() {
         let (d, ids) = doc("- a\n  - b\n    - c d\n");
-        let sel = TextRange::new(TextPos::new(ids[0].clone(), 0), TextPos::new(ids[2].clone(), 2));
+        let sel = TextRange::new(
+            TextPos::new(ids[0].clone(), 0),
+            TextPos::new(ids[2].clone(), 2),
+        );
         let g = replace_selection(&d, &sel, "x").expect("edit");
         let md = apply(&d, &g);
-        assert!(md.contains("x") && md.contains("d") && !md.contains("b"), "{md}");
+        assert!(
+            md.contains("x") && md.contains("d") && !md.contains("b"),
+            "{md}"
+        );
     }
 
     #[test]
@@ -467,7 +509,12 @@ mod tests {
         assert_eq!(apply(&d, &g), "Intro.\n\nAdded.\n\nEnd.\n");
 
         let (d, ids) = doc("It was late\n");
-        let g = continue_at(&d, &TextPos::new(ids[0].clone(), 11), "and dark.\n\nThen dawn.").expect("edit");
+        let g = continue_at(
+            &d,
+            &TextPos::new(ids[0].clone(), 11),
+            "and dark.\n\nThen dawn.",
+        )
+        .expect("edit");
         assert_eq!(apply(&d, &g), "It was late and dark.\n\nThen dawn.\n");
         assert!(insert_below(None, "  \n\n ", false).is_err());
     }
@@ -476,11 +523,20 @@ mod tests {
     fn unknown_blocks_and_empty_selections_are_errors() {
         let (d, ids) = doc("Text.\n");
         let gone = TextRange::caret(TextPos::new("nope", 0));
-        assert_eq!(selected_text(&d, &gone), Err(TargetError::NoBlock("nope".into())));
+        assert_eq!(
+            selected_text(&d, &gone),
+            Err(TargetError::NoBlock("nope".into()))
+        );
         let caret = TextRange::caret(TextPos::new(ids[0].clone(), 2));
-        assert_eq!(replace_selection(&d, &caret, "x").map(|_| ()), Err(TargetError::Empty));
+        assert_eq!(
+            replace_selection(&d, &caret, "x").map(|_| ()),
+            Err(TargetError::Empty)
+        );
         // Offsets past the end are clamped to the text.
-        let wide = TextRange::new(TextPos::new(ids[0].clone(), 0), TextPos::new(ids[0].clone(), 99));
+        let wide = TextRange::new(
+            TextPos::new(ids[0].clone(), 0),
+            TextPos::new(ids[0].clone(), 99),
+        );
         assert_eq!(selected_text(&d, &wide).expect("text"), "Text.");
     }
 }

@@ -115,9 +115,10 @@ async fn run_fetch(
     if request.include_credentials {
         init.set_credentials(web_sys::RequestCredentials::Include);
     }
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&request.url, &init))
-        .await?
-        .dyn_into()?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str_and_init(&request.url, &init))
+            .await?
+            .dyn_into()?;
     deliver(TransportEvent::Head {
         status: response.status(),
         retry_after: response.headers().get("retry-after").ok().flatten(),
@@ -128,7 +129,9 @@ async fn run_fetch(
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into()?;
     loop {
         let chunk = JsFuture::from(reader.read()).await?;
-        let done = js_sys::Reflect::get(&chunk, &"done".into())?.as_bool().unwrap_or(true);
+        let done = js_sys::Reflect::get(&chunk, &"done".into())?
+            .as_bool()
+            .unwrap_or(true);
         if done {
             return Ok(());
         }
