@@ -127,7 +127,10 @@ pub(crate) struct NetOptions {
     pub(crate) framing: Framing,
     pub(crate) user_name: String,
     pub(crate) user_color: Option<String>,
-    /// The local user's id, if the element knows one.
+    /// The local user's id, if the element knows one (the chat does).
+    /// Only the chat's build has it: the editor bundle stays without the
+    /// hub's code that reads it.
+    #[cfg(feature = "chat")]
     pub(crate) user_id: Option<String>,
 }
 
@@ -149,6 +152,7 @@ impl NetOptions {
                 framing: Framing::from_attribute(protocol.as_deref()),
                 user_name: user_name.unwrap_or_default(),
                 user_color: user_color.filter(|c| !c.is_empty()),
+                #[cfg(feature = "chat")]
                 user_id: None,
             })
     }
@@ -169,7 +173,10 @@ pub(crate) fn open_doc(
             o.framing = net.framing;
             o.user_name = net.user_name;
             o.user_color = net.user_color;
-            o.user_id = net.user_id;
+            #[cfg(feature = "chat")]
+            {
+                o.user_id = net.user_id;
+            }
             o
         }
     };
