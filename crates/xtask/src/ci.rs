@@ -28,7 +28,12 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 /// Crates whose DOM tests run in Chromium (wasm-bindgen-test).
-const BROWSER_CRATES: &[&str] = &["atelier-editor", "atelier-elements", "atelier-chat"];
+const BROWSER_CRATES: &[&str] = &[
+    "atelier-editor",
+    "atelier-elements",
+    "atelier-chat",
+    "atelier-assistant",
+];
 /// Crates that must also build for `wasm32-unknown-unknown`.
 const PORTABLE_CRATES: &[&str] = &["atelier-doc", "atelier-sync", "atelier-ai"];
 /// Every step, in the order they run.
