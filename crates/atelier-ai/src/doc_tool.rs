@@ -293,7 +293,7 @@ pub fn review_tool_call(
     };
     if let Some(other) = obj.keys().find(|k| *k != "operations") {
         return Err(AiError::InvalidToolCall(format!(
-            "unknown field {other:?}: the arguments hold only \"operations\""
+            "unknown field \"{other}\": the arguments hold only \"operations\""
         )));
     }
     let Some(Value::Array(items)) = obj.get("operations") else {

@@ -106,28 +106,28 @@ impl fmt::Display for OperationProblem {
             OperationProblem::NotAnObject => f.write_str("not a JSON object"),
             OperationProblem::UnknownType(t) => write!(
                 f,
-                "unknown operation type {t:?}: use \"update\", \"add\" or \"delete\""
+                "unknown operation type \"{t}\": use \"update\", \"add\" or \"delete\""
             ),
-            OperationProblem::Missing(field) => write!(f, "missing field {field:?}"),
+            OperationProblem::Missing(field) => write!(f, "missing field \"{field}\""),
             OperationProblem::WrongType { field, expected } => {
-                write!(f, "field {field:?} must be {expected}")
+                write!(f, "field \"{field}\" must be {expected}")
             }
-            OperationProblem::UnknownField(field) => write!(f, "unknown field {field:?}"),
+            OperationProblem::UnknownField(field) => write!(f, "unknown field \"{field}\""),
             OperationProblem::BadPosition(p) => {
-                write!(f, "position {p:?} is neither \"before\" nor \"after\"")
+                write!(f, "position \"{p}\" is neither \"before\" nor \"after\"")
             }
             OperationProblem::UnknownBlock(id) => {
-                write!(f, "no block {id:?} in the document")
+                write!(f, "no block \"{id}\" in the document")
             }
             OperationProblem::SameBlockTwice { id, first } => {
-                write!(f, "block {id:?} is already changed by operation {first}")
+                write!(f, "block \"{id}\" is already changed by operation {first}")
             }
             OperationProblem::TooLong { field, limit } => {
-                write!(f, "field {field:?} is longer than {limit}")
+                write!(f, "field \"{field}\" is longer than {limit}")
             }
             OperationProblem::EmptyHtml => f.write_str("the HTML holds no text once sanitized"),
             OperationProblem::NotEditable { id, kind } => {
-                write!(f, "block {id:?} is a {kind}, which cannot be rewritten")
+                write!(f, "block \"{id}\" is a {kind}, which cannot be rewritten")
             }
         }
     }

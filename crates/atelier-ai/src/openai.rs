@@ -296,7 +296,7 @@ impl ChatRequest {
             }
             for t in tools {
                 if t.kind != "function" {
-                    return bad(format!("tool type {:?}: only \"function\"", t.kind));
+                    return bad(format!("tool type \"{}\": only \"function\"", t.kind));
                 }
                 let name = &t.function.name;
                 let ok = !name.is_empty()
@@ -306,7 +306,7 @@ impl ChatRequest {
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
                 if !ok {
                     return bad(format!(
-                        "tool name {name:?}: 1–64 letters, digits, `_` or `-`"
+                        "tool name \"{name}\": 1–64 letters, digits, `_` or `-`"
                     ));
                 }
             }
@@ -316,7 +316,7 @@ impl ChatRequest {
             Some(ToolChoice::Mode(m)) if ["none", "auto", "required"].contains(&m.as_str()) => {}
             Some(ToolChoice::Mode(m)) => {
                 return bad(format!(
-                    "tool_choice {m:?}: use \"none\", \"auto\", \"required\" or a named function"
+                    "tool_choice \"{m}\": use \"none\", \"auto\", \"required\" or a named function"
                 ));
             }
             Some(ToolChoice::Named { function, .. }) => {
@@ -327,7 +327,7 @@ impl ChatRequest {
                     .any(|t| t.function.name == function.name);
                 if !offered {
                     return bad(format!(
-                        "tool_choice names {:?}, which is not among `tools`",
+                        "tool_choice names \"{}\", which is not among `tools`",
                         function.name
                     ));
                 }

@@ -197,7 +197,7 @@ impl DocsStreamDecoder {
         };
         let field = |name: &'static str| -> Result<&str> {
             v.get(name).and_then(Value::as_str).ok_or_else(|| {
-                AiError::Malformed(format!("a {kind:?} event needs a string {name:?}"))
+                AiError::Malformed(format!("a \"{kind}\" event needs a string \"{name}\""))
             })
         };
         match kind {
@@ -216,7 +216,7 @@ impl DocsStreamDecoder {
                 let id = field("toolCallId")?;
                 let Some(index) = self.builder.index_of_id(id) else {
                     return Err(AiError::Malformed(format!(
-                        "input for tool call {id:?} before its tool-input-start"
+                        "input for tool call \"{id}\" before its tool-input-start"
                     )));
                 };
                 self.builder.push_tool_piece(
@@ -275,7 +275,7 @@ impl DocsStreamDecoder {
         }
         let Some((code, json)) = line.split_once(':') else {
             return Err(AiError::Malformed(format!(
-                "a data stream line has no `CODE:` prefix: {:?}",
+                "a data stream line has no `CODE:` prefix: \"{}\"",
                 truncate(line)
             )));
         };
@@ -299,7 +299,7 @@ impl DocsStreamDecoder {
         );
         if !known {
             return Err(AiError::Malformed(format!(
-                "unknown data stream part code {:?}",
+                "unknown data stream part code \"{}\"",
                 truncate(code)
             )));
         }
@@ -307,7 +307,7 @@ impl DocsStreamDecoder {
             .map_err(|e| AiError::Malformed(format!("data stream part {code}: {e}")))?;
         let str_field = |name: &'static str| -> Result<&str> {
             v.get(name).and_then(Value::as_str).ok_or_else(|| {
-                AiError::Malformed(format!("data stream part {code} needs a string {name:?}"))
+                AiError::Malformed(format!("data stream part {code} needs a string \"{name}\""))
             })
         };
         match code {
@@ -350,7 +350,7 @@ impl DocsStreamDecoder {
                 let id = str_field("toolCallId")?;
                 let Some(index) = self.builder.index_of_id(id) else {
                     return Err(AiError::Malformed(format!(
-                        "arguments for tool call {id:?} before its start part (b:)"
+                        "arguments for tool call \"{id}\" before its start part (b:)"
                     )));
                 };
                 self.builder.push_tool_piece(
