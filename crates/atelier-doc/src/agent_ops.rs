@@ -120,6 +120,9 @@ impl Op {
     }
 
     /// Checks what BlockNote's schema requires of the operation's values.
+    /// Names are quoted with `\"{}\"`, not `{:?}`: Debug-formatting a string
+    /// links core's Unicode tables into the editor's wasm (`cargo xtask
+    /// dist` refuses them), which runs these checks for in-page agents.
     fn check_schema(&self) -> Result<()> {
         match self {
             Op::UpdateBlock { kind, props, .. } => {
@@ -127,7 +130,7 @@ impl Op {
                     && !schema::is_editable(kind)
                 {
                     return Err(Error::InvalidOperation(format!(
-                        "{kind:?} is not a block type an operation can turn a block into; use one of {}",
+                        "\"{kind}\" is not a block type an operation can turn a block into; use one of {}",
                         EDITABLE_TYPES.join(", ")
                     )));
                 }
@@ -143,7 +146,7 @@ impl Op {
                 while let Some(b) = stack.pop() {
                     if !KNOWN_TYPES.contains(&b.kind.as_str()) {
                         return Err(Error::InvalidOperation(format!(
-                            "{:?} is not a BlockNote block type; use one of {}",
+                            "\"{}\" is not a BlockNote block type; use one of {}",
                             b.kind,
                             KNOWN_TYPES.join(", ")
                         )));
@@ -189,6 +192,13 @@ const EDITABLE_TYPES: &[&str] = &[
     block_type::DIVIDER,
 ];
 
+/// `value` as JSON text, for a message. Not `{value}`: `Value`'s `Display`
+/// links `io::Error`'s boxed string and with it core's Unicode tables into
+/// the wasm modules that run these checks (`cargo xtask dist` refuses them).
+fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 /// Props must be ones BlockNote writes on `kind`, with its JSON types
 /// (`level` a number from 1 to 6, `checked` a bool, colours strings …).
 fn check_props(kind: &str, props: &Map<String, Value>) -> Result<()> {
@@ -200,7 +210,7 @@ fn check_props(kind: &str, props: &Map<String, Value>) -> Result<()> {
         let Some((_, default)) = defaults.iter().find(|(d, _)| d == name) else {
             let known: Vec<&str> = defaults.iter().map(|(d, _)| *d).collect();
             return Err(Error::InvalidOperation(format!(
-                "a {kind} block has no prop {name:?}; its props are {}",
+                "a {kind} block has no prop \"{name}\"; its props are {}",
                 if known.is_empty() {
                     "none".to_owned()
                 } else {
@@ -217,17 +227,19 @@ fn check_props(kind: &str, props: &Map<String, Value>) -> Result<()> {
         };
         if !fits {
             return Err(Error::InvalidOperation(format!(
-                "prop {name:?} of a {kind} block must be a {}, not {value}",
+                "prop \"{name}\" of a {kind} block must be a {}, not {}",
                 match default {
                     Any::Bool(_) => "boolean",
                     Any::String(_) => "string",
                     _ => "number",
-                }
+                },
+                json_text(value)
             )));
         }
         if name == "level" && !value.as_f64().is_some_and(|l| (1.0..=6.0).contains(&l)) {
             return Err(Error::InvalidOperation(format!(
-                "a heading level is 1 to 6, not {value}"
+                "a heading level is 1 to 6, not {}",
+                json_text(value)
             )));
         }
     }

@@ -16,17 +16,17 @@ pub fn new_blocks_from_json(json: &str) -> Result<Vec<NewBlock>> {
     list(&v, "blocks", block)
 }
 
-fn bad(what: &str) -> Error {
+pub(crate) fn bad(what: &str) -> Error {
     Error::Malformed(format!("blocks JSON: {what}"))
 }
 
-fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
+pub(crate) fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
     v.as_object()
         .ok_or_else(|| bad(&format!("{what} is not an object")))
 }
 
 /// An array of `item`s; absent means empty (serde `default`).
-fn list<T>(v: &Value, what: &str, item: fn(&Value) -> Result<T>) -> Result<Vec<T>> {
+pub(crate) fn list<T>(v: &Value, what: &str, item: fn(&Value) -> Result<T>) -> Result<Vec<T>> {
     v.as_array()
         .ok_or_else(|| bad(&format!("{what} is not an array")))?
         .iter()
@@ -43,7 +43,7 @@ fn field_list<T>(
 }
 
 /// An optional string: absent or null is `None`.
-fn opt_string(o: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+pub(crate) fn opt_string(o: &Map<String, Value>, key: &str) -> Result<Option<String>> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -60,7 +60,7 @@ fn flag(o: &Map<String, Value>, key: &str) -> Result<bool> {
     }
 }
 
-fn block(v: &Value) -> Result<NewBlock> {
+pub(crate) fn block(v: &Value) -> Result<NewBlock> {
     let o = object(v, "a block")?;
     let kind = match o.get("type") {
         Some(Value::String(s)) => s.clone(),
@@ -86,7 +86,7 @@ fn block(v: &Value) -> Result<NewBlock> {
     })
 }
 
-fn run(v: &Value) -> Result<InlineRun> {
+pub(crate) fn run(v: &Value) -> Result<InlineRun> {
     let o = object(v, "a run")?;
     let text = match o.get("text") {
         Some(Value::String(s)) => s.clone(),
@@ -99,7 +99,7 @@ fn run(v: &Value) -> Result<InlineRun> {
     Ok(InlineRun { text, marks })
 }
 
-fn marks(v: &Value) -> Result<Marks> {
+pub(crate) fn marks(v: &Value) -> Result<Marks> {
     let o = object(v, "marks")?;
     Ok(Marks {
         bold: flag(o, "bold")?,

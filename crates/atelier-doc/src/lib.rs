@@ -32,6 +32,7 @@ pub mod html;
 pub mod inline;
 pub mod markdown;
 pub mod markdown_export;
+pub mod op_json;
 pub mod ops;
 pub mod plain;
 pub mod sanitize;

@@ -186,6 +186,18 @@ impl EditorCore {
         done
     }
 
+    /// The agent of this editor called `name` (as [`AgentInfo::new`]
+    /// normalizes it), with the colour it last gave; `None` if it never
+    /// edited nor was shown here.
+    pub fn agent_named(&self, name: &str) -> Option<AgentInfo> {
+        let name = AgentInfo::new(name, None).name;
+        self.agents
+            .desk
+            .agents()
+            .into_iter()
+            .find(|a| a.name == name)
+    }
+
     /// Whether `agent` has a batch to undo.
     pub fn agent_can_undo(&self, agent: &AgentInfo) -> bool {
         self.agents.desk.can_undo(agent)

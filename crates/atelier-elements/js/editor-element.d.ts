@@ -8,6 +8,65 @@ export interface AtelierChangeDetail {
   doc: string;
   /** The element whose document changed. */
   element: AtelierEditor;
+  /** Who changed it: the local user, an agent through this page, or anyone else (a peer, another tab). */
+  source: "user" | "agent" | "remote";
+  /** The agent's name when `source` is "agent", else null. */
+  agent: string | null;
+  /** Ids of the blocks whose own content (type, props, text) changed. */
+  blocks: string[];
+  /** Whether blocks were added, removed or moved. */
+  structure: boolean;
+}
+
+/**
+ * One operation of a batch (`atelier_doc::Op`); the exact shapes are in
+ * `www/operations.schema.json` (`cargo xtask schema`). Offsets
+ * and lengths count UTF-16 units of a block's text.
+ */
+export type AtelierOperation = { op: string; [field: string]: unknown };
+
+/** What an operation did: nothing to report, blocks created, or text joined into a block. */
+export type AtelierOperationOutcome =
+  | { kind: "done" }
+  | { kind: "created"; ids: string[] }
+  | { kind: "joined"; block: string; offset: number };
+
+/** The error `applyOperations` rejects with; nothing of the batch was applied. */
+export interface AtelierOperationError extends Error {
+  /** Position of the refused operation in the batch (0-based). */
+  index: number;
+  /** Its kind (`insertText`, `deleteBlock`, …), "unknown" if unreadable. */
+  op: string;
+  /** Why, for a person or an LLM to act on. */
+  reason: string;
+}
+
+/** An agent as collaborators see it: a name and a caret colour (#rrggbb). */
+export interface AtelierAgent { name: string; color?: string; }
+
+/** Which agent a call acts as: a name, an agent, or (absent) the one set by `setAgent`, else "Agent". */
+export interface AtelierAgentOption { agent?: string | AtelierAgent; }
+
+/** A place `find` found: a block and a UTF-16 range of its text. */
+export interface AtelierTextMatch { block: string; offset: number; length: number; }
+
+/** A run of text sharing its marks (a hard break is "\n"). */
+export interface AtelierInlineRun { text: string; marks?: Record<string, unknown>; }
+
+/** A block with its id, as `getDocument({format: "blocks"})` returns it (the REST API's `?format=blocks`). */
+export interface AtelierBlock {
+  /** The block's id, which operations name. */
+  id: string;
+  /** BlockNote's block type (`paragraph`, `heading`, …). */
+  type: string;
+  /** BlockNote's props (`level`, `textAlignment`, …). */
+  props: Record<string, unknown>;
+  /** Inline content; empty for blocks without text. */
+  content: AtelierInlineRun[];
+  /** For tables: rows of cells of runs. */
+  table?: AtelierInlineRun[][][];
+  /** Nested blocks. */
+  children: AtelierBlock[];
 }
 
 /** A position in the document: block id and UTF-16 offset in its text. */
@@ -58,6 +117,8 @@ export declare class AtelierEditor extends HTMLElement {
   readonly peers: AtelierPeer[];
   /** Local changes the server has not confirmed yet. */
   readonly unsyncedChanges: number;
+  /** The user's selection (UTF-16 offsets), or null when the editor has none. */
+  readonly selection: { anchor: AtelierPeerPos; head: AtelierPeerPos } | null;
   /** The document as Markdown ("" until the wasm module has loaded). */
   getMarkdown(): string;
   /** Replaces the document with Markdown as one undoable change (the Markdown module loads on first use; rejects if it cannot). */
@@ -66,6 +127,24 @@ export declare class AtelierEditor extends HTMLElement {
   getHTML(): string;
   /** Moves keyboard focus into the editing surface. */
   focus(): void;
+  /** The document with its block ids: BlockNote's block JSON, or Markdown with each block's id in an HTML comment. */
+  getDocument(options?: { format?: "blocks" }): Promise<AtelierBlock[]>;
+  getDocument(options: { format: "markdown" }): Promise<string>;
+  /** Applies a batch as an agent, all or nothing, one undo step of its own; its name and caret show to every peer. Rejects with an `AtelierOperationError`. */
+  applyOperations(ops: AtelierOperation[], options?: AtelierAgentOption): Promise<{ outcomes: AtelierOperationOutcome[] }>;
+  /** Every occurrence of `text` (UTF-16 offsets), never across two blocks. */
+  find(text: string, options?: { ignoreCase?: boolean; limit?: number }): Promise<AtelierTextMatch[]>;
+  /** Selects a `find` match or an {anchor, head} range: the agent's selection (shown to peers) with `agent`, else the user's. */
+  select(
+    range: AtelierTextMatch | { block: string; offset: number; length?: number } | { anchor: AtelierPeerPos; head: AtelierPeerPos },
+    options?: AtelierAgentOption,
+  ): Promise<void>;
+  /** The agent later calls act as, shown to every peer until `setAgent(null)`. */
+  setAgent(agent: AtelierAgent | null): Promise<void>;
+  /** Takes back the agent's last batch (never the user's changes); false if none. */
+  undoAgent(options?: AtelierAgentOption): Promise<boolean>;
+  /** Redoes the agent's last undone batch; false if none. */
+  redoAgent(options?: AtelierAgentOption): Promise<boolean>;
 }
 
 /** Defines `<atelier-editor>` (the bundle's entry module calls it). */

@@ -2,23 +2,39 @@
 //! element (`js/editor-element.js`) drives.
 //!
 //! Events, on the element and once on `document` (see the crate docs):
-//! `atelier-change` `{doc, element}`, `atelier-status` and
-//! `atelier-presence` `{doc, peers}` with peers `[{clientId, name, color,
-//! cursor: {anchor, head} | null}]`, positions as `{block, offset}`.
+//! `atelier-change` `{doc, element, source, agent, blocks, structure}`
+//! (who changed the document: `user`, `agent` with its name, or `remote`;
+//! the ids of the blocks whose content changed; whether blocks were added,
+//! removed or moved), `atelier-status` and `atelier-presence` `{doc,
+//! peers}` with peers `[{clientId, name, color, cursor: {anchor, head} |
+//! null}]`, positions as `{block, offset}`.
+//!
+//! The agents' door (issue 14): an in-page script or a browser automation
+//! reads the document with its block ids, finds text, and applies
+//! `atelier_doc::Op` batches as a named agent. The reading and the checks
+//! run in the lazily loaded Markdown module (`atelier_markdown::
+//! agent_batch`) on this document's state ([`EditorMount::encode_state`]),
+//! so they cost the editor's first download nothing; the batch's update
+//! comes back through [`EditorMount::apply_agent_update`] to
+//! `atelier_editor`'s [`EditorCore::apply_agent_update`]: all or nothing,
+//! undone apart from the user's changes, the agent's name and caret
+//! published to every peer under an awareness client id of its own
+//! (`DocHandle::set_agent_presence`).
 
 use crate::{
     NetOptions, fire, fire_for_mount, fire_status, js_message, mount_host, next_mount_key,
     open_doc, register_mount, set_field, status_detail, unregister_mount,
 };
-use atelier_doc::Document;
-use atelier_editor::{Editor, EditorCore, Lang, MarkdownParser, Pos, RemoteCaret, Selection};
-use atelier_web::{DocHandle, Peer, Subscription, WeakDocHandle};
+use atelier_doc::{BlockId, Document};
+use atelier_editor::{
+    AgentInfo, AgentPresenceUpdate, ChangeReport, ChangeSource, Editor, EditorCore, Lang,
+    MarkdownParser, Pos, RemoteCaret, Selection,
+};
+use atelier_web::{AgentPresence, DocHandle, Peer, Subscription, WeakDocHandle};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlElement;
 
@@ -83,7 +99,6 @@ pub struct EditorMount {
     subscriptions: Vec<Subscription>,
     doc_name: String,
     host: HtmlElement,
-    observer_key: String,
     key: u64,
     networked: bool,
     markdown: Option<MarkdownParser>,
@@ -134,6 +149,7 @@ pub fn mount_editor(
     let lang = Lang::from_tag(&lang);
     let d = doc.clone();
     let key = next_mount_key();
+    let change_name = doc_name.clone();
     let weak = handle
         .as_ref()
         .map(DocHandle::downgrade)
@@ -154,6 +170,24 @@ pub fn mount_editor(
             let for_carets = weak.clone();
             core.set_caret_source(Some(Rc::new(move || remote_carets(&for_carets))));
         }
+        let for_agents = weak.clone();
+        core.set_agent_listener(Some(Rc::new(move |agent, update| {
+            if let Some(h) = for_agents.upgrade() {
+                publish_agent(&h, key, agent, update);
+            }
+        })));
+        let change_doc = change_name.clone();
+        core.set_change_listener(Some(Rc::new(move |reports: &[ChangeReport]| {
+            if let Some(host) = mount_host(key) {
+                for report in reports {
+                    fire_for_mount(
+                        key,
+                        "atelier-change",
+                        &change_detail(&host, &change_doc, report),
+                    );
+                }
+            }
+        })));
     });
     let view = leptos::mount::mount_to(host.clone(), move || {
         view! { <Editor doc=d.clone() readonly=readonly lang=lang on_ready=on_ready.clone() /> }
@@ -172,32 +206,12 @@ pub fn mount_editor(
         }
         _ => {}
     }
-    let observer_key = format!("atelier-elements-change-{key}");
-    // yrs observers must be Send + Sync and must not touch the document:
-    // they only flag the change; a microtask fires the events.
-    let pending = Arc::new(AtomicBool::new(false));
-    let change_doc = doc_name.clone();
-    let _ = doc
-        .ydoc()
-        .observe_update_v1(observer_key.clone(), move |_, _| {
-            if !pending.swap(true, Ordering::SeqCst) {
-                let pending = pending.clone();
-                let name = change_doc.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    pending.store(false, Ordering::SeqCst);
-                    if let Some(host) = mount_host(key) {
-                        fire_change(&host, &name);
-                    }
-                });
-            }
-        });
     EditorMount {
         doc,
         handle,
         subscriptions,
         doc_name,
         host,
-        observer_key,
         key,
         networked,
         markdown,
@@ -227,12 +241,50 @@ fn markdown_parser(f: js_sys::Function) -> MarkdownParser {
     })
 }
 
-fn fire_change(host: &HtmlElement, doc_name: &str) {
+/// The detail of `atelier-change` for one author's consecutive changes.
+fn change_detail(host: &HtmlElement, doc_name: &str, report: &ChangeReport) -> js_sys::Object {
     let detail = js_sys::Object::new();
     set_field(&detail, "doc", &doc_name.into());
     set_field(&detail, "element", host);
-    // On the element (not bubbling) and, as La Suite widgets do, on `document`.
-    fire(host, "atelier-change", &detail, true);
+    let (source, agent) = match &report.source {
+        ChangeSource::Local => ("user", JsValue::NULL),
+        ChangeSource::Agent(name) => ("agent", JsValue::from_str(name)),
+        ChangeSource::Remote => ("remote", JsValue::NULL),
+    };
+    set_field(&detail, "source", &source.into());
+    set_field(&detail, "agent", &agent);
+    let blocks: js_sys::Array = report
+        .changes
+        .blocks
+        .iter()
+        .map(|b| JsValue::from_str(b.as_str()))
+        .collect();
+    set_field(&detail, "blocks", &blocks);
+    set_field(&detail, "structure", &report.changes.structure.into());
+    detail
+}
+
+/// Publishes (or withdraws) an agent of mount `key` in the document's
+/// awareness, under a client id of its own, so every peer sees its name
+/// and caret.
+fn publish_agent(h: &DocHandle, key: u64, agent: &AgentInfo, update: &AgentPresenceUpdate) {
+    let slot = format!("editor-{key}:{}", agent.name);
+    match update {
+        AgentPresenceUpdate::Present(sel) => {
+            let presence = AgentPresence {
+                name: agent.name.clone(),
+                color: agent.color.clone(),
+                cursor: sel.as_ref().map(|s| {
+                    (
+                        (s.anchor.block.clone(), s.anchor.offset),
+                        (s.focus.block.clone(), s.focus.offset),
+                    )
+                }),
+            };
+            h.set_agent_presence(&slot, Some(&presence));
+        }
+        AgentPresenceUpdate::Gone => h.set_agent_presence(&slot, None),
+    }
 }
 
 #[wasm_bindgen]
@@ -296,10 +348,6 @@ impl EditorMount {
 
     /// Removes the editor from its element.
     pub fn unmount(&mut self) {
-        let _ = self
-            .doc
-            .ydoc()
-            .unobserve_update_v1(self.observer_key.clone());
         unregister_mount(self.key);
         CORES.with(|c| c.borrow_mut().remove(&self.key));
         self.subscriptions.clear();
@@ -353,5 +401,165 @@ impl EditorMount {
         self.handle
             .as_ref()
             .map_or(0.0, |h| h.unsynced_changes() as f64)
+    }
+
+    /// The document's full state as a Yjs v1 update, for the Markdown
+    /// module to read or to check an agent's batch against
+    /// (`atelier_markdown::agent_batch`).
+    #[wasm_bindgen(js_name = encodeState)]
+    pub fn encode_state(&self) -> Vec<u8> {
+        self.doc.encode_state_v1()
+    }
+
+    /// The client id this page writes the document with (an agent's
+    /// batch is checked on a copy written by it).
+    #[wasm_bindgen(getter, js_name = clientId)]
+    pub fn client_id(&self) -> f64 {
+        self.doc.ydoc().client_id().get() as f64
+    }
+
+    /// Applies an agent's checked batch (`update`, from the Markdown
+    /// module's `tryOperations` on this document's state) as the agent
+    /// `name` (`color`: its caret's, `#rrggbb`; the one it gave before when
+    /// absent): one undo step of the agent's own, its caret at
+    /// (`caret_block`, `caret_offset`) if given, shown to every peer.
+    #[wasm_bindgen(js_name = applyAgentUpdate)]
+    pub fn apply_agent_update(
+        &self,
+        update: &[u8],
+        name: &str,
+        color: Option<String>,
+        caret_block: Option<String>,
+        caret_offset: u32,
+    ) -> Result<(), JsValue> {
+        let core = self.core()?;
+        let agent = agent_info(&core, name, color);
+        let caret = caret_block.map(|b| Selection::caret(Pos::new(BlockId::from(b), caret_offset)));
+        core.apply_agent_update(&agent, update, caret)
+            .map_err(|e| JsError::new(&e).into())
+    }
+
+    /// Every block's id and plain text (a hard break is `\n`), in reading
+    /// order, as `[[id, text], ...]`: what `find` searches, in JS, whose
+    /// case folding costs the wasm nothing.
+    #[wasm_bindgen(js_name = blockTexts)]
+    pub fn block_texts(&self) -> js_sys::Array {
+        self.doc
+            .block_ids()
+            .into_iter()
+            .map(|id| {
+                let text = self.doc.block_plain_text(&id).unwrap_or_default();
+                JsValue::from(js_sys::Array::of2(
+                    &id.as_str().into(),
+                    &text.as_str().into(),
+                ))
+            })
+            .collect()
+    }
+
+    /// The user's selection as `{anchor: {block, offset}, head: {block,
+    /// offset}}` (UTF-16 offsets), or `null` when the editor has none.
+    #[wasm_bindgen(getter)]
+    pub fn selection(&self) -> JsValue {
+        let Some(sel) = self.core().ok().and_then(|c| c.selection()) else {
+            return JsValue::NULL;
+        };
+        let pos = |p: &Pos| {
+            let o = js_sys::Object::new();
+            set_field(&o, "block", &p.block.as_str().into());
+            set_field(&o, "offset", &p.offset.into());
+            o
+        };
+        let out = js_sys::Object::new();
+        set_field(&out, "anchor", &pos(&sel.anchor));
+        set_field(&out, "head", &pos(&sel.focus));
+        out.into()
+    }
+
+    /// Selects from (`anchor_block`, `anchor_offset`) to (`head_block`,
+    /// `head_offset`), UTF-16 offsets clamped to the blocks' text: the
+    /// agent `agent`'s selection, shown to every peer, or with no agent the
+    /// user's own. Throws if a block is unknown.
+    #[wasm_bindgen(js_name = selectRange)]
+    pub fn select_range(
+        &self,
+        anchor_block: &str,
+        anchor_offset: u32,
+        head_block: &str,
+        head_offset: u32,
+        agent: Option<String>,
+        color: Option<String>,
+    ) -> Result<(), JsValue> {
+        let pos = |block: &str, offset: u32| {
+            let id = BlockId::from(block);
+            match self.doc.block_len(&id) {
+                Ok(len) => Ok(Pos::new(id, offset.min(len))),
+                Err(_) => Err(JsValue::from(JsError::new(&format!(
+                    "select: no block \"{block}\" in the document"
+                )))),
+            }
+        };
+        let sel = Selection::range(
+            pos(anchor_block, anchor_offset)?,
+            pos(head_block, head_offset)?,
+        );
+        let core = self.core()?;
+        match agent {
+            Some(name) => core.set_agent_caret(&agent_info(&core, &name, color), Some(&sel)),
+            None => core.select(&sel),
+        }
+        Ok(())
+    }
+
+    /// Shows the agent `name` (colour `color`) to every peer, with its
+    /// caret where it last was.
+    #[wasm_bindgen(js_name = showAgent)]
+    pub fn show_agent(&self, name: &str, color: Option<String>) -> Result<(), JsValue> {
+        let core = self.core()?;
+        let agent = agent_info(&core, name, color);
+        let caret = core.agent_caret(&agent);
+        core.set_agent_caret(&agent, caret.as_ref());
+        Ok(())
+    }
+
+    /// Withdraws the agent `name`'s presence (its caret and name leave
+    /// every page); its undo history stays.
+    #[wasm_bindgen(js_name = clearAgent)]
+    pub fn clear_agent(&self, name: &str) -> Result<(), JsValue> {
+        let core = self.core()?;
+        core.clear_agent(&agent_info(&core, name, None));
+        Ok(())
+    }
+
+    /// Takes back the agent `name`'s last batch, never the user's changes
+    /// nor another agent's; false if it has none.
+    #[wasm_bindgen(js_name = undoAgent)]
+    pub fn undo_agent(&self, name: &str) -> Result<bool, JsValue> {
+        let core = self.core()?;
+        Ok(core.undo_agent(&agent_info(&core, name, None)))
+    }
+
+    /// Redoes the agent `name`'s last undone batch; false if it has none.
+    #[wasm_bindgen(js_name = redoAgent)]
+    pub fn redo_agent(&self, name: &str) -> Result<bool, JsValue> {
+        let core = self.core()?;
+        Ok(core.redo_agent(&agent_info(&core, name, None)))
+    }
+}
+
+impl EditorMount {
+    /// The mounted editor (it mounts synchronously; gone after `unmount`).
+    fn core(&self) -> Result<Rc<EditorCore>, JsValue> {
+        CORES
+            .with(|c| c.borrow().get(&self.key).and_then(std::rc::Weak::upgrade))
+            .ok_or_else(|| JsError::new("atelier-editor is not mounted").into())
+    }
+}
+
+/// The agent `name`: with `color` as given, else the colour it gave before.
+fn agent_info(core: &EditorCore, name: &str, color: Option<String>) -> AgentInfo {
+    match (color, core.agent_named(name)) {
+        (None, Some(known)) => known,
+        (color, _) => AgentInfo::new(name, color.as_deref()),
     }
 }

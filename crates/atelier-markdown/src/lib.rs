@@ -6,6 +6,13 @@
 //! bundle leaves them out, and `atelier-elements.js` loads this module the
 //! first time Markdown is pasted or set, then passes the blocks to the
 //! editor as JSON ([`atelier_doc::NewBlock`]s, the same form agents send).
+//!
+//! In-page agents' reading and checking lives here too, for the same
+//! reason ([`agent_batch`]): the document as blocks or Markdown with ids,
+//! and a batch of operations checked and run on a copy, whose update the
+//! editor then applies as the agent.
+
+pub mod agent_batch;
 
 use wasm_bindgen::prelude::*;
 
