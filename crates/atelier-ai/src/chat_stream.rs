@@ -41,6 +41,7 @@ use crate::openai::{
     Usage,
 };
 use crate::sse::{SseLimits, SseParser, data_event};
+use serde_json::{Map, Value};
 
 /// Decodes an OpenAI chat-completions stream into updates and an answer.
 #[derive(Debug, Clone)]
@@ -186,8 +187,18 @@ impl ChatStreamDecoder {
 }
 
 /// Parses one chunk's JSON, telling an in-stream error from a bad chunk.
+///
+/// The chunk is read from a [`Value`] field by field rather than by the
+/// derived deserializer: serde's type-mismatch errors Debug-format the
+/// offending string, which links core's Unicode tables into every browser
+/// bundle that decodes a stream. It accepts what the derived
+/// deserializer accepts (unknown fields ignored, `null` for an absent
+/// optional field).
 pub fn parse_chunk(data: &str) -> Result<ChatCompletionChunk> {
-    match serde_json::from_str::<ChatCompletionChunk>(data) {
+    let chunk = serde_json::from_str::<Value>(data)
+        .map_err(|e| e.to_string())
+        .and_then(|v| chunk_of(&v));
+    match chunk {
         Ok(c) => Ok(c),
         Err(e) => match ErrorBody::message_of(data) {
             Some(message) => Err(AiError::Upstream(message)),
@@ -196,6 +207,133 @@ pub fn parse_chunk(data: &str) -> Result<ChatCompletionChunk> {
             ))),
         },
     }
+}
+
+type Field<T> = std::result::Result<T, String>;
+
+fn object<'a>(v: &'a Value, what: &str) -> Field<&'a Map<String, Value>> {
+    v.as_object()
+        .ok_or_else(|| format!("{what} is not an object"))
+}
+
+/// A field that may be absent or `null`.
+fn optional<'a>(o: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    o.get(name).filter(|v| !v.is_null())
+}
+
+fn string(o: &Map<String, Value>, name: &str) -> Field<String> {
+    opt_string(o, name)?.ok_or_else(|| format!("missing field `{name}`"))
+}
+
+fn opt_string(o: &Map<String, Value>, name: &str) -> Field<Option<String>> {
+    optional(o, name)
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("`{name}` is not a string"))
+        })
+        .transpose()
+}
+
+fn opt_u32(o: &Map<String, Value>, name: &str) -> Field<Option<u32>> {
+    optional(o, name)
+        .map(|v| {
+            v.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("`{name}` is not a u32"))
+        })
+        .transpose()
+}
+
+fn u32_field(o: &Map<String, Value>, name: &str) -> Field<u32> {
+    opt_u32(o, name)?.ok_or_else(|| format!("missing field `{name}`"))
+}
+
+fn chunk_of(v: &Value) -> Field<ChatCompletionChunk> {
+    let o = object(v, "the chunk")?;
+    let created = optional(o, "created")
+        .ok_or("missing field `created`")?
+        .as_u64()
+        .ok_or("`created` is not a u64")?;
+    let choices = match optional(o, "choices") {
+        Some(Value::Array(items)) => items.iter().map(choice_of).collect::<Field<Vec<_>>>()?,
+        Some(_) => return Err("`choices` is not an array".into()),
+        None => return Err("missing field `choices`".into()),
+    };
+    let usage = optional(o, "usage")
+        .map(|u| {
+            let u = object(u, "`usage`")?;
+            Ok::<_, String>(Usage {
+                prompt_tokens: u32_field(u, "prompt_tokens")?,
+                completion_tokens: u32_field(u, "completion_tokens")?,
+                total_tokens: u32_field(u, "total_tokens")?,
+            })
+        })
+        .transpose()?;
+    Ok(ChatCompletionChunk {
+        id: string(o, "id")?,
+        object: string(o, "object")?,
+        created,
+        model: string(o, "model")?,
+        choices,
+        usage,
+    })
+}
+
+fn choice_of(v: &Value) -> Field<ChunkChoice> {
+    let o = object(v, "a choice")?;
+    let d = object(
+        optional(o, "delta").ok_or("missing field `delta`")?,
+        "`delta`",
+    )?;
+    let role = opt_string(d, "role")?
+        .map(|r| match r.as_str() {
+            "system" => Ok(Role::System),
+            "developer" => Ok(Role::Developer),
+            "user" => Ok(Role::User),
+            "assistant" => Ok(Role::Assistant),
+            "tool" => Ok(Role::Tool),
+            _ => Err("unknown `role`".to_owned()),
+        })
+        .transpose()?;
+    let tool_calls = match optional(d, "tool_calls") {
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(tool_call_delta_of)
+                .collect::<Field<Vec<_>>>()?,
+        ),
+        Some(_) => return Err("`tool_calls` is not an array".into()),
+        None => None,
+    };
+    Ok(ChunkChoice {
+        index: u32_field(o, "index")?,
+        delta: Delta {
+            role,
+            content: opt_string(d, "content")?,
+            tool_calls,
+        },
+        finish_reason: opt_string(o, "finish_reason")?,
+    })
+}
+
+fn tool_call_delta_of(v: &Value) -> Field<ToolCallDelta> {
+    let o = object(v, "a tool call")?;
+    let function = optional(o, "function")
+        .map(|f| {
+            let f = object(f, "`function`")?;
+            Ok::<_, String>(FunctionCallDelta {
+                name: opt_string(f, "name")?,
+                arguments: opt_string(f, "arguments")?,
+            })
+        })
+        .transpose()?;
+    Ok(ToolCallDelta {
+        index: opt_u32(o, "index")?,
+        id: opt_string(o, "id")?,
+        kind: opt_string(o, "type")?,
+        function,
+    })
 }
 
 /// Writes the chunks of one streamed answer, each as a complete SSE event
@@ -334,6 +472,44 @@ impl ChunkWriter {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The hand-written reader accepts and refuses what the derived
+    /// deserializer does, and reads the same chunk.
+    #[test]
+    fn chunks_read_as_the_derived_deserializer_reads_them() {
+        let w = ChunkWriter::new("c1", "m", 7);
+        let mut cases: Vec<String> = [
+            w.role(),
+            w.text("Bon\"jour"),
+            w.tool_call_start(0, "call_0", "applyDocumentOperations"),
+            w.tool_call_arguments(0, "{\"op"),
+            w.finish("stop"),
+        ]
+        .iter()
+        .map(|e| e.trim_start_matches("data: ").trim_end().to_owned())
+        .collect();
+        cases.extend(
+            [
+                r#"{"id":"c","object":"o","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3},"extra":true}"#,
+                r#"{"id":"c","object":"o","created":1,"model":"m","choices":[{"index":0,"delta":{"role":null,"content":null,"tool_calls":null},"finish_reason":null}],"usage":null}"#,
+                r#"{"id":"c","object":"o","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"x"}}]}}]}"#,
+                r#"{"object":"o","created":1,"model":"m","choices":[]}"#,
+                r#"{"id":"c","object":"o","created":-1,"model":"m","choices":[]}"#,
+                r#"{"id":"c","object":"o","created":1,"model":"m","choices":[{"index":0}]}"#,
+                r#"{"id":"c","object":"o","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"robot"}}]}"#,
+                r#"{"id":"c","object":"o","created":1,"model":"m","choices":[{"index":5000000000,"delta":{}}]}"#,
+                r#"{"id":3,"object":"o","created":1,"model":"m","choices":[]}"#,
+                r#"[1,2]"#,
+                r#"{"id":"c""#,
+            ]
+            .map(str::to_owned),
+        );
+        for case in &cases {
+            let derived = serde_json::from_str::<ChatCompletionChunk>(case).ok();
+            let read = parse_chunk(case).ok();
+            assert_eq!(read, derived, "{case}");
+        }
+    }
 
     /// A stream as vLLM and OpenAI send it, byte for byte: text, then a
     /// tool call whose arguments are cut inside a string, an escape and a
