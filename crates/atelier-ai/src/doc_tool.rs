@@ -660,7 +660,7 @@ pub fn parse_tool_call_text(text: &str, tools: &[&str]) -> Option<(String, Strin
         v => v.clone(),
     };
     args.is_object()
-        .then(|| (name.to_owned(), args.to_string()))
+        .then(|| (name.to_owned(), crate::json_text(&args)))
 }
 
 /// A block as a model sees it: its id with the trailing `$` and the block

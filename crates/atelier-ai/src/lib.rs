@@ -51,3 +51,11 @@ pub mod vercel;
 
 pub use completion::{Completion, StreamUpdate};
 pub use error::{AiError, OperationProblem, Result};
+
+/// `value` as compact JSON text. Not `Value::to_string`: its `Display`
+/// goes through an `io::Write` adapter whose error, a boxed `String`,
+/// carries a `Debug` that links core's Unicode tables into browser
+/// bundles (dist refuses them).
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}

@@ -509,7 +509,7 @@ impl ErrorBody {
                 .get("message")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .or_else(|| Some(Value::Object(o.clone()).to_string())),
+                .or_else(|| Some(crate::json_text(&Value::Object(o.clone())))),
             Some(_) => None,
             None => v
                 .get("message")

@@ -237,7 +237,7 @@ impl DocsStreamDecoder {
                     index,
                     id,
                     field("toolName")?,
-                    &input.to_string(),
+                    &crate::json_text(input),
                     out,
                 )?;
             }
@@ -331,7 +331,7 @@ impl DocsStreamDecoder {
                     index,
                     id,
                     str_field("toolName")?,
-                    &args.to_string(),
+                    &crate::json_text(args),
                     out,
                 )?;
             }
