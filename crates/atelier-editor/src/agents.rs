@@ -7,7 +7,10 @@
 //! `agent:NAME`, which no editor session's undo manager tracks: the user's
 //! Ctrl+Z never undoes an agent's edit. Each agent has an undo manager of
 //! its own tracking only its origin, one step per batch, so it can take
-//! back its own last change ([`AgentDesk::undo`]). Its caret (where its
+//! back its own last change ([`AgentDesk::undo`]). One limit, Yjs's own:
+//! a user's undo step that created a block's text (typing into an empty
+//! block) deletes that text node when undone, with whatever an agent wrote
+//! into it since. Its caret (where its
 //! last batch ended, or where it put it) is what the host publishes in
 //! awareness, under a client id of its own.
 //!

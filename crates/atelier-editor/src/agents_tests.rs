@@ -266,3 +266,34 @@ fn find_counts_utf16_and_stays_in_blocks() {
     assert!(find_text(&doc, "", false, 10).is_empty());
     assert_eq!(find_text(&doc, "😀", false, 10)[0].len, 2);
 }
+
+/// The browser's path: the batch runs on a copy in the Markdown module and
+/// comes back as an update written by the editor's own client id, which
+/// the user's undo manager must still leave alone.
+#[test]
+fn the_users_undo_leaves_an_agents_update_run_elsewhere() {
+    let (doc, session, desk, ids) = setup("Bonjour\n");
+    let bot = AgentInfo::new("bot", None);
+    session
+        .apply(
+            &Intent::InsertText(" à tous".into()),
+            &Selection::caret(Pos::new(ids[0].clone(), 7)),
+        )
+        .expect("type");
+    let ops = [insert(&ids[0], 0, "Note : ")];
+    let (update, outcomes) = doc
+        .try_ops(&ops, doc.ydoc().client_id().get())
+        .expect("checked on a copy");
+    desk.apply_update(&bot, &update, caret_after(&doc, &ops, &outcomes))
+        .expect("applied");
+    assert_eq!(md(&doc), "Note : Bonjour à tous\n");
+    session
+        .apply(
+            &Intent::Undo,
+            &Selection::caret(Pos::new(ids[0].clone(), 0)),
+        )
+        .expect("undo");
+    assert_eq!(md(&doc), "Note : Bonjour\n");
+    assert!(desk.undo(&bot));
+    assert_eq!(md(&doc), "Bonjour\n");
+}
