@@ -647,7 +647,7 @@ pub fn parse_tool_call_text(text: &str, tools: &[&str]) -> Option<(String, Strin
     };
     let obj = value.as_object()?;
     if obj.contains_key("operations") && obj.len() == 1 && tools.contains(&TOOL_NAME) {
-        return Some((TOOL_NAME.to_owned(), value.to_string()));
+        return Some((TOOL_NAME.to_owned(), crate::json_text(&value)));
     }
     let name = obj.get("name")?.as_str()?;
     if !tools.contains(&name) {
