@@ -24,7 +24,7 @@
 use crate::session::{Pos, Selection};
 use atelier_doc::{BatchError, BlockId, Document, Op, OpOutcome};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
 use yrs::Origin;
@@ -89,18 +89,24 @@ pub enum ChangeSource {
 }
 
 thread_local! {
-    /// Undo managers' origins (their address) and whose changes they undo.
-    static UNDO_ORIGINS: RefCell<HashMap<Vec<u8>, ChangeSource>> = RefCell::new(HashMap::new());
+    /// Undo managers' origins (their address) and whose changes they undo:
+    /// a few per page (one per editor and per agent), so a list, which
+    /// costs the wasm less than a map.
+    static UNDO_ORIGINS: RefCell<Vec<(Vec<u8>, ChangeSource)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Records that transactions with `origin` (an undo manager's) are `source`'s.
 pub(crate) fn register_undo_origin(origin: &Origin, source: ChangeSource) {
-    UNDO_ORIGINS.with(|o| o.borrow_mut().insert(origin.as_ref().to_vec(), source));
+    unregister_undo_origin(origin);
+    UNDO_ORIGINS.with(|o| o.borrow_mut().push((origin.as_ref().to_vec(), source)));
 }
 
 /// Forgets an undo manager's origin (it was dropped; its address may be reused).
 pub(crate) fn unregister_undo_origin(origin: &Origin) {
-    UNDO_ORIGINS.with(|o| o.borrow_mut().remove(origin.as_ref()));
+    UNDO_ORIGINS.with(|o| {
+        o.borrow_mut()
+            .retain(|(known, _)| known.as_slice() != origin.as_ref())
+    });
 }
 
 /// Who made a transaction with `origin` (its bytes; `None`: no origin).
@@ -108,7 +114,13 @@ pub fn source_of(origin: Option<&[u8]>) -> ChangeSource {
     let Some(origin) = origin else {
         return ChangeSource::Remote;
     };
-    if let Some(source) = UNDO_ORIGINS.with(|o| o.borrow().get(origin).cloned()) {
+    let known = UNDO_ORIGINS.with(|o| {
+        o.borrow()
+            .iter()
+            .find(|(known, _)| known.as_slice() == origin)
+            .map(|(_, source)| source.clone())
+    });
+    if let Some(source) = known {
         return source;
     }
     match std::str::from_utf8(origin) {
