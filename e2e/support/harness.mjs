@@ -35,13 +35,14 @@ export function missing() {
 
 /**
  * Starts `atelier serve` with its SQLite file in `dir` on `addr` (port 0:
- * a free one); resolves once it logs its address. `stop()` asks it to shut
- * down (SIGTERM); `kill()` kills it as a crash would (SIGKILL).
+ * a free one) and `extraArgs` after the usual ones; resolves once it logs
+ * its address. `stop()` asks it to shut down (SIGTERM); `kill()` kills it
+ * as a crash would (SIGKILL).
  */
-export async function startAtelier(dir, addr = "127.0.0.1:0") {
+export async function startAtelier(dir, addr = "127.0.0.1:0", extraArgs = []) {
   const child = spawn(BIN, [
     "serve", "--addr", addr, "--allow-anonymous",
-    "--db", `sqlite://${path.join(dir, "e2e.db")}`, "--www", WWW,
+    "--db", `sqlite://${path.join(dir, "e2e.db")}`, "--www", WWW, ...extraArgs,
   ], { cwd: root, env: { ...process.env, ATELIER_LOG_FORMAT: "json" }, stdio: ["ignore", "pipe", "pipe"] });
   const log = [];
   const bound = await new Promise((resolve, reject) => {
@@ -126,18 +127,19 @@ export function watchErrors(page) {
 
 /**
  * For a test file: starts `atelier serve` (SQLite in a temporary directory
- * named after `prefix`) and Chromium before its tests, and stops both after.
+ * named after `prefix`, `serverArgs` added to its command line) and
+ * Chromium before its tests, and stops both after.
  * Returns an object whose `server` and `browser` are set once started (not
  * at all when `missing()` gives a reason to skip).
  */
-export function atelierAndChromium(prefix) {
+export function atelierAndChromium(prefix, serverArgs = []) {
   const env = { server: null, browser: null };
   let dir;
   before(async () => {
     if (missing()) return;
     const { chromium } = await import("playwright-core");
     dir = mkdtempSync(path.join(tmpdir(), `atelier-${prefix}-`));
-    env.server = await startAtelier(dir);
+    env.server = await startAtelier(dir, "127.0.0.1:0", serverArgs);
     env.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   });
   after(async () => {
