@@ -6,6 +6,7 @@
 // `cargo xtask dist` bundles in. Types: chat-element.d.ts beside this file.
 import { mountChat } from "./atelier_elements.js";
 import { applyTheme, load } from "./shared.js";
+import { refreshAgentTools } from "./webmcp.js";
 
 /** Where a page keeps the id it made up for its user (no `user-id`, no readable token). */
 const STORED_ID = "atelier-user-id";
@@ -125,9 +126,17 @@ export class AtelierChat extends HTMLElement {
   /** Local changes the server has not confirmed yet. */
   get unsyncedChanges() { return this._mount ? this._mount.unsyncedChanges() : 0; }
 
-  connectedCallback() { this._remount(); }
+  connectedCallback() {
+    this._remount();
+    // An editor's WebMCP tools include posting here while this chat is on the page.
+    refreshAgentTools();
+  }
 
-  disconnectedCallback() { this._unmount(); this._wake(); }
+  disconnectedCallback() {
+    this._unmount();
+    this._wake();
+    refreshAgentTools();
+  }
 
   /**
    * @param {string} name

@@ -92,7 +92,11 @@ export interface AtelierPresenceDetail {
   peers: AtelierPeer[];
 }
 
-/** `<atelier-editor doc readonly lang theme server token protocol user-name user-color>`. */
+/**
+ * `<atelier-editor doc readonly lang theme server token protocol user-name user-color agent-tools>`.
+ * Where the browser has WebMCP (`document.modelContext`), the editor offers
+ * its agent operations as tools (`js/webmcp.js`); `agent-tools="off"` keeps them off.
+ */
 export declare class AtelierEditor extends HTMLElement {
   static readonly observedAttributes: string[];
   /** Shared document name; elements with the same `doc` share one document. */

@@ -6,6 +6,7 @@
 // Types: editor-element.d.ts beside this file.
 import { mountEditor } from "./atelier_elements.js";
 import { applyTheme, load } from "./shared.js";
+import { offerAgentTools, refreshAgentTools, withdrawAgentTools } from "./webmcp.js";
 
 /** @type {Promise<typeof import("./atelier_markdown.js")> | null} */
 let markdownModule = null;
@@ -48,7 +49,7 @@ async function parseMarkdown(md) {
  */
 export class AtelierEditor extends HTMLElement {
   static get observedAttributes() {
-    return ["doc", "readonly", "lang", "theme", "server", "token", "protocol", "user-name", "user-color"];
+    return ["doc", "readonly", "lang", "theme", "server", "token", "protocol", "user-name", "user-color", "agent-tools"];
   }
 
   constructor() {
@@ -68,6 +69,7 @@ export class AtelierEditor extends HTMLElement {
       if (status === "read-only" && !this._serverReadOnly && !this.readOnly) {
         this._serverReadOnly = true;
         if (this.isConnected) this._remount();
+        refreshAgentTools();
       }
     });
   }
@@ -104,9 +106,18 @@ export class AtelierEditor extends HTMLElement {
   /** Local changes the server has not confirmed yet. */
   get unsyncedChanges() { return this._mount ? this._mount.unsyncedChanges() : 0; }
 
-  connectedCallback() { this._remount(); }
+  connectedCallback() {
+    this._remount();
+    offerAgentTools(this);
+  }
 
-  disconnectedCallback() { this._unmount(); }
+  disconnectedCallback() {
+    this._unmount();
+    withdrawAgentTools(this);
+  }
+
+  /** Whether the editor is read-only, by its attribute or the server's grant. */
+  get _readOnlyNow() { return this.readOnly || this._serverReadOnly; }
 
   /**
    * @param {string} name
@@ -115,6 +126,8 @@ export class AtelierEditor extends HTMLElement {
    */
   attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue) return;
+    if (name === "agent-tools" || name === "readonly" || name === "doc") refreshAgentTools();
+    if (name === "agent-tools") return;
     if (name === "theme") { this._applyTheme(); return; }
     if (name === "server" || name === "token") this._serverReadOnly = false;
     if (this.isConnected && this._mount) this._remount();

@@ -163,10 +163,16 @@ pub const TARGET_BYTES: usize = 175_000;
 /// tab channel per document family (issue 11: +10,207 B, 227,181 -> 237,388
 /// B), and the nesting-depth checks and bounded readers of issue 20 with
 /// the Markdown export of media and code languages (issue 14: together
-/// +3,644 B, 223,537 -> 227,181 B). It keeps the size work from eroding
+/// +3,644 B, 223,537 -> 227,181 B), plus 11,500 B on 2026-12-07 (second
+/// session) for the agents' doors (issues 14, 21), measured 243,354 B
+/// before and 255,222 B after: agents' presence and the server's state in
+/// the shared ground (+2,832 B), the editor's agent undo histories,
+/// presence and change reports with their source (+7,331 B; a batch's
+/// checks run in the lazily loaded Markdown module), and WebMCP's JS
+/// (`webmcp.js`, +1,705 B). It keeps the size work from eroding
 /// unnoticed; issue 4's target (175 KB) is below what the prescribed
 /// runtime allows (`bench/results/size.md`).
-const BUDGET_BYTES: usize = 245_000;
+const BUDGET_BYTES: usize = 256_500;
 
 /// What the chat adds to the editor in the suite bundle, brotli bytes:
 /// measured when the chat joined (issue 12, 2026-12-07, on 6aefe47: suite
@@ -424,6 +430,13 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
             std::fs::copy(&path, out.join(name)).with_context(|| format!("copying {name}"))?;
         }
     }
+    // The operations' schema (`cargo xtask schema`), beside the modules:
+    // the WebMCP tools (`js/webmcp.js`) publish it as their input schema.
+    std::fs::copy(
+        root.join("www/operations.schema.json"),
+        out.join("operations.schema.json"),
+    )
+    .context("copying www/operations.schema.json (cargo xtask schema writes it)")?;
     bindgen(&bindgen_cli, &wasm_dir, MARKDOWN.1, &out)?;
     for spec in BUNDLES {
         let dropped = bindgen(&bindgen_cli, &wasm_dir, spec.glue, &out)?.dropped;
