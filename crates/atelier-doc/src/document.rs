@@ -148,6 +148,16 @@ impl Document {
             .map_err(|e| Error::Malformed(e.to_string()))
     }
 
+    /// Applies a Yjs v1 update in a transaction whose origin is `origin`
+    /// (so an undo history of that origin takes it as one step);
+    /// malformed bytes change nothing.
+    pub fn apply_update_v1_with_origin(&self, bytes: &[u8], origin: &str) -> Result<()> {
+        let update = Update::decode_v1(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+        let mut txn = self.doc.transact_mut_with(origin);
+        txn.apply_update(update)
+            .map_err(|e| Error::Malformed(e.to_string()))
+    }
+
     /// The full state as a Yjs v1 update.
     pub fn encode_state_v1(&self) -> Vec<u8> {
         self.doc

@@ -22,13 +22,10 @@
 //! Nothing here touches the DOM: it is tested natively.
 
 use crate::session::{Pos, Selection};
+use atelier_doc::undo::{Origin, UndoManager};
 use atelier_doc::{BatchError, BlockId, Document, Op, OpOutcome};
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::rc::Rc;
-use std::sync::Arc;
-use yrs::Origin;
-use yrs::undo::UndoManager;
 
 /// The prefix of an agent's transaction origin (`agent:NAME`).
 pub const AGENT_ORIGIN_PREFIX: &str = "agent:";
@@ -180,17 +177,8 @@ impl AgentDesk {
         let i = match slots.iter().position(|s| s.info.name == agent.name) {
             Some(i) => i,
             None => {
-                let options = yrs::undo::Options {
-                    // One batch is one step: nothing merges by time.
-                    capture_timeout_millis: 0,
-                    tracked_origins: HashSet::from([Origin::from(agent.origin().as_str())]),
-                    capture_transaction: None,
-                    timestamp: Arc::new(self.clock),
-                    init_undo_stack: Vec::new(),
-                    init_redo_stack: Vec::new(),
-                };
-                let mut undo = UndoManager::with_options(options);
-                undo.expand_scope(self.doc.ydoc(), self.doc.fragment());
+                // One batch is one step: nothing merges by time.
+                let undo = self.doc.undo_manager(&agent.origin(), 0, self.clock);
                 register_undo_origin(&undo.as_origin(), ChangeSource::Agent(agent.name.clone()));
                 slots.push(Slot {
                     info: agent.clone(),
@@ -228,17 +216,9 @@ impl AgentDesk {
         update: &[u8],
         caret: Option<Selection>,
     ) -> Result<(), atelier_doc::Error> {
-        use yrs::Transact;
-        use yrs::updates::decoder::Decode;
-        let update = yrs::Update::decode_v1(update)
-            .map_err(|e| atelier_doc::Error::Malformed(e.to_string()))?;
         let origin = agent.origin();
         self.with_slot(agent, |slot| {
-            {
-                let mut txn = self.doc.ydoc().transact_mut_with(origin.as_str());
-                txn.apply_update(update)
-                    .map_err(|e| atelier_doc::Error::Malformed(e.to_string()))?;
-            }
+            self.doc.apply_update_v1_with_origin(update, &origin)?;
             slot.undo.reset();
             if caret.is_some() {
                 slot.caret = caret;

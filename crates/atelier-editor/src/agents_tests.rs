@@ -180,7 +180,7 @@ fn an_update_run_elsewhere_is_the_agents_like_a_batch() {
 fn origins_say_who_changed_the_document() {
     let (doc, session, desk, ids) = setup("a\n");
     let bot = AgentInfo::new("bot", None);
-    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = seen.clone();
     doc.observe_blocks_with_origin("who", move |_, origin| {
         sink.lock().expect("lock").push(origin.map(<[u8]>::to_vec));

@@ -25,6 +25,7 @@ use crate::surface::Surface;
 use crate::text_rules;
 use crate::toolbar::Toolbar;
 use atelier_doc::sticky::StickyPos;
+use atelier_doc::undo::Assoc;
 use atelier_doc::{BlockChanges, BlockId, Document, NewBlock};
 use leptos::html;
 use leptos::prelude::*;
@@ -38,7 +39,6 @@ use std::sync::{Arc, Mutex};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Event, EventTarget, HtmlElement};
-use yrs::Assoc;
 
 thread_local! {
     pub(crate) static EDITORS: RefCell<HashMap<u64, Weak<EditorCore>>> = RefCell::new(HashMap::new());

@@ -3,24 +3,22 @@
 //! The session turns an [`Intent`] at a model [`Selection`] into one batch
 //! of [`atelier_doc::Op`]s (one `yrs` transaction with the session's own
 //! origin, [`LOCAL_ORIGIN`]`-N`) and says where the caret goes. It owns the
-//! [`yrs::undo::UndoManager`], which tracks only that origin, so changes
+//! [`atelier_doc::undo::UndoManager`] (yrs'), which tracks only that origin, so changes
 //! from peers (applied without it) are never undone. Nothing here touches
 //! the DOM: it is tested natively.
 
 use crate::error::Result;
 use crate::text_rules::{self, BlockKind};
 use atelier_doc::schema::block_type;
+use atelier_doc::undo::UndoManager;
 use atelier_doc::{
     Block, BlockId, Document, InlineRun, Mark, Marks, NewBlock, Op, OpOutcome, OutlineNode,
     Placement,
 };
 use serde_json::{Map, Value};
 use std::cell::{OnceCell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::Arc;
-use yrs::Origin;
-use yrs::undo::UndoManager;
 
 /// The prefix of every editor session's transaction origin (each session
 /// appends its own number, so two editors on one page undo only their own
@@ -319,16 +317,7 @@ impl EditSession {
     pub fn new(doc: Rc<Document>, clock: fn() -> u64) -> Self {
         let n = NEXT_SESSION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let origin = format!("{LOCAL_ORIGIN}-{n}");
-        let options = yrs::undo::Options {
-            capture_timeout_millis: 500,
-            tracked_origins: HashSet::from([Origin::from(origin.as_str())]),
-            capture_transaction: None,
-            timestamp: Arc::new(clock),
-            init_undo_stack: Vec::new(),
-            init_redo_stack: Vec::new(),
-        };
-        let mut undo = UndoManager::with_options(options);
-        undo.expand_scope(doc.ydoc(), doc.fragment());
+        let undo = doc.undo_manager(&origin, 500, clock);
         crate::agents::register_undo_origin(&undo.as_origin(), crate::agents::ChangeSource::Local);
         EditSession {
             doc,

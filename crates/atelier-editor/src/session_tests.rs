@@ -360,11 +360,11 @@ fn sticky_caret_at_block_end_follows_remote_inserts() {
     // (atelier-doc, as Yjs); `Assoc::Before` to the last character.
     let after = s
         .doc()
-        .sticky_at(&ids[0], 6, yrs::Assoc::After)
+        .sticky_at(&ids[0], 6, atelier_doc::undo::Assoc::After)
         .expect("sticky after");
     let before = s
         .doc()
-        .sticky_at(&ids[0], 6, yrs::Assoc::Before)
+        .sticky_at(&ids[0], 6, atelier_doc::undo::Assoc::Before)
         .expect("sticky before");
     let peer = Document::from_update_v1(&s.doc().encode_state_v1()).expect("peer");
     peer.insert_text(&ids[0], 0, "XY").expect("remote");
