@@ -15,7 +15,7 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DEADLINE_MS, atelierAndChromium, missing } from "./support/harness.mjs";
+import { DEADLINE_MS, atelierAndChromium, missing, waitUntil as waitFor } from "./support/harness.mjs";
 
 const skipReason = missing();
 const env = atelierAndChromium("agents");
@@ -43,18 +43,6 @@ async function openEditor(doc, user) {
 
 const markdown = (p) => p.page.evaluate(() => document.querySelector("#main").getMarkdown());
 
-/** Waits until `pred(value)` holds for `read()`; throws with the last value seen. */
-async function waitFor(read, pred, what) {
-  const deadline = Date.now() + DEADLINE_MS;
-  let last;
-  for (;;) {
-    last = await read();
-    if (pred(last)) return last;
-    if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} not seen within ${DEADLINE_MS} ms; last: ${JSON.stringify(last)}`);
-}
 
 /** The peers page `p` sees, and the remote caret labels it draws. */
 const peersOf = (p) => p.page.evaluate(() => ({

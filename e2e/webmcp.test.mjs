@@ -14,7 +14,7 @@
 
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { DEADLINE_MS, FLAGS, CHROMIUM, atelierAndChromium, missing } from "./support/harness.mjs";
+import { DEADLINE_MS, FLAGS, CHROMIUM, atelierAndChromium, missing, waitUntil as waitFor } from "./support/harness.mjs";
 
 const skipReason = missing();
 // The server and a default browser (the second page, without WebMCP) ...
@@ -61,18 +61,6 @@ const call = (p, name, args) => p.page.evaluate(async ({ name, args }) => {
   return mc.executeTool(tool, args);
 }, { name, args });
 
-/** Waits until `pred(value)` holds for `read()`; throws with the last value seen. */
-async function waitFor(read, pred, what) {
-  const deadline = Date.now() + DEADLINE_MS;
-  let last;
-  for (;;) {
-    last = await read();
-    if (pred(last)) return last;
-    if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} not seen within ${DEADLINE_MS} ms; last: ${JSON.stringify(last)}`);
-}
 
 const names = (tools) => (tools ?? []).map((t) => t.name).sort();
 const READ_TOOLS = ["atelier_find_text", "atelier_get_selection", "atelier_read_document"];

@@ -24,6 +24,19 @@ export const FLAGS = [
 /** Deadline of every wait for a condition. */
 export const DEADLINE_MS = 20_000;
 
+/** Polls `read()` until `pred(value)` holds, for up to DEADLINE_MS; throws naming `what` and the last value seen. */
+export async function waitUntil(read, pred, what) {
+  const deadline = Date.now() + DEADLINE_MS;
+  let last;
+  for (;;) {
+    last = await read();
+    if (pred(last)) return last;
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} not seen within ${DEADLINE_MS} ms; last: ${JSON.stringify(last)}`);
+}
+
 /** Why the browser tests cannot run here, or null. */
 export function missing() {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}; apt-get install -y chromium chromium-driver`;
