@@ -75,6 +75,7 @@ const NAMES = [
   "an agent edits through the element API; another page sees the text and its named caret",
   "a bad batch changes nothing and names the failing operation",
   "the user's undo leaves the agent's edit; the agent undoes its own",
+  "an agent's POST /ops reaches two open pages live, with its named caret",
 ];
 // Printed at module level: node:test does not run a skipped suite's body.
 if (skipReason) for (const name of NAMES) console.log(`SKIPPED: ${name} (${skipReason})`);
@@ -249,6 +250,38 @@ describe("editor agents' door", () => {
       const order = sources.filter((s, i) => s !== sources[i - 1]);
       assert.deepEqual(order.slice(-4), ["user", "Correcteur", "user", "Correcteur"], JSON.stringify(sources));
       noPanics(a);
+    });
+    await a.context.close();
+    await b.context.close();
+  });
+
+  test(NAMES[3], opts, async () => {
+    const doc = `agents-rest-${Date.now()}`;
+    const a = await openEditor(doc, "Alice");
+    const b = await openEditor(doc, "Bob");
+    await withDump([a, b], async () => {
+      // An agent outside the browser reads the blocks and posts a batch
+      // (anonymous access is the server's default on loopback).
+      const api = `http://${env.server.addr}/api/docs/${doc}`;
+      const blocks = await (await fetch(`${api}?format=blocks`)).json();
+      const r = await fetch(`${api}/ops`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          agent: { name: "Serveur", color: "#1d4ed8" },
+          ops: [
+            { op: "insertText", block: blocks[0].id, offset: 0, text: "Ordre du jour" },
+            { op: "updateBlock", block: blocks[0].id, type: "heading", props: { level: 1 } },
+          ],
+        }),
+      });
+      assert.equal(r.status, 200, await r.text());
+      for (const p of [a, b]) {
+        await waitFor(() => markdown(p), (md) => md === "# Ordre du jour\n", `${p.user}: the agent's batch`);
+        await waitFor(() => peersOf(p), (s) => s.labels.includes("Serveur"), `${p.user}: the agent's named caret`);
+      }
+      noPanics(a);
+      noPanics(b);
     });
     await a.context.close();
     await b.context.close();
