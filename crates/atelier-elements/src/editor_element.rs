@@ -43,6 +43,18 @@ thread_local! {
     static CORES: RefCell<HashMap<u64, std::rc::Weak<EditorCore>>> = RefCell::new(HashMap::new());
 }
 
+/// The editor mounted on the page for the document the hub knows as
+/// `doc_id`, if any (the assistant edits through it).
+#[cfg_attr(not(feature = "assistant"), allow(dead_code))]
+pub(crate) fn editor_core_of_doc(doc_id: u64) -> Option<Rc<EditorCore>> {
+    let keys = crate::mounts_of_doc(doc_id);
+    CORES.with(|c| {
+        let cores = c.borrow();
+        keys.iter()
+            .find_map(|k| cores.get(k).and_then(std::rc::Weak::upgrade))
+    })
+}
+
 /// Subscribes mount `key` to its document's status, persistence and
 /// presence; the events go to its element (and once to `document`).
 fn subscribe(key: u64, handle: &DocHandle) -> Vec<Subscription> {

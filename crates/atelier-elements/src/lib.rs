@@ -5,7 +5,9 @@
 //! classes and delegate to this crate: `js/editor-element.js` defines
 //! `<atelier-editor>` over `mountEditor` (`src/editor_element.rs`) and
 //! `js/chat-element.js` `<atelier-chat>` over `mountChat`
-//! (`src/chat_element.rs`); `js/shared.js` loads the wasm once per page,
+//! (`src/chat_element.rs`), `js/assistant-element.js`
+//! `<atelier-assistant>` over `mountAssistant`
+//! (`src/assistant_element.rs`); `js/shared.js` loads the wasm once per page,
 //! and a bundle's entry module (`js/atelier-elements.js`,
 //! `js/atelier-suite.js`) says where its wasm is and defines its elements.
 //! One file per element on each side; this file holds what every element
@@ -16,7 +18,7 @@
 //! Cargo features choose the elements built in, and `cargo xtask dist`
 //! builds the crate twice: `www/pkg/atelier-elements.js` (feature
 //! `editor`: a page with only the editor downloads no chat code) and
-//! `www/pkg/atelier-suite.js` (`editor` + `chat`). A page loads one of
+//! `www/pkg/atelier-suite.js` (`editor` + `chat` + `assistant`). A page loads one of
 //! them; inside it every element opens its document through
 //! [`atelier_web::hub`], so elements with the same `doc` share one
 //! [`atelier_doc::Document`] and one connection.
@@ -56,26 +58,32 @@
 //! element fires `atelier-status` `{doc, status, persistence}` with status
 //! `connecting`, `synced`, `offline`, `read-only` or `denied` (plus `error`
 //! when the connection could not even start) and persistence `loading`,
-//! `saving`, `saved` or `unavailable` (the IndexedDB copy). The editor's
-//! and the chat's own events are listed in their files.
+//! `saving`, `saved` or `unavailable` (the IndexedDB copy). The editor's,
+//! the chat's and the assistant's own events are listed in their files.
 //!
 //! Features: `panic-hook` (default) installs `console_error_panic_hook`;
 //! `editor` (default) builds `<atelier-editor>`'s side; `chat` (default)
-//! builds `<atelier-chat>`'s side. `dist` builds the shipped bundles with
-//! `editor` alone and with `editor` + `chat`.
+//! builds `<atelier-chat>`'s side; `assistant` (default) builds
+//! `<atelier-assistant>`'s side (with `editor`, it edits through the
+//! editor of its document on the page). `dist` builds the shipped bundles
+//! with `editor` alone and with `editor` + `chat` + `assistant`.
 
 // Built with no element (`--no-default-features`), the shared helpers
 // have no caller; that build only checks the crate compiles.
 #![cfg_attr(
-    not(any(feature = "editor", feature = "chat")),
+    not(any(feature = "editor", feature = "chat", feature = "assistant")),
     allow(dead_code, unused_imports)
 )]
 
+#[cfg(feature = "assistant")]
+mod assistant_element;
 #[cfg(feature = "chat")]
 mod chat_element;
 #[cfg(feature = "editor")]
 mod editor_element;
 
+#[cfg(feature = "assistant")]
+pub use assistant_element::{AssistantMount, mount_assistant};
 #[cfg(feature = "chat")]
 pub use chat_element::{ChatMount, mount_chat};
 #[cfg(feature = "editor")]
@@ -114,10 +122,26 @@ pub(crate) fn unregister_mount(key: u64) {
 }
 
 /// The element of mount `key`, while it is mounted.
-// Only the editor's side asks (a chat-only build is checked, not shipped).
-#[cfg_attr(not(feature = "editor"), allow(dead_code))]
+// The editor's and the assistant's sides ask (a chat-only build is
+// checked, not shipped).
+#[cfg_attr(not(any(feature = "editor", feature = "assistant")), allow(dead_code))]
 pub(crate) fn mount_host(key: u64) -> Option<HtmlElement> {
     MOUNTS.with(|m| m.borrow().get(&key).map(|(h, _)| h.clone()))
+}
+
+/// The mounts of the document the hub knows as `doc_id`, oldest first.
+#[cfg_attr(not(all(feature = "editor", feature = "assistant")), allow(dead_code))]
+pub(crate) fn mounts_of_doc(doc_id: u64) -> Vec<u64> {
+    MOUNTS.with(|m| {
+        let mut keys: Vec<u64> = m
+            .borrow()
+            .iter()
+            .filter(|(_, (_, d))| *d == Some(doc_id))
+            .map(|(k, _)| *k)
+            .collect();
+        keys.sort_unstable();
+        keys
+    })
 }
 
 /// Connection settings an element passes to [`open_doc`].
