@@ -14,7 +14,14 @@
 
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { DEADLINE_MS, FLAGS, CHROMIUM, atelierAndChromium, missing, waitUntil as waitFor } from "./support/harness.mjs";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { DEADLINE_MS, FLAGS, CHROMIUM, atelierAndChromium, missing, root, waitUntil as waitFor } from "./support/harness.mjs";
+
+const MODEL = path.join(root, "data/models/SmolLM2-135M-Instruct.Q4_1.gguf");
+if (!missing() && !existsSync(MODEL)) {
+  console.log(`SKIPPED: the_assistant_beside_is_a_tool (no embedded model at ${MODEL}; run bash scripts/fetch-model.sh)`);
+}
 
 const skipReason = missing();
 // The server and a default browser (the second page, without WebMCP) ...
@@ -68,7 +75,7 @@ const ALL_TOOLS = [...READ_TOOLS, "atelier_apply_operations", "atelier_select", 
 
 describe("WebMCP tools of <atelier-editor>", { skip: skipReason || false }, () => {
   if (skipReason) {
-    for (const t of ["tools_list_read_and_edit_as_a_named_agent", "read_only_off_and_removed_editors", "no_webmcp_no_tools", "the_chat_beside_is_a_tool"]) {
+    for (const t of ["tools_list_read_and_edit_as_a_named_agent", "read_only_off_and_removed_editors", "no_webmcp_no_tools", "the_chat_beside_is_a_tool", "the_assistant_beside_is_a_tool"]) {
       console.log(`SKIPPED: ${t} (${skipReason})`);
     }
   }
@@ -167,6 +174,28 @@ describe("WebMCP tools of <atelier-editor>", { skip: skipReason || false }, () =
       assert.match(String(await call(a, "atelier_read_document", { editor: "nowhere" })), /^error: no editor named/);
       await a.page.evaluate(() => document.querySelector("atelier-chat").remove());
       await waitFor(() => toolsOf(a), (t) => !names(t).includes("atelier_post_chat_message"), "the chat tool gone");
+    } finally {
+      await a.context.close();
+    }
+  });
+
+  test("the_assistant_beside_is_a_tool", { skip: existsSync(MODEL) ? false : `no embedded model at ${MODEL}` }, async () => {
+    // assistant.html: an editor (id "editor") and the assistant pane on one
+    // document; the server answers from the embedded model.
+    const a = await open(webmcp, `webmcp-ai-${Date.now()}`, "Alice", "assistant.html");
+    try {
+      await waitFor(() => toolsOf(a), (t) => names(t).includes("atelier_run_assistant_action"), "the assistant tool");
+      const md = await call(a, "atelier_read_document", { editor: "editor" });
+      const id = /<!-- id:([^ ]+) -->/.exec(md)?.[1];
+      const text = "Le chat dort sur le canapé depuis ce matin.";
+      await call(a, "atelier_apply_operations", { operations: [{ op: "insertText", block: id, offset: 0, text }] });
+      const out = await call(a, "atelier_run_assistant_action", {
+        editor: "editor", action: "rephrase", block: id, offset: 0, length: text.length, accept: true,
+      });
+      assert.match(String(out), /"applied":true/, String(out));
+      const events = await a.page.evaluate(() => window.__assistant ?? null);
+      assert.notEqual(await a.page.evaluate(() => document.getElementById("editor").getMarkdown()), `${text}\n`,
+        `the document after the assistant's change; events ${JSON.stringify(events)}`);
     } finally {
       await a.context.close();
     }

@@ -6,6 +6,7 @@
 // which `cargo xtask dist` bundles in. Types: assistant-element.d.ts.
 import { mountAssistant } from "./atelier_elements.js";
 import { applyTheme, load } from "./shared.js";
+import { refreshAgentTools } from "./webmcp.js";
 
 /** Django's CSRF token for La Suite Docs (`mode="docs"`), from its `csrftoken` cookie. */
 function csrfToken() {
@@ -63,9 +64,16 @@ export class AtelierAssistant extends HTMLElement {
   /** Connection status: "local", "connecting", "synced", "offline", "read-only" or "denied". */
   get status() { return this._mount ? this._mount.status : (this.server ? "connecting" : "local"); }
 
-  connectedCallback() { this._remount(); }
+  connectedCallback() {
+    this._remount();
+    // An editor's WebMCP tools include this pane's actions while it is on the page.
+    refreshAgentTools();
+  }
 
-  disconnectedCallback() { this._unmount(); }
+  disconnectedCallback() {
+    this._unmount();
+    refreshAgentTools();
+  }
 
   /**
    * @param {string} name

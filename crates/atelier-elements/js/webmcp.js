@@ -139,6 +139,66 @@ const AGENT = {
   ],
 };
 
+/** The actions of `<atelier-assistant>`'s `run`. */
+const ASSISTANT_ACTIONS = [
+  "improve", "fix-spelling", "simplify", "shorten", "rephrase", "translate", "continue", "summarize",
+  "action-items", "prompt",
+];
+/** Longest wait for the assistant's model (a small CPU model on a busy machine is slow). */
+const ASSISTANT_DEADLINE_MS = 180_000;
+
+/**
+ * Runs `action` on `pane` and waits for its outcome: the proposal under
+ * review (or applied, with `accept`), or the endpoint's error.
+ * @param {any} pane an `<atelier-assistant>`
+ * @param {string} action
+ * @param {string | undefined} arg
+ * @param {boolean} accept
+ */
+function runAssistant(pane, action, arg, accept) {
+  return new Promise((resolve, reject) => {
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    let poll;
+    const done = (/** @type {() => void} */ settle) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      pane.removeEventListener("atelier-assistant", onEvent);
+      settle();
+    };
+    const onEvent = (/** @type {Event} */ e) => {
+      const d = /** @type {CustomEvent} */ (e).detail;
+      if (d.type === "failed") done(() => reject(new Error(`${d.code}: ${d.message}`)));
+      else if (d.type === "applied") done(() => resolve({ applied: true, kept: d.kept, dropped: d.dropped }));
+    };
+    const timer = setTimeout(
+      () => done(() => reject(new Error(`no answer from the assistant within ${ASSISTANT_DEADLINE_MS / 1000} s`))),
+      ASSISTANT_DEADLINE_MS,
+    );
+    pane.addEventListener("atelier-assistant", onEvent);
+    // A notice left from an earlier run does not count: wait for a change.
+    const before = pane.phase;
+    let moved = false;
+    pane.run(action, arg);
+    poll = setInterval(() => {
+      const phase = pane.phase;
+      moved ||= phase !== before;
+      if (phase === "notice" && moved) {
+        // Normally a `failed` event came first; this catches any other notice.
+        const text = (pane.textContent ?? "").replace(/\s+/g, " ").trim().slice(0, 300);
+        done(() => reject(new Error(`the assistant says: ${text}`)));
+        return;
+      }
+      if (phase !== "review" && phase !== "prose") return;
+      if (accept) {
+        clearInterval(poll);
+        pane.accept();
+      } else {
+        done(() => resolve({ applied: false, proposal: "in the pane, for the user to accept or reject" }));
+      }
+    }, 100);
+  });
+}
+
 /** The tool set for the page as it is now. */
 async function tools() {
   const live = [...editors].filter(offers);
@@ -249,6 +309,41 @@ async function tools() {
           (await target(args, true).undoAgent({ agent: agentOf(args.agent) })) ? "undone" : "nothing to undo",
       },
     );
+  }
+  const panes = [...document.querySelectorAll("atelier-assistant")].filter(
+    (c) => c.getAttribute("agent-tools") !== "off" && docs.has(c.getAttribute("doc")) && !(/** @type {any} */ (c).readOnly),
+  );
+  if (panes.length > 0) {
+    list.push({
+      name: "atelier_run_assistant_action",
+      title: "Ask the assistant",
+      description:
+        "Runs an action of the assistant pane beside the editor on a range of a block (block, offset, length in UTF-16 units), or on the user's selection when no block is given. The model's proposal shows in the pane for the user to accept or reject; with accept: true it is applied at once, as the collaborator 'Assistant', whose change undoes on its own. Answers once the proposal is ready or applied, or with the AI endpoint's error code.",
+      inputSchema: {
+        type: "object",
+        properties: {
+          editor,
+          action: { type: "string", enum: ASSISTANT_ACTIONS },
+          arg: { type: "string", description: "The language of 'translate', or the request of 'prompt'." },
+          block: { type: "string" },
+          offset: { type: "integer", minimum: 0 },
+          length: { type: "integer", minimum: 0 },
+          accept: { type: "boolean" },
+        },
+        required: ["action"],
+      },
+      annotations: writes,
+      execute: async (/** @type {any} */ args) => {
+        const ed = target(args, false);
+        const pane = panes.find((c) => c.getAttribute("doc") === ed.getAttribute("doc"));
+        if (!pane) throw new Error("this editor's document has no assistant on the page");
+        if (!ASSISTANT_ACTIONS.includes(args.action)) throw new Error(`unknown action ${JSON.stringify(args.action)}`);
+        if (typeof args.block === "string") {
+          await ed.select({ block: args.block, offset: args.offset ?? 0, length: args.length ?? 0 });
+        }
+        return answer(await runAssistant(pane, args.action, args.arg, !!args.accept));
+      },
+    });
   }
   if (chats.length > 0) {
     list.push({
