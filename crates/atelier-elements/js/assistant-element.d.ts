@@ -42,9 +42,11 @@ export type AtelierAssistantAction =
   | "prompt";
 
 /**
- * `<atelier-assistant doc readonly lang theme server token protocol user-name user-color mode ai-url model>`:
+ * `<atelier-assistant for doc readonly lang theme server token protocol user-name user-color mode ai-url model>`:
  * the AI assistant pane of document `doc`, sharing the page's connection
  * (and the selection of an `<atelier-editor>` of the same `doc`).
+ * `for="EDITOR-ID"` takes `doc`, `server`, `token`, `protocol` and the
+ * user from that editor's attributes (its own attributes win).
  */
 export declare class AtelierAssistant extends HTMLElement {
   static readonly observedAttributes: string[];

@@ -27,7 +27,7 @@ function csrfToken() {
  */
 export class AtelierAssistant extends HTMLElement {
   static get observedAttributes() {
-    return ["doc", "readonly", "lang", "theme", "server", "token", "protocol", "user-name", "user-color", "mode", "ai-url", "model"];
+    return ["for", "doc", "readonly", "lang", "theme", "server", "token", "protocol", "user-name", "user-color", "mode", "ai-url", "model"];
   }
 
   constructor() {
@@ -38,8 +38,22 @@ export class AtelierAssistant extends HTMLElement {
     this._generation = 0;
   }
 
-  /** The document the assistant works on (`doc` attribute, default "default"). */
-  get doc() { return this.getAttribute("doc") || "default"; }
+  /**
+   * Attribute `name` of this element, else of the editor that `for` names
+   * (`<atelier-assistant for="EDITOR-ID">` takes its document, server,
+   * token and user from that editor).
+   * @param {string} name
+   * @returns {string | null}
+   */
+  _setting(name) {
+    const own = this.getAttribute(name);
+    if (own) return own;
+    const id = this.getAttribute("for");
+    return id ? document.getElementById(id)?.getAttribute(name) || null : null;
+  }
+
+  /** The document the assistant works on (`doc` attribute, else the `for` editor's, default "default"). */
+  get doc() { return this._setting("doc") || "default"; }
   set doc(v) { this.setAttribute("doc", String(v)); }
   /** Whether the assistant may not change the document. */
   get readOnly() { return this.hasAttribute("readonly"); }
@@ -51,10 +65,10 @@ export class AtelierAssistant extends HTMLElement {
   get theme() { return this.getAttribute("theme") || ""; }
   set theme(v) { this.setAttribute("theme", String(v)); }
   /** Sync server URL (ws:// or wss://); its AI endpoint is asked unless `ai-url` says otherwise. */
-  get server() { return this.getAttribute("server"); }
+  get server() { return this._setting("server"); }
   set server(v) { if (v == null) this.removeAttribute("server"); else this.setAttribute("server", v); }
   /** Bearer token, for the document and the AI endpoint. */
-  get token() { return this.getAttribute("token"); }
+  get token() { return this._setting("token"); }
   set token(v) { if (v == null) this.removeAttribute("token"); else this.setAttribute("token", v); }
   /** "atelier" (default: the Atelier server's /ai/v1/chat/completions) or "docs" (La Suite Docs' ai-proxy). */
   get mode() { return this.getAttribute("mode") || "atelier"; }
@@ -98,7 +112,7 @@ export class AtelierAssistant extends HTMLElement {
     applyTheme(this);
     await load();
     if (generation !== this._generation || !this.isConnected) return;
-    const attr = (name) => this.getAttribute(name) || undefined;
+    const attr = (/** @type {string} */ name) => this._setting(name) || undefined;
     this._mount = mountAssistant(
       this, this.doc, this.readOnly, this.lang,
       attr("server"), attr("token"), attr("protocol"), attr("user-name"), attr("user-color"),

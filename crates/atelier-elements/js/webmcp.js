@@ -212,9 +212,12 @@ async function tools() {
       : "Which editor (optional: the page has one).",
   };
   const writable = live.some((el) => !(/** @type {any} */ (el)._readOnlyNow));
-  const docs = new Set(live.map((el) => el.getAttribute("doc")).filter(Boolean));
+  // Documents by the elements' `doc` properties (an assistant may take its
+  // document from the editor it is `for`).
+  const docOf = (/** @type {any} */ el) => el.doc;
+  const docs = new Set(live.map(docOf));
   const chats = [...document.querySelectorAll("atelier-chat")].filter(
-    (c) => c.getAttribute("agent-tools") !== "off" && docs.has(c.getAttribute("doc")) && !(/** @type {any} */ (c).readOnly),
+    (c) => c.getAttribute("agent-tools") !== "off" && docs.has(docOf(c)) && !(/** @type {any} */ (c).readOnly),
   );
   const readOnly = { readOnlyHint: true };
   // What collaborators wrote reaches the agent: text to read, not orders.
@@ -311,7 +314,7 @@ async function tools() {
     );
   }
   const panes = [...document.querySelectorAll("atelier-assistant")].filter(
-    (c) => c.getAttribute("agent-tools") !== "off" && docs.has(c.getAttribute("doc")) && !(/** @type {any} */ (c).readOnly),
+    (c) => c.getAttribute("agent-tools") !== "off" && docs.has(docOf(c)) && !(/** @type {any} */ (c).readOnly),
   );
   if (panes.length > 0) {
     list.push({
@@ -335,7 +338,7 @@ async function tools() {
       annotations: writes,
       execute: async (/** @type {any} */ args) => {
         const ed = target(args, false);
-        const pane = panes.find((c) => c.getAttribute("doc") === ed.getAttribute("doc"));
+        const pane = panes.find((c) => docOf(c) === docOf(ed));
         if (!pane) throw new Error("this editor's document has no assistant on the page");
         if (!ASSISTANT_ACTIONS.includes(args.action)) throw new Error(`unknown action ${JSON.stringify(args.action)}`);
         if (typeof args.block === "string") {
@@ -353,8 +356,8 @@ async function tools() {
       inputSchema: { type: "object", properties: { editor, text: { type: "string" } }, required: ["text"] },
       annotations: writes,
       execute: async (/** @type {any} */ args) => {
-        const doc = target(args, false).getAttribute("doc");
-        const chat = /** @type {any} */ (chats.find((c) => c.getAttribute("doc") === doc));
+        const doc = docOf(target(args, false));
+        const chat = /** @type {any} */ (chats.find((c) => docOf(c) === doc));
         if (!chat) throw new Error("this editor's document has no chat on the page");
         return answer({ id: await chat.send(String(args.text)) });
       },
