@@ -62,7 +62,15 @@ pub(crate) fn SlashMenu(
         let active = st.active;
         let node = NodeRef::<html::Div>::new();
         node.on_load(move |el| {
-            if let Some(spot) = st.spot {
+            if let Some(opened) = st.spot {
+                // The caret's line now (the page may have scrolled, or the
+                // text above it been laid out, since the `/` was typed),
+                // and the left edge where the menu opened, so it does not
+                // follow the caret as the query grows.
+                let spot = popover::spot().map_or(opened, |now| popover::Spot {
+                    left: opened.left,
+                    ..now
+                });
                 popover::place(&el, &spot);
             }
             reveal(&el, active);
