@@ -132,6 +132,26 @@ function installGeometry() {
   };
 }
 
+/** Waits until the caret's line keeps its place in the page for 10 animation frames in a row; throws with its last positions otherwise. */
+async function caretSettled(page) {
+  const seen = await page.evaluate((deadlineMs) => new Promise((resolve) => {
+    const ys = [];
+    let same = 0;
+    const end = performance.now() + deadlineMs;
+    const tick = () => {
+      const sel = getSelection();
+      const y = sel.rangeCount ? sel.getRangeAt(0).getBoundingClientRect().top + scrollY : null;
+      same = ys.length && ys[ys.length - 1] === y ? same + 1 : 0;
+      ys.push(y);
+      if (same >= 10) resolve({ settled: true, y });
+      else if (performance.now() > end) resolve({ settled: false, last: ys.slice(-20) });
+      else requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }), DEADLINE_MS);
+  assert.ok(seen.settled, `the caret's line kept moving: ${JSON.stringify(seen)}`);
+}
+
 /** Waits until the slash menu sits next to the caret on `side` ("below" or "above"); prints the boxes otherwise. */
 async function expectMenuNextToCaret(page, side, what) {
   try {
@@ -228,6 +248,10 @@ describe("the editor as a person types it", { skip: skipReason ?? false }, () =>
     await waitFor(page, "the long document", () => document.querySelectorAll("#main [data-block-id]").length === 120, null, DEADLINE_MS);
     await page.keyboard.press("Control+End");
     await page.keyboard.press("Enter");
+    // The chunks the jump brought into view are laid out at their real
+    // height over a few frames (content-visibility), moving the caret's
+    // line: the menu is placed when it opens, so type once that settled.
+    await caretSettled(page);
     await page.keyboard.type("/");
     await waitFor(page, "the slash menu", () => document.querySelector("#main [role=listbox] [role=option]"));
     const g = await expectMenuNextToCaret(page, "below", "long document");
