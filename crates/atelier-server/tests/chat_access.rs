@@ -12,7 +12,7 @@ use atelier_sync::{
 };
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
-use support::{SECRET, TestServer, temp_dir, test_db};
+use support::{SECRET, TestServer, temp_dir, test_db, unique};
 use tokio_tungstenite::tungstenite::Message;
 use yrs::{Array, Doc, ReadTxn, StateVector, Transact};
 
@@ -89,11 +89,13 @@ fn message_update(text: &str) -> Vec<u8> {
 async fn a_commenter_chats_on_the_socket_that_refuses_their_text_edits() {
     let dir = temp_dir("chat-access");
     let server = TestServer::start(&test_db(&dir), |_| {}).await;
-    let token = chat_token("plan");
+    let name = unique(&dir, "plan");
+    let chat_name = format!("{name}:chat");
+    let token = chat_token(&name);
     let (mut ws, _) = tokio_tungstenite::connect_async(server.ws("/sync"))
         .await
         .expect("connect");
-    for doc in ["plan", "plan:chat"] {
+    for doc in [name.as_str(), chat_name.as_str()] {
         send(
             &mut ws,
             doc,
@@ -109,11 +111,11 @@ async fn a_commenter_chats_on_the_socket_that_refuses_their_text_edits() {
         _ => None,
     };
     assert_eq!(
-        expect(&mut ws, "plan", authenticated).await,
+        expect(&mut ws, name.as_str(), authenticated).await,
         Access::ReadOnly
     );
     assert_eq!(
-        expect(&mut ws, "plan:chat", authenticated).await,
+        expect(&mut ws, chat_name.as_str(), authenticated).await,
         Access::ReadWrite
     );
     let status = |m: &HocuspocusMessage| match m {
@@ -124,35 +126,35 @@ async fn a_commenter_chats_on_the_socket_that_refuses_their_text_edits() {
     // A change to the text is refused, and the socket stays open…
     send(
         &mut ws,
-        "plan",
+        name.as_str(),
         HocuspocusMessage::Sync(SyncMessage::Update(message_update("not allowed here"))),
     )
     .await;
     assert!(
-        !expect(&mut ws, "plan", status).await,
+        !expect(&mut ws, name.as_str(), status).await,
         "the text edit was applied"
     );
     // …for the chat, which goes on.
     send(
         &mut ws,
-        "plan:chat",
+        chat_name.as_str(),
         HocuspocusMessage::Sync(SyncMessage::Update(message_update("bonjour"))),
     )
     .await;
     assert!(
-        expect(&mut ws, "plan:chat", status).await,
+        expect(&mut ws, chat_name.as_str(), status).await,
         "the chat message was refused"
     );
 
-    let stored = |doc: &'static str| {
+    let stored = |doc: String| {
         let rooms = server.state.rooms.clone();
-        async move { rooms.store.load(doc).await.expect("load") }
+        async move { rooms.store.load(&doc).await.expect("load") }
     };
     assert!(
-        stored("plan").await.updates.is_empty(),
+        stored(name.clone()).await.updates.is_empty(),
         "nothing stored for the text"
     );
-    let chat = stored("plan:chat").await;
+    let chat = stored(chat_name.clone()).await;
     assert_eq!(chat.updates.len(), 1, "the chat message is stored");
     server.stop().await;
 }
