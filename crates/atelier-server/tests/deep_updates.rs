@@ -19,7 +19,7 @@ use atelier_sync::{
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use std::time::Duration;
-use support::{TestServer, temp_dir, test_db, token};
+use support::{TestServer, temp_dir, test_db, token, unique};
 use tokio_tungstenite::tungstenite::Message;
 use yrs::types::xml::XmlFragment;
 use yrs::updates::decoder::Decode;
@@ -321,6 +321,7 @@ async fn a_document_deepened_a_level_at_a_time_stops_at_the_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deep_document_stored_before_the_limit_is_served_and_compacted() {
     let dir = temp_dir("legacy-deep");
+    let legacy = unique(&dir, "legacy");
     let db = test_db(&dir);
     // Written straight into the store, as an older server would have.
     let deep = deep_nest_update(7, 20_000);
@@ -328,7 +329,7 @@ async fn a_deep_document_stored_before_the_limit_is_served_and_compacted() {
         let store = atelier_server::store::Store::open(&db)
             .await
             .expect("store");
-        store.append("legacy", &deep).await.expect("append");
+        store.append(&legacy, &deep).await.expect("append");
         let extra = Doc::with_client_id(8);
         extra
             .transact_mut()
@@ -345,14 +346,14 @@ async fn a_deep_document_stored_before_the_limit_is_served_and_compacted() {
             group.insert(&mut txn, n, XmlElementPrelim::empty("blockContainer"));
         }
         let more = extra.transact().encode_state_as_update_v1(&before);
-        store.append("legacy", &more).await.expect("append");
+        store.append(&legacy, &more).await.expect("append");
     }
     let server = TestServer::start(&db, |_| {}).await;
     let tok = token("r", &["*"], &["*"], false);
     let http = reqwest::Client::new();
 
     let state = http
-        .get(url(&server, "/api/docs/legacy"))
+        .get(url(&server, &format!("/api/docs/{legacy}")))
         .bearer_auth(&tok)
         .send()
         .await
@@ -362,7 +363,7 @@ async fn a_deep_document_stored_before_the_limit_is_served_and_compacted() {
     assert!(state.len() > deep.len() / 2, "{} bytes", state.len());
 
     let md = http
-        .get(url(&server, "/api/docs/legacy?format=markdown"))
+        .get(url(&server, &format!("/api/docs/{legacy}?format=markdown")))
         .bearer_auth(&tok)
         .send()
         .await
@@ -392,15 +393,10 @@ async fn a_deep_document_stored_before_the_limit_is_served_and_compacted() {
         max_nesting_depth: usize::MAX,
         ..Limits::default()
     };
-    let mut ws = connect(&server.ws(&format!("/sync/legacy?token={tok}"))).await;
+    let mut ws = connect(&server.ws(&format!("/sync/{legacy}?token={tok}"))).await;
     assert!(answers_y_websocket_within(&mut ws, &any_depth).await);
-    server
-        .state
-        .rooms
-        .compact("legacy")
-        .await
-        .expect("compacts");
-    let stored = server.state.rooms.store.load("legacy").await.expect("load");
+    server.state.rooms.compact(&legacy).await.expect("compacts");
+    let stored = server.state.rooms.store.load(&legacy).await.expect("load");
     assert!(stored.updates.is_empty(), "the log was folded");
     assert!(stored.snapshot.is_some());
 
@@ -424,7 +420,7 @@ async fn a_deep_document_stored_before_the_limit_is_served_and_compacted() {
         .await
         .expect("send");
     let md = http
-        .get(url(&server, "/api/docs/legacy?format=markdown"))
+        .get(url(&server, &format!("/api/docs/{legacy}?format=markdown")))
         .bearer_auth(&tok)
         .send()
         .await
@@ -439,7 +435,7 @@ async fn a_deep_document_stored_before_the_limit_is_served_and_compacted() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
         text = http
-            .get(url(&server, "/api/docs/legacy?format=markdown"))
+            .get(url(&server, &format!("/api/docs/{legacy}?format=markdown")))
             .bearer_auth(&tok)
             .send()
             .await
