@@ -423,12 +423,14 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
     let wasm_dir = compile_bundles(root, options)?;
     let bindgen_cli = crate::wasm_build::ensure_wasm_bindgen(root)?;
     let (wasm_opt, esbuild) = npm_tools(root)?;
-    let out = root.join("www/pkg");
-    // From scratch: nothing left over from an earlier layout.
+    let dest = root.join("www/pkg");
+    // Built from scratch beside `www/pkg` and swapped in at the end, so a
+    // page or test reading `www/pkg` meanwhile never sees half a package.
+    let out = root.join(format!("www/pkg.building-{}", std::process::id()));
     if out.exists() {
-        std::fs::remove_dir_all(&out).context("cannot clear www/pkg")?;
+        std::fs::remove_dir_all(&out).context("cannot clear the staging package")?;
     }
-    std::fs::create_dir_all(&out).context("cannot create www/pkg")?;
+    std::fs::create_dir_all(&out).context("cannot create the staging package")?;
     let js = root.join("crates/atelier-elements/js");
     // Every module's types ship: each bundle's declarations re-export its
     // elements' (`editor-element.d.ts`, …).
@@ -508,8 +510,9 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         }
     }
     let editor = bundles.first().context("no element bundle was built")?;
+    swap_in(&out, &dest)?;
     Ok(Bundle {
-        dir: out,
+        dir: dest,
         wasm_brotli: editor.wasm_brotli,
         total_brotli: editor.total_brotli,
         markdown_brotli: markdown,
@@ -517,6 +520,20 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         wasm_dir,
         bundles,
     })
+}
+
+/// Replaces `dest` with the freshly built `staging` directory: two renames,
+/// so readers see the old package or the new one, never a mix.
+fn swap_in(staging: &Path, dest: &Path) -> Result<()> {
+    let old = dest.with_extension(format!("old-{}", std::process::id()));
+    if dest.exists() {
+        std::fs::rename(dest, &old).context("cannot move the old www/pkg aside")?;
+    }
+    std::fs::rename(staging, dest).context("cannot move the new package into www/pkg")?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).context("cannot remove the old www/pkg")?;
+    }
+    Ok(())
 }
 
 /// Exports of `wasm-streams` (through Leptos' `server_fn`, "browser"
