@@ -41,9 +41,45 @@ export interface AtelierSendOptions {
 }
 
 /**
- * `<atelier-chat doc readonly lang theme server token protocol user-name user-color user-id>`:
- * the chat of document `doc` (the Yjs document `doc:chat`), sharing the
- * page's connection with an editor of the same `doc`.
+ * The chat of document `doc` (the Yjs document `doc:chat`), sharing the
+ * page's connection with an editor of the same `doc`: threads, replies,
+ * reactions, @mentions and unread counts. It renders into its own light
+ * DOM (no shadow root): style it with the design tokens below, from
+ * `tokens.css`, and link `chat.css`.
+ *
+ * The tags below are what `cargo xtask dist` writes into
+ * `custom-elements.json` (crates/xtask/src/manifest.rs), with the members
+ * this class declares; `e2e/custom-elements-manifest.test.mjs` checks them
+ * against the element.
+ *
+ * @element atelier-chat
+ * @summary Chat panel of a collaborative document.
+ * @attr {string} doc - The document whose chat this is (default "default"); the chat itself is the document `doc:chat`.
+ * @attr {boolean} readonly - Read-only mode: messages show, none can be sent; also when the server grants only reading.
+ * @attr {string} lang - Interface language: "fr", "de", "nl" or "en" (default: the page's `lang`, else "en").
+ * @attr {"light" | "dark" | "high-contrast"} theme - Colour theme (sets `data-atelier-theme`); the system's preference when absent.
+ * @attr {string} server - Sync server URL (ws:// or wss://); without it the chat stays local.
+ * @attr {string} token - Bearer token sent to the server.
+ * @attr {"hocuspocus" | "y-websocket"} protocol - Wire framing (default "hocuspocus").
+ * @attr {string} user-name - The local user's display name, stored with their messages.
+ * @attr {string} user-color - The local user's colour (#rrggbb).
+ * @attr {string} user-id - The local user's id, what `@id` mentions name (default: the token's `sub`, else an id kept in localStorage).
+ * @fires atelier-message - A message arrived or was sent; also fired on `document`.
+ * @fires atelier-mention - A message mentions the local user; also fired on `document`.
+ * @fires atelier-unread - The count of messages not seen yet changed; also fired on `document`.
+ * @fires atelier-status - The connection or the IndexedDB copy changed state; also fired on `document`.
+ * @cssprop --atelier-bg - Background of the timeline.
+ * @cssprop --atelier-surface - Background of messages and the composer.
+ * @cssprop --atelier-text - Text colour.
+ * @cssprop --atelier-text-muted - Secondary text: times, names, placeholders.
+ * @cssprop --atelier-border - Control and message boundaries.
+ * @cssprop --atelier-accent - Links, mentions and the send button.
+ * @cssprop --atelier-accent-text - Text on the accent colour.
+ * @cssprop --atelier-danger - The unread line and failed messages.
+ * @cssprop --atelier-focus - Focus ring colour.
+ * @cssprop --atelier-font - Font family of the text.
+ * @cssprop --atelier-font-size - Base font size.
+ * @cssprop --atelier-radius - Corner radius of messages and controls.
  */
 export declare class AtelierChat extends HTMLElement {
   static readonly observedAttributes: string[];

@@ -93,9 +93,49 @@ export interface AtelierPresenceDetail {
 }
 
 /**
- * `<atelier-editor doc readonly lang theme server token protocol user-name user-color agent-tools>`.
+ * The collaborative rich-text editor: a BlockNote-compatible document,
+ * synced live with `server` (Yjs wire protocol, Hocuspocus or y-websocket
+ * framing), kept in IndexedDB and editable by agents through typed
+ * operations. Elements with the same `doc` share one document.
  * Where the browser has WebMCP (`document.modelContext`), the editor offers
  * its agent operations as tools (`js/webmcp.js`); `agent-tools="off"` keeps them off.
+ * It renders into its own light DOM (no shadow root): style it with the
+ * design tokens below, from `tokens.css`, and link `editor.css`.
+ *
+ * The tags below are what `cargo xtask dist` writes into
+ * `custom-elements.json` (crates/xtask/src/manifest.rs), with the members
+ * this class declares; `e2e/custom-elements-manifest.test.mjs` checks them
+ * against the element.
+ *
+ * @element atelier-editor
+ * @summary Collaborative rich-text editor (BlockNote documents, Yjs sync).
+ * @attr {string} doc - Shared document name (default "default"); elements with the same `doc` share one document.
+ * @attr {boolean} readonly - Read-only mode; the editor also turns read-only when the server grants only reading.
+ * @attr {string} lang - Interface language: "fr", "de", "nl" or "en" (default: the page's `lang`, else "en").
+ * @attr {"light" | "dark" | "high-contrast"} theme - Colour theme (sets `data-atelier-theme`); the system's preference when absent.
+ * @attr {string} server - Sync server URL (ws:// or wss://); without it the document stays local.
+ * @attr {string} token - Bearer token sent to the server.
+ * @attr {"hocuspocus" | "y-websocket"} protocol - Wire framing (default "hocuspocus").
+ * @attr {string} user-name - The local user's name, shown to collaborators beside their caret.
+ * @attr {string} user-color - The local user's caret colour (#rrggbb).
+ * @attr {"off"} agent-tools - "off" keeps the editor's WebMCP tools from being offered to the browser's agent.
+ * @fires atelier-change - The document changed (by the user, an agent through this page, or a peer); also fired on `document`, once per change.
+ * @fires atelier-status - The connection or the IndexedDB copy changed state; also fired on `document`.
+ * @fires atelier-presence - Remote collaborators came, went or moved their carets; also fired on `document`.
+ * @cssprop --atelier-bg - Background of the editing surface.
+ * @cssprop --atelier-surface - Background of the toolbar, menus and code blocks.
+ * @cssprop --atelier-text - Text colour.
+ * @cssprop --atelier-text-muted - Secondary text: placeholders, labels, quotes.
+ * @cssprop --atelier-border - Control and block boundaries.
+ * @cssprop --atelier-accent - Links, active tools and the caret.
+ * @cssprop --atelier-accent-text - Text on the accent colour.
+ * @cssprop --atelier-focus - Focus ring colour.
+ * @cssprop --atelier-selection - Background of selected text.
+ * @cssprop --atelier-font - Font family of the text.
+ * @cssprop --atelier-font-mono - Font family of code.
+ * @cssprop --atelier-font-size - Base font size.
+ * @cssprop --atelier-line-height - Line height of the text.
+ * @cssprop --atelier-radius - Corner radius of controls and menus.
  */
 export declare class AtelierEditor extends HTMLElement {
   static readonly observedAttributes: string[];

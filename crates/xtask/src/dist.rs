@@ -24,6 +24,13 @@
 //! trap. The names between each wasm and its glue are then shortened
 //! ([`crate::wasm_names`]). `cargo xtask dist --panic-messages` keeps panic messages and the
 //! console panic hook, for debugging a crash.
+//!
+//! Beside the modules it writes `custom-elements.json`, the Custom Elements
+//! Manifest read from the elements' declarations ([`crate::manifest`]), and
+//! once the package is in place, the npm package `@atelier/elements` in
+//! `target/npm/atelier-elements/` ([`crate::npm_package`]).
+//! `cargo xtask dist --package-only` rewrites those two from `www/pkg` as
+//! it is, without building.
 
 use crate::cargo::cargo;
 use anyhow::{Context, Result, bail};
@@ -441,6 +448,9 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
             std::fs::copy(&path, out.join(name)).with_context(|| format!("copying {name}"))?;
         }
     }
+    // The Custom Elements Manifest, from the elements' declarations; first,
+    // so a tag it cannot read fails the build before the long steps.
+    crate::manifest::write(root, &bundle_names(), &out)?;
     // The operations' schema (`cargo xtask schema`), beside the modules:
     // the WebMCP tools (`js/webmcp.js`) publish it as their input schema.
     std::fs::copy(
@@ -511,6 +521,12 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
     }
     let editor = bundles.first().context("no element bundle was built")?;
     swap_in(&out, &dest)?;
+    let npm = crate::npm_package::write(root, &dest)?;
+    println!(
+        "npm package {}: {}",
+        crate::npm_package::NAME,
+        npm.display()
+    );
     Ok(Bundle {
         dir: dest,
         wasm_brotli: editor.wasm_brotli,
@@ -520,6 +536,41 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         wasm_dir,
         bundles,
     })
+}
+
+/// The entry modules' names (`atelier-elements`, `atelier-suite`).
+fn bundle_names() -> Vec<&'static str> {
+    BUNDLES.iter().map(|b| b.name).collect()
+}
+
+/// `cargo xtask dist --package-only`: rewrites `www/pkg/custom-elements.json`
+/// from the elements' declarations and the npm package from `www/pkg` as it
+/// is, without building (after editing a `.d.ts` or a stylesheet's tokens;
+/// the CSS copied is the one of the last build).
+fn package_only(root: &Path) -> Result<()> {
+    let dest = root.join("www/pkg");
+    if !dest.join("atelier-suite.js").exists() {
+        bail!("no bundle in www/pkg: run cargo xtask dist first");
+    }
+    // Written beside and renamed over, so a reader never sees half a file.
+    let staging = root.join(format!("www/manifest.building-{}", std::process::id()));
+    std::fs::create_dir_all(&staging).context("cannot create the manifest's staging dir")?;
+    let written = crate::manifest::write(root, &bundle_names(), &staging).and_then(|()| {
+        std::fs::rename(
+            staging.join("custom-elements.json"),
+            dest.join("custom-elements.json"),
+        )
+        .context("moving custom-elements.json into www/pkg")
+    });
+    let _ = std::fs::remove_dir_all(&staging);
+    written?;
+    let npm = crate::npm_package::write(root, &dest)?;
+    println!(
+        "www/pkg/custom-elements.json and npm package {}: {}",
+        crate::npm_package::NAME,
+        npm.display()
+    );
+    Ok(())
 }
 
 /// Replaces `dest` with the freshly built `staging` directory: two renames,
@@ -671,13 +722,21 @@ pub fn run_wasm_opt(
 /// `cargo xtask dist`.
 pub fn run(args: &[String]) -> Result<ExitCode> {
     let mut options = Options::default();
+    let mut only_package = false;
     for arg in args {
         match arg.as_str() {
             "--panic-messages" => options.panic_messages = true,
-            other => bail!("dist: unknown argument {other} (known: --panic-messages)"),
+            "--package-only" => only_package = true,
+            other => {
+                bail!("dist: unknown argument {other} (known: --panic-messages, --package-only)")
+            }
         }
     }
     let root = crate::workspace_root()?;
+    if only_package {
+        package_only(&root)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let bundle = build(&root, options)?;
     println!("bundles in {}:", bundle.dir.display());
     for b in &bundle.bundles {

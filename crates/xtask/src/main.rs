@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo xtask ci [--no-browser] [STEP...]
-//! cargo xtask dist [--panic-messages]
+//! cargo xtask dist [--panic-messages] [--package-only]
 //! cargo xtask serve [ARGS...]
 //! cargo xtask replay [--block code|paragraph] FILE...
 //! cargo xtask schema [--check]
@@ -24,8 +24,10 @@ mod ci;
 mod dependency_checks;
 mod dist;
 mod editor_bench;
+mod manifest;
 #[cfg(feature = "counting-alloc")]
 mod native_bench;
+mod npm_package;
 mod replay;
 mod schema;
 mod serve;
@@ -56,10 +58,13 @@ usage:
       check and size budget), browser and e2e tests in headless Chromium.
       Name steps to run only those. Without Chromium, or with --no-browser or
       ATELIER_NO_BROWSER=1, only browser and e2e are SKIPPED.
-  cargo xtask dist [--panic-messages]
+  cargo xtask dist [--panic-messages] [--package-only]
       Builds the widget bundle into www/pkg (wasm release build with std built
       for size, wasm-bindgen, wasm-opt keeping the level smallest after brotli)
-      and prints its sizes. --panic-messages keeps panic messages (debugging).
+      with its custom-elements.json, and prints its sizes; writes the npm
+      package @atelier/elements into target/npm/atelier-elements.
+      --panic-messages keeps panic messages (debugging); --package-only only
+      rewrites custom-elements.json and the npm package from www/pkg.
   cargo xtask serve [ARGS...]
       Builds and runs `atelier serve ARGS` (release); the gallery and sync
       server on http://127.0.0.1:8080 with SQLite in ./data by default.
