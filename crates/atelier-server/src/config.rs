@@ -31,6 +31,12 @@ pub struct ServeArgs {
     /// Directory of static files served at `/` (the gallery) [default: www].
     #[arg(long, env = "ATELIER_WWW")]
     pub www: Option<PathBuf>,
+    /// Content-Security-Policy sent with the files of `--www`; widen it when
+    /// serving pages that need more, or give an empty value to send none
+    /// (a proxy in front sets its own) [default: the strict policy the
+    /// widgets need, `atelier_server::security_headers::DEFAULT_CSP`].
+    #[arg(long, env = "ATELIER_CSP", value_name = "POLICY")]
+    pub csp: Option<String>,
     /// Accept connections without a token, with read-write access (development only).
     #[arg(long, env = "ATELIER_ALLOW_ANONYMOUS")]
     pub allow_anonymous: bool,
@@ -102,6 +108,7 @@ struct FileConfig {
     db: Option<String>,
     redis: Option<String>,
     www: Option<PathBuf>,
+    csp: Option<String>,
     allow_anonymous: Option<bool>,
     jwt_secret: Option<String>,
     oidc_issuer: Option<String>,
@@ -137,6 +144,8 @@ pub struct Config {
     pub redis: Option<String>,
     /// Static files directory.
     pub www: PathBuf,
+    /// Content-Security-Policy of the static files (empty: none).
+    pub csp: String,
     /// Anonymous read-write access.
     pub allow_anonymous: bool,
     /// HS256 secret.
@@ -178,6 +187,7 @@ impl Default for Config {
             db: "sqlite://data/atelier.db".into(),
             redis: None,
             www: PathBuf::from("www"),
+            csp: crate::security_headers::DEFAULT_CSP.into(),
             allow_anonymous: false,
             jwt_secret: None,
             oidc_issuer: None,
@@ -227,6 +237,7 @@ impl Config {
             db: args.db.or(file.db).unwrap_or(d.db),
             redis: args.redis.or(file.redis),
             www: args.www.or(file.www).unwrap_or(d.www),
+            csp: args.csp.or(file.csp).unwrap_or(d.csp),
             allow_anonymous: args.allow_anonymous || file.allow_anonymous.unwrap_or(false),
             jwt_secret: args.jwt_secret.or(file.jwt_secret),
             oidc_issuer: args.oidc_issuer.or(file.oidc_issuer),
@@ -283,6 +294,7 @@ impl Config {
             )?,
         };
         let mut cfg = cfg;
+        crate::security_headers::check_csp(&cfg.csp).map_err(setting)?;
         // Readers of a document stop at MAX_READ_DEPTH: accepting deeper
         // updates would store what no export or editor shows.
         if !(1..=atelier_doc::depth::MAX_READ_DEPTH).contains(&cfg.max_nesting_depth) {
@@ -358,6 +370,38 @@ mod tests {
             ..Default::default()
         };
         assert!(Config::resolve(public).is_err());
+    }
+
+    #[test]
+    fn csp_defaults_to_the_strict_policy_and_is_configurable() {
+        let cfg = Config::resolve(ServeArgs::default()).expect("defaults start");
+        assert_eq!(cfg.csp, crate::security_headers::DEFAULT_CSP);
+        let dir = tempfile::Builder::new()
+            .prefix("atelier-cfg-")
+            .tempdir()
+            .expect("tmp dir");
+        let path = dir.path().join("a.toml");
+        std::fs::write(&path, "csp = \"default-src 'self'\"\n").expect("write");
+        let from_file = ServeArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::resolve(from_file).expect("valid").csp,
+            "default-src 'self'"
+        );
+        let flag = ServeArgs {
+            config: Some(path),
+            csp: Some(String::new()),
+            ..Default::default()
+        };
+        assert_eq!(Config::resolve(flag).expect("valid").csp, "");
+        let err = Config::resolve(ServeArgs {
+            csp: Some("default-src 'self'\r\nX-Evil: 1".into()),
+            ..Default::default()
+        })
+        .expect_err("two header lines");
+        assert!(err.to_string().contains("--csp"), "{err}");
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod http;
 pub mod mcp;
 pub mod metrics;
 pub mod room;
+pub mod security_headers;
 pub mod state;
 pub mod store;
 pub mod store_postgres;
@@ -49,7 +50,11 @@ use tower_http::services::ServeDir;
 /// Builds the router over a shared state.
 pub fn router(state: Arc<state::AppState>) -> Router {
     let www = ServeDir::new(&state.cfg.www).append_index_html_on_directories(true);
-    Router::new()
+    // The pages and what they load carry the CSP; every response carries
+    // nosniff (security_headers.rs).
+    let www =
+        security_headers::for_static_files(Router::new().fallback_service(www), &state.cfg.csp);
+    let api = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/metrics", get(http::metrics))
         .route("/sync", get(ws::hocuspocus))
@@ -72,7 +77,8 @@ pub fn router(state: Arc<state::AppState>) -> Router {
             post(http::restore_version),
         )
         .fallback_service(www)
-        .with_state(state)
+        .with_state(state);
+    security_headers::for_every_response(api)
 }
 
 /// Opens the store and builds the shared state.
