@@ -15,6 +15,7 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DEADLINE_MS, atelierAndChromium, missing, root } from "./support/harness.mjs";
 
@@ -48,7 +49,9 @@ async function openEditor(doc) {
 
 /** Runs axe-core (WCAG 2.1 A and AA rules) on the page; returns its violations. */
 async function axe(page) {
-  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.addScriptTag({ path: AXE });
+  // Evaluated by the driver, not added as a <script>: the server's CSP
+  // refuses inline scripts (e2e/csp.test.mjs).
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(readFileSync(AXE, "utf8"));
   return page.evaluate(async (values) => {
     const r = await window.axe.run(document, { runOnly: { type: "tag", values }, resultTypes: ["violations"] });
     return r.violations.map((v) => ({
