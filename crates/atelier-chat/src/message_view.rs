@@ -295,19 +295,18 @@ pub fn build_row(doc: &Document, m: &RowModel, s: &Strings, id_prefix: &str) -> 
             let actions = el(doc, "div", "atelier-chat-actions");
             set(&actions, "role", "group");
             set(&actions, "aria-label", s.actions);
-            let add = |action: &str, label: &str, glyph: &str| {
+            let add = |action: &str, label: &str, icon: &str| {
                 let b = button(doc, "atelier-chat-action", action, label, tabindex);
-                let g = el(doc, "span", "");
+                let g = el(doc, "span", icon);
                 set(&g, "aria-hidden", "true");
-                text(&g, doc, glyph);
                 let _ = b.append_child(&g);
                 let _ = actions.append_child(&b);
             };
-            add("react", s.react, "☺");
-            add("reply", s.reply, "↩");
+            add("react", s.react, "atelier-icon atelier-icon-react");
+            add("reply", s.reply, "atelier-icon atelier-icon-reply");
             if m.own {
-                add("edit", s.edit, "✎");
-                add("delete", s.delete, "✕");
+                add("edit", s.edit, "atelier-icon atelier-icon-edit");
+                add("delete", s.delete, "atelier-icon atelier-icon-delete");
             }
             let _ = article.append_child(&actions);
         }

@@ -205,7 +205,7 @@ pub fn ChatPanel(
             <header class="atelier-chat-header">
                 {move || in_thread().then(|| view! {
                     <button type="button" class="atelier-chat-back" on:click=back>
-                        <span aria-hidden="true">"← "</span>{strings.back}
+                        <span class="atelier-icon atelier-icon-back" aria-hidden="true"></span>{strings.back}
                     </button>
                     <h2 class="atelier-chat-title">{strings.thread}</h2>
                 })}

@@ -63,7 +63,7 @@ pub(crate) fn Toolbar(
     let mark_button = move |mark: MarkKind,
                             label: &'static str,
                             class: &'static str,
-                            glyph: &'static str,
+                            icon: &'static str,
                             shortcut: Option<(&'static str, &'static str)>| {
         let title = shortcut.map_or_else(
             || label.to_owned(),
@@ -74,7 +74,7 @@ pub(crate) fn Toolbar(
                 aria-keyshortcuts=shortcut.map(|(aria, _)| aria)
                 aria-pressed=move || if active_marks.with(|m| m.contains(&mark)) { "true" } else { "false" }
                 on:mousedown=keep_selection
-                on:click=move |_| run(Intent::ToggleMark(mark))>{glyph}</button>
+                on:click=move |_| run(Intent::ToggleMark(mark))><span class=icon aria-hidden="true"></span></button>
         }
     };
     let current_kind = Memo::new(move |_| {
@@ -106,19 +106,19 @@ pub(crate) fn Toolbar(
     };
     view! {
         <div class="atelier-toolbar" role="toolbar" aria-label=strings.toolbar>
-            {mark_button(MarkKind::Bold, strings.bold, "atelier-tool-bold", "B",
+            {mark_button(MarkKind::Bold, strings.bold, "atelier-tool-bold", "atelier-icon atelier-icon-bold",
                 Some(("Control+B", "Ctrl+B")))}
-            {mark_button(MarkKind::Italic, strings.italic, "atelier-tool-italic", "I",
+            {mark_button(MarkKind::Italic, strings.italic, "atelier-tool-italic", "atelier-icon atelier-icon-italic",
                 Some(("Control+I", "Ctrl+I")))}
-            {mark_button(MarkKind::Underline, strings.underline, "atelier-tool-underline", "U",
+            {mark_button(MarkKind::Underline, strings.underline, "atelier-tool-underline", "atelier-icon atelier-icon-underline",
                 Some(("Control+U", "Ctrl+U")))}
-            {mark_button(MarkKind::Strike, strings.strike, "atelier-tool-strike", "S", None)}
-            {mark_button(MarkKind::Code, strings.code, "atelier-tool-code", "</>", None)}
+            {mark_button(MarkKind::Strike, strings.strike, "atelier-tool-strike", "atelier-icon atelier-icon-strike", None)}
+            {mark_button(MarkKind::Code, strings.code, "atelier-tool-code", "atelier-icon atelier-icon-code", None)}
             <button type="button" class="atelier-tool atelier-tool-link" aria-label=strings.link
                 title=format!("{} (Ctrl+K)", strings.link) aria-keyshortcuts="Control+K"
                 aria-haspopup="dialog"
                 on:mousedown=keep_selection
-                on:click=move |_| if let Some(c) = get() { c.open_link_field() }>"🔗"</button>
+                on:click=move |_| if let Some(c) = get() { c.open_link_field() }><span class="atelier-icon atelier-icon-link" aria-hidden="true"></span></button>
             <select class="atelier-block-type" aria-label=strings.block_type
                 prop:value=move || current_kind.get().unwrap_or("paragraph") on:change=on_kind>
                 {CHOICES.iter().map(|c| view! { <option value=c.value>{(c.label)(strings)}</option> }).collect_view()}
@@ -126,11 +126,11 @@ pub(crate) fn Toolbar(
             <button type="button" class="atelier-tool atelier-tool-undo" aria-label=strings.undo
                 title=format!("{} (Ctrl+Z)", strings.undo) aria-keyshortcuts="Control+Z" aria-disabled=move || (!can_undo.get()).to_string()
                 on:mousedown=keep_selection
-                on:click=move |_| if can_undo.get_untracked() { run(Intent::Undo) }>"↶"</button>
+                on:click=move |_| if can_undo.get_untracked() { run(Intent::Undo) }><span class="atelier-icon atelier-icon-undo" aria-hidden="true"></span></button>
             <button type="button" class="atelier-tool atelier-tool-redo" aria-label=strings.redo
                 title=format!("{} (Ctrl+Y)", strings.redo) aria-keyshortcuts="Control+Y Control+Shift+Z" aria-disabled=move || (!can_redo.get()).to_string()
                 on:mousedown=keep_selection
-                on:click=move |_| if can_redo.get_untracked() { run(Intent::Redo) }>"↷"</button>
+                on:click=move |_| if can_redo.get_untracked() { run(Intent::Redo) }><span class="atelier-icon atelier-icon-redo" aria-hidden="true"></span></button>
         </div>
     }
 }

@@ -176,10 +176,15 @@ pub const TARGET_BYTES: usize = 175_000;
 /// the shared ground (+2,832 B), the editor's agent undo histories,
 /// presence and change reports with their source (+7,331 B; a batch's
 /// checks run in the lazily loaded Markdown module), and WebMCP's JS
-/// (`webmcp.js`, +1,705 B). It keeps the size work from eroding
+/// (`webmcp.js`, +1,705 B), plus 1,000 B on 2026-12-07 (third session)
+/// for the design system of issue 15 (255,785 B before, 257,155 B with
+/// every icon in tokens.css, the chat's since moved to chat.css): SVG icons
+/// as CSS masks instead of characters a font may lack, the dsfr and neutral
+/// themes, the system's contrast and motion preferences, focus and type
+/// tokens. It keeps the size work from eroding
 /// unnoticed; issue 4's target (175 KB) is below what the prescribed
 /// runtime allows (`bench/results/size.md`).
-const BUDGET_BYTES: usize = 256_500;
+const BUDGET_BYTES: usize = 257_500;
 
 /// What the chat adds to the editor in the suite bundle, brotli bytes:
 /// measured when the chat joined (issue 12, 2026-12-07, on 6aefe47: suite
