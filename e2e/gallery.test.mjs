@@ -9,14 +9,11 @@
 // carets moving, the two-clients story must converge; the controls, code
 // panel, Copy button and width switcher must work.
 //
-// The CSP the server is to send (`script-src 'self' 'wasm-unsafe-eval';
-// style-src 'self'`) is added to the gallery's HTML response here, so the
-// gallery is held to it before the server sends it. (A response fulfilled
-// by Playwright counts as a public address for Chromium's Local Network
-// Access checks, which would then refuse the page's WebSockets to
-// loopback: this browser runs with those checks off.) Violations raised by
-// the widgets' own bundle (pkg/) are an element bug, reported by the last
-// test, marked todo until the elements stop writing style attributes.
+// The page runs under the Content-Security-Policy `atelier serve` sends
+// (script-src 'self' 'wasm-unsafe-eval', style-src 'self', connect-src
+// 'self'); the test checks the header is there. Violations raised by the
+// widgets' own bundle (pkg/: style attributes) are element bugs, reported
+// by the last test, marked todo until the elements stop writing them.
 //
 // Run: node --test e2e/gallery.test.mjs   (after cargo xtask dist and
 // `cargo build -p atelier-server --bin atelier`). Missing Chromium, binary
@@ -34,11 +31,10 @@ const skipReason = missing();
 const AXE = path.join(root, "e2e/node_modules/axe-core/axe.min.js");
 const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const SHOTS = path.join(root, "target/gallery-screenshots");
-const CSP = "script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
 /** Files the gallery asks for that another build step will write; their 404 is expected until then. */
 const PENDING_FILES = ["pkg/custom-elements.json", "pkg/messages.json"].filter((f) => !existsSync(path.join(WWW, f)));
-/** The address the offline and AI-down states point at (www/gallery/stories.js). */
-const UNREACHABLE = "127.0.0.1:2";
+/** The path the offline and AI-down states point at (www/gallery/stories.js): no WebSocket, no AI endpoint. */
+const UNREACHABLE = "/gallery-unreachable/";
 
 const NAMES = [
   "every story and state: ready, no console error, no CSP violation of the gallery, axe-clean, screenshot",
@@ -58,8 +54,8 @@ function unexpectedErrors(mark) {
   return env.log.slice(mark).filter((e) => {
     if (e.type !== "error" && e.type !== "pageerror") return false;
     // A widget pointed at the unreachable address (offline, AI down): the
-    // browser reports the refused connection, also while the page's hub
-    // retries after the state is left.
+    // browser reports the refused handshake or request, also while the
+    // page's hub retries after the state is left.
     if (e.text.includes(UNREACHABLE) || e.url.includes(UNREACHABLE)) return false;
     // A file the build does not write yet (the gallery says so on the page).
     if (/status of 404/.test(e.text) && PENDING_FILES.some((f) => e.url.endsWith(f))) return false;
@@ -125,9 +121,7 @@ describe("component gallery", { skip: skipReason ?? false }, () => {
     env.dir = mkdtempSync(path.join(tmpdir(), "atelier-gallery-"));
     mkdirSync(SHOTS, { recursive: true });
     env.server = await startAtelier(env.dir);
-    env.browser = await chromium.launch({
-      executablePath: CHROMIUM, args: [...FLAGS, "--disable-features=LocalNetworkAccessChecks"],
-    });
+    env.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: `http://${env.server.addr}` });
     const page = await context.newPage();
@@ -141,12 +135,10 @@ describe("component gallery", { skip: skipReason ?? false }, () => {
         window.__csp.push({ directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile || "", line: e.lineNumber });
       });
     });
-    // The gallery's HTML with the server's future CSP (kept if the server already sends one).
-    await page.route((url) => url.pathname === "/" || url.pathname === "/index.html", async (route) => {
-      const response = await route.fetch();
-      await route.fulfill({ response, headers: { ...response.headers(), "content-security-policy": CSP } });
-    });
-    await page.goto(`http://${env.server.addr}/?theme=light&lang=en#/suite/default`);
+    const response = await page.goto(`http://${env.server.addr}/?theme=light&lang=en#/suite/default`);
+    const csp = (await response.allHeaders())["content-security-policy"] || "";
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/, `the server's CSP on /: ${csp}`);
+    assert.match(csp, /style-src 'self'(;|$)/, `the server's CSP on /: ${csp}`);
     await waitUntil(seen, (s) => s.ready === "suite/default", "the gallery's first story");
   });
 

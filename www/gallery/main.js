@@ -432,7 +432,7 @@ async function renderApi() {
   const m = await loadManifest();
   if (!current) return;
   const tags = [...new Set(current.elements.map((el) => el.localName))];
-  $("g-api").replaceChildren(...tags.map((tag) => apiTables(m, tag)));
+  $("g-api").replaceChildren(...tags.map((tag, i) => apiTables(m, tag, i === 0)));
 }
 
 function refreshCode() {

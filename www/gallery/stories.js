@@ -8,10 +8,16 @@
 /** Themes offered, in order; those the loaded tokens.css lacks are left out at run time. */
 export const THEMES = ["light", "dark", "high-contrast", "dsfr", "neutral"];
 
-/** An address where nothing listens (a port browsers do not block), for the offline states. */
-export const UNREACHABLE_WS = "ws://127.0.0.1:2/sync";
-/** An AI endpoint where nothing listens. */
-export const UNREACHABLE_AI = "http://127.0.0.1:2/ai/v1/chat/completions";
+/**
+ * Addresses on this server where no WebSocket and no AI endpoint answer,
+ * for the offline and AI-down states. They stay on this origin because the
+ * server's Content-Security-Policy (`connect-src 'self'`) refuses a page's
+ * connections anywhere else before they are even tried.
+ */
+export const UNREACHABLE_PATH = "/gallery-unreachable";
+const http = location.protocol === "https:" ? "https" : "http";
+export const UNREACHABLE_WS = `${http === "https" ? "wss" : "ws"}://${location.host}${UNREACHABLE_PATH}/sync`;
+export const UNREACHABLE_AI = `${http}://${location.host}${UNREACHABLE_PATH}/ai/v1/chat/completions`;
 /** A token no server accepts. */
 export const BAD_TOKEN = "not-a-valid-token";
 
