@@ -150,7 +150,8 @@ describe("component gallery", { skip: skipReason ?? false }, () => {
 
   test(NAMES[0], async () => {
     const stories = await env.page.evaluate(() => window.atelierGallery.STORIES);
-    const problems = [];
+    // The first load too (page, bundle, catalogue, manifest, icon).
+    const problems = unexpectedErrors(0).map((e) => `first load: console ${e.type}: ${e.text} (${e.url})`);
     let cspMark = 0;
     for (const { id, states } of stories) {
       for (const state of states) {

@@ -269,6 +269,14 @@ async function whenReady(spec, elements, token) {
       await el.setMarkdown(sampleMarkdown()).catch(() => {});
     }
   }
+  if (spec.lockAfterSeed) {
+    for (const el of elements) el.setAttribute("readonly", "");
+    refreshCode();
+    buildControls();
+    // The widgets remount read-only; wait until they are back.
+    await new Promise((r) => requestAnimationFrame(r));
+    while (!reachedExpected(spec, elements) && token === showToken) await new Promise((r) => setTimeout(r, 100));
+  }
   if (spec.start === "summarize") {
     const assistant = elements[0];
     // The pane mounts after the wasm loads; its phase says when it can run.

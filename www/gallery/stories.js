@@ -40,7 +40,8 @@ const USER = { "user-name": "Alice", "user-color": "#a4161a" };
 
 /**
  * The state `story`/`state`: {layout, items: [{tag, attrs, caption?}],
- * prepare?: "sample" | "long" | "peers", seedLocal?, seedChat?, start?: "peers" | "typist" | "summarize",
+ * prepare?: "sample" | "long" | "peers", seedLocal?, seedChat?, lockAfterSeed? (readonly once seeded),
+ * start?: "peers" | "typist" | "summarize",
  * expect: {[item index]: statuses}, allowNetworkErrors?}.
  * @param {string} story
  * @param {string} state
@@ -88,7 +89,10 @@ export function stateSpec(story, state, { server, docOf }) {
           };
         case "offline":
           return { layout: "single", items: [chat({ server: UNREACHABLE_WS })], expect: [["offline", "connecting"]], allowNetworkErrors: true };
-        case "readonly": return { layout: "single", items: [chat({ doc: shared, readonly: "" })], expect: [SYNCED] };
+        case "readonly":
+          // A read-only chat cannot write its own first message: it opens
+          // writable, says hello once, then turns read-only.
+          return { layout: "single", seedChat: true, lockAfterSeed: true, items: [chat({ doc: shared })], expect: [SYNCED] };
         case "bad-token":
           return { layout: "single", items: [chat({ token: BAD_TOKEN })], expect: [["denied"]], allowNetworkErrors: true };
       }
