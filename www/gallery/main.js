@@ -123,7 +123,12 @@ function applyLang(lang) {
   translateStatic();
   buildSettings(availableThemes());
   buildNav();
-  if (current) { describeState(); buildControls(); renderApi(); refreshCode(); current.elements.forEach(showStatus); }
+  if (current) {
+    describeState(); buildControls(); renderApi(); refreshCode(); current.elements.forEach(showStatus);
+    // The convergence line says its state again in the new language.
+    const out = document.getElementById("g-converged");
+    if (out) delete out.dataset.converged;
+  }
 }
 
 /** Constrains the preview to a width (CSSOM, allowed by the CSP). */
@@ -172,12 +177,14 @@ function place(spec, elements) {
   if (current.story === "two-clients") {
     const p = document.createElement("p");
     p.className = "g-convergence";
+    // Not a live region: it changes with every keystroke of the typist.
     const label = document.createElement("span");
-    label.textContent = `${t("gallery-convergence")}: `;
-    const out = document.createElement("output");
+    label.dataset.i18n = "gallery-convergence";
+    label.textContent = t("gallery-convergence");
+    const out = document.createElement("span");
     out.id = "g-converged";
     out.textContent = t("gallery-converging");
-    p.append(label, out);
+    p.append(label, " ", out);
     extra.push(p);
   }
   const grid = document.createElement("div");
@@ -189,7 +196,12 @@ function place(spec, elements) {
     const cap = document.createElement("figcaption");
     const code = document.createElement("code");
     code.textContent = `<${spec.items[i].tag}>`;
-    if (spec.captions) cap.append(`${t(spec.captions[i])} `);
+    if (spec.captions) {
+      const name = document.createElement("span");
+      name.dataset.i18n = spec.captions[i];
+      name.textContent = t(spec.captions[i]);
+      cap.append(name, " ");
+    }
     cap.append(code);
     const status = document.createElement("p");
     status.className = "g-item-status";
