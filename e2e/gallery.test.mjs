@@ -218,11 +218,19 @@ describe("component gallery", { skip: skipReason ?? false }, () => {
     const titles = new Set();
     for (const lang of langs) {
       await pick("#g-lang", lang);
-      const s = await env.page.evaluate(() => ({
-        title: document.querySelector("h1").textContent,
-        langs: [...document.querySelectorAll("#g-frame [lang]")].map((w) => w.getAttribute("lang")),
-      }));
+      const s = await env.page.evaluate(() => {
+        // A string missing from the catalogue shows as its id.
+        const ids = [];
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        while (walk.nextNode()) if (/^gallery-[a-z0-9-]+$/.test(walk.currentNode.textContent.trim())) ids.push(walk.currentNode.textContent.trim());
+        return {
+          title: document.querySelector("h1").textContent,
+          langs: [...document.querySelectorAll("#g-frame [lang]")].map((w) => w.getAttribute("lang")),
+          ids,
+        };
+      });
       if (s.langs.some((x) => x !== lang)) problems.push(`${lang}: widgets' languages ${s.langs}`);
+      if (s.ids.length) problems.push(`${lang}: strings missing from the catalogue: ${s.ids}`);
       titles.add(s.title);
       await check(`light-${lang}`);
     }

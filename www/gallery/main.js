@@ -106,9 +106,15 @@ function buildNav() {
   }));
 }
 
+/** Keeps a choice for the next visit (nothing if storage is refused). */
+function remember(key, value) {
+  try { localStorage.setItem(`atelier-gallery-${key}`, value); } catch { /* private mode */ }
+}
+
 /** Applies the theme to the page and to every widget. */
 function applyTheme(theme) {
   settings.theme = theme;
+  remember("theme", theme);
   document.documentElement.setAttribute("data-atelier-theme", theme);
   for (const w of widgets()) w.setAttribute("theme", theme);
   refreshCode();
@@ -117,6 +123,7 @@ function applyTheme(theme) {
 /** Applies the language to the page, every widget and the gallery's strings. */
 function applyLang(lang) {
   settings.lang = lang;
+  remember("lang", lang);
   setLang(lang);
   document.documentElement.lang = lang;
   for (const w of widgets()) w.setAttribute("lang", lang);
@@ -146,6 +153,7 @@ function widgets() {
 function describeState() {
   const { story, state } = current;
   $("g-story-title").textContent = `${t(`gallery-story-${story}`)} — ${t(`gallery-state-${state}`)}`;
+  document.title = `${$("g-story-title").textContent} · ${t("gallery-title")}`;
   $("g-story-desc").textContent = `${t(`gallery-story-${story}-desc`)} ${t(`gallery-state-${state}-desc`)}`;
 }
 
@@ -485,8 +493,12 @@ async function main() {
   const params = new URLSearchParams(location.search);
   await loadMessages();
   const themes = availableThemes();
-  settings.theme = themes.includes(params.get("theme")) ? params.get("theme") : themes[0];
-  settings.lang = LANGS.includes(params.get("lang")) ? params.get("lang") : (LANGS.includes(navigator.language.slice(0, 2)) ? navigator.language.slice(0, 2) : "en");
+  // The address's choice, else the last one made here, else the system's.
+  const stored = (key) => { try { return localStorage.getItem(`atelier-gallery-${key}`); } catch { return null; } };
+  const systemTheme = matchMedia("(prefers-contrast: more)").matches ? "high-contrast"
+    : matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  settings.theme = [params.get("theme"), stored("theme"), systemTheme].find((x) => themes.includes(x)) || themes[0];
+  settings.lang = [params.get("lang"), stored("lang"), navigator.language.slice(0, 2)].find((x) => LANGS.includes(x)) || "en";
   setLang(settings.lang);
   document.documentElement.lang = settings.lang;
   document.documentElement.setAttribute("data-atelier-theme", settings.theme);
