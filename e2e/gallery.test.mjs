@@ -215,6 +215,9 @@ describe("component gallery", { skip: skipReason ?? false }, () => {
       await check(theme);
     }
     await pick("#g-theme", "light");
+    // The shared catalogue is what the gallery reads once the build writes it.
+    const strings = await env.page.evaluate(() => window.atelierGallery.strings);
+    assert.equal(strings, PENDING_FILES.includes("pkg/messages.json") ? "fallback" : "catalogue");
     const titles = new Set();
     for (const lang of langs) {
       await pick("#g-lang", lang);

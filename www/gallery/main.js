@@ -10,7 +10,7 @@
 // data-story="STORY/STATE" and data-ready="STORY/STATE" once every widget
 // of the state reached its expected connection status (what the e2e test
 // waits for).
-import { LANGS, LANG_NAMES, currentLang, loadMessages, setLang, t } from "./i18n.js";
+import { LANGS, LANG_NAMES, currentLang, loadMessages, setLang, source, t } from "./i18n.js";
 import { STORIES, THEMES, stateSpec } from "./stories.js";
 import { apiTables, loadManifest, partsOf } from "./api-tables.js";
 import { SEEDER, sampleBlocks, sampleMarkdown, longBlocks, seed } from "./content.js";
@@ -531,7 +531,11 @@ async function main() {
     $("g-story-title").focus({ preventScroll: true });
   });
   // What the e2e test reads: the stories, and the themes this build has.
-  window.atelierGallery = { STORIES, THEMES: themes, LANGS, get lang() { return currentLang(); }, seeder: SEEDER };
+  window.atelierGallery = {
+    STORIES, THEMES: themes, LANGS, get lang() { return currentLang(); }, seeder: SEEDER,
+    /** "catalogue" when pkg/messages.json was loaded, else "fallback". */
+    strings: source,
+  };
   await show(...route());
 }
 
