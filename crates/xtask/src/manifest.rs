@@ -271,8 +271,10 @@ fn statements(src: &str) -> Vec<Statement> {
                     Some(close) => {
                         let tail = rest[close + 1..].trim_start();
                         // `name: {…};` or `): {…} | null;` continue to their `;`.
+                        // So do `export { a } from "./x.js";` and `= {…};`.
                         let continues = tail.starts_with([';', '|', '&'])
-                            || rest[..i].trim_end().ends_with(':');
+                            || tail.starts_with("from ")
+                            || rest[..i].trim_end().ends_with([':', '=']);
                         if continues {
                             i = close;
                         } else {
@@ -1021,6 +1023,7 @@ export declare class XThing extends HTMLElement {
   ): Promise<void>;
 }
 export declare function whenReady(): Promise<void>;
+export { whenReady } from "./shared.js";
 declare global {
   interface HTMLElementTagNameMap { "x-thing": XThing; }
   interface HTMLElementEventMap { "x-change": CustomEvent<{ n: number }>; }
@@ -1029,6 +1032,10 @@ declare global {
         let file = read_dts(src)?;
         assert_eq!(file.events["x-change"], "CustomEvent<{ n: number }>");
         assert!(file.functions.contains_key("whenReady"));
+        assert_eq!(
+            file.reexport_named,
+            [(vec!["whenReady".to_string()], "shared.d.ts".to_string())]
+        );
         let class = &file.classes[0];
         assert_eq!(class.members.len(), 5, "{:?}", class.members);
         let dir = tempfile::tempdir()?;
