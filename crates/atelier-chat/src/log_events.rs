@@ -39,16 +39,24 @@ impl ChatCore {
     }
 
     fn on_scroll(self: &Rc<Self>) {
+        if self.follow_scroll() {
+            self.render_soon();
+        }
+    }
+
+    /// Takes the log's scroll position as the user left it: whether it
+    /// stays at the bottom as messages come. False if there is no log yet.
+    fn follow_scroll(&self) -> bool {
         let at_bottom = {
             let mut t = self.timeline.borrow_mut();
-            let Some(t) = t.as_mut() else { return };
+            let Some(t) = t.as_mut() else { return false };
             t.stick = t.at_bottom();
             t.stick
         };
         if self.ui.at_bottom.get_untracked() != at_bottom {
             self.ui.at_bottom.set(at_bottom);
         }
-        self.render_soon();
+        true
     }
 
     fn row_of(target: &Element) -> Option<String> {
@@ -199,6 +207,12 @@ impl ChatCore {
         if let Some(id) = Self::row_of(&target)
             && self.current.borrow().as_deref() != Some(id.as_str())
         {
+            // The scroll event comes with the next frame: a mouse press
+            // right after scrolling up arrives first. Rendering with the
+            // log still taken as stuck to the bottom would scroll it back
+            // down under the pointer, and the release would click
+            // whatever is there now instead of the pressed control.
+            self.follow_scroll();
             *self.current.borrow_mut() = Some(id);
             self.render();
         }

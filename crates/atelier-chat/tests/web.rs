@@ -672,3 +672,72 @@ async fn a_first_click_on_another_messages_action_acts() {
         None
     );
 }
+
+/// A press right after scrolling up, before the scroll event (which comes
+/// with the next frame), focuses a control of an older message: rendering
+/// it as current used to scroll the log back to the bottom, the log still
+/// being taken as stuck there, so the release landed on another element
+/// and the click did nothing (found by `e2e/chat-proof.test.mjs`: the
+/// reaction picker of the first message never opened).
+#[wasm_bindgen_test]
+async fn a_press_right_after_scrolling_up_keeps_the_log_still() {
+    let doc = Rc::new(Document::new());
+    let chat = Chat::new(doc.ydoc());
+    // Enough to scroll, few enough that all stay rendered (overscan).
+    for i in 0..8 {
+        chat.post(&NewMessage::new(
+            "bob",
+            js_sys::Date::now(),
+            &format!("message {i}"),
+        ))
+        .unwrap();
+    }
+    let m = mount(
+        doc.clone(),
+        Options {
+            height: 240,
+            ..Options::default()
+        },
+    )
+    .await;
+    let ids: Vec<String> = chat.messages().iter().map(|x| x.id.clone()).collect();
+    let log = m.log();
+    wait_for(
+        1000.0,
+        "the log at the bottom, with room to scroll",
+        || {
+            m.in_row(ids.last().unwrap(), "article").is_some()
+                && log.scroll_top() > 0
+                && log.scroll_height() - log.scroll_top() - log.client_height() <= 4
+        },
+        || m.summary(),
+    )
+    .await;
+    // The user scrolls to the top; no scroll event has been dispatched yet.
+    log.set_scroll_top(0);
+    let react: HtmlElement = m
+        .in_row(&ids[0], "[data-action=react]")
+        .expect("the first message rendered at the top")
+        .unchecked_into();
+    react.focus().unwrap();
+    assert_eq!(
+        log.scroll_top(),
+        0,
+        "the press left the log where the user put it: {}",
+        m.summary()
+    );
+    assert!(
+        react.is_connected(),
+        "the pressed button stays: {}",
+        m.summary()
+    );
+    react.click();
+    wait_for(
+        1000.0,
+        "the reaction picker",
+        || m.one(".atelier-chat-picker").is_some(),
+        || m.summary(),
+    )
+    .await;
+    m.host.remove();
+}
