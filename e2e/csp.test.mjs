@@ -11,8 +11,7 @@
 // `cargo build -p atelier-server --bin atelier`). Missing Chromium, binary
 // or bundle: every test is skipped and a line `SKIPPED: <test> (reason)` is
 // printed. ATELIER_E2E_CSP=POLICY runs the pages under POLICY instead
-// (`--csp`), e.g. without `style-src-attr` to see what the widgets still
-// set inline.
+// (`--csp`), e.g. a stricter one to see what the widgets still need.
 //
 // What is checked: no `securitypolicyviolation` event (listened for before
 // any page script runs) and no console error or warning on any page; and,

@@ -10,6 +10,7 @@ use crate::mentions::{Segment, segments};
 use atelier_doc::chat_format::{is_chat_link, parse};
 use atelier_doc::schema::block_type;
 use atelier_doc::{InlineRun, NewBlock};
+use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
 /// A reply's view of the message it answers.
@@ -170,7 +171,11 @@ pub fn build_row(doc: &Document, m: &RowModel, s: &Strings, id_prefix: &str) -> 
     set(&dot, "aria-hidden", "true");
     // The colour was checked to be `#rgb`/`#rrggbb`; nothing else reaches a
     // style attribute.
-    set(&dot, "style", &format!("background-color:{}", m.color));
+    // Through the CSSOM: a Content Security Policy without 'unsafe-inline'
+    // blocks `style` attributes, not this.
+    if let Some(h) = dot.dyn_ref::<web_sys::HtmlElement>() {
+        let _ = h.style().set_property("background-color", &m.color);
+    }
     let _ = meta.append_child(&dot);
     let author = el(doc, "span", "atelier-chat-author");
     text(&author, doc, &m.author);

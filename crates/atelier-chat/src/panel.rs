@@ -211,11 +211,11 @@ pub fn ChatPanel(
                 })}
                 <ul class="atelier-chat-presence" aria-label=strings.here>
                     {move || here.get().into_iter().map(|p| {
-                        let color = format!("background-color:{}", color_for(&p.id, Some(&p.color)));
+                        let color = color_for(&p.id, Some(&p.color));
                         let name = if p.name.trim().is_empty() { p.id.clone() } else { p.name.clone() };
                         view! {
                             <li class="atelier-chat-person" data-typing=p.typing.to_string()>
-                                <span class="atelier-chat-dot" aria-hidden="true" style=color></span>
+                                <span class="atelier-chat-dot" aria-hidden="true" style:background-color=color></span>
                                 {name}
                             </li>
                         }

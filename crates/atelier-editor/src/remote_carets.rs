@@ -54,8 +54,8 @@ pub(crate) fn draw(surface: &Surface, carets: &[RemoteCaret]) {
             };
             el.set_class_name("atelier-carets");
             let _ = el.set_attribute("aria-hidden", "true");
-            let _ = el.set_attribute(
-                "style",
+            set_style(
+                &el,
                 "position:absolute;inset:0;pointer-events:none;overflow:visible",
             );
             if wrap.append_child(&el).is_err() {
@@ -150,6 +150,14 @@ fn draw_one(doc: &Document, surface: &Surface, overlay: &Element, base: &DomRect
     }
 }
 
+/// Sets `el`'s inline style through the CSSOM, which a Content Security
+/// Policy without `'unsafe-inline'` allows (a `style` attribute it blocks).
+fn set_style(el: &Element, css: &str) {
+    if let Some(h) = el.dyn_ref::<HtmlElement>() {
+        h.style().set_css_text(css);
+    }
+}
+
 fn append(
     doc: &Document,
     parent: &Element,
@@ -159,7 +167,7 @@ fn append(
 ) -> Option<Element> {
     let el = doc.create_element("div").ok()?;
     el.set_class_name(class);
-    let _ = el.set_attribute("style", style);
+    set_style(&el, style);
     if let Some(text) = text {
         el.set_text_content(Some(text));
         if let Some(h) = el.dyn_ref::<HtmlElement>() {

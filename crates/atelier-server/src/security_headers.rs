@@ -22,12 +22,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 ///   origin; no inline script, event-handler attribute or `eval`, but
 ///   WebAssembly may be compiled (the widgets are wasm).
 /// - `style-src 'self'`: style sheets from this origin, no `<style>`
-///   element; `style-src-attr 'unsafe-inline'`: `style` *attributes* only,
-///   which the widgets set on elements they create (remote carets and
-///   their labels, chat presence dots), with values they computed from
-///   checked colours and measured positions. Attributes cannot hold
-///   selectors or `@import`, and every `url()` in them is still bound by
-///   `img-src`/`font-src`.
+///   element and no `style` attribute; the widgets position carets and
+///   colour presence dots through the CSSOM (`element.style`), which a
+///   policy does not restrict.
 /// - `img-src 'self' data: blob:`: icons are CSS masks of `data:` SVGs.
 /// - `font-src 'self'`, `connect-src 'self'`: the sync socket, the REST
 ///   API and the AI endpoint of this server.
@@ -37,7 +34,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 ///   only this origin may frame the pages (clickjacking).
 pub const DEFAULT_CSP: &str = "default-src 'self'; \
      script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self'; style-src-attr 'unsafe-inline'; \
+     style-src 'self'; \
      img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 
@@ -122,13 +119,8 @@ mod tests {
             .find(|d| d.starts_with("script-src "))
             .expect("a script-src directive");
         assert_eq!(script_src, "script-src 'self' 'wasm-unsafe-eval'");
-        // Only the style-src-attr directive may allow anything inline.
-        let inline: Vec<_> = DEFAULT_CSP
-            .split(';')
-            .map(str::trim)
-            .filter(|d| d.contains("'unsafe-inline'"))
-            .collect();
-        assert_eq!(inline, ["style-src-attr 'unsafe-inline'"]);
+        // Nothing inline, neither script nor style.
+        assert!(!DEFAULT_CSP.contains("'unsafe-inline'"), "{DEFAULT_CSP}");
     }
 
     #[test]
