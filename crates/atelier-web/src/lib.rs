@@ -32,7 +32,7 @@
 //! head}}`, what y-prosemirror and so BlockNote read), plus any field a
 //! widget adds (a chat's `typing`).
 //!
-//! The pure parts ([`endpoint`], [`status`], [`presence`], [`compaction`],
+//! The pure parts ([`announce`], [`endpoint`], [`status`], [`presence`], [`compaction`],
 //! [`leases`], [`update_queue`], [`tab_message`], [`paint_schedule`]'s
 //! bookkeeping) are tested natively; the drivers need a browser (they
 //! compile everywhere so the workspace checks them natively, but only run
@@ -55,6 +55,7 @@
 //!
 //! Features: none.
 
+pub mod announce;
 pub mod compaction;
 mod doc_handle;
 mod doc_state;
