@@ -246,15 +246,23 @@ describe("component gallery", { skip: skipReason ?? false }, () => {
     await show("editor/collaborators");
     const read = () => env.page.evaluate(() => {
       const ed = document.querySelector("#g-frame atelier-editor");
+      const drawn = {};
+      for (const l of ed.querySelectorAll(".atelier-remote-caret-label")) {
+        const r = l.parentElement.getBoundingClientRect();
+        (drawn[l.textContent] ??= []).push(`${Math.round(r.left)},${Math.round(r.top)}`);
+      }
       return {
-        labels: [...ed.querySelectorAll(".atelier-remote-caret-label")].map((l) => l.textContent),
+        labels: Object.keys(drawn),
+        drawn: Object.fromEntries(Object.entries(drawn).map(([n, at]) => [n, at.sort().join(" ")])),
         carets: Object.fromEntries(ed.peers.filter((p) => p.cursor).map((p) => [p.name, `${p.cursor.head.block}:${p.cursor.head.offset}`])),
       };
     });
     const names = ["Ada", "Grace", "Linus"];
     const first = await waitUntil(read, (s) => names.every((n) => s.labels.includes(n) && s.carets[n]), "three named remote carets");
-    // Each caret moves as its collaborator writes (its offset grows, or its line starts again).
-    await waitUntil(read, (s) => names.every((n) => s.carets[n] && s.carets[n] !== first.carets[n]), `every caret moved from ${JSON.stringify(first.carets)}`);
+    // Each caret moves as its collaborator writes (its offset grows, or its
+    // line starts again), in the document's awareness and on screen.
+    await waitUntil(read, (s) => names.every((n) => s.carets[n] && s.carets[n] !== first.carets[n] && s.drawn[n] && s.drawn[n] !== first.drawn[n]),
+      `every caret moved from ${JSON.stringify(first)}`);
     await shot("editor-collaborators-moving");
   });
 
