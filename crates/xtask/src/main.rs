@@ -10,6 +10,7 @@
 //! cargo xtask bench editor
 //! cargo xtask bench size
 //! cargo xtask bench ai [--runs N]
+//! cargo xtask bench chat [--no-dist]
 //! ```
 //!
 //! `replay` replays editing traces (either format, gzipped or not) through
@@ -20,6 +21,7 @@
 mod ai_bench;
 mod bench;
 mod cargo;
+mod chat_bench;
 mod ci;
 mod dependency_checks;
 mod dist;
@@ -89,6 +91,11 @@ usage:
       missing): time to first token for a 200-token prompt, cold and with the
       action's system message cached, and generated tokens/s, against the
       targets (500 ms, 50 tokens/s); writes bench/results/ai.{json,md}.
+  cargo xtask bench chat [--no-dist]
+      <atelier-chat> with 10,000 messages in headless Chromium through atelier
+      serve: open-to-painted time, scroll frame p99, send-to-painted-on-another-
+      page p50/p99, against the targets (150 ms, 16 ms, 100 ms); writes
+      bench/results/chat.{json,md}. --no-dist measures www/pkg as it is.
   cargo xtask bench crdt [--runs N] [--only NAME,...] [--no-wasm] [--no-yjs]
       Replays every trace in $ATELIER_TRACES (default ../shared/data/editing-traces
       beside the workspace) natively, as wasm under Node and with Yjs under Node;
@@ -122,6 +129,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
             Some((what, rest)) if what == "editor" => editor_bench::run(rest),
             Some((what, rest)) if what == "size" => size_bench::run(rest),
             Some((what, rest)) if what == "ai" => ai_bench::run(rest),
+            Some((what, rest)) if what == "chat" => chat_bench::run(rest),
             _ => bail!(
                 "unknown benchmark; try `cargo xtask bench crdt`, `bench editor` or `bench size`\n{USAGE}"
             ),
