@@ -426,7 +426,7 @@ describe("<atelier-chat>: the proof of issue 12", () => {
     }
   });
 
-  test(TESTS[2], opts, async (t) => {
+  test(TESTS[2], opts, async () => {
     const secret = `proof-secret-${Date.now()}`;
     const dir = mkdtempSync(path.join(tmpdir(), "atelier-chat-proof-jwt-"));
     const server = await startAtelier(dir, "127.0.0.1:0", ["--jwt-secret", secret, ...NO_MODEL]);
@@ -496,13 +496,10 @@ describe("<atelier-chat>: the proof of issue 12", () => {
       assert.equal(api.stored, text, `the server refused the API change: ${seen}`);
       assert.equal(api.views[0], text, `the writer's page keeps the text: ${seen}`);
       assert.deepEqual(api.states.map((s) => [s.editor, s.chat]), [["synced", "synced"], ["read-only", "synced"]], seen);
-      // Known bug (atelier-editor / atelier-web, not the chat): `setMarkdown`
-      // on an editor whose grant is read-only applies locally; the server
-      // refuses it, and the commenter's own page keeps showing text nobody
-      // else has until it reloads.
-      await t.test("the commenter's own page keeps the text after a refused setMarkdown", {
-        todo: "setMarkdown is applied locally under a read-only grant (editor bug, reported)",
-      }, () => assert.equal(api.views[1], text, seen));
+      // The element refuses it itself, so the commenter's own page never
+      // shows text nobody else has.
+      assert.match(apiAttempt, /^refused: .*read-only/, seen);
+      assert.equal(api.views[1], text, `the commenter's own page keeps the text: ${seen}`);
       for (const p of pages) noPanic(p);
     } catch (e) {
       if (!/not seen within/.test(e.message)) await dump(pages);

@@ -165,7 +165,7 @@ export declare class AtelierEditor extends HTMLElement {
   readonly selection: { anchor: AtelierPeerPos; head: AtelierPeerPos } | null;
   /** The document as Markdown ("" until the wasm module has loaded). */
   getMarkdown(): string;
-  /** Replaces the document with Markdown as one undoable change (the Markdown module loads on first use; rejects if it cannot). */
+  /** Replaces the document with Markdown as one undoable change (the Markdown module loads on first use; rejects if it cannot, or when the editor is read-only by attribute or by the server's grant). */
   setMarkdown(md: string): Promise<void>;
   /** The document as sanitized HTML. */
   getHTML(): string;

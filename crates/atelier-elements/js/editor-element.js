@@ -160,9 +160,15 @@ export class AtelierEditor extends HTMLElement {
   /** The document as Markdown ("" before the wasm module has loaded). */
   getMarkdown() { return this._mount ? this._mount.getMarkdown() : ""; }
 
-  /** Replaces the document with Markdown (one undoable change). @param {string} md */
+  /**
+   * Replaces the document with Markdown (one undoable change); rejects when
+   * the editor is read-only (the attribute, or the server's grant).
+   * @param {string} md
+   */
   async setMarkdown(md) {
-    await (await this._ready()).setMarkdown(String(md));
+    const mount = await this._ready();
+    if (this._readOnlyNow) throw new Error("atelier-editor is read-only");
+    await mount.setMarkdown(String(md));
   }
 
   /** The document as sanitized HTML. */
