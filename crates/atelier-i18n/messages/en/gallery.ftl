@@ -1,0 +1,4 @@
+### The gallery page's strings.
+
+# The page's title.
+gallery-title = Atelier — gallery
