@@ -170,12 +170,9 @@ pub(crate) fn Composer(
             Some(atelier_doc::chat::BodyProblem::TooLong { .. })
         );
         if too_long {
-            ui.error.set(Some(fill(
-                strings.too_long,
-                &[
-                    ("n", &text.len().to_string()),
-                    ("max", &MAX_BODY_BYTES.to_string()),
-                ],
+            ui.error.set(Some(strings.too_long.format_with(
+                text.len(),
+                &[("max", &strings.too_long.lang.format_number(MAX_BODY_BYTES))],
             )));
         } else if ui.error.with_untracked(Option::is_some) {
             ui.error.set(None);

@@ -538,10 +538,10 @@ impl ChatCore {
     pub fn describe(&self, e: &ChatError) -> String {
         match e {
             ChatError::Empty => String::new(),
-            ChatError::TooLong { bytes, max } => fill(
-                self.strings.too_long,
-                &[("n", &bytes.to_string()), ("max", &max.to_string())],
-            ),
+            ChatError::TooLong { bytes, max } => {
+                let s = &self.strings.too_long;
+                s.format_with(*bytes, &[("max", &s.lang.format_number(*max))])
+            }
             ChatError::ReadOnly => self.strings.read_only.to_owned(),
             ChatError::Doc(e) => fill(self.strings.failed, &[("reason", &e.to_string())]),
         }

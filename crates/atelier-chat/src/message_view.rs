@@ -264,11 +264,7 @@ pub fn build_row(doc: &Document, m: &RowModel, s: &Strings, id_prefix: &str) -> 
     }
 
     if m.replies > 0 {
-        let label = if m.replies == 1 {
-            s.replies_one.to_owned()
-        } else {
-            fill(s.replies_many, &[("n", &m.replies.to_string())])
-        };
+        let label = s.replies.format(m.replies);
         let b = button(doc, "atelier-chat-thread-link", "open-thread", "", tabindex);
         set(&b, TARGET, &m.id);
         text(&b, doc, &label);

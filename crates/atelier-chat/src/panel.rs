@@ -6,7 +6,7 @@ use crate::composer::Composer;
 use crate::core::{
     Callbacks, ChatCore, CountCallback, Inputs, MessageCallback, TypingCallback, Ui, next_key,
 };
-use crate::i18n::{Lang, fill};
+use crate::i18n::Lang;
 use crate::people::{ChatPeer, ChatUser, color_for, present, typing_summary};
 use crate::reaction_picker::ReactionPicker;
 use crate::timestamps::Clock;
@@ -103,7 +103,7 @@ pub fn ChatPanel(
     #[prop(optional)]
     on_ready: Option<Rc<dyn Fn(Rc<ChatCore>)>>,
 ) -> impl IntoView {
-    let strings = lang.strings();
+    let strings = lang.chat();
     let key = next_key();
     let ui = Ui {
         view: RwSignal::new(View::All),
@@ -238,7 +238,7 @@ pub fn ChatPanel(
                             {strings.jump_latest}
                             {(n > 0).then(|| view! {
                                 <span class="atelier-chat-unread-count">
-                                    {fill(strings.unread_count, &[("n", &n.to_string())])}
+                                    {strings.unread_count.format(n)}
                                 </span>
                             })}
                         </button>

@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn typing_lines() {
-        let s = Lang::En.strings();
+        let s = Lang::En.chat();
         assert_eq!(typing_summary(&[peer("me", "Me", true)], "me", s), None);
         assert_eq!(
             typing_summary(&[peer("a", "Alice", true)], "me", s).as_deref(),
@@ -154,7 +154,7 @@ mod tests {
             Some("Alice and Zoé are typing…")
         );
         assert_eq!(
-            typing_summary(&[peer("b", " ", true)], "me", Lang::Fr.strings()).as_deref(),
+            typing_summary(&[peer("b", " ", true)], "me", Lang::Fr.chat()).as_deref(),
             Some("Quelqu’un est en train d’écrire…")
         );
         let three = [
@@ -163,7 +163,7 @@ mod tests {
             peer("c", "C", true),
         ];
         assert_eq!(
-            typing_summary(&three, "me", Lang::De.strings()).as_deref(),
+            typing_summary(&three, "me", Lang::De.chat()).as_deref(),
             Some("Mehrere Personen schreiben…")
         );
     }

@@ -121,7 +121,7 @@ impl Clock {
             .unwrap_or_default();
         let locale = locale_for(lang, &browser);
         Clock {
-            strings: lang.strings(),
+            strings: lang.chat(),
             time: formatter(&locale, &[("hour", "2-digit"), ("minute", "2-digit")]),
             day: formatter(
                 &locale,

@@ -145,7 +145,7 @@ mod tests {
     use crate::i18n::Lang;
 
     fn labels(lang: Lang, query: &str) -> Vec<&'static str> {
-        let s = lang.strings();
+        let s = lang.editor();
         matching(s, query)
             .into_iter()
             .map(|i| (CHOICES[i].label)(s))

@@ -504,7 +504,7 @@ pub fn Editor(
     #[prop(optional)]
     on_ready: Option<Rc<dyn Fn(Rc<EditorCore>)>>,
 ) -> impl IntoView {
-    let strings = lang.strings();
+    let strings = lang.editor();
     let key = NEXT_KEY.with(|k| {
         let v = k.get();
         k.set(v + 1);
