@@ -45,41 +45,18 @@ Each block is a single HTML element. Change only the blocks the request is about
     )
 }
 
-/// A language an action can translate to or a label can be shown in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    /// English.
-    En,
-    /// French.
-    Fr,
-    /// German.
-    De,
-    /// Dutch.
-    Nl,
-}
+/// A language an action can translate to or a label can be shown in: the
+/// interface languages of Atelier's message catalogue.
+pub use atelier_i18n::Lang;
 
-impl Lang {
-    /// Its English name (what the instructions say).
-    pub fn english_name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Fr => "French",
-            Lang::De => "German",
-            Lang::Nl => "Dutch",
-        }
-    }
-
-    /// The language of a BCP 47 tag (`fr`, `fr-BE`, `de-CH`…), if one of
-    /// these.
-    pub fn from_tag(tag: &str) -> Option<Lang> {
-        let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => Some(Lang::En),
-            "fr" => Some(Lang::Fr),
-            "de" => Some(Lang::De),
-            "nl" => Some(Lang::Nl),
-            _ => None,
-        }
+/// The English name of `lang` (what the instructions say).
+pub fn english_name(lang: Lang) -> &'static str {
+    // A new language of the catalogue stops this match compiling: name it.
+    match lang {
+        Lang::En => "English",
+        Lang::Fr => "French",
+        Lang::De => "German",
+        Lang::Nl => "Dutch",
     }
 }
 
@@ -128,7 +105,7 @@ impl Action {
             }
             Action::Rephrase => "Rephrase the following text.".into(),
             Action::Translate(lang) => {
-                format!("Translate the following text into {}.", lang.english_name())
+                format!("Translate the following text into {}.", english_name(*lang))
             }
             Action::TranslateTo(lang) => {
                 let lang: String = lang.chars().filter(|c| !c.is_control()).take(40).collect();
@@ -175,7 +152,7 @@ impl Action {
             Action::Rephrase => fixed("Rephrase", "Reformuler", "Umformulieren", "Herformuleren"),
             Action::Translate(to) => {
                 let target = match (lang, to) {
-                    (En, l) => l.english_name(),
+                    (En, l) => english_name(*l),
                     (Fr, En) => "anglais",
                     (Fr, Fr) => "français",
                     (Fr, De) => "allemand",
@@ -292,7 +269,7 @@ mod tests {
         assert!(tool_system_prompt().starts_with(SYSTEM_PROMPT));
         let e = edit_request("Fix typos", &[]);
         assert!(e.allows_tools());
-        assert_eq!(Lang::from_tag("nl-BE"), Some(Lang::Nl));
-        assert_eq!(Lang::from_tag("es"), None);
+        assert_eq!(Lang::parse_tag("nl-BE"), Some(Lang::Nl));
+        assert_eq!(Lang::parse_tag("es"), None);
     }
 }

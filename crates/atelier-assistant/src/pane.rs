@@ -4,7 +4,7 @@
 use crate::collaborator::Collaborator;
 use crate::diff::Span;
 use crate::endpoint::Endpoint;
-use crate::i18n::{Lang, Strings, fill};
+use crate::i18n::{Lang, Strings};
 use crate::outcome::ProseUse;
 use crate::pane_core::{AssistantCore, Phase, Signals};
 use crate::preview::{BlockPreview, Change};
@@ -92,7 +92,7 @@ pub fn AssistantPane(
     #[prop(optional)]
     on_ready: Option<Rc<dyn Fn(Rc<AssistantCore>)>>,
 ) -> impl IntoView {
-    let strings = lang.strings();
+    let strings = lang.assistant();
     let signals = Signals {
         phase: RwSignal::new(Phase::Idle),
         can_undo: RwSignal::new(false),
@@ -147,7 +147,7 @@ pub fn AssistantPane(
     let other_lang = RwSignal::new(String::new());
     let running = Memo::new(move |_| matches!(signals.phase.get(), Phase::Streaming { .. }));
     let off = move || readonly.get() || running.get();
-    let prompt_lang = lang.prompt_lang();
+    let prompt_lang = lang;
 
     let action_button = move |action: Action, name: &'static str| {
         let label = action.label(prompt_lang);
@@ -161,7 +161,7 @@ pub fn AssistantPane(
     };
     let translate = move |_| {
         let target = translate_to.get_untracked();
-        let action = match To::from_tag(&target) {
+        let action = match To::parse_tag(&target) {
             Some(l) if target != "other" => Action::Translate(l),
             _ => {
                 let name = other_lang.get_untracked();
@@ -259,7 +259,7 @@ fn phase_view(
             let status = if waiting {
                 strings.waiting.to_owned()
             } else if tool_chars > 0 {
-                fill(strings.preparing_edits, &[("n", &tool_chars.to_string())])
+                strings.preparing_edits.format(tool_chars)
             } else {
                 strings.writing.to_owned()
             };

@@ -159,7 +159,7 @@ impl AssistantCore {
             transport,
             endpoint: RefCell::new(endpoint),
             lang,
-            strings: lang.strings(),
+            strings: lang.assistant(),
             signals,
             readonly: Cell::new(false),
             running: RefCell::new(None),
@@ -239,7 +239,7 @@ impl AssistantCore {
         self.pending.borrow_mut().take();
         let request = match &action {
             Action::Prompt(p) => p.clone(),
-            a => a.label(self.lang.prompt_lang()),
+            a => a.label(self.lang),
         };
         let selection = self.collaborator.selection();
         let mode = self.endpoint.borrow().mode;
@@ -405,13 +405,9 @@ impl AssistantCore {
             Note::EmptyAnswer => s.empty_answer.into(),
             Note::NoChange => s.no_change.into(),
             Note::RefusedCall(reason) => fill(s.refused_call, &[("reason", reason)]),
-            Note::RefusedOperations(reasons) => fill(
-                s.refused_operations,
-                &[
-                    ("n", &reasons.len().to_string()),
-                    ("reasons", &reasons.join("; ")),
-                ],
-            ),
+            Note::RefusedOperations(reasons) => s
+                .refused_operations
+                .format_with(reasons.len(), &[("reasons", &reasons.join("; "))]),
             Note::PreviewFailed(reason) => fill(s.apply_failed, &[("reason", reason)]),
         }
     }
@@ -520,7 +516,7 @@ impl AssistantCore {
         } else {
             match self.collaborator.apply(&checked.ops) {
                 Ok(()) => {
-                    lines.insert(0, fill(s.applied, &[("n", &checked.kept.to_string())]));
+                    lines.insert(0, s.applied.format(checked.kept));
                 }
                 Err(reason) => {
                     self.collaborator.leave();

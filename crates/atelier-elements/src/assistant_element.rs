@@ -147,7 +147,7 @@ fn action_of(name: &str, arg: Option<String>) -> Result<Action, String> {
         "action-items" => Action::ActionItems,
         "translate" => {
             let to = arg.ok_or("translate needs a language (fr, de, nl, en or a name)")?;
-            match To::from_tag(&to) {
+            match To::parse_tag(&to) {
                 Some(l) if to.len() <= 5 => Action::Translate(l),
                 _ => Action::TranslateTo(to),
             }

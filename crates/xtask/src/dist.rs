@@ -463,6 +463,7 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         out.join("operations.schema.json"),
     )
     .context("copying www/operations.schema.json (cargo xtask schema writes it)")?;
+    crate::messages::write(&out)?;
     bindgen(&bindgen_cli, &wasm_dir, MARKDOWN.1, &out)?;
     for spec in BUNDLES {
         let dropped = bindgen(&bindgen_cli, &wasm_dir, spec.glue, &out)?.dropped;
