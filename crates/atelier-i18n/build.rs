@@ -22,7 +22,7 @@ fn main() {
         }
         std::process::exit(1);
     }
-    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("catalogue.rs");
+    let out =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("catalogue.rs");
     std::fs::write(&out, generated.unwrap_or_default()).expect("writing the generated catalogue");
 }
-

@@ -104,7 +104,9 @@ pub fn compile(dir: &Path, errors: &mut Vec<String>) -> Option<String> {
         }
     }
     if !tags.iter().any(|t| t == REFERENCE) {
-        errors.push(format!("messages/{REFERENCE}: the reference catalogue is missing"));
+        errors.push(format!(
+            "messages/{REFERENCE}: the reference catalogue is missing"
+        ));
         return None;
     }
     let widgets = ftl_stems(&dir.join(REFERENCE), errors);
@@ -130,13 +132,20 @@ pub fn compile(dir: &Path, errors: &mut Vec<String>) -> Option<String> {
                 Ok(source) => resources.push(read_resource(&name, w, &source, errors)),
                 Err(e) => {
                     errors.push(format!("{name}: {e} ({REFERENCE}/{w}.ftl has it)"));
-                    resources.push(Resource { comment: None, messages: Vec::new() });
+                    resources.push(Resource {
+                        comment: None,
+                        messages: Vec::new(),
+                    });
                 }
             }
         }
         let mut variant = tag.clone();
         variant[..1].make_ascii_uppercase();
-        langs.push(Lang { tag: tag.clone(), variant, resources });
+        langs.push(Lang {
+            tag: tag.clone(),
+            variant,
+            resources,
+        });
     }
 
     let reference = langs.iter().position(|l| l.tag == REFERENCE)?;
@@ -149,7 +158,8 @@ pub fn compile(dir: &Path, errors: &mut Vec<String>) -> Option<String> {
 
 fn is_name(s: &str) -> bool {
     s.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 fn ftl_stems(dir: &Path, errors: &mut Vec<String>) -> Vec<String> {
@@ -178,7 +188,9 @@ fn message_line(source: &str, id: &str) -> usize {
         .match_indices(id)
         .find(|(i, _)| {
             (*i == 0 || source.as_bytes()[i - 1] == b'\n')
-                && source[i + id.len()..].trim_start_matches(' ').starts_with('=')
+                && source[i + id.len()..]
+                    .trim_start_matches(' ')
+                    .starts_with('=')
         })
         .map_or(0, |(i, _)| i);
     line_of(source, at)
@@ -193,7 +205,11 @@ fn read_resource(name: &str, widget: &str, source: &str, errors: &mut Vec<String
         Ok(r) => r,
         Err((r, errs)) => {
             for e in errs {
-                errors.push(format!("{name}:{}: {}", line_of(source, e.pos.start), e.kind));
+                errors.push(format!(
+                    "{name}:{}: {}",
+                    line_of(source, e.pos.start),
+                    e.kind
+                ));
             }
             r
         }
@@ -260,7 +276,11 @@ fn read_value(pattern: &ast::Pattern<&str>, vars: &mut BTreeSet<String>) -> Resu
     let mut after = Vec::new();
     let mut select: Option<(Vec<Piece>, Vec<Piece>)> = None;
     for element in &pattern.elements {
-        let target = if select.is_some() { &mut after } else { &mut before };
+        let target = if select.is_some() {
+            &mut after
+        } else {
+            &mut before
+        };
         match element {
             ast::PatternElement::TextElement { value } => push_text(target, value),
             ast::PatternElement::Placeable { expression } => match expression {
@@ -293,7 +313,10 @@ fn read_value(pattern: &ast::Pattern<&str>, vars: &mut BTreeSet<String>) -> Resu
                 }
                 all
             };
-            Value::Plural { one: join(one), other: join(other) }
+            Value::Plural {
+                one: join(one),
+                other: join(other),
+            }
         }
     })
 }
@@ -308,16 +331,18 @@ fn read_variants(
         let key = match &v.key {
             ast::VariantKey::Identifier { name } => *name,
             ast::VariantKey::NumberLiteral { value } => {
-                return Err(format!("variant [{value}]: only the plural categories [one] and *[other] are supported"));
+                return Err(format!(
+                    "variant [{value}]: only the plural categories [one] and *[other] are supported"
+                ));
             }
         };
         let mut pieces = Vec::new();
         for element in &v.value.elements {
             match element {
                 ast::PatternElement::TextElement { value } => push_text(&mut pieces, value),
-                ast::PatternElement::Placeable { expression: ast::Expression::Inline(inline) } => {
-                    read_inline(inline, &mut pieces, vars)?
-                }
+                ast::PatternElement::Placeable {
+                    expression: ast::Expression::Inline(inline),
+                } => read_inline(inline, &mut pieces, vars)?,
                 ast::PatternElement::Placeable { .. } => {
                     return Err("a select inside a variant is not supported".into());
                 }
@@ -326,7 +351,9 @@ fn read_variants(
         match (key, v.default) {
             ("one", false) => one = Some(pieces),
             ("other", true) => other = Some(pieces),
-            ("other", false) => return Err("[other] must be the default variant: write *[other]".into()),
+            ("other", false) => {
+                return Err("[other] must be the default variant: write *[other]".into());
+            }
             ("one", true) => return Err("the default variant must be *[other], not *[one]".into()),
             (k, _) => {
                 return Err(format!(
@@ -348,7 +375,10 @@ fn read_inline(
     match inline {
         ast::InlineExpression::VariableReference { id } => {
             if !is_name(id.name) {
-                return Err(format!("variable ${}: variable names are lower-case letters and digits", id.name));
+                return Err(format!(
+                    "variable ${}: variable names are lower-case letters and digits",
+                    id.name
+                ));
             }
             vars.insert(id.name.to_owned());
             pieces.push(Piece::Var(id.name.to_owned()));
@@ -356,7 +386,10 @@ fn read_inline(
         ast::InlineExpression::StringLiteral { value } => {
             let text = fluent_syntax::unicode::unescape_unicode_to_string(value);
             if text.contains(['{', '}']) {
-                return Err("braces in text are not supported: `fill` would read them as a placeholder".into());
+                return Err(
+                    "braces in text are not supported: `fill` would read them as a placeholder"
+                        .into(),
+                );
             }
             push_text(pieces, &text);
         }
@@ -374,10 +407,16 @@ fn read_inline(
             ));
         }
         ast::InlineExpression::MessageReference { id, .. } => {
-            return Err(format!("reference to message {} is not supported (write the text)", id.name));
+            return Err(format!(
+                "reference to message {} is not supported (write the text)",
+                id.name
+            ));
         }
         ast::InlineExpression::TermReference { id, .. } => {
-            return Err(format!("reference to term -{} is not supported (write the text)", id.name));
+            return Err(format!(
+                "reference to term -{} is not supported (write the text)",
+                id.name
+            ));
         }
     }
     Ok(())
@@ -394,7 +433,12 @@ fn push_text(pieces: &mut Vec<Piece>, text: &str) {
     }
 }
 
-fn check_against_reference(langs: &[Lang], reference: usize, widgets: &[String], errors: &mut Vec<String>) {
+fn check_against_reference(
+    langs: &[Lang],
+    reference: usize,
+    widgets: &[String],
+    errors: &mut Vec<String>,
+) {
     let en = &langs[reference];
     for (wi, w) in widgets.iter().enumerate() {
         let en_res = &en.resources[wi];
@@ -414,7 +458,10 @@ fn check_against_reference(langs: &[Lang], reference: usize, widgets: &[String],
                 }
             }
             if KEYWORDS.contains(&field_name(w, &m.id).1.as_str()) {
-                errors.push(format!("messages/{REFERENCE}/{w}.ftl: {}: its field name would be a Rust keyword", m.id));
+                errors.push(format!(
+                    "messages/{REFERENCE}/{w}.ftl: {}: its field name would be a Rust keyword",
+                    m.id
+                ));
             }
         }
         for lang in langs.iter().filter(|l| l.tag != REFERENCE) {
@@ -448,7 +495,10 @@ fn check_against_reference(langs: &[Lang], reference: usize, widgets: &[String],
 }
 
 fn dollar_list(vars: &BTreeSet<String>) -> String {
-    vars.iter().map(|v| format!("${v}")).collect::<Vec<_>>().join(", ")
+    vars.iter()
+        .map(|v| format!("${v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The group (if any) and the field name of message `id` of `widget`.
@@ -548,7 +598,11 @@ fn generate(langs: &[Lang], reference: usize, widgets: &[String]) -> String {
         out,
         "    /// Every language of the catalogue.\n    pub const ALL: [Lang; {}] = [{}];\n",
         langs.len(),
-        langs.iter().map(|l| format!("Lang::{}", l.variant)).collect::<Vec<_>>().join(", ")
+        langs
+            .iter()
+            .map(|l| format!("Lang::{}", l.variant))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     out.push_str("    /// The language's BCP 47 tag (its primary subtag).\n    pub const fn tag(self) -> &'static str {\n        match self {\n");
     for l in langs {
@@ -567,7 +621,12 @@ fn generate(langs: &[Lang], reference: usize, widgets: &[String]) -> String {
             REFERENCE
         );
         for l in langs {
-            let _ = writeln!(out, "            Lang::{} => &{w}::{},", l.variant, l.tag.to_uppercase());
+            let _ = writeln!(
+                out,
+                "            Lang::{} => &{w}::{},",
+                l.variant,
+                l.tag.to_uppercase()
+            );
         }
         out.push_str("        }\n    }\n");
     }
@@ -590,23 +649,45 @@ fn generate(langs: &[Lang], reference: usize, widgets: &[String]) -> String {
         let mut groups: Vec<(&Group, String)> = Vec::new();
         for m in &res.messages {
             let (group, field) = field_name(w, &m.id);
-            let ty = if is_plural(langs, wi, &m.id) { "Plural" } else { "&'static str" };
+            let ty = if is_plural(langs, wi, &m.id) {
+                "Plural"
+            } else {
+                "&'static str"
+            };
             let doc = m.comment.clone().unwrap_or_default();
-            let decl = format!("    {}\n    pub {field}: {ty},\n", rust_doc(&format!("{doc}\n\n(`{}`)", m.id)));
+            let decl = format!(
+                "    {}\n    pub {field}: {ty},\n",
+                rust_doc(&format!("{doc}\n\n(`{}`)", m.id))
+            );
             match group {
                 None => top.push_str(&decl),
                 Some(g) => match groups.iter_mut().find(|(x, _)| x.field == g.field) {
                     Some((_, fields)) => fields.push_str(&decl),
                     None => {
-                        let _ = write!(top, "    {}\n    pub {}: {},\n", rust_doc(g.field_doc), g.field, g.ty);
+                        let _ = write!(
+                            top,
+                            "    {}\n    pub {}: {},\n",
+                            rust_doc(g.field_doc),
+                            g.field,
+                            g.ty
+                        );
                         groups.push((g, decl));
                     }
                 },
             }
         }
-        let _ = write!(out, "    {}\n    #[derive(Debug)]\n    pub struct Strings {{\n{top}    }}\n", rust_doc(&struct_doc));
+        let _ = write!(
+            out,
+            "    {}\n    #[derive(Debug)]\n    pub struct Strings {{\n{top}    }}\n",
+            rust_doc(&struct_doc)
+        );
         for (g, fields) in &groups {
-            let _ = write!(out, "\n    {}\n    #[derive(Debug)]\n    pub struct {} {{\n{fields}    }}\n", rust_doc(g.ty_doc), g.ty);
+            let _ = write!(
+                out,
+                "\n    {}\n    #[derive(Debug)]\n    pub struct {} {{\n{fields}    }}\n",
+                rust_doc(g.ty_doc),
+                g.ty
+            );
         }
         // The statics.
         for l in langs {

@@ -33,7 +33,10 @@ fn plurals_pick_their_variant_and_fill_n() {
         "1 proposed change was refused: no such block"
     );
     assert_eq!(
-        Lang::Fr.chat().too_long.format_with(9000, &[("max", "8192")]),
+        Lang::Fr
+            .chat()
+            .too_long
+            .format_with(9000, &[("max", "8192")]),
         "Ce message est trop long : 9000 octets, la limite est de 8192."
     );
     // German writes one form for both: the field is a Plural all the same.
@@ -138,7 +141,10 @@ fn the_json_catalogue_keeps_fluent_variables() {
 fn statics_are_the_languages_own() {
     assert_eq!(editor::FR.bold, "Gras");
     assert_eq!(Lang::De.editor().bold, "Fett");
-    assert_eq!(Lang::Nl.assistant().errors.timeout, assistant::NL.errors.timeout);
+    assert_eq!(
+        Lang::Nl.assistant().errors.timeout,
+        assistant::NL.errors.timeout
+    );
     assert_eq!(gallery::EN.title, "Atelier — gallery");
     assert_eq!(Lang::Fr.chat().replies.lang, Lang::Fr);
 }

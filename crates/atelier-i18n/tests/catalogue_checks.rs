@@ -60,8 +60,8 @@ fn expect_error(files: &[(&str, &str)], needle: &str) {
 
 #[test]
 fn a_complete_catalogue_compiles() {
-    let rust = compile_catalogue(&[("en/editor.ftl", EN), ("fr/editor.ftl", FR)])
-        .expect("compiles");
+    let rust =
+        compile_catalogue(&[("en/editor.ftl", EN), ("fr/editor.ftl", FR)]).expect("compiles");
     assert!(rust.contains("pub bold: &'static str"));
     assert!(rust.contains("pub words: Plural"));
     assert!(rust.contains(r#"hello: "Bonjour {name}""#));
@@ -109,11 +109,26 @@ fn unsupported_fluent_is_refused_with_a_reason() {
     let cases = [
         ("editor-bold = { -brand }", "term -brand"),
         ("editor-bold = { NUMBER($n) }", "function NUMBER()"),
-        ("editor-bold = { editor-hello }", "reference to message editor-hello"),
-        ("editor-bold = { $n ->\n    [one] a\n    [other] b\n}", "must have a default variant"),
-        ("editor-bold = { $n ->\n   *[one] a\n    [other] b\n}", "not *[one]"),
-        ("editor-bold = { $n ->\n    [few] a\n   *[other] b\n}", "variant [few]"),
-        ("editor-bold = { $who ->\n    [one] a\n   *[other] b\n}", "other than `$n`"),
+        (
+            "editor-bold = { editor-hello }",
+            "reference to message editor-hello",
+        ),
+        (
+            "editor-bold = { $n ->\n    [one] a\n    [other] b\n}",
+            "must have a default variant",
+        ),
+        (
+            "editor-bold = { $n ->\n   *[one] a\n    [other] b\n}",
+            "not *[one]",
+        ),
+        (
+            "editor-bold = { $n ->\n    [few] a\n   *[other] b\n}",
+            "variant [few]",
+        ),
+        (
+            "editor-bold = { $who ->\n    [one] a\n   *[other] b\n}",
+            "other than `$n`",
+        ),
         ("bold = Bold", "ids in editor.ftl start with `editor-`"),
         ("editor-bold = Bold\n    .title = Bold text", "attributes"),
         ("editor-bold = {", "messages/en/editor.ftl:"),
@@ -138,7 +153,7 @@ fn a_language_without_a_select_still_gets_a_plural() {
         "editor-words = { $n ->\n    [one] { $n } mot\n   *[other] { $n } mots\n}",
         "editor-words = { $n } mots",
     );
-    let rust = compile_catalogue(&[("en/editor.ftl", EN), ("fr/editor.ftl", &fr)])
-        .expect("compiles");
+    let rust =
+        compile_catalogue(&[("en/editor.ftl", EN), ("fr/editor.ftl", &fr)]).expect("compiles");
     assert!(rust.contains(r#"Plural { lang: Lang::Fr, one: "{n} mots", other: "{n} mots" }"#));
 }
