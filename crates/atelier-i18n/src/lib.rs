@@ -103,7 +103,7 @@ impl Lang {
 
     /// The language of a BCP 47 tag, if the catalogue has it.
     pub fn parse_tag(tag: &str) -> Option<Self> {
-        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
         Self::from_primary(&primary)
     }
 
@@ -114,7 +114,7 @@ impl Lang {
         [element_lang, page_lang]
             .into_iter()
             .flatten()
-            .find(|t| !t.trim().is_empty())
+            .find(|t| !t.is_empty())
             .map_or_else(Lang::default, Lang::from_tag)
     }
 }

@@ -56,7 +56,9 @@ impl Plural {
 
     /// The message for `n` things, `n` written the language's way.
     pub fn format(&self, n: usize) -> String {
-        self.format_with(n, &[])
+        // `str::replace`, not `fill`: the editor's bundle, whose only
+        // plural is its word count, has `replace` already and no `fill`.
+        self.pick(n).replace("{n}", &self.lang.format_number(n))
     }
 
     /// The message for `n` things with its other variables filled from
