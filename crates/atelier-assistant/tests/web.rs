@@ -275,7 +275,7 @@ async fn a_rephrase_streams_previews_and_is_applied_through_the_editors_agent_do
         "the notice",
         || {
             pane.text(".atelier-assistant-notice")
-                .starts_with("Applied (1 blocks).")
+                .starts_with("Applied (1 block).")
         },
         || pane.html(),
     )
