@@ -22,17 +22,15 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CHROMIUM, FLAGS, WWW, missing, root, startAtelier, waitUntil } from "./support/harness.mjs";
+import { CHROMIUM, FLAGS, missing, root, startAtelier, waitUntil } from "./support/harness.mjs";
 
 const skipReason = missing();
 const AXE = path.join(root, "e2e/node_modules/axe-core/axe.min.js");
 const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const SHOTS = path.join(root, "target/gallery-screenshots");
-/** Files the gallery asks for that another build step will write; their 404 is expected until then. */
-const PENDING_FILES = ["pkg/custom-elements.json", "pkg/messages.json"].filter((f) => !existsSync(path.join(WWW, f)));
 /** The path the offline and AI-down states point at (www/gallery/stories.js): no WebSocket, no AI endpoint. */
 const UNREACHABLE = "/gallery-unreachable/";
 
@@ -57,8 +55,6 @@ function unexpectedErrors(mark) {
     // browser reports the refused handshake or request, also while the
     // page's hub retries after the state is left.
     if (e.text.includes(UNREACHABLE) || e.url.includes(UNREACHABLE)) return false;
-    // A file the build does not write yet (the gallery says so on the page).
-    if (/status of 404/.test(e.text) && PENDING_FILES.some((f) => e.url.endsWith(f))) return false;
     // The widgets' own CSP violations: reported by the last test.
     if (/violates the following Content Security Policy/.test(e.text) && e.url.includes("/pkg/")) return false;
     return true;
@@ -177,7 +173,7 @@ describe("component gallery", { skip: skipReason ?? false }, () => {
           }));
           for (const doc of page.docs) if (!page.code.includes(`doc="${doc}"`)) problems.push(`${key}: the code panel lacks doc="${doc}"`);
           if (JSON.stringify(page.apiFor) !== JSON.stringify(page.tags)) problems.push(`${key}: API sections ${page.apiFor} for widgets ${page.tags}`);
-          if (PENDING_FILES.includes("pkg/custom-elements.json") ? page.missing !== page.tags.length : page.tables === 0) {
+          if (page.tables === 0 || page.missing > 0) {
             problems.push(`${key}: API tables: ${page.tables} tables, ${page.missing} notices: ${page.api.slice(0, 200)}`);
           }
           const found = await axe(env.page);
@@ -215,9 +211,9 @@ describe("component gallery", { skip: skipReason ?? false }, () => {
       await check(theme);
     }
     await pick("#g-theme", "light");
-    // The shared catalogue is what the gallery reads once the build writes it.
+    // The gallery's strings come from the shared catalogue.
     const strings = await env.page.evaluate(() => window.atelierGallery.strings);
-    assert.equal(strings, PENDING_FILES.includes("pkg/messages.json") ? "fallback" : "catalogue");
+    assert.equal(strings, "catalogue");
     const titles = new Set();
     for (const lang of langs) {
       await pick("#g-lang", lang);

@@ -414,11 +414,11 @@ function buildControls() {
     b.textContent = label();
     const line = document.createElement("p");
     line.className = "g-muted";
-    line.textContent = t("gallery-peers", { count: PEERS.length });
+    line.textContent = t("gallery-peers", { n: PEERS.length });
     b.addEventListener("click", () => {
       current.peers.setPaused(!current.peers.paused);
       b.textContent = label();
-      announce(current.peers.paused ? t("gallery-peers-paused") : t("gallery-peers", { count: PEERS.length }));
+      announce(current.peers.paused ? t("gallery-peers-paused") : t("gallery-peers", { n: PEERS.length }));
     });
     box.append(line, b);
   }
@@ -533,7 +533,7 @@ async function main() {
   // What the e2e test reads: the stories, and the themes this build has.
   window.atelierGallery = {
     STORIES, THEMES: themes, LANGS, get lang() { return currentLang(); }, seeder: SEEDER,
-    /** "catalogue" when pkg/messages.json was loaded, else "fallback". */
+    /** "catalogue" when pkg/messages.json was loaded, else "missing". */
     strings: source,
   };
   await show(...route());

@@ -134,7 +134,7 @@ fn the_json_catalogue_keeps_fluent_variables() {
         json["en"]["assistant-errors-wait-secs"],
         "Try again in { $secs } s."
     );
-    assert_eq!(json["nl"]["gallery-title"], "Atelier — galerij");
+    assert_eq!(json["nl"]["gallery-title"], "Atelier-componentengalerij");
 }
 
 #[test]
@@ -145,6 +145,6 @@ fn statics_are_the_languages_own() {
         Lang::Nl.assistant().errors.timeout,
         assistant::NL.errors.timeout
     );
-    assert_eq!(gallery::EN.title, "Atelier — gallery");
+    assert_eq!(gallery::EN.title, "Atelier component gallery");
     assert_eq!(Lang::Fr.chat().replies.lang, Lang::Fr);
 }
