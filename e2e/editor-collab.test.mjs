@@ -114,7 +114,8 @@ async function caretAtEnd(p) {
 // Printed at module level: node:test does not run a skipped suite's body.
 // Each test is skipped on its own so the counts show it.
 if (skipReason) {
-  for (const name of ["typing, bold and offline edits converge", "presence shows the other user"]) {
+  for (const name of ["typing, bold and offline edits converge", "presence shows the other user",
+    "a refused token: the editor is read-only and says why"]) {
     console.log(`SKIPPED: ${name} (${skipReason})`);
   }
 }
@@ -175,6 +176,11 @@ describe("editor collaboration", () => {
         () => window.__presence?.peers.some((p) => p.name === "Bob" && p.color === "#30bced"),
         null, { timeout: DEADLINE_MS },
       );
+      // ... and her editor's live region says so (the page is in French).
+      await a.page.waitForFunction(
+        () => document.querySelector("#main .atelier-announcer")?.textContent === "Bob a rejoint le document.",
+        null, { timeout: DEADLINE_MS },
+      );
       // Bob types: Alice sees his caret resolved in her document.
       await caretAtEnd(b);
       await b.page.keyboard.type("Salut");
@@ -191,7 +197,38 @@ describe("editor collaboration", () => {
       await b.context.close();
       await a.page.waitForFunction(() => document.querySelector("#main").peers.length === 0
         && !document.querySelector("#main .atelier-remote-caret"), null, { timeout: DEADLINE_MS });
+      await a.page.waitForFunction(
+        () => document.querySelector("#main .atelier-announcer")?.textContent === "Bob a quitté le document.",
+        null, { timeout: DEADLINE_MS },
+      );
     });
     await a.context.close();
+  });
+
+  test("a refused token: the editor is read-only and says why", opts, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const q = new URLSearchParams({ doc: `denied-${Date.now()}`, server: `ws://${server.addr}/sync`, token: "not-a-token" });
+    await page.goto(`http://${server.addr}/editor.html?${q}`);
+    let seen = null;
+    try {
+      await page.waitForFunction(() => {
+        const notice = document.querySelector("#main .atelier-notice");
+        const surface = document.querySelector("#main .atelier-surface");
+        return document.querySelector("#main")?.status === "denied" && notice?.checkVisibility()
+          && surface && !surface.isContentEditable;
+      }, null, { timeout: DEADLINE_MS });
+      seen = await page.evaluate(() => document.querySelector("#main .atelier-notice").textContent);
+      assert.equal(seen, "Vous n’avez pas accès à ce document.");
+    } catch (e) {
+      const state = await page.evaluate(() => ({
+        status: document.querySelector("#main")?.status,
+        notice: document.querySelector("#main .atelier-announcer")?.outerHTML,
+        editable: document.querySelector("#main .atelier-surface")?.isContentEditable,
+      }));
+      throw new Error(`${e.message}; seen: ${JSON.stringify(state)}`);
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -174,6 +174,9 @@ impl AssistantError {
             ErrorKind::Forbidden => e.forbidden.into(),
             ErrorKind::TooLarge => e.too_large.into(),
             ErrorKind::InvalidRequest => fill(e.invalid_request, &[("message", &self.message)]),
+            ErrorKind::Other if self.message.trim().is_empty() => {
+                fill(e.other_status, &[("status", &self.status.to_string())])
+            }
             ErrorKind::Other => fill(
                 e.other,
                 &[
@@ -318,6 +321,9 @@ mod tests {
         assert_eq!(e.describe(&EN), "Too many requests. Try again later.");
         let e = AssistantError::from_response(418, None, b"teapot");
         assert_eq!(e.describe(&EN), "The AI request failed (418): teapot");
+        // No body (a static server's 405): no dangling colon.
+        let e = AssistantError::from_response(405, None, b"");
+        assert_eq!(e.describe(&EN), "The AI request failed (HTTP status 405).");
         assert_eq!(parse_retry_after(Some(" 30 ")), Some(30));
         assert_eq!(
             parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),

@@ -69,6 +69,9 @@ pub fn ChatPanel(
     /// it when the server's answer says the user may not write the chat.
     #[prop(into, optional)]
     readonly: Signal<bool>,
+    /// The server refused the chat: like read only, but saying so.
+    #[prop(into, optional)]
+    denied: Signal<bool>,
     /// Whether the host's first sync of `doc` is done. Messages that
     /// arrive before it are history being loaded: they fire no
     /// `on_message` or `on_mention` and count as read. Default `true` (a
@@ -247,8 +250,9 @@ pub fn ChatPanel(
                 <ReactionPicker core=stored />
             </div>
             <p class="atelier-chat-typing">{move || typing.get()}</p>
-            {move || if readonly.get() {
-                view! { <p class="atelier-chat-readonly">{strings.read_only}</p> }.into_any()
+            {move || if readonly.get() || denied.get() {
+                let why = if denied.get() { strings.denied } else { strings.read_only };
+                view! { <p class="atelier-chat-readonly">{why}</p> }.into_any()
             } else {
                 view! { <Composer core=stored /> }.into_any()
             }}

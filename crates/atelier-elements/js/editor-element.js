@@ -66,7 +66,9 @@ export class AtelierEditor extends HTMLElement {
     this._lingering = new Map();
     this.addEventListener("atelier-status", (e) => {
       const status = /** @type {CustomEvent} */ (e).detail.status;
-      if (status === "read-only" && !this._serverReadOnly && !this.readOnly) {
+      // Read-only or refused by the server: the editor remounts read-only
+      // (a refused one also says why, in its notice).
+      if ((status === "read-only" || status === "denied") && !this._serverReadOnly && !this.readOnly) {
         this._serverReadOnly = true;
         if (this.isConnected) this._remount();
         refreshAgentTools();

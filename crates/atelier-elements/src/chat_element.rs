@@ -50,6 +50,8 @@ struct Feeds {
     peers: ArcRwSignal<Vec<ChatPeer>>,
     online: ArcRwSignal<bool>,
     readonly: ArcRwSignal<bool>,
+    /// Whether the server refused the chat.
+    denied: ArcRwSignal<bool>,
     synced: ArcRwSignal<bool>,
     server_state: ArcRwSignal<Option<StateVector>>,
 }
@@ -68,6 +70,7 @@ impl Feeds {
             peers: ArcRwSignal::new(Vec::new()),
             online: ArcRwSignal::new(true),
             readonly: ArcRwSignal::new(readonly),
+            denied: ArcRwSignal::new(false),
             synced: ArcRwSignal::new(false),
             server_state: ArcRwSignal::new(None),
         };
@@ -83,6 +86,7 @@ impl Feeds {
             &self.readonly,
             readonly || matches!(status, ReadOnly | Denied),
         );
+        set_if_changed(&self.denied, status == Denied);
         if matches!(status, Synced | ReadOnly | Local) {
             set_if_changed(&self.synced, true);
         }
@@ -277,6 +281,7 @@ pub fn mount_chat(
                 peers=Signal::from(f.peers.clone())
                 online=Signal::from(f.online.clone())
                 readonly=Signal::from(f.readonly.clone())
+                denied=Signal::from(f.denied.clone())
                 synced=Signal::from(f.synced.clone())
                 server_state=server_state
                 lang=lang

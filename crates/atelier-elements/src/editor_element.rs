@@ -30,6 +30,8 @@ use atelier_editor::{
     AgentInfo, AgentPresenceUpdate, ChangeReport, ChangeSource, Editor, EditorCore, Lang,
     MarkdownParser, Pos, RemoteCaret, Selection,
 };
+use atelier_web::announce::{Announcement, Announcer};
+use atelier_web::status::ConnectionStatus;
 use atelier_web::{AgentPresence, DocHandle, Peer, Subscription, WeakDocHandle};
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -56,22 +58,97 @@ pub(crate) fn editor_core_of_doc(doc_id: u64) -> Option<Rc<EditorCore>> {
 }
 
 /// Subscribes mount `key` to its document's status, persistence and
-/// presence; the events go to its element (and once to `document`).
-fn subscribe(key: u64, handle: &DocHandle) -> Vec<Subscription> {
+/// presence; the events go to its element (and once to `document`), and
+/// the changes that matter are said in its live region.
+fn subscribe(key: u64, handle: &DocHandle, region: &Rc<LiveRegion>) -> Vec<Subscription> {
     let weak = handle.downgrade();
     let (on_status, on_persistence) = (weak.clone(), weak.clone());
     let name = handle.name().to_owned();
+    let (status_region, presence_region) = (region.clone(), region.clone());
     vec![
-        handle.on_status(move |_| fire_status(key, &on_status)),
+        handle.on_status(move |status| {
+            status_region.status(status);
+            fire_status(key, &on_status);
+        }),
         handle.on_persistence(move |_| fire_status(key, &on_persistence)),
         handle.on_presence(move |peers| {
             let core = CORES.with(|c| c.borrow().get(&key).and_then(std::rc::Weak::upgrade));
             if let Some(core) = core {
                 core.refresh_carets();
             }
+            presence_region.presence(peers);
             fire_for_mount(key, "atelier-presence", &presence_detail(&name, peers));
         }),
     ]
+}
+
+/// A polite live region in the element, after the editor: it says who
+/// joined or left and when the connection dropped or came back
+/// (`atelier_web::announce`), and shows why when the server refused the
+/// document.
+struct LiveRegion {
+    el: web_sys::Element,
+    strings: &'static atelier_editor::i18n::Strings,
+    announcer: RefCell<Announcer>,
+}
+
+impl LiveRegion {
+    /// Appends the region to `host`; `None` if the DOM refused.
+    fn new(host: &HtmlElement, lang: Lang) -> Option<Rc<Self>> {
+        let doc = host.owner_document()?;
+        let el = doc.create_element("p").ok()?;
+        el.set_class_name("atelier-visually-hidden atelier-announcer");
+        let _ = el.set_attribute("role", "status");
+        host.append_child(&el).ok()?;
+        Some(Rc::new(Self {
+            el,
+            strings: lang.editor(),
+            announcer: RefCell::new(Announcer::new()),
+        }))
+    }
+
+    fn status(&self, status: ConnectionStatus) {
+        let said = self.announcer.borrow_mut().status(status);
+        if let Some(a) = said {
+            self.say(&[a]);
+        }
+    }
+
+    fn presence(&self, peers: &[Peer]) {
+        let said = self.announcer.borrow_mut().presence(peers);
+        self.say(&said);
+    }
+
+    fn say(&self, said: &[Announcement]) {
+        if said.is_empty() {
+            return;
+        }
+        let s = self.strings;
+        let mut text = String::new();
+        for a in said {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            let (template, name) = match a {
+                Announcement::Joined(n) => (s.peer_joined, n.as_str()),
+                Announcement::Left(n) => (s.peer_left, n.as_str()),
+                Announcement::ConnectionLost => (s.connection_lost, ""),
+                Announcement::ConnectionBack => (s.connection_back, ""),
+                Announcement::Denied => {
+                    // Sighted users need it too: the region shows as a notice.
+                    self.el.set_class_name("atelier-notice atelier-announcer");
+                    (s.denied, "")
+                }
+            };
+            let name = if name.is_empty() { s.someone } else { name };
+            text.push_str(&template.replace("{name}", name));
+        }
+        self.el.set_text_content(Some(&text));
+    }
+
+    fn remove(&self) {
+        self.el.remove();
+    }
 }
 
 /// The remote carets of the document, resolved in it now.
@@ -114,6 +191,8 @@ pub struct EditorMount {
     key: u64,
     networked: bool,
     markdown: Option<MarkdownParser>,
+    /// The live region (networked editors only).
+    region: Option<Rc<LiveRegion>>,
     unmount: Option<Box<dyn std::any::Any>>,
 }
 
@@ -207,13 +286,18 @@ pub fn mount_editor(
     let doc_id = handle.as_ref().map(DocHandle::id);
     register_mount(key, &host, doc_id);
     let mut subscriptions = Vec::new();
+    let mut region = None;
     match (&handle, error) {
         (_, Some(error)) => {
             let detail = status_detail(&doc_name, "denied", "unavailable", Some(&error));
             fire(&host, "atelier-status", &detail, true);
         }
         (Some(h), None) if networked => {
-            subscriptions = subscribe(key, h);
+            region = LiveRegion::new(&host, lang);
+            if let Some(r) = &region {
+                r.status(h.status());
+                subscriptions = subscribe(key, h, r);
+            }
             fire_status(key, &h.downgrade());
         }
         _ => {}
@@ -227,6 +311,7 @@ pub fn mount_editor(
         key,
         networked,
         markdown,
+        region,
         unmount: Some(Box::new(view)),
     }
 }
@@ -363,6 +448,9 @@ impl EditorMount {
         unregister_mount(self.key);
         CORES.with(|c| c.borrow_mut().remove(&self.key));
         self.subscriptions.clear();
+        if let Some(r) = self.region.take() {
+            r.remove();
+        }
         self.unmount.take();
         // The document lingers a moment for a re-mount, then closes.
         self.handle.take();

@@ -9,8 +9,6 @@
 //! opens (the widget's presence list shows them), a peer's caret moving, a
 //! reconnection that never went offline (a socket retried at once).
 
-use std::collections::BTreeMap;
-
 use crate::presence::Peer;
 use crate::status::ConnectionStatus;
 
@@ -26,18 +24,22 @@ pub enum Announcement {
     ConnectionLost,
     /// The connection is back after [`Announcement::ConnectionLost`].
     ConnectionBack,
+    /// The server refused the document (a wrong or expired token, no grant).
+    Denied,
 }
 
 /// Remembers what was last reported, to announce only the differences.
 #[derive(Debug, Default)]
 pub struct Announcer {
     /// Peers by awareness client id, once a first report was seen.
-    peers: Option<BTreeMap<u64, String>>,
+    peers: Option<Vec<(u64, String)>>,
     /// Whether [`Announcement::ConnectionLost`] was announced and not yet
     /// followed by [`Announcement::ConnectionBack`].
     lost: bool,
     /// Whether the document was ever connected (synced or read-only).
     connected_once: bool,
+    /// Whether [`Announcement::Denied`] was announced.
+    denied: bool,
 }
 
 impl Announcer {
@@ -49,26 +51,29 @@ impl Announcer {
     /// The joins and leaves since the last report (none for the first one,
     /// whose peers were there before this widget).
     pub fn presence(&mut self, peers: &[Peer]) -> Vec<Announcement> {
-        let now: BTreeMap<u64, String> = peers
-            .iter()
-            .map(|p| (p.client_id, p.name.trim().to_owned()))
-            .collect();
         if self.lost {
             // Offline: who is here is unknown until the connection is back.
             return Vec::new();
         }
+        // A few peers at most: plain vectors (a map costs the editor's
+        // bundle more than it saves).
+        let now: Vec<(u64, String)> = peers
+            .iter()
+            .map(|p| (p.client_id, p.name.trim().to_owned()))
+            .collect();
         let Some(before) = self.peers.replace(now.clone()) else {
             return Vec::new();
         };
+        let has = |list: &[(u64, String)], id: u64| list.iter().any(|(c, _)| *c == id);
         let mut out: Vec<Announcement> = now
             .iter()
-            .filter(|(id, _)| !before.contains_key(id))
+            .filter(|(id, _)| !has(&before, *id))
             .map(|(_, name)| Announcement::Joined(name.clone()))
             .collect();
         out.extend(
             before
                 .iter()
-                .filter(|(id, _)| !now.contains_key(id))
+                .filter(|(id, _)| !has(&now, *id))
                 .map(|(_, name)| Announcement::Left(name.clone())),
         );
         out
@@ -92,6 +97,10 @@ impl Announcer {
             ConnectionStatus::Offline if self.connected_once && !self.lost => {
                 self.lost = true;
                 Some(Announcement::ConnectionLost)
+            }
+            ConnectionStatus::Denied if !self.denied => {
+                self.denied = true;
+                Some(Announcement::Denied)
             }
             _ => None,
         }
@@ -152,6 +161,17 @@ mod tests {
             Some(Announcement::ConnectionBack)
         );
         assert_eq!(a.status(ConnectionStatus::Synced), None);
+    }
+
+    #[test]
+    fn a_refusal_is_announced_once() {
+        let mut a = Announcer::new();
+        assert_eq!(a.status(ConnectionStatus::Connecting), None);
+        assert_eq!(
+            a.status(ConnectionStatus::Denied),
+            Some(Announcement::Denied)
+        );
+        assert_eq!(a.status(ConnectionStatus::Denied), None);
     }
 
     #[test]

@@ -76,3 +76,4 @@ assistant-errors-forbidden = Sie brauchen Schreibrechte für dieses Dokument, um
 assistant-errors-too-large = Die Anfrage ist zu groß: Wählen Sie weniger Text aus.
 assistant-errors-invalid-request = Der Server hat die Anfrage abgelehnt: { $message }
 assistant-errors-other = Die KI-Anfrage ist fehlgeschlagen ({ $status }): { $message }
+assistant-errors-other-status = Die KI-Anfrage ist fehlgeschlagen (HTTP-Status { $status }).

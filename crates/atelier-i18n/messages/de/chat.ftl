@@ -52,3 +52,4 @@ chat-too-long = { $n ->
 chat-failed = Nicht möglich: { $reason }
 chat-mentions = Personen zum Erwähnen
 chat-someone = Jemand
+chat-denied = Sie haben keinen Zugriff auf diesen Chat.

@@ -215,3 +215,6 @@ assistant-errors-invalid-request = The server refused the request: { $message }
 
 # Anything else, { $status } and { $message }.
 assistant-errors-other = The AI request failed ({ $status }): { $message }
+
+# Anything else when the answer gave no message, { $status }.
+assistant-errors-other-status = The AI request failed (HTTP status { $status }).

@@ -143,3 +143,6 @@ chat-mentions = People to mention
 
 # Someone unnamed.
 chat-someone = Someone
+
+# Shown when the server refused this chat (a wrong or expired token, no grant).
+chat-denied = You do not have access to this chat.

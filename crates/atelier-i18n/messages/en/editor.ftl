@@ -98,3 +98,21 @@ editor-read-only = Read only
 
 # Description of the editing surface: how Tab behaves and how to leave.
 editor-keyboard-hint = Tab indents a block and Shift+Tab outdents it; press Escape, then Tab or Shift+Tab, to leave the editor.
+
+# Announced when a collaborator opens the document; { $name } is their name.
+editor-peer-joined = { $name } joined the document.
+
+# Announced when a collaborator leaves the document; { $name } is their name.
+editor-peer-left = { $name } left the document.
+
+# Stands for a collaborator who published no name.
+editor-someone = A collaborator
+
+# Announced when the connection to the server drops.
+editor-connection-lost = Connection lost. Your changes are kept and will be sent when it is back.
+
+# Announced when the connection to the server is back.
+editor-connection-back = Connection restored.
+
+# Shown and announced when the server refuses access to the document.
+editor-denied = You do not have access to this document.

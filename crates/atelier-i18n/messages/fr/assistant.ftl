@@ -76,3 +76,4 @@ assistant-errors-forbidden = Il faut le droit de modifier ce document pour utili
 assistant-errors-too-large = La demande est trop grande : sélectionnez moins de texte.
 assistant-errors-invalid-request = Le serveur a refusé la demande : { $message }
 assistant-errors-other = La demande d'IA a échoué ({ $status }) : { $message }
+assistant-errors-other-status = La demande d'IA a échoué (statut HTTP { $status }).

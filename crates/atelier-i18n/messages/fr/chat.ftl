@@ -52,3 +52,4 @@ chat-too-long = { $n ->
 chat-failed = Impossible : { $reason }
 chat-mentions = Personnes à mentionner
 chat-someone = Quelqu’un
+chat-denied = Vous n’avez pas accès à cette discussion.

@@ -76,3 +76,4 @@ assistant-errors-forbidden = U hebt schrijfrechten op dit document nodig om de a
 assistant-errors-too-large = Het verzoek is te groot: selecteer minder tekst.
 assistant-errors-invalid-request = De server weigerde het verzoek: { $message }
 assistant-errors-other = Het AI-verzoek is mislukt ({ $status }): { $message }
+assistant-errors-other-status = Het AI-verzoek is mislukt (HTTP-status { $status }).

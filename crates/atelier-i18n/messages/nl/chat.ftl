@@ -52,3 +52,4 @@ chat-too-long = { $n ->
 chat-failed = Niet gelukt: { $reason }
 chat-mentions = Personen om te vermelden
 chat-someone = Iemand
+chat-denied = U hebt geen toegang tot deze chat.
