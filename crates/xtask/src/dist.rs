@@ -181,14 +181,14 @@ pub const TARGET_BYTES: usize = 175_000;
 /// every icon in tokens.css, the chat's since moved to chat.css): SVG icons
 /// as CSS masks instead of characters a font may lack, the dsfr and neutral
 /// themes, the system's contrast and motion preferences, focus and type
-/// tokens; plus 3,500 B the same day for the one message catalogue
+/// tokens; plus 2,500 B the same day for the one message catalogue
 /// (atelier-i18n: plurals and localized numbers, +412 B) and the editor's
 /// live region (who joined or left, the connection lost and back, access
-/// refused, in four languages: `atelier_web::announce`). It keeps the size
+/// refused, in four languages: `atelier_web::announce`), measured 259,488 B. It keeps the size
 /// work from eroding
 /// unnoticed; issue 4's target (175 KB) is below what the prescribed
 /// runtime allows (`bench/results/size.md`).
-const BUDGET_BYTES: usize = 261_000;
+const BUDGET_BYTES: usize = 260_000;
 
 /// What the chat adds to the editor in the suite bundle, brotli bytes:
 /// measured when the chat joined (issue 12, 2026-12-07, on 6aefe47: suite
