@@ -119,7 +119,7 @@ describe("one catalogue, switched live", { skip: skipReason ?? false }, () => {
     const page = await env.browser.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`${env.server.http}/#/suite/default`);
+    await page.goto(`http://${env.server.addr}/#/suite/default`);
     // The three widgets are mounted and the gallery took its strings from
     // the catalogue.
     const mounted = () => page.evaluate(() => ({

@@ -478,15 +478,17 @@ function route() {
 
 async function checkHealth() {
   const out = $("g-health");
+  let key = "gallery-health-unreachable";
   try {
     const r = await fetch("/healthz", { cache: "no-store" });
-    out.textContent = r.ok ? t("gallery-health-ok") : t("gallery-health-down");
+    key = r.ok ? "gallery-health-ok" : "gallery-health-down";
     out.dataset.health = r.ok ? "ok" : "down";
   } catch {
-    out.textContent = t("gallery-health-unreachable");
     out.dataset.health = "unreachable";
   }
-  out.removeAttribute("data-i18n");
+  // Kept as the element's string id, so a language switch relabels it.
+  out.dataset.i18n = key;
+  out.textContent = t(key);
 }
 
 async function main() {
