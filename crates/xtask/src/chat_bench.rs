@@ -9,11 +9,10 @@
 //! delivery p99 ≤ 100 ms. The figures are reported against them; a missed
 //! target does not fail the command.
 
-use crate::cargo::cargo;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 /// Runs the benchmark. `--no-dist` measures the bundle already in
 /// `www/pkg` instead of rebuilding it; sizes of the run come from
@@ -31,41 +30,13 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     if dist || !root.join("www/pkg/atelier-suite.js").exists() {
         crate::dist::build(&root, Default::default())?;
     }
-    let status = cargo()
-        .current_dir(&root)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "atelier-server",
-            "--bin",
-            "atelier",
-        ])
-        .status()
-        .context("cannot run cargo")?;
-    if !status.success() {
-        bail!("building the server failed");
-    }
-    let bin = crate::cargo::target_dir(&root)?.join("release/atelier");
     let results = root.join("bench/results");
-    std::fs::create_dir_all(&results).context("cannot create bench/results")?;
     let json_path = results.join("chat.json");
-    let status = Command::new("node")
-        .arg("e2e/bench/chat-bench.mjs")
-        .arg(&json_path)
-        .env("ATELIER_BIN", &bin)
-        .current_dir(&root)
-        .status()
-        .context("cannot run node")?;
-    if !status.success() {
-        bail!("e2e/bench/chat-bench.mjs failed");
-    }
-    if !json_path.exists() {
-        // The script printed why it skipped.
+    let Some(json) =
+        crate::editor_bench::run_browser_bench(&root, "e2e/bench/chat-bench.mjs", &json_path)?
+    else {
         return Ok(ExitCode::SUCCESS);
-    }
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(&json_path)?).context("reading chat.json")?;
+    };
     std::fs::write(results.join("chat.md"), markdown(&json, dist))?;
     println!("wrote {} and chat.md", json_path.display());
     Ok(ExitCode::SUCCESS)

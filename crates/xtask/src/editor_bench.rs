@@ -20,41 +20,11 @@ use std::process::{Command, ExitCode};
 pub fn run(_args: &[String]) -> Result<ExitCode> {
     let root = crate::workspace_root()?;
     let bundle = crate::dist::build(&root, Default::default())?;
-    let status = cargo()
-        .current_dir(&root)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "atelier-server",
-            "--bin",
-            "atelier",
-        ])
-        .status()
-        .context("cannot run cargo")?;
-    if !status.success() {
-        bail!("building the server failed");
-    }
-    let bin = crate::cargo::target_dir(&root)?.join("release/atelier");
     let results = root.join("bench/results");
-    std::fs::create_dir_all(&results).context("cannot create bench/results")?;
     let json_path = results.join("editor.json");
-    let status = Command::new("node")
-        .arg("e2e/bench/editor.mjs")
-        .arg(&json_path)
-        .env("ATELIER_BIN", &bin)
-        .current_dir(&root)
-        .status()
-        .context("cannot run node")?;
-    if !status.success() {
-        bail!("e2e/bench/editor.mjs failed");
-    }
-    if !json_path.exists() {
-        // The script printed why it skipped.
+    let Some(mut json) = run_browser_bench(&root, "e2e/bench/editor.mjs", &json_path)? else {
         return Ok(ExitCode::SUCCESS);
-    }
-    let mut json: Value =
-        serde_json::from_slice(&std::fs::read(&json_path)?).context("reading editor.json")?;
+    };
     json["bundle"] = serde_json::json!({
         "wasm_brotli_bytes": bundle.wasm_brotli,
         "total_brotli_bytes": bundle.total_brotli,
@@ -126,4 +96,49 @@ pub fn run(_args: &[String]) -> Result<ExitCode> {
     std::fs::write(results.join("editor.md"), md)?;
     println!("wrote {} and editor.md", json_path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the release server, then runs the Node driver `script` (a
+/// browser benchmark) with it as `ATELIER_BIN`, writing `json_path`; the
+/// results it wrote, or `None` when it skipped (it printed why).
+pub(crate) fn run_browser_bench(
+    root: &std::path::Path,
+    script: &str,
+    json_path: &std::path::Path,
+) -> Result<Option<Value>> {
+    let status = cargo()
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "atelier-server",
+            "--bin",
+            "atelier",
+        ])
+        .status()
+        .context("cannot run cargo")?;
+    if !status.success() {
+        bail!("building the server failed");
+    }
+    let bin = crate::cargo::target_dir(root)?.join("release/atelier");
+    if let Some(dir) = json_path.parent() {
+        std::fs::create_dir_all(dir).context("cannot create the results directory")?;
+    }
+    let status = Command::new("node")
+        .arg(script)
+        .arg(json_path)
+        .env("ATELIER_BIN", &bin)
+        .current_dir(root)
+        .status()
+        .context("cannot run node")?;
+    if !status.success() {
+        bail!("{script} failed");
+    }
+    if !json_path.exists() {
+        return Ok(None);
+    }
+    let json = serde_json::from_slice(&std::fs::read(json_path)?)
+        .with_context(|| format!("reading {}", json_path.display()))?;
+    Ok(Some(json))
 }
