@@ -27,6 +27,7 @@ mod dependency_checks;
 mod dist;
 mod editor_bench;
 mod manifest;
+mod manifest_dts;
 mod messages;
 #[cfg(feature = "counting-alloc")]
 mod native_bench;
