@@ -21,7 +21,7 @@ import { DEADLINE_MS, atelierAndChromium, missing, root } from "./support/harnes
 
 const skipReason = missing();
 const AXE = path.join(root, "e2e/node_modules/axe-core/axe.min.js");
-const THEMES = ["light", "dark", "high-contrast"];
+const THEMES = ["light", "dark", "high-contrast", "dsfr", "neutral"];
 const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
 const env = atelierAndChromium("a11y");
@@ -178,7 +178,7 @@ async function waitMarkdown(page, want, what) {
 
 describe("accessibility", { skip: skipReason ?? false }, () => {
   const names = ["editor page has no WCAG 2.1 AA violation in each theme",
-    "index page has no WCAG 2.1 AA violation in each theme", "editor is fully usable with the keyboard"];
+    "index page (the gallery) has no WCAG 2.1 AA violation in each theme", "editor is fully usable with the keyboard"];
   if (skipReason) for (const name of names) console.log(`SKIPPED: ${name} (${skipReason})`);
 
   test(names[0], async () => {
@@ -214,7 +214,9 @@ describe("accessibility", { skip: skipReason ?? false }, () => {
     const p = await newPage();
     try {
       await p.page.goto(`http://${env.server.addr}/index.html`);
-      await p.page.waitForFunction(() => document.getElementById("health").textContent !== "…", null, { timeout: DEADLINE_MS });
+      // The gallery: its server status checked and its first story shown.
+      await p.page.waitForFunction(() => document.getElementById("g-health")?.dataset.health
+        && document.getElementById("g-main")?.dataset.ready, null, { timeout: DEADLINE_MS });
       for (const theme of THEMES) {
         await p.page.evaluate((t) => document.documentElement.setAttribute("data-atelier-theme", t), theme);
         await assertAxeClean(p.page, `index.html (${theme})`);
