@@ -601,6 +601,9 @@ describe("<atelier-chat>: the proof of issue 12", () => {
       const first = await send(bob, "Bonjour @alice, **le plan** est sur https://example.org/plan et `main.rs`");
       await send(bob, "- un\n- deux\n> une citation");
       const gone = await send(alice, "Message supprimé");
+      // Alice answers Bob's first message once her page has it (a reply to
+      // a message the page does not know is refused).
+      await waitPages(pages, "three messages on both", converged(3));
       const mine = await send(alice, "Merci !", first);
       await waitPages(pages, "four messages on both", converged(4));
       await react(bob, first, 0);
