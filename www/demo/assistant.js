@@ -2,23 +2,14 @@
 // its document, the page's controls and notices.
 // A module file, not an inline script, so that the page runs under the
 // server's Content Security Policy (`script-src 'self'`).
+import { applyConnection } from "./connection.js";
 const editor = document.getElementById("editor");
 const assistant = document.getElementById("assistant");
 // Connection settings come from the query string; they are set on the
 // editor before the bundle defines the elements, so each connects once
 // with all of them; the assistant takes them from the editor it is
 // `for` (and both share the page's one socket).
-const params = new URLSearchParams(location.search);
-const server = params.get("server");
-const set = (name, value) => { if (value) editor.setAttribute(name, value); };
-set("doc", params.get("doc"));
-if (server) {
-  set("server", server);
-  set("token", params.get("token"));
-  set("protocol", params.get("protocol"));
-  set("user-name", params.get("user"));
-  set("user-color", params.get("color"));
-}
+const params = applyConnection([editor]);
 if (params.get("ai-url")) assistant.setAttribute("ai-url", params.get("ai-url"));
 document.addEventListener("atelier-status", (e) => {
   document.getElementById("status").textContent = e.detail.status;

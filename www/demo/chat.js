@@ -2,23 +2,14 @@
 // page's controls and notices.
 // A module file, not an inline script, so that the page runs under the
 // server's Content Security Policy (`script-src 'self'`).
+import { applyConnection } from "./connection.js";
 const editor = document.getElementById("editor");
 const chat = document.getElementById("chat");
 // Connection settings come from the query string; they are set before
 // the bundle defines the elements, so each connects once with all of
 // them (and both share the page's one socket).
-const params = new URLSearchParams(location.search);
-const server = params.get("server");
-const set = (name, value) => { if (value) for (const el of [editor, chat]) el.setAttribute(name, value); };
-set("doc", params.get("doc"));
-if (server) {
-  set("server", server);
-  set("token", params.get("token"));
-  set("protocol", params.get("protocol"));
-  set("user-name", params.get("user"));
-  set("user-color", params.get("color"));
-  if (params.get("id")) chat.setAttribute("user-id", params.get("id"));
-}
+const params = applyConnection([editor, chat]);
+if (params.get("server") && params.get("id")) chat.setAttribute("user-id", params.get("id"));
 const statusOut = document.getElementById("status");
 const chatStatusOut = document.getElementById("chat-status");
 // Read from the attribute: the element is not defined before the bundle loads.

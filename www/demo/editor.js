@@ -2,21 +2,12 @@
 // controls, Markdown in and out.
 // A module file, not an inline script, so that the page runs under the
 // server's Content Security Policy (`script-src 'self'`).
+import { applyConnection } from "./connection.js";
 const main = document.getElementById("main");
 const mirror = document.getElementById("mirror");
 // Connection settings come from the query string; set them before the
 // module defines the element, so it connects once with all of them.
-const params = new URLSearchParams(location.search);
-const server = params.get("server");
-if (server) {
-  const set = (name, value) => { if (value) for (const el of [main, mirror]) el.setAttribute(name, value); };
-  set("doc", params.get("doc") || "demo");
-  set("server", server);
-  set("token", params.get("token"));
-  set("protocol", params.get("protocol"));
-  set("user-name", params.get("user"));
-  set("user-color", params.get("color"));
-}
+const server = applyConnection([main, mirror]).get("server");
 const statusOut = document.getElementById("status");
 const peersOut = document.getElementById("peers");
 document.addEventListener("atelier-status", (e) => { statusOut.textContent = e.detail.status; });
