@@ -601,8 +601,11 @@ describe("<atelier-chat>: the proof of issue 12", () => {
       const first = await send(bob, "Bonjour @alice, **le plan** est sur https://example.org/plan et `main.rs`");
       await send(bob, "- un\n- deux\n> une citation");
       const gone = await send(alice, "Message supprimé");
-      // Alice answers Bob's first message once her page has it (a reply to
-      // a message the page does not know is refused).
+      // Alice's message may have been appended concurrently with Bob's two,
+      // so the order of the three depends on client ids: rows are found by
+      // id or body, never by position. Alice answers Bob's first message once
+      // her page has it (a reply to a message the page does not know is
+      // refused).
       await waitPages(pages, "three messages on both", converged(3));
       const mine = await send(alice, "Merci !", first);
       await waitPages(pages, "four messages on both", converged(4));
@@ -612,7 +615,7 @@ describe("<atelier-chat>: the proof of issue 12", () => {
       await remove(alice, gone);
       await waitPages(pages, "edits, reactions, tombstone on both", (all) => converged(4)(all)
         && rowWith(all[0], "ce soir")?.edited && all[0].rows.some((r) => r.deleted)
-        && all[0].rows[0].reactions.length === 2);
+        && all[0].rows.find((r) => r.id === first)?.reactions.length === 2);
       const { page } = alice;
       if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(readFileSync(AXE, "utf8"));
       const failures = [];
