@@ -14,7 +14,9 @@ import { createInterface } from "node:readline";
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = path.resolve(root, process.env.ATELIER_BIN || "target/debug/atelier");
 export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-export const WWW = path.join(root, "www");
+// The directory `atelier serve` serves: www/, or (ATELIER_WWW, as for the
+// server itself) another one, e.g. the benchmarks' www/ plus bench/pages/.
+export const WWW = path.resolve(root, process.env.ATELIER_WWW || "www");
 export const BUNDLE = path.join(WWW, "pkg/atelier_elements_bg.wasm");
 export const FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -37,12 +39,18 @@ export async function waitUntil(read, pred, what) {
   throw new Error(`${what} not seen within ${DEADLINE_MS} ms; last: ${JSON.stringify(last)}`);
 }
 
-/** Why the browser tests cannot run here, or null. */
-export function missing() {
+/**
+ * Why the browser tests cannot run here, or null. `modules` is the
+ * node_modules directory the caller imports playwright-core from (e2e's;
+ * the benchmark drivers pass bench's).
+ */
+export function missing(modules = path.join(root, "e2e/node_modules")) {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}; apt-get install -y chromium chromium-driver`;
   if (!existsSync(BIN)) return `no server binary at ${BIN}; cargo build -p atelier-server --bin atelier`;
   if (!existsSync(BUNDLE)) return "no www/pkg bundle; run cargo xtask dist";
-  if (!existsSync(path.join(root, "e2e/node_modules/playwright-core"))) return "playwright-core missing; npm install in e2e/";
+  if (!existsSync(path.join(modules, "playwright-core"))) {
+    return `playwright-core missing; npm ci in ${path.relative(root, path.dirname(modules)) || "."}/`;
+  }
   return null;
 }
 

@@ -159,11 +159,14 @@ async fn a_host_widens_the_policy_or_leaves_it_to_its_proxy() {
 /// What the policy forbids, looked for in the HTML the server ships:
 /// `<script>` without `src`, `<style>`, `on…=` handler attributes and
 /// `style=` attributes. `e2e/csp.test.mjs` then checks the pages in Chromium.
+/// The benchmark pages (`bench/pages/`, served beside `www/` by the browser
+/// benchmarks) run under the same policy and are checked too.
 #[test]
 fn demo_pages_hold_no_inline_script_or_style() {
     let www = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../www");
     let mut pages = Vec::new();
     collect_html(&www, &mut pages);
+    collect_html(&www.join("../bench/pages"), &mut pages);
     // index.html is the gallery, being rewritten with external scripts
     // (issue 15); it joins this check when that lands.
     pages.retain(|p| p.file_name().and_then(|n| n.to_str()) != Some("index.html"));

@@ -134,10 +134,10 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let yjs_engine = match (&node, options.yjs) {
         (_, false) => Engine::Skipped("--no-yjs".into()),
         (Err(reason), _) => Engine::Skipped(reason.clone()),
-        (Ok(_), true) if !root.join("e2e/node_modules/yjs").is_dir() => {
-            Engine::Skipped("e2e/node_modules/yjs missing: run `npm ci` in e2e/".into())
-        }
-        (Ok(_), true) => Engine::Ready,
+        (Ok(_), true) => match crate::node_packages::ensure(&root, "bench", &["yjs"]) {
+            Ok(_) => Engine::Ready,
+            Err(e) => Engine::Skipped(format!("bench/node_modules/yjs missing: {e:#}")),
+        },
     };
     for (name, engine) in [("wasm", &wasm_engine), ("yjs", &yjs_engine)] {
         match engine {
@@ -147,7 +147,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         }
     }
 
-    let bench_dir = root.join("e2e/bench");
+    let bench_dir = root.join("bench/drivers");
     let mut traces = Vec::new();
     let mut failures = 0;
     for file in &files {
@@ -432,7 +432,7 @@ fn machine(node: &Result<String, String>) -> Value {
         })
     });
     let yjs = root.as_deref().and_then(|r| {
-        let pkg = std::fs::read_to_string(r.join("e2e/node_modules/yjs/package.json")).ok()?;
+        let pkg = std::fs::read_to_string(r.join("bench/node_modules/yjs/package.json")).ok()?;
         let v: Value = serde_json::from_str(&pkg).ok()?;
         v["version"].as_str().map(str::to_owned)
     });

@@ -1,6 +1,6 @@
 //! `cargo xtask bench chat`: the chat panel with 10,000 messages in
 //! headless Chromium through `atelier serve` on loopback
-//! (`e2e/bench/chat-bench.mjs`), written to `bench/results/chat.json` and
+//! (`bench/drivers/chat-bench.mjs` on `bench/pages/chat.html`), written to `bench/results/chat.json` and
 //! `bench/results/chat.md`.
 //!
 //! Open-to-painted time (cold, and after a reload from the IndexedDB copy),
@@ -33,7 +33,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let results = root.join("bench/results");
     let json_path = results.join("chat.json");
     let Some(json) =
-        crate::editor_bench::run_browser_bench(&root, "e2e/bench/chat-bench.mjs", &json_path)?
+        crate::editor_bench::run_browser_bench(&root, "bench/drivers/chat-bench.mjs", &json_path)?
     else {
         return Ok(ExitCode::SUCCESS);
     };
@@ -129,7 +129,7 @@ fn markdown(j: &Value, dist: bool) -> String {
     md.push_str(
         "How: the chat `D:chat` is seeded with Yjs updates of 2,500 messages (built with the yjs \
          package in the layout of `atelier_doc::chat`, POSTed to `/api/docs/D:chat/update`). *Open* runs from \
-         inserting `<atelier-chat>` into `www/bench/chat.html` (bundle and wasm already loaded) \
+         inserting `<atelier-chat>` into `bench/pages/chat.html` (bundle and wasm already loaded) \
          to the end of the frame that paints the newest message with the chat synced: socket, \
          sync of the whole chat, the timeline's model and its virtual window. *Scroll* is the \
          interval between animation frames while the log scrolls 200 px per frame up into rows \

@@ -1,5 +1,5 @@
 //! `cargo xtask bench editor`: the editor's speed in headless Chromium
-//! (`e2e/bench/editor.mjs`) and the size of its bundle, written to
+//! (`bench/drivers/editor.mjs` on `bench/pages/editor.html`) and the size of its bundle, written to
 //! `bench/results/editor.json` and `bench/results/editor.md`.
 //!
 //! Latency is keydown to the animation frame that shows the editor's change
@@ -13,6 +13,7 @@ use crate::cargo::cargo;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Runs the benchmark; `args` are ignored (sizes and keystrokes come from
@@ -22,7 +23,7 @@ pub fn run(_args: &[String]) -> Result<ExitCode> {
     let bundle = crate::dist::build(&root, Default::default())?;
     let results = root.join("bench/results");
     let json_path = results.join("editor.json");
-    let Some(mut json) = run_browser_bench(&root, "e2e/bench/editor.mjs", &json_path)? else {
+    let Some(mut json) = run_browser_bench(&root, "bench/drivers/editor.mjs", &json_path)? else {
         return Ok(ExitCode::SUCCESS);
     };
     json["bundle"] = serde_json::json!({
@@ -99,8 +100,9 @@ pub fn run(_args: &[String]) -> Result<ExitCode> {
 }
 
 /// Builds the release server, then runs the Node driver `script` (a
-/// browser benchmark) with it as `ATELIER_BIN`, writing `json_path`; the
-/// results it wrote, or `None` when it skipped (it printed why).
+/// browser benchmark) with it as `ATELIER_BIN` and [`served_dir`] as
+/// `ATELIER_WWW`, writing `json_path`; the results it wrote, or `None` when
+/// it skipped (it printed why).
 pub(crate) fn run_browser_bench(
     root: &std::path::Path,
     script: &str,
@@ -121,7 +123,10 @@ pub(crate) fn run_browser_bench(
     if !status.success() {
         bail!("building the server failed");
     }
-    let bin = crate::cargo::target_dir(root)?.join("release/atelier");
+    let target_dir = crate::cargo::target_dir(root)?;
+    let bin = target_dir.join("release/atelier");
+    let www = served_dir(root, &target_dir)?;
+    crate::node_packages::ensure(root, "bench", &["playwright-core", "yjs"])?;
     if let Some(dir) = json_path.parent() {
         std::fs::create_dir_all(dir).context("cannot create the results directory")?;
     }
@@ -129,6 +134,7 @@ pub(crate) fn run_browser_bench(
         .arg(script)
         .arg(json_path)
         .env("ATELIER_BIN", &bin)
+        .env("ATELIER_WWW", &www)
         .current_dir(root)
         .status()
         .context("cannot run node")?;
@@ -141,4 +147,48 @@ pub(crate) fn run_browser_bench(
     let json = serde_json::from_slice(&std::fs::read(json_path)?)
         .with_context(|| format!("reading {}", json_path.display()))?;
     Ok(Some(json))
+}
+
+/// The directory the browser benchmarks serve: `target/bench-www`, holding
+/// a symbolic link to each entry of `www/` (the bundle in `www/pkg`
+/// included) and `bench` linked to `bench/pages/`, so the pages are served
+/// at `/bench/…` beside `/pkg/…` as if they were in `www/`, while the
+/// shipped `www/` holds none of them. Rebuilt on every run; `atelier serve`
+/// follows the links.
+fn served_dir(root: &Path, target_dir: &Path) -> Result<PathBuf> {
+    let dir = target_dir.join("bench-www");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let www = root.join("www");
+    let mut links = vec![(root.join("bench/pages"), dir.join("bench"))];
+    for entry in std::fs::read_dir(&www).context("cannot list www/")? {
+        let name = entry.context("cannot list www/")?.file_name();
+        // `dist` builds into www/pkg.building-* and renames it; only the
+        // finished bundle is served.
+        if name.to_string_lossy().starts_with("pkg.") || name == "bench" {
+            continue;
+        }
+        links.push((www.join(&name), dir.join(&name)));
+    }
+    for (from, to) in links {
+        link(&from, &to)
+            .with_context(|| format!("cannot link {} to {}", to.display(), from.display()))?;
+    }
+    Ok(dir)
+}
+
+#[cfg(unix)]
+fn link(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(from, to)
+}
+
+#[cfg(windows)]
+fn link(from: &Path, to: &Path) -> std::io::Result<()> {
+    if from.is_dir() {
+        std::os::windows::fs::symlink_dir(from, to)
+    } else {
+        std::os::windows::fs::symlink_file(from, to)
+    }
 }

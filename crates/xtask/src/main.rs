@@ -31,6 +31,7 @@ mod manifest_dts;
 mod messages;
 #[cfg(feature = "counting-alloc")]
 mod native_bench;
+mod node_packages;
 mod npm_package;
 mod replay;
 mod schema;

@@ -3,7 +3,7 @@
 // wasm-release profile and `wasm-bindgen --target nodejs`) and prints one
 // JSON record in the same shape as crdt-yjs.mjs:
 //
-//   node --expose-gc e2e/bench/crdt-wasm.mjs --pkg DIR --runs N TRACE
+//   node --expose-gc bench/drivers/crdt-wasm.mjs --pkg DIR --runs N TRACE
 //
 // The trace is parsed on the wasm side once, untimed; each timed run is one
 // full replay (the same code as the native replay). Memory is counted by the

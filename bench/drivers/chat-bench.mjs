@@ -2,11 +2,12 @@
 // headless Chromium against `atelier serve` on loopback, with a chat of
 // 10,000 messages, measures
 //  - open: from inserting `<atelier-chat>` (bundle and wasm already
-//    loaded: www/bench/chat.html) to the end of the frame that paints the
-//    newest message, synced with the server: the socket, the sync of the
-//    whole chat, building the timeline and rendering its window. Cold (a
-//    fresh browser profile: everything comes from the server) and again
-//    after a reload (the IndexedDB copy, then the sync of what changed);
+//    loaded: bench/pages/chat.html, served at /bench/chat.html) to the end
+//    of the frame that paints the newest message, synced with the server:
+//    the socket, the sync of the whole chat, building the timeline and
+//    rendering its window. Cold (a fresh browser profile: everything comes
+//    from the server) and again after a reload (the IndexedDB copy, then
+//    the sync of what changed);
 //    navigation-to-painted is reported beside it (code loading included);
 //  - scroll: the interval between animation frames while the log scrolls
 //    200 px per frame, up through 1,000 frames' worth of never-seen rows
@@ -24,7 +25,8 @@
 // Writes a JSON file (path as argv[2]). Timings are measured, never
 // judged: the script fails only when something does not work.
 //
-// Env: ATELIER_BIN (server binary), CHROMIUM, ATELIER_BENCH_MESSAGES
+// Env: ATELIER_BIN (server binary), ATELIER_WWW (the served directory:
+// www/ and these pages, assembled by xtask), CHROMIUM, ATELIER_BENCH_MESSAGES
 // (default 10000), ATELIER_BENCH_OPENS (cold opens, default 5),
 // ATELIER_BENCH_SENDS (deliveries, default 200), ATELIER_BENCH_FRAMES
 // (scroll frames each way, default 500).
@@ -33,7 +35,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
 import * as Y from "yjs";
-import { BIN, CHROMIUM, FLAGS, WWW, missing, root, startAtelier } from "../support/harness.mjs";
+import { BIN, CHROMIUM, FLAGS, WWW, missing, root, startAtelier } from "../../e2e/support/harness.mjs";
 
 const out = process.argv[2] || path.join(root, "bench/results/chat.json");
 const MESSAGES = Number(process.env.ATELIER_BENCH_MESSAGES || 10_000);
@@ -46,7 +48,7 @@ const UNPACED = ["--disable-frame-rate-limit", "--disable-gpu-vsync"];
 /** Deadline of one wait (a cold open of 10,000 messages on a busy machine included). */
 const WAIT_MS = 120_000;
 
-const why = missing() || (existsSync(path.join(WWW, "pkg/atelier-suite.js")) ? null : "no www/pkg/atelier-suite.js; run cargo xtask dist");
+const why = missing(path.join(root, "bench/node_modules")) || (existsSync(path.join(WWW, "pkg/atelier-suite.js")) ? null : "no www/pkg/atelier-suite.js; run cargo xtask dist");
 if (why) {
   console.log(`SKIPPED: bench chat (${why})`);
   process.exit(0);

@@ -1,7 +1,7 @@
 // The script of bench/chat.html (a module file: the server's Content
 // Security Policy refuses inline scripts). It loads the suite bundle and
 // its wasm (a local chat, mounted once and removed, makes the element
-// fetch and compile it) and says so; e2e/bench/chat-bench.mjs then creates
+// fetch and compile it) and says so; bench/drivers/chat-bench.mjs then creates
 // the <atelier-chat> it measures, so that opening a chat is timed apart
 // from loading the code.
 await import("../pkg/atelier-suite.js");

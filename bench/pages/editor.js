@@ -1,5 +1,5 @@
 // The benchmark page's script: connects the editor when asked and tells
-// the driver (e2e/bench/) when it is ready. A module file, not an inline
+// the driver (bench/drivers/editor.mjs) when it is ready. A module file, not an inline
 // script, so the page runs under the server's Content Security Policy.
 const el = document.getElementById("e");
 const params = new URLSearchParams(location.search);

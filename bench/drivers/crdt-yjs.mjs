@@ -1,8 +1,8 @@
-// Replays one editing trace with real Yjs (e2e/node_modules/yjs) and prints
+// Replays one editing trace with real Yjs (bench/node_modules/yjs) and prints
 // one JSON record: replay time (median of --runs), full-state update size,
 // retained heap, load time. Run by `cargo xtask bench crdt`:
 //
-//   node --expose-gc e2e/bench/crdt-yjs.mjs --runs N [--native-update F] [--save-update F] TRACE
+//   node --expose-gc bench/drivers/crdt-yjs.mjs --runs N [--native-update F] [--save-update F] TRACE
 //
 // The text lives where atelier-doc's replay puts it: a Y.XmlText inside
 // document-store > blockGroup > blockContainer > codeBlock, BlockNote's

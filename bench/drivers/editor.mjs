@@ -16,7 +16,8 @@
 //  - time from navigation to an editable, synced document holding it.
 // Writes a JSON file (path as argv[2]) with p50/p95/p99 per case.
 //
-// Env: ATELIER_BIN (server binary), CHROMIUM, ATELIER_TRACES (trace dir),
+// Env: ATELIER_BIN (server binary), ATELIER_WWW (the served directory:
+// www/ and these pages, assembled by xtask), CHROMIUM, ATELIER_TRACES (trace dir),
 // ATELIER_BENCH_KEYS (keystrokes per position, default 700 → 2,100 per size),
 // ATELIER_BENCH_SIZES (comma list of multipliers, default "1,10"),
 // ATELIER_BENCH_MODES (default "unpaced,display").
@@ -24,7 +25,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { CHROMIUM, FLAGS, missing, root, startAtelier } from "../support/harness.mjs";
+import { CHROMIUM, FLAGS, missing, root, startAtelier } from "../../e2e/support/harness.mjs";
 
 const out = process.argv[2] || path.join(root, "bench/results/editor.json");
 const KEYS = Number(process.env.ATELIER_BENCH_KEYS || 700);
@@ -32,7 +33,7 @@ const SIZES = (process.env.ATELIER_BENCH_SIZES || "1,10").split(",").map(Number)
 const traces = process.env.ATELIER_TRACES || path.join(root, "../shared/data/editing-traces");
 const tracePath = path.join(traces, "sequential/automerge-paper.json.gz");
 
-const why = missing() || (existsSync(tracePath) ? null : `no trace at ${tracePath}`);
+const why = missing(path.join(root, "bench/node_modules")) || (existsSync(tracePath) ? null : `no trace at ${tracePath}`);
 if (why) {
   console.log(`SKIPPED: bench editor (${why})`);
   process.exit(0);
