@@ -2,7 +2,7 @@
 # The README's test command on a fresh machine: install what is missing
 # (wasm target, wasm-bindgen CLI at the locked version, cargo-deny and
 # cargo-machete at pinned versions, Chromium and chromedriver from Debian,
-# the npm peers from the lockfile, PostgreSQL),
+# the npm packages from their lockfiles, PostgreSQL),
 # then run every check (`cargo xtask ci`) and the server suite again
 # against a real PostgreSQL server.
 set -euo pipefail
@@ -59,8 +59,12 @@ if [ ! -x /usr/bin/chromedriver ] && [ "$(id -u)" = 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-echo "== npm peers (e2e/, from the committed lockfile)"
-(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+# Each npm package from its committed lockfile: the build tools `dist`
+# runs (esbuild, binaryen) and the browser tests with their peers.
+for dir in tools/build e2e; do
+  echo "== npm ci in $dir/"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done
 bash scripts/fetch-model.sh || echo "warning: no embedded AI model (data/models/); its tests print SKIPPED" >&2
 
 echo "== checks (SQLite store)"

@@ -10,7 +10,7 @@
 //! | `clippy` | `-D warnings`, every target, with and without xtask's `counting-alloc` | |
 //! | `wasm32` | the portable crates build for `wasm32-unknown-unknown` | wasm target |
 //! | `test` | every native test | |
-//! | `dist` | the widget bundle, its forbidden-symbol check and its size budget | Node (npm's esbuild and binaryen), `rust-src` |
+//! | `dist` | the widget bundle, its forbidden-symbol check and its size budget | Node (esbuild and binaryen from `tools/build/`), `rust-src` |
 //! | `browser` | the widgets' wasm-bindgen tests in headless Chromium | Chromium, chromedriver |
 //! | `e2e` | `e2e/*.test.mjs` (Playwright) against a real server | Chromium, Node |
 //!
@@ -201,7 +201,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
 
 /// `cargo xtask dist`: builds the bundle, which fails on a forbidden symbol
 /// (`wasm_size::check_forbidden`) or an editor bundle over its budget. It
-/// needs Node for esbuild and binaryen, never a browser.
+/// needs Node for esbuild and binaryen (`tools/build/`), never a browser.
 fn dist(root: &Path) -> Result<()> {
     println!("\n== cargo xtask dist (bundle into www/pkg, forbidden-symbol check, size budget)");
     let started = Instant::now();
@@ -289,14 +289,7 @@ fn e2e_browser(root: &Path, no_browser: Option<&str>, bundle_built: bool) -> Res
         println!("SKIPPED: browser e2e (node is not installed)");
         return Ok(());
     }
-    if !root.join("e2e/node_modules/playwright-core").exists() {
-        step(
-            "npm ci in e2e/ (playwright-core, binaryen)",
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-                .current_dir(root.join("e2e")),
-        )?;
-    }
+    crate::node_packages::ensure(root, "e2e", &["playwright-core"])?;
     if !bundle_built {
         dist(root)?;
     }

@@ -10,8 +10,9 @@
 //! corrupts the externref table export). Every `wasm-opt` setting in
 //! [`WASM_OPT`] is tried and the one smallest *after brotli* is kept — the
 //! size users download — since the smallest raw file is often not. The JS
-//! modules and the CSS are minified with npm's `esbuild` (also in
-//! `e2e/package.json`): they are what a page loads.
+//! modules and the CSS are minified with npm's `esbuild`: they are what a
+//! page loads. Both npm tools come from the build tools' own package,
+//! `tools/build/package.json` (installed by [`npm_tools`] when missing).
 //!
 //! The wasm is built with the standard library compiled for size
 //! (`-Zbuild-std` with core's `optimize_for_size`, which picks the small
@@ -322,20 +323,14 @@ pub fn compile(
     Ok(crate::cargo::target_dir(root)?.join(TARGET).join(PROFILE))
 }
 
-/// The npm tools in `e2e/node_modules` (`wasm-opt`, `esbuild`), installed
-/// with `npm ci` when missing.
+/// The npm tools in `tools/build/node_modules` (`wasm-opt` from
+/// binaryen@132, `esbuild`), installed from `tools/build`'s lockfile when
+/// missing.
 pub fn npm_tools(root: &Path) -> Result<(PathBuf, PathBuf)> {
-    let wasm_opt = root.join("e2e/node_modules/.bin/wasm-opt");
-    let esbuild = root.join("e2e/node_modules/.bin/esbuild");
-    if !wasm_opt.exists() || !esbuild.exists() {
-        run_ok(
-            "npm ci in e2e/ (binaryen@132 for wasm-opt, esbuild)",
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-                .current_dir(root.join("e2e")),
-        )?;
-    }
-    Ok((wasm_opt, esbuild))
+    let bin =
+        crate::node_packages::ensure(root, "tools/build", &[".bin/wasm-opt", ".bin/esbuild"])?
+            .join(".bin");
+    Ok((bin.join("wasm-opt"), bin.join("esbuild")))
 }
 
 /// Runs `wasm-bindgen` on `wasm_dir/<name>.wasm` into `out` and shortens

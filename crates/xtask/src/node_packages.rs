@@ -1,7 +1,8 @@
 //! The workspace's npm packages, one per purpose, each with its own
-//! lockfile: `bench` (the benchmark drivers' Yjs and playwright-core) and
-//! `e2e` (the browser tests, the interop peers and the build tools). xtask
-//! installs the one a command needs, from its lockfile, when it is missing.
+//! lockfile: `tools/build` (esbuild and binaryen for `dist`), `bench` (the
+//! benchmark drivers' Yjs and playwright-core) and `e2e` (the browser tests
+//! and the interop peers). xtask installs the one a command needs, from its
+//! lockfile, when it is missing.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
