@@ -24,7 +24,8 @@
 //! before, 240.7 KB with the size-built std, 226.8 KB with panics that
 //! trap. The names between each wasm and its glue are then shortened
 //! ([`crate::wasm_names`]). `cargo xtask dist --panic-messages` keeps panic messages and the
-//! console panic hook, for debugging a crash.
+//! console panic hook, for debugging a crash; `--keep-names` keeps the wasm
+//! function names, for a CPU profile (neither checks the size budgets).
 //!
 //! Beside the modules it writes `custom-elements.json`, the Custom Elements
 //! Manifest read from the elements' declarations ([`crate::manifest`]), and
@@ -242,6 +243,9 @@ const GLUE_IMPORT: &str = "atelier_elements.js";
 pub struct Options {
     /// Keep panic messages and the console panic hook (bigger, for debugging).
     pub panic_messages: bool,
+    /// Keep the wasm function names (bigger; a CPU profile then names
+    /// Rust functions). Size budgets are not checked.
+    pub keep_names: bool,
 }
 
 /// The `rust-src` component `-Zbuild-std` compiles; installs it with
@@ -487,12 +491,16 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
     for sheet in sheets {
         minify(&esbuild, &root.join("styles").join(sheet), &out.join(sheet))?;
     }
-    let (markdown_wasm, _) = optimize(&wasm_opt, &out.join("atelier_markdown_bg.wasm"))?;
+    let names = options.keep_names;
+    let (markdown_wasm, _) = optimize(&wasm_opt, &out.join("atelier_markdown_bg.wasm"), names)?;
     let markdown = markdown_wasm + file_brotli(&out.join("atelier_markdown.js"))?;
     let mut bundles = Vec::new();
     for spec in BUNDLES {
-        let (wasm_brotli, wasm_opt_flags) =
-            optimize(&wasm_opt, &out.join(format!("{}_bg.wasm", spec.glue)))?;
+        let (wasm_brotli, wasm_opt_flags) = optimize(
+            &wasm_opt,
+            &out.join(format!("{}_bg.wasm", spec.glue)),
+            names,
+        )?;
         let mut total = wasm_brotli + file_brotli(&out.join(format!("{}.js", spec.name)))?;
         for sheet in std::iter::once(&"tokens.css").chain(spec.css) {
             total += file_brotli(&out.join(sheet))?;
@@ -511,7 +519,7 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         });
     }
     println!("Markdown module (loaded on first use): {markdown} B brotli");
-    if !options.panic_messages {
+    if !options.panic_messages && !options.keep_names {
         for b in &bundles {
             if b.total_brotli > b.spec.budget {
                 bail!(
@@ -663,8 +671,13 @@ pub fn file_brotli(path: &Path) -> Result<usize> {
 
 /// Runs every [`WASM_OPT`] setting on `wasm` and keeps, in place, the
 /// output smallest after brotli; returns that size and the setting's flags
-/// (none if no setting beat the unoptimized file).
-pub fn optimize(wasm_opt: &Path, wasm: &Path) -> Result<(usize, &'static [&'static str])> {
+/// (none if no setting beat the unoptimized file). `names` keeps the
+/// function names.
+pub fn optimize(
+    wasm_opt: &Path,
+    wasm: &Path,
+    names: bool,
+) -> Result<(usize, &'static [&'static str])> {
     let plain = std::fs::read(wasm).context("reading the wasm-bindgen output")?;
     let mut best: (&str, usize, Vec<u8>, &'static [&'static str]) =
         ("none", brotli_size(&plain)?, plain.clone(), &[]);
@@ -678,7 +691,7 @@ pub fn optimize(wasm_opt: &Path, wasm: &Path) -> Result<(usize, &'static [&'stat
     );
     let tmp = wasm.with_extension("opt.wasm");
     for (level, flags) in WASM_OPT {
-        run_wasm_opt(wasm_opt, flags, wasm, &tmp, false)?;
+        run_wasm_opt(wasm_opt, flags, wasm, &tmp, names)?;
         let bytes = std::fs::read(&tmp).context("reading wasm-opt output")?;
         let size = brotli_size(&bytes)?;
         println!(
@@ -731,9 +744,13 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     for arg in args {
         match arg.as_str() {
             "--panic-messages" => options.panic_messages = true,
+            "--keep-names" => options.keep_names = true,
             "--package-only" => only_package = true,
             other => {
-                bail!("dist: unknown argument {other} (known: --panic-messages, --package-only)")
+                bail!(
+                    "dist: unknown argument {other} (known: --panic-messages, --keep-names, \
+                     --package-only)"
+                )
             }
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo xtask ci [--no-browser] [STEP...]
-//! cargo xtask dist [--panic-messages] [--package-only]
+//! cargo xtask dist [--panic-messages] [--keep-names] [--package-only]
 //! cargo xtask serve [ARGS...]
 //! cargo xtask replay [--block code|paragraph] FILE...
 //! cargo xtask schema [--check]
@@ -63,13 +63,15 @@ usage:
       check and size budget), browser and e2e tests in headless Chromium.
       Name steps to run only those. Without Chromium, or with --no-browser or
       ATELIER_NO_BROWSER=1, only browser and e2e are SKIPPED.
-  cargo xtask dist [--panic-messages] [--package-only]
+  cargo xtask dist [--panic-messages] [--keep-names] [--package-only]
       Builds the widget bundle into www/pkg (wasm release build with std built
       for size, wasm-bindgen, wasm-opt keeping the level smallest after brotli)
       with its custom-elements.json, and prints its sizes; writes the npm
       package @atelier/elements into target/npm/atelier-elements.
-      --panic-messages keeps panic messages (debugging); --package-only only
-      rewrites custom-elements.json and the npm package from www/pkg.
+      --panic-messages keeps panic messages (debugging); --keep-names keeps
+      the wasm function names (CPU profiles; neither checks the budgets);
+      --package-only only rewrites custom-elements.json and the npm package
+      from www/pkg.
   cargo xtask serve [ARGS...]
       Builds and runs `atelier serve ARGS` (release); the gallery and sync
       server on http://127.0.0.1:8080 with SQLite in ./data by default.

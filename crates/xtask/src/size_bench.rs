@@ -10,9 +10,10 @@
 //!   box on the same runtime (yrs, Leptos, serde_json, a WebSocket), built
 //!   the same way. The bundle minus the floor is what the editor's own
 //!   features cost;
-//! - a peer: the BlockNote page the interop tests open (`@blocknote/core`
-//!   without React, Yjs, the Hocuspocus provider), bundled for production
-//!   with esbuild (`--minify`, `NODE_ENV=production`).
+//! - a peer: the BlockNote page the interop tests open
+//!   (`peers/blocknote-page`: `@blocknote/core` without React, Yjs, the
+//!   Hocuspocus provider), bundled for production with esbuild (`--minify`,
+//!   `NODE_ENV=production`).
 //!
 //! Writes `bench/results/size.json` and `bench/results/size.md`.
 
@@ -67,7 +68,7 @@ fn floor(root: &Path, tools: &Tools, dir: &Path) -> Result<Floor> {
     let wasm_path = dir.join(format!("{}_bg.wasm", FLOOR.1));
     let unoptimized = dir.join(format!("{}_unoptimized.wasm", FLOOR.1));
     std::fs::copy(&wasm_path, &unoptimized).context("copying the floor's wasm")?;
-    let (wasm, flags) = dist::optimize(&tools.wasm_opt, &wasm_path)?;
+    let (wasm, flags) = dist::optimize(&tools.wasm_opt, &wasm_path, false)?;
     let named = dir.join(format!("{}_named.wasm", FLOOR.1));
     let (shares, _) = attribute_named(tools, &unoptimized, flags, &named)?;
     let glue = dir.join(format!("{}.js", FLOOR.1));
@@ -82,8 +83,13 @@ fn floor(root: &Path, tools: &Tools, dir: &Path) -> Result<Floor> {
 /// Brotli bytes of the BlockNote test page (JS + CSS) bundled for
 /// production into `dir`.
 fn blocknote_page(root: &Path, esbuild: &Path, dir: &Path) -> Result<usize> {
+    crate::node_packages::ensure(
+        root,
+        "peers",
+        &["@blocknote/core", "@hocuspocus/provider", "yjs"],
+    )?;
     let status = Command::new(esbuild)
-        .arg(root.join("e2e/blocknote-page/main.mjs"))
+        .arg(root.join("peers/blocknote-page/main.mjs"))
         .args([
             "--bundle",
             "--minify",
@@ -93,11 +99,11 @@ fn blocknote_page(root: &Path, esbuild: &Path, dir: &Path) -> Result<usize> {
             "--log-level=error",
         ])
         .arg(format!("--outdir={}", dir.display()))
-        .current_dir(root.join("e2e"))
+        .current_dir(root.join("peers"))
         .status()
         .context("cannot run esbuild")?;
     if !status.success() {
-        bail!("esbuild failed on e2e/blocknote-page/main.mjs ({status})");
+        bail!("esbuild failed on peers/blocknote-page/main.mjs ({status})");
     }
     Ok(dist::file_brotli(&dir.join("main.js"))? + dist::file_brotli(&dir.join("main.css"))?)
 }
@@ -225,7 +231,7 @@ fn report(
         "The *size floor* is the smallest collaborative text box on the editor's runtime \
          (yrs in BlockNote's shape, deep observation, undo, sticky positions, v1 updates over \
          a WebSocket, a JSON awareness state, a Leptos view), built like the bundle. The peer \
-         is `e2e/blocknote-page` (what the interop tests open) bundled for production with \
+         is `peers/blocknote-page` (what the interop tests open) bundled for production with \
          esbuild; a React BlockNote page, as La Suite Docs ships, loads more (React, Mantine \
          and `@blocknote/react` on top).\n"
     );
