@@ -5,12 +5,12 @@
 //
 // Run: node --test e2e/blocknote-interop.test.mjs   (after `cargo xtask dist`
 // and `cargo build -p atelier-server --bin atelier`). Env: ATELIER_BIN,
-// CHROMIUM as in editor-collab.test.mjs. The BlockNote page
-// (e2e/blocknote-page/main.mjs) is bundled with esbuild into
-// e2e/blocknote-page/dist/ (git-ignored) by the `before` hook and served by
+// CHROMIUM as in editor-collab.test.mjs. The BlockNote page, one of the
+// npm peers (peers/blocknote-page/main.mjs), is bundled with esbuild into
+// peers/blocknote-page/dist/ (git-ignored) by the `before` hook and served by
 // a small static server in this process. Missing Chromium, server binary,
-// wasm bundle, esbuild or the npm peers: every test is skipped with a line
-// `SKIPPED: <test> (reason)`.
+// wasm bundle, esbuild or the npm peers (`npm ci` in peers/): every test is
+// skipped with a line `SKIPPED: <test> (reason)`.
 //
 // No fixed sleeps: every wait is for a condition, with a deadline. On
 // failure both pages' text and HTML, the BlockNote document JSON, the
@@ -18,10 +18,10 @@
 // are printed.
 //
 // One test swaps the atelier server for a real @hocuspocus/server (the one
-// La Suite Docs runs: `node e2e/hocuspocus-server.mjs`, token "secret"):
+// La Suite Docs runs: `node peers/hocuspocus-server.mjs`, token "secret"):
 // there www/ is served by a second static server in this process, so that
 // page does not depend on the atelier server at all. Without
-// e2e/node_modules/@hocuspocus/server that test alone is skipped (same
+// peers/node_modules/@hocuspocus/server that test alone is skipped (same
 // SKIPPED line).
 
 import { after, before, describe, test } from "node:test";
@@ -31,10 +31,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { CHROMIUM, DEADLINE_MS, FLAGS, WWW, missing, root, serveStatic, startAtelier, buildBlockNotePage, watchErrors } from "./support/harness.mjs";
+import { BLOCKNOTE_PAGE, CHROMIUM, DEADLINE_MS, FLAGS, PEERS, WWW, missing, root, serveStatic, startAtelier, buildBlockNotePage, watchErrors } from "./support/harness.mjs";
 
 const E2E = path.join(root, "e2e");
-const PAGE_DIR = path.join(E2E, "blocknote-page");
+const PAGE_DIR = BLOCKNOTE_PAGE;
 const ESBUILD = path.join(E2E, "node_modules/.bin/esbuild");
 
 const TESTS = {
@@ -51,28 +51,28 @@ function missingPeers() {
   if (m) return m;
   if (!existsSync(ESBUILD)) return "esbuild missing; npm install in e2e/";
   for (const pkg of ["@blocknote/core", "@hocuspocus/provider", "yjs"]) {
-    if (!existsSync(path.join(E2E, "node_modules", pkg))) return `${pkg} missing; npm install in e2e/`;
+    if (!existsSync(path.join(PEERS, "node_modules", pkg))) return `${pkg} missing; npm ci in peers/`;
   }
-  if (!existsSync(path.join(PAGE_DIR, "main.mjs"))) return "e2e/blocknote-page/main.mjs missing";
+  if (!existsSync(path.join(PAGE_DIR, "main.mjs"))) return "peers/blocknote-page/main.mjs missing";
   return null;
 }
 const skipReason = missingPeers();
 /** The real-Hocuspocus test also needs @hocuspocus/server. */
 const hocuspocusSkip = skipReason
-  ?? (existsSync(path.join(E2E, "node_modules/@hocuspocus/server")) ? null : "@hocuspocus/server missing; npm install in e2e/");
+  ?? (existsSync(path.join(PEERS, "node_modules/@hocuspocus/server")) ? null : "@hocuspocus/server missing; npm ci in peers/");
 
-/** Serves `base` (e2e/blocknote-page/ by default) on a free loopback port. */
+/** Serves `base` (peers/blocknote-page/ by default) on a free loopback port. */
 const startStatic = (base = PAGE_DIR) => serveStatic(base);
 
 /**
- * Starts `node e2e/hocuspocus-server.mjs` (a real @hocuspocus/server on
+ * Starts `node peers/hocuspocus-server.mjs` (a real @hocuspocus/server on
  * loopback); resolves once its first stdout line gives {"port": N}.
  * `stop()` closes its stdin (it then destroys the server and exits), and
  * kills it if it has not exited within 5 s.
  */
 async function startHocuspocus() {
-  const child = spawn(process.execPath, [path.join(E2E, "hocuspocus-server.mjs")],
-    { cwd: E2E, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [path.join(PEERS, "hocuspocus-server.mjs")],
+    { cwd: PEERS, stdio: ["pipe", "pipe", "pipe"] });
   const log = [];
   const keep = (line) => { log.push(line); if (log.length > 400) log.shift(); };
   createInterface({ input: child.stderr }).on("line", (l) => keep(`[stderr] ${l}`));

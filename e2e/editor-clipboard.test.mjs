@@ -4,8 +4,9 @@
 // Run: node --test e2e/editor-clipboard.test.mjs   (after `cargo xtask dist`
 // and `cargo build -p atelier-server --bin atelier`). Env: ATELIER_BIN,
 // CHROMIUM as in editor-collab.test.mjs. Missing Chromium, server binary or
-// wasm bundle: every test is skipped; without esbuild or @blocknote/core
-// the BlockNote tests alone are skipped (a line `SKIPPED: <test> (reason)`).
+// wasm bundle: every test is skipped; without esbuild or the BlockNote page's
+// npm peers (`npm ci` in peers/) the BlockNote tests alone are skipped (a
+// line `SKIPPED: <test> (reason)`).
 //
 // Clipboard events are dispatched by the page with a fresh DataTransfer
 // (`new ClipboardEvent("copy", {clipboardData})`), so the test reads
@@ -27,10 +28,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CHROMIUM, DEADLINE_MS, FLAGS, missing, root, serveStatic, startAtelier, buildBlockNotePage, watchErrors } from "./support/harness.mjs";
+import { BLOCKNOTE_PAGE, CHROMIUM, DEADLINE_MS, FLAGS, PEERS, missing, root, serveStatic, startAtelier, buildBlockNotePage, watchErrors } from "./support/harness.mjs";
 
 const E2E = path.join(root, "e2e");
-const PAGE_DIR = path.join(E2E, "blocknote-page");
+const PAGE_DIR = BLOCKNOTE_PAGE;
 const ESBUILD = path.join(E2E, "node_modules/.bin/esbuild");
 
 const TESTS = {
@@ -45,8 +46,8 @@ const TESTS = {
 const skipReason = missing();
 const blockNoteSkip = skipReason
   ?? (!existsSync(ESBUILD) ? "esbuild missing; npm install in e2e/"
-    : !existsSync(path.join(E2E, "node_modules/@blocknote/core")) ? "@blocknote/core missing; npm install in e2e/"
-      : !existsSync(path.join(E2E, "node_modules/@hocuspocus/provider")) ? "@hocuspocus/provider missing; npm install in e2e/"
+    : !existsSync(path.join(PEERS, "node_modules/@blocknote/core")) ? "@blocknote/core missing; npm ci in peers/"
+      : !existsSync(path.join(PEERS, "node_modules/@hocuspocus/provider")) ? "@hocuspocus/provider missing; npm ci in peers/"
         : null);
 
 /** The document every test starts from. */

@@ -60,8 +60,9 @@ if [ ! -x /usr/bin/chromedriver ] && [ "$(id -u)" = 0 ]; then
 fi
 
 # Each npm package from its committed lockfile: the build tools `dist`
-# runs (esbuild, binaryen) and the browser tests with their peers.
-for dir in tools/build e2e; do
+# runs (esbuild, binaryen), the Node peers the Rust tests spawn (Yjs,
+# Hocuspocus, BlockNote, the MCP SDK) and the browser tests.
+for dir in tools/build peers e2e; do
   echo "== npm ci in $dir/"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done

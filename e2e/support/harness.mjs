@@ -123,16 +123,21 @@ export async function serveStatic(base) {
   return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
+/** The npm peers (`peers/`: real Yjs, Hocuspocus, BlockNote), with their own node_modules. */
+export const PEERS = path.join(root, "peers");
 /** The BlockNote page (npm `@blocknote/core` + Hocuspocus provider) the interop tests open. */
-export const BLOCKNOTE_PAGE = path.join(root, "e2e/blocknote-page");
+export const BLOCKNOTE_PAGE = path.join(PEERS, "blocknote-page");
 
-/** Bundles the BlockNote page into blocknote-page/dist/ (main.js, main.css; git-ignored). */
+/**
+ * Bundles the BlockNote page into blocknote-page/dist/ (main.js, main.css;
+ * git-ignored) with e2e's esbuild; its imports resolve from peers/node_modules.
+ */
 export async function buildBlockNotePage() {
   const esbuild = path.join(root, "e2e/node_modules/.bin/esbuild");
   await promisify(execFile)(esbuild, [
     path.join(BLOCKNOTE_PAGE, "main.mjs"), "--bundle", "--format=esm", "--target=es2022",
     `--outdir=${path.join(BLOCKNOTE_PAGE, "dist")}`, "--log-level=error",
-  ], { cwd: path.join(root, "e2e") });
+  ], { cwd: PEERS });
   for (const f of ["main.js", "main.css"]) {
     if (!existsSync(path.join(BLOCKNOTE_PAGE, "dist", f))) throw new Error(`esbuild did not write dist/${f}`);
   }

@@ -110,11 +110,11 @@ fn marks_close_around_spaces() {
     assert_eq!(inline_markdown(&runs), "**bold** plain");
 }
 
-/// Real Markdown documents (the READMEs of the npm packages the e2e tests
+/// Real Markdown documents (the READMEs of the npm packages the Node peers
 /// install): export after one import must be a fixed point.
 #[test]
 fn round_trip_is_stable_on_real_documents() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e/node_modules");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../peers/node_modules");
     let names = [
         "yjs/README.md",
         "y-protocols/README.md",

@@ -1,5 +1,5 @@
 //! Interop with the real BlockNote (`@blocknote/core` 0.55 from npm, through
-//! `e2e/blocknote.mjs`): what BlockNote writes, Atelier reads into the same
+//! `peers/blocknote.mjs`): what BlockNote writes, Atelier reads into the same
 //! blocks; what Atelier writes, BlockNote reads back; and for the same blocks
 //! both write the same XML tree, attribute types included.
 
@@ -9,16 +9,16 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-fn e2e_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e")
+fn peers_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../peers")
 }
 
 /// Runs the BlockNote peer; `None` (with a SKIPPED line) when Node or the
 /// npm packages are not installed.
 fn blocknote(test: &str, cmd: &str, stdin: &str) -> Option<Value> {
-    let dir = e2e_dir();
+    let dir = peers_dir();
     if !dir.join("node_modules/@blocknote/server-util").exists() {
-        println!("SKIPPED: {test} (e2e/node_modules missing: run `npm ci` in e2e/)");
+        println!("SKIPPED: {test} (peers/node_modules missing: run `npm ci` in peers/)");
         return None;
     }
     let mut child = match Command::new("node")

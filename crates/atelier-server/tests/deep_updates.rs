@@ -113,21 +113,21 @@ async fn healthy(http: &reqwest::Client, server: &TestServer) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
-/// The update of issue 20 as real Yjs writes it (`e2e/deep-update.mjs`), or
+/// The update of issue 20 as real Yjs writes it (`peers/deep-update.mjs`), or
 /// `None` after printing why when Node or the npm packages are missing.
 fn yjs_deep_update(test: &str, levels: usize) -> Option<Vec<u8>> {
     use base64::Engine;
-    let e2e = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
-    if !e2e.join("node_modules/yjs").exists() {
+    let peers = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../peers");
+    if !peers.join("node_modules/yjs").exists() {
         println!(
-            "SKIPPED: {test} with Yjs's bytes (e2e/node_modules missing: run `npm ci` in e2e/)"
+            "SKIPPED: {test} with Yjs's bytes (peers/node_modules missing: run `npm ci` in peers/)"
         );
         return None;
     }
     let out = match std::process::Command::new("node")
         .arg("deep-update.mjs")
         .arg(levels.to_string())
-        .current_dir(&e2e)
+        .current_dir(&peers)
         .output()
     {
         Ok(out) if out.status.success() => out,

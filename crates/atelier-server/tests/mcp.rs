@@ -1,5 +1,5 @@
 //! Issue 14: the MCP server at `/mcp`, driven by the real client of the
-//! official TypeScript SDK (`@modelcontextprotocol/sdk`, `e2e/mcp-client.mjs`):
+//! official TypeScript SDK (`@modelcontextprotocol/sdk`, `peers/mcp-client.mjs`):
 //! it lists the tools, reads a document with block ids, searches it,
 //! applies operations and posts to its chat; a read-only token is refused
 //! the write and nothing changes.
@@ -22,16 +22,19 @@ fn url(server: &TestServer, path: &str) -> String {
 /// Runs the SDK client with `calls`; `None` (after printing why) when Node
 /// or the npm packages are missing.
 fn mcp_client(test: &str, server: &TestServer, token: &str, calls: Value) -> Option<Value> {
-    let e2e = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
-    if !e2e.join("node_modules/@modelcontextprotocol/sdk").exists() {
-        println!("SKIPPED: {test} (e2e/node_modules missing: run `npm ci` in e2e/)");
+    let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../peers");
+    if !peers
+        .join("node_modules/@modelcontextprotocol/sdk")
+        .exists()
+    {
+        println!("SKIPPED: {test} (peers/node_modules missing: run `npm ci` in peers/)");
         return None;
     }
     let mut child = match Command::new("node")
         .arg("mcp-client.mjs")
         .arg(url(server, "/mcp"))
         .arg(token)
-        .current_dir(&e2e)
+        .current_dir(&peers)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -115,18 +115,18 @@ async fn rust_and_npm_clients_converge_on_atelier_server() {
     server.stop().await;
 }
 
-/// Starts `e2e/hocuspocus-server.mjs`; returns the child and its port.
+/// Starts `peers/hocuspocus-server.mjs`; returns the child and its port.
 fn start_hocuspocus() -> Option<(std::process::Child, u16)> {
-    let e2e = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
-    if !e2e.join("node_modules/@hocuspocus/server").exists() {
+    let peers = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../peers");
+    if !peers.join("node_modules/@hocuspocus/server").exists() {
         println!(
-            "SKIPPED: rust_client_syncs_with_a_real_hocuspocus_server (e2e/node_modules missing)"
+            "SKIPPED: rust_client_syncs_with_a_real_hocuspocus_server (peers/node_modules missing)"
         );
         return None;
     }
     let mut child = Command::new("node")
         .arg("hocuspocus-server.mjs")
-        .current_dir(&e2e)
+        .current_dir(&peers)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -1,12 +1,12 @@
 //! Byte-for-byte agreement with the real npm packages.
 //!
-//! `e2e/protocol-vectors.mjs` prints vectors made by `lib0`, `y-protocols`,
+//! `peers/protocol-vectors.mjs` prints vectors made by `lib0`, `y-protocols`,
 //! `@hocuspocus/common`, `@hocuspocus/server` and live traffic between real
 //! Hocuspocus and y-websocket peers, each with a description of how the
 //! JavaScript readers see it. Every vector must decode with our codec to
 //! the same description and re-encode to the same bytes.
 //!
-//! Without `node` or `e2e/node_modules` the test prints `SKIPPED:` with the
+//! Without `node` or `peers/node_modules` the test prints `SKIPPED:` with the
 //! reason and passes.
 
 use std::collections::BTreeSet;
@@ -36,21 +36,21 @@ fn workspace_root() -> PathBuf {
 /// Runs the Node script, or explains why it cannot run.
 fn load_vectors() -> Result<Vec<Vector>, String> {
     let root = workspace_root();
-    if !root.join("e2e/node_modules/@hocuspocus/server").is_dir() {
-        return Err("e2e/node_modules is missing (run `npm ci` in e2e/)".into());
+    if !root.join("peers/node_modules/@hocuspocus/server").is_dir() {
+        return Err("peers/node_modules is missing (run `npm ci` in peers/)".into());
     }
     match Command::new("node").arg("--version").output() {
         Ok(out) if out.status.success() => {}
         _ => return Err("`node` is not on PATH".into()),
     }
     let out = Command::new("node")
-        .arg("e2e/protocol-vectors.mjs")
+        .arg("peers/protocol-vectors.mjs")
         .current_dir(&root)
         .output()
         .map_err(|e| format!("cannot run node: {e}"))?;
     assert!(
         out.status.success(),
-        "e2e/protocol-vectors.mjs failed:\n{}",
+        "peers/protocol-vectors.mjs failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let vectors: Vec<Vector> =

@@ -10,8 +10,8 @@
 //! vector with nothing pending, and each replica's full state must load into
 //! a fresh Yjs replica and a fresh `yrs` `Doc` with that same result.
 //!
-//! Yjs replicas live in one long-lived Node process (`e2e/yjs-peer.mjs`,
-//! with the real `yjs` package from `e2e/node_modules`). This file owns all
+//! Yjs replicas live in one long-lived Node process (`peers/yjs-peer.mjs`,
+//! with the real `yjs` package from `peers/node_modules`). This file owns all
 //! the randomness and picks every operation from the replica's current tree,
 //! so indices are always valid and a failure is a CRDT failure.
 //!
@@ -39,7 +39,7 @@
 //! `tests/regressions/*.json`; the ones kept are copied to
 //! `tests/regressions/` and have a named test at the end of this file.
 //!
-//! Without `node` or `e2e/node_modules` the Yjs variant prints `SKIPPED:`
+//! Without `node` or `peers/node_modules` the Yjs variant prints `SKIPPED:`
 //! and passes; the pure-`yrs` variant and the vectors' `yrs` checks always
 //! run.
 
@@ -159,7 +159,7 @@ fn env_flag(name: &str) -> bool {
 // ---------------------------------------------------------------------------
 
 /// One local edit, chosen on the Rust side and executed the same way by a
-/// Yjs replica (see `applyOp` in `e2e/yjs-peer.mjs`) and a `yrs` replica.
+/// Yjs replica (see `applyOp` in `peers/yjs-peer.mjs`) and a `yrs` replica.
 /// `path` lists child indices from the fragment down to the node edited;
 /// text indices and lengths count UTF-16 units.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -264,7 +264,7 @@ struct Report {
 // The Node peer
 // ---------------------------------------------------------------------------
 
-/// The `e2e/yjs-peer.mjs` process: one JSON request per line in, one JSON
+/// The `peers/yjs-peer.mjs` process: one JSON request per line in, one JSON
 /// reply per line out.
 struct NodePeer {
     child: Child,
@@ -276,17 +276,17 @@ struct NodePeer {
 impl NodePeer {
     /// Starts the peer, or says why it cannot run here.
     fn spawn() -> Result<NodePeer, String> {
-        let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
-        let script = e2e.join("yjs-peer.mjs");
+        let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../peers");
+        let script = peers.join("yjs-peer.mjs");
         if !script.is_file() {
             return Err(format!("{} is missing", script.display()));
         }
-        if !e2e.join("node_modules/yjs/package.json").is_file() {
-            return Err("e2e/node_modules/yjs is missing; run `npm ci` in e2e/".into());
+        if !peers.join("node_modules/yjs/package.json").is_file() {
+            return Err("peers/node_modules/yjs is missing; run `npm ci` in peers/".into());
         }
         let mut child = Command::new("node")
             .arg(&script)
-            .current_dir(&e2e)
+            .current_dir(&peers)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -2009,7 +2009,7 @@ fn failure_dir() -> PathBuf {
 }
 
 /// Writes what every replica of a failed case applied, in order, for
-/// digging further with `e2e/yjs-peer.mjs` (`replay`) or `yrs`.
+/// digging further with `peers/yjs-peer.mjs` (`replay`) or `yrs`.
 fn dump_traces(failure: &CaseFailure) -> std::io::Result<PathBuf> {
     let replicas: Vec<Value> = failure
         .world

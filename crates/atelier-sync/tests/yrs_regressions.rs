@@ -6,17 +6,17 @@
 //!    its v1 updates are applied in order to a fresh `yrs` document, which
 //!    must show the expected XML and state vector with nothing pending. Its
 //!    full state (v1, and v2 for `yrs`) must then load into a fresh `yrs`
-//!    document and into a fresh Yjs replica (`e2e/yjs-state-check.mjs`) with
+//!    document and into a fresh Yjs replica (`peers/yjs-state-check.mjs`) with
 //!    the same result. Optional fields of the vector format: `gc` (default
 //!    true) and `relay_full_state_after: n` (a replica relays its full state
 //!    after `n` updates; fresh replicas load it, apply the rest and must end
 //!    as expected).
 //! 2. Further minimal cases of the same family (blocks integrated out of
 //!    order behind skip placeholders) are built here with `yrs` itself and,
-//!    where Node and `e2e/node_modules` exist, checked against real Yjs
+//!    where Node and `peers/node_modules` exist, checked against real Yjs
 //!    applying the very same updates.
 //!
-//! Without the vector directory, or without `node`/`e2e/node_modules`, the
+//! Without the vector directory, or without `node`/`peers/node_modules`, the
 //! affected part prints a `SKIPPED:` line saying why instead of passing
 //! silently.
 //!
@@ -265,14 +265,14 @@ fn check_replica(case: &Case<'_>) {
 }
 
 // ---------------------------------------------------------------------------
-// The Yjs side: e2e/yjs-state-check.mjs
+// The Yjs side: peers/yjs-state-check.mjs
 // ---------------------------------------------------------------------------
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Runs `e2e/yjs-state-check.mjs`, or says once per check why it can't.
+/// Runs `peers/yjs-state-check.mjs`, or says once per check why it can't.
 enum YjsChecker {
     Ready { script: PathBuf },
     Unavailable(String),
@@ -280,15 +280,15 @@ enum YjsChecker {
 
 impl YjsChecker {
     fn find() -> Self {
-        let e2e = workspace_root().join("e2e");
-        let script = e2e.join("yjs-state-check.mjs");
+        let peers = workspace_root().join("peers");
+        let script = peers.join("yjs-state-check.mjs");
         if !script.is_file() {
             return Self::Unavailable(format!("{} is missing", script.display()));
         }
-        if !e2e.join("node_modules").join("yjs").is_dir() {
+        if !peers.join("node_modules").join("yjs").is_dir() {
             return Self::Unavailable(format!(
-                "{} lacks the yjs package (run npm ci in e2e)",
-                e2e.join("node_modules").display()
+                "{} lacks the yjs package (run npm ci in peers)",
+                peers.join("node_modules").display()
             ));
         }
         match Command::new("node").arg("--version").output() {

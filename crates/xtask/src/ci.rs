@@ -12,7 +12,7 @@
 //! | `test` | every native test | |
 //! | `dist` | the widget bundle, its forbidden-symbol check and its size budget | Node (esbuild and binaryen from `tools/build/`), `rust-src` |
 //! | `browser` | the widgets' wasm-bindgen tests in headless Chromium | Chromium, chromedriver |
-//! | `e2e` | `e2e/*.test.mjs` (Playwright) against a real server | Chromium, Node |
+//! | `e2e` | `e2e/*.test.mjs` (Playwright) against a real server | Chromium, Node (npm packages of `e2e/` and `peers/`) |
 //!
 //! Only `browser` and `e2e` need a browser: without `/usr/bin/chromium`
 //! and `/usr/bin/chromedriver`, or with `--no-browser` or
@@ -290,6 +290,8 @@ fn e2e_browser(root: &Path, no_browser: Option<&str>, bundle_built: bool) -> Res
         return Ok(());
     }
     crate::node_packages::ensure(root, "e2e", &["playwright-core"])?;
+    // The BlockNote page and the Hocuspocus server some tests open.
+    crate::node_packages::ensure(root, "peers", &["@blocknote/core", "@hocuspocus/server"])?;
     if !bundle_built {
         dist(root)?;
     }

@@ -1,8 +1,9 @@
 //! The workspace's npm packages, one per purpose, each with its own
 //! lockfile: `tools/build` (esbuild and binaryen for `dist`), `bench` (the
-//! benchmark drivers' Yjs and playwright-core) and `e2e` (the browser tests
-//! and the interop peers). xtask installs the one a command needs, from its
-//! lockfile, when it is missing.
+//! benchmark drivers' Yjs and playwright-core), `e2e` (the browser tests)
+//! and `peers` (the real Yjs, Hocuspocus, BlockNote and MCP peers that Rust
+//! tests spawn and browser tests open). xtask installs the one a command
+//! needs, from its lockfile, when it is missing.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};

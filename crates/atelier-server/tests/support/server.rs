@@ -141,22 +141,22 @@ pub fn token_with(sub: &str, grant: &str, pattern: &str) -> String {
     .expect("token")
 }
 
-/// What real BlockNote (`e2e/blocknote.mjs inspect`) reads from a Yjs v1
+/// What real BlockNote (`peers/blocknote.mjs inspect`) reads from a Yjs v1
 /// state: `{blocks, tree, pending}`; `None` after printing why when Node or
 /// the npm packages are missing.
 pub fn blocknote_inspect(test: &str, state: &[u8]) -> Option<Value> {
     use base64::Engine;
-    let e2e = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
-    if !e2e.join("node_modules/@blocknote/server-util").exists() {
+    let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../peers");
+    if !peers.join("node_modules/@blocknote/server-util").exists() {
         println!(
-            "SKIPPED: {test}'s BlockNote check (e2e/node_modules missing: run `npm ci` in e2e/)"
+            "SKIPPED: {test}'s BlockNote check (peers/node_modules missing: run `npm ci` in peers/)"
         );
         return None;
     }
     let mut child = match Command::new("node")
         .arg("blocknote.mjs")
         .arg("inspect")
-        .current_dir(&e2e)
+        .current_dir(&peers)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -201,14 +201,14 @@ impl Peers {
     /// Starts the peer process, or `None` (after printing SKIPPED) when Node
     /// or the npm packages are missing.
     pub fn start(test: &str) -> Option<Peers> {
-        let e2e = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
-        if !e2e.join("node_modules/y-websocket").exists() {
-            println!("SKIPPED: {test} (e2e/node_modules missing: run `npm ci` in e2e/)");
+        let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../peers");
+        if !peers.join("node_modules/y-websocket").exists() {
+            println!("SKIPPED: {test} (peers/node_modules missing: run `npm ci` in peers/)");
             return None;
         }
         let mut child = match Command::new("node")
             .arg("provider-peer.mjs")
-            .current_dir(&e2e)
+            .current_dir(&peers)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

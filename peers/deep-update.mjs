@@ -5,7 +5,7 @@
 //
 // Used by crates/atelier-server/tests/deep_updates.rs.
 //
-// Usage: node e2e/deep-update.mjs LEVELS
+// Usage: node peers/deep-update.mjs LEVELS
 
 import * as Y from 'yjs'
 

@@ -3,7 +3,7 @@
 // /mcp endpoint over streamable HTTP with a bearer token, then runs the
 // calls given as JSON on stdin and prints one JSON object:
 //   {"tools": [{name, annotations, inputSchema}], "results": [CallToolResult, ...]}
-// Usage: node e2e/mcp-client.mjs URL TOKEN < '[{"name": "...", "arguments": {...}}]'
+// Usage: node peers/mcp-client.mjs URL TOKEN < '[{"name": "...", "arguments": {...}}]'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 

@@ -4,7 +4,8 @@
 //
 // Query string: doc (room name), server (ws://…/sync), token (sent in
 // Hocuspocus' Auth message; none by default), user, color.
-// Bundled by e2e/blocknote-interop.test.mjs with esbuild into dist/.
+// Bundled with esbuild into dist/ by e2e/support/harness.mjs
+// (buildBlockNotePage) for the browser tests, and by `cargo xtask bench size`.
 //
 // BlockNote 0.55 no longer takes a `collaboration` option on
 // BlockNoteEditor.create itself: `withCollaboration` from

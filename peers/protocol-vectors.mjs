@@ -19,7 +19,7 @@
 //  3. live traffic of a real y-websocket WebsocketProvider against a small
 //     y-protocols server, tapped the same way.
 //
-// Usage: node e2e/protocol-vectors.mjs > vectors.json
+// Usage: node peers/protocol-vectors.mjs > vectors.json
 
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';

@@ -1,11 +1,11 @@
 // Loads Yjs v1 updates into a fresh Y.Doc and reports what a Yjs replica sees.
 //
 // Used by crates/atelier-sync/tests/yrs_regressions.rs to check that a state
-// produced by `yrs` loads in real Yjs (the `yjs` package in e2e/node_modules).
+// produced by `yrs` loads in real Yjs (the `yjs` package in peers/node_modules).
 //
 // Usage:
-//   node e2e/yjs-state-check.mjs FRAGMENT [BASE64_UPDATE ...]
-//   ... | node e2e/yjs-state-check.mjs FRAGMENT     (one base64 update a line)
+//   node peers/yjs-state-check.mjs FRAGMENT [BASE64_UPDATE ...]
+//   ... | node peers/yjs-state-check.mjs FRAGMENT     (one base64 update a line)
 //
 // The updates are applied in the given order. Prints one line of JSON:
 //   {"state_vector": {"<client>": clock, ...}, "pending": bool, "xml": string}
