@@ -25,7 +25,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { DEADLINE_MS, WWW, atelierAndChromium, missing, watchErrors } from "./support/harness.mjs";
+import { DEADLINE_MS, WWW, atelierAndChromium, missing, openBlankServerPage, watchErrors } from "./support/harness.mjs";
 
 const TESTS = [
   "two users chat beside the editor on one socket: messages, a mention, a reply, a reaction; the chat alone catches up and sends",
@@ -93,7 +93,7 @@ async function openDemo(doc, user, id) {
 async function openChatAlone(doc, user, id) {
   const p = await newPage(user);
   p.chat = "#solo";
-  await p.page.goto(`http://${env.server.addr}/`);
+  await openBlankServerPage(p.page, env.server.addr);
   await p.page.evaluate(async ({ doc, server, user, id }) => {
     for (const css of ["/pkg/tokens.css", "/pkg/chat.css"]) {
       const link = document.createElement("link");
@@ -273,6 +273,12 @@ describe("<atelier-chat>", () => {
         for (const id of expected) {
           const n = seen.events.filter((e) => e.type === "atelier-message" && e.id === id).length;
           assert.equal(n, 1, `${p.user}: atelier-message for ${id} once on document, heard ${n}`);
+        }
+        if (p === carol) {
+          // The sync that loads the history also marks the chat synced: the
+          // history's messages are still not news.
+          const old = seen.events.filter((e) => e.type === "atelier-message" && all.slice(0, 3).includes(e.id)).map((e) => e.id);
+          assert.deepEqual(old, [], "Carol: no atelier-message for the history she loaded");
         }
         const mentions = seen.events.filter((e) => e.type === "atelier-mention").map((e) => e.id);
         const mine = { Alice: [mention], Bob: [sent], Carol: [] }[p.user];

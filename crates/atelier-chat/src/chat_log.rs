@@ -57,15 +57,28 @@ impl ChatLog {
 
     /// Applies observed edits.
     pub fn apply(&mut self, edits: Vec<ChatEdit>) -> Applied {
+        self.apply_edits(edits, true)
+    }
+
+    /// Applies observed edits that load history (before the first sync):
+    /// as [`ChatLog::apply`], but nothing is reported as arrived, so a
+    /// chat of 10,000 messages is not copied once more on open.
+    pub fn apply_history(&mut self, edits: Vec<ChatEdit>) -> Applied {
+        self.apply_edits(edits, false)
+    }
+
+    fn apply_edits(&mut self, edits: Vec<ChatEdit>, report_arrived: bool) -> Applied {
         let mut applied = Applied::default();
         let mut rethread = false;
         for edit in edits {
             match edit {
                 ChatEdit::Insert { at, messages } => {
                     let at = at.min(self.entries.len());
-                    applied
-                        .arrived
-                        .extend(messages.iter().filter(|m| !m.id.is_empty()).cloned());
+                    if report_arrived {
+                        applied
+                            .arrived
+                            .extend(messages.iter().filter(|m| !m.id.is_empty()).cloned());
+                    }
                     self.entries.splice(at..at, messages);
                     applied.structure = true;
                 }
@@ -294,6 +307,23 @@ mod tests {
         assert!(!seen[1].structure);
         let people = log.known_people();
         assert!(people.contains_key("a") && people.contains_key("b"));
+    }
+
+    #[test]
+    fn history_is_applied_without_reporting_arrivals() {
+        let mut log = ChatLog::default();
+        let applied = log.apply_history(vec![ChatEdit::Insert {
+            at: 0,
+            messages: vec![msg("a", None), msg("b", Some("a"))],
+        }]);
+        assert!(applied.arrived.is_empty());
+        assert!(applied.structure);
+        assert_eq!(log.thread_of("b"), Some("a"));
+        let live = log.apply(vec![ChatEdit::Insert {
+            at: 2,
+            messages: vec![msg("c", None)],
+        }]);
+        assert_eq!(live.arrived, vec![msg("c", None)]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! keeps the unread state, builds each visible row's [`RowModel`], and
 //! writes to the chat only through [`atelier_doc::chat::Chat`].
 
-use crate::chat_log::{ChatLog, View};
+use crate::chat_log::{Applied, ChatLog, View};
 use crate::error::{ChatError, Result};
 use crate::i18n::{Strings, fill};
 use crate::message_view::{ParentPreview, ReactionView, RowModel};
@@ -102,6 +102,16 @@ pub(crate) struct Ui {
 
 type Listener = (EventTarget, &'static str, Closure<dyn FnMut(Event)>);
 
+/// Edits of consecutive transactions, and whether they came before the
+/// host's first sync: history being loaded (no events, nothing unread).
+/// Decided when the transaction commits, not when the batch is applied:
+/// the sync that loads the history also marks the chat synced before the
+/// next microtask.
+struct Batch {
+    history: bool,
+    edits: Vec<ChatEdit>,
+}
+
 /// One mounted chat panel.
 pub struct ChatCore {
     pub(crate) key: u64,
@@ -115,7 +125,7 @@ pub struct ChatCore {
     pub(crate) log: RefCell<ChatLog>,
     /// Names stored in the chat (authors, reactors), for offline people.
     pub(crate) people: RefCell<BTreeMap<String, String>>,
-    edits: Arc<Mutex<Vec<ChatEdit>>>,
+    edits: Arc<Mutex<Vec<Batch>>>,
     pub(crate) timeline: RefCell<Option<Timeline>>,
     rows: RefCell<Vec<usize>>,
     unread: RefCell<Unread>,
@@ -197,9 +207,17 @@ impl ChatCore {
         PANELS.with(|p| p.borrow_mut().insert(self.key, Rc::downgrade(self)));
         let edits = self.edits.clone();
         let key = self.key;
+        let synced = self.inputs.synced;
         self.chat.observe(&self.observer_key(), move |batch| {
+            let history = !synced.get_untracked();
             if let Ok(mut q) = edits.lock() {
-                q.extend(batch);
+                match q.last_mut() {
+                    Some(last) if last.history == history => last.edits.extend(batch),
+                    _ => q.push(Batch {
+                        history,
+                        edits: batch,
+                    }),
+                }
             }
             schedule_flush(key);
         });
@@ -247,14 +265,25 @@ impl ChatCore {
 
     /// Applies the queued edits, tells the host what arrived, re-renders.
     pub(crate) fn flush(&self) {
-        let edits = match self.edits.lock() {
+        let batches = match self.edits.lock() {
             Ok(mut q) => std::mem::take(&mut *q),
             Err(_) => return,
         };
-        if edits.is_empty() {
+        if batches.is_empty() {
             return;
         }
-        let applied = self.log.borrow_mut().apply(edits);
+        let mut applied = Applied::default();
+        for batch in batches {
+            let mut log = self.log.borrow_mut();
+            let one = if batch.history {
+                log.apply_history(batch.edits)
+            } else {
+                log.apply(batch.edits)
+            };
+            applied.arrived.extend(one.arrived);
+            applied.changed.extend(one.changed);
+            applied.structure |= one.structure;
+        }
         {
             let log = self.log.borrow();
             let mut people = self.people.borrow_mut();
@@ -273,14 +302,11 @@ impl ChatCore {
         if applied.structure {
             self.rebuild_rows();
         }
-        // Until the host's first sync, what arrives is history being
-        // loaded: no events, nothing unread.
-        let history = !self.inputs.synced.get_untracked();
         let at_bottom = self.timeline.borrow().as_ref().is_none_or(|t| t.stick);
         let visible = self.page_visible();
         let view = self.ui.view.get_untracked();
         let mut unread_changed = false;
-        for m in applied.arrived.iter().filter(|_| !history) {
+        for m in &applied.arrived {
             let own = m.author == self.user.id;
             let in_view = match &view {
                 View::All => true,

@@ -568,12 +568,17 @@ pub(crate) fn drive() {
         for socket in &sockets {
             socket.drive();
         }
+        // What a received message changed is painted before it is stored
+        // and posted to the tabs (crate::paint_schedule).
+        let after_paint = crate::paint_schedule::pending();
         for doc in &docs {
-            if let Some(tabs) = &doc.tabs {
-                tabs.flush(doc);
-            }
-            if let Some(store) = &doc.store {
-                store.flush(doc);
+            if !after_paint {
+                if let Some(tabs) = &doc.tabs {
+                    tabs.flush(doc);
+                }
+                if let Some(store) = &doc.store {
+                    store.flush(doc);
+                }
             }
             doc.refresh_status();
         }
