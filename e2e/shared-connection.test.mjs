@@ -17,7 +17,7 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DEADLINE_MS, atelierAndChromium, missing, watchErrors } from "./support/harness.mjs";
+import { DEADLINE_MS, atelierAndChromium, missing, openBlankServerPage, watchErrors } from "./support/harness.mjs";
 
 const TESTS = [
   "two editors and the chat sibling share one socket, one database and one tab channel",
@@ -44,7 +44,7 @@ function editorsHtml(docs, user, protocol) {
 
 /** Puts the editors into the page, then loads the bundle (which defines the element). */
 async function mountEditors(p) {
-  await p.page.goto(`http://${env.server.addr}/`);
+  await openBlankServerPage(p.page, env.server.addr);
   await p.page.evaluate(async (html) => {
     for (const css of ["/pkg/tokens.css", "/pkg/editor.css"]) {
       const link = document.createElement("link");

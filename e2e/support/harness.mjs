@@ -23,6 +23,21 @@ export const FLAGS = [
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
   "--no-first-run",
 ];
+/**
+ * Opens the server's own index page with the gallery's script blocked: a
+ * blank page of the server's origin where a test mounts its own elements
+ * and nothing else opens a document (the gallery would open its own, and
+ * its socket, channel and database would be counted with the test's). A
+ * page Playwright made up would be "public" to Chromium's local-network
+ * checks, which then block its sockets to 127.0.0.1.
+ */
+export async function openBlankServerPage(page, addr) {
+  const gallery = `http://${addr}/gallery/**`;
+  await page.route(gallery, (route) => route.abort());
+  await page.goto(`http://${addr}/`);
+  await page.unroute(gallery);
+}
+
 /** Deadline of every wait for a condition. */
 export const DEADLINE_MS = 20_000;
 
