@@ -34,7 +34,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
-import * as Y from "yjs";
+import { seedUpdates } from "./chat-seed.mjs";
 import { BIN, CHROMIUM, FLAGS, WWW, missing, root, startAtelier } from "../../e2e/support/harness.mjs";
 
 const out = process.argv[2] || path.join(root, "bench/results/chat.json");
@@ -65,43 +65,6 @@ const stats = (values) => ({
 });
 const round = (x) => Math.round(x * 100) / 100;
 
-/**
- * The chat of a document as `Chat::post` writes it (`chat` is a Y.Array of
- * Y.Maps), as updates of at most `batch` messages each: the server's HTTP
- * body limit (2 MB) is below one update of 10,000 messages.
- */
-function seedUpdates(n, batch) {
-  const doc = new Y.Doc();
-  const chat = doc.getArray("chat");
-  const people = [["alice", "Alice Martin"], ["bob", "Bob Durand"], ["carol", "Carol Petit"], ["dan", "Dan Moreau"]];
-  const now = Date.now();
-  const updates = [];
-  for (let from = 0; from < n; from += batch) {
-    const before = Y.encodeStateVector(doc);
-    doc.transact(() => {
-      const maps = [];
-      for (let i = from; i < Math.min(n, from + batch); i++) {
-        const [author, authorName] = people[i % people.length];
-        const m = new Y.Map();
-        m.set("id", `${doc.clientID.toString(16)}-${i.toString(16)}`);
-        m.set("author", author);
-        // About three messages an hour over the weeks before now: day separators.
-        m.set("ts", now - (n - i) * 20 * 60_000);
-        // Mostly one line; every 7th has a list and bold, every 11th a link and a mention.
-        let body = `#${i} Point ${i} du plan de la réunion, à relire avant jeudi.`;
-        if (i % 7 === 0) body += "\n- une liste\n- avec du **gras**";
-        if (i % 11 === 0) body += ` Voir https://example.org/doc/${i} @${people[(i + 1) % people.length][0]}`;
-        m.set("body", body);
-        m.set("authorName", authorName);
-        m.set("reactions", new Y.Map());
-        maps.push(m);
-      }
-      chat.push(maps);
-    });
-    updates.push(Y.encodeStateAsUpdate(doc, before));
-  }
-  return updates;
-}
 
 /** Waits for `fn` (in the page) to be truthy, with a deadline; says what it saw. */
 async function until(page, fn, arg, what) {

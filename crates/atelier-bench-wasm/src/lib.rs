@@ -1,6 +1,6 @@
 //! The editing-trace replay of [`atelier_doc::trace`] exported to JavaScript
 //! with wasm-bindgen, so `cargo xtask bench crdt` can time the model as wasm
-//! under Node (`e2e/bench/crdt-wasm.mjs`) beside native code and Yjs.
+//! under Node (`bench/drivers/crdt-wasm.mjs`) beside native code and Yjs.
 //!
 //! Parsing, replaying, encoding and loading are separate calls so the
 //! script times only what it means to time. The module counts its heap
@@ -137,4 +137,43 @@ pub fn memory_bytes() -> f64 {
     {
         0.0
     }
+}
+
+/// Runs the structural check every update from a socket goes through
+/// (`atelier_sync::update_v1::check_update_v1`, default limits) on `update`.
+#[wasm_bindgen(js_name = chatCheck)]
+pub fn chat_check(update: &[u8]) -> Result<(), JsError> {
+    atelier_sync::update_v1::check_update_v1(update, &atelier_sync::Limits::default())
+        .map(drop)
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Applies a chat's state (v1 update) to a fresh document, with the chat
+/// panel's observer reading every inserted message when `observe` is set;
+/// returns how many messages the observer read (`bench chat`'s floor).
+#[wasm_bindgen(js_name = chatLoad)]
+pub fn chat_load(update: &[u8], observe: bool) -> Result<u32, JsError> {
+    use atelier_doc::chat::{Chat, ChatEdit};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use yrs::updates::decoder::Decode;
+    use yrs::{Transact, Update};
+    let doc = yrs::Doc::new();
+    let chat = Chat::new(&doc);
+    let read = Arc::new(AtomicU32::new(0));
+    if observe {
+        let read = read.clone();
+        chat.observe("floor", move |edits| {
+            for edit in edits {
+                if let ChatEdit::Insert { messages, .. } = edit {
+                    read.fetch_add(messages.len() as u32, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    let update = Update::decode_v1(update).map_err(|e| JsError::new(&e.to_string()))?;
+    doc.transact_mut()
+        .apply_update(update)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(read.load(Ordering::Relaxed))
 }

@@ -5,11 +5,13 @@
 //!
 //! Open-to-painted time (cold, and after a reload from the IndexedDB copy),
 //! scroll frame intervals, and send-to-painted-on-another-page delivery
-//! p50/p99. Targets (issue 12): open ≤ 150 ms, scroll frame p99 ≤ 16 ms,
+//! p50/p99; then the open's floor under Node (`bench/drivers/chat-floor.mjs`:
+//! the same bytes checked and applied by the model's wasm build, and by
+//! Yjs). Targets (issue 12): open ≤ 150 ms, scroll frame p99 ≤ 16 ms,
 //! delivery p99 ≤ 100 ms. The figures are reported against them; a missed
 //! target does not fail the command.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -37,9 +39,33 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     else {
         return Ok(ExitCode::SUCCESS);
     };
+    let mut json = json;
+    json["floor"] = floor(&root)?;
+    std::fs::write(&json_path, serde_json::to_string_pretty(&json)?)?;
     std::fs::write(results.join("chat.md"), markdown(&json, dist))?;
     println!("wrote {} and chat.md", json_path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The floor of the open (`bench/drivers/chat-floor.mjs`): the same chat's
+/// bytes checked, decoded and applied by the wasm build of the model under
+/// Node, and by Yjs, with no browser, socket or rendering.
+fn floor(root: &std::path::Path) -> Result<Value> {
+    let target_dir = crate::cargo::target_dir(root)?;
+    let (pkg, _) = crate::wasm_build::build(root, &target_dir)?;
+    let out = target_dir.join("bench-chat-floor.json");
+    let status = std::process::Command::new("node")
+        .arg(root.join("bench/drivers/chat-floor.mjs"))
+        .arg(&pkg)
+        .arg(&out)
+        .current_dir(root)
+        .status()
+        .context("cannot run node")?;
+    if !status.success() {
+        bail!("bench/drivers/chat-floor.mjs failed ({status})");
+    }
+    let text = std::fs::read_to_string(&out).with_context(|| out.display().to_string())?;
+    serde_json::from_str(&text).context("reading the floor's figures")
 }
 
 /// `chat.md`: the figures against the targets, then how they were taken.
@@ -125,6 +151,22 @@ fn markdown(j: &Value, dist: bool) -> String {
         s(&j["seed"]["updates"]),
         s(&j["seed"]["built_ms"]),
         s(&j["seed"]["posted_ms"]),
+    );
+    let f = &j["floor"]["median_ms"];
+    let _ = writeln!(
+        md,
+        "**The floor.** The same chat as one update ({} bytes), timed under Node without a browser (`bench/drivers/chat-floor.mjs`, median of {} rounds): the structural check every update from a socket goes through {} ms; yrs (the model's wasm build) decoding and applying it {} ms, and {} ms with the panel's observer reading every message; Yjs applying it {} ms. Check, apply and read add up to {} ms of the {} ms target before the socket, the timeline and the paint.\n",
+        s(&j["floor"]["update_bytes"]),
+        s(&j["floor"]["runs"]),
+        s(&f["check"]),
+        s(&f["apply"]),
+        s(&f["apply_and_read"]),
+        s(&f["yjs"]),
+        match (f["check"].as_f64(), f["apply_and_read"].as_f64()) {
+            (Some(a), Some(b)) => format!("{:.1}", a + b),
+            _ => "–".into(),
+        },
+        s(&j["targets"]["open_ms"]),
     );
     md.push_str(
         "How: the chat `D:chat` is seeded with Yjs updates of 2,500 messages (built with the yjs \
