@@ -7,7 +7,9 @@
 //! stored before it is acknowledged, broadcast. While it works, and for
 //! [`PRESENCE_LINGER`] after, the agent shows in the document's awareness
 //! with its name, colour and a caret on the block it changed last, so every
-//! page sees who edits.
+//! page sees who edits. An agent sending batch after batch is one presence
+//! (one awareness client per document and agent name, [`AgentPresences`]):
+//! one caret that moves, not one per batch.
 //!
 //! Request: `{"agent": {"name": "Résumeur", "color": "#7c3aed"}, "ops": [...]}`
 //! (see `atelier_doc::Op` for the operations' JSON); answer `200`
@@ -26,8 +28,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long an agent's presence stays after its last batch.
@@ -88,6 +91,102 @@ fn agent_client_id() -> u64 {
     h.finish() & ((1 << 53) - 1)
 }
 
+/// One agent's presence in one document: the connection and awareness
+/// client it shows as, the room membership that keeps the document open
+/// meanwhile, and which batch was its last.
+struct Presence {
+    conn: ConnId,
+    client: u64,
+    clock: u64,
+    batch: u64,
+    room: Arc<Room>,
+}
+
+/// The presences of the agents editing over HTTP, keyed by (document,
+/// agent name): batches of one agent within [`PRESENCE_LINGER`] of each
+/// other share one awareness client, whose clock each batch advances.
+#[derive(Default)]
+pub struct AgentPresences {
+    live: Mutex<HashMap<(String, String), Presence>>,
+}
+
+impl std::fmt::Debug for AgentPresences {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentPresences").finish_non_exhaustive()
+    }
+}
+
+/// What a batch shows as: (room, connection, awareness client, clock, batch).
+type Entered = (Arc<Room>, ConnId, u64, u64, u64);
+
+impl AgentPresences {
+    fn live(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Presence>> {
+        self.live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Advances `name`'s presence in `doc`, if it is there.
+    fn advance(&self, key: &(String, String)) -> Option<Entered> {
+        let mut live = self.live();
+        let p = live.get_mut(key)?;
+        p.clock += 1;
+        p.batch += 1;
+        Some((p.room.clone(), p.conn, p.client, p.clock, p.batch))
+    }
+
+    /// The presence a new batch of `name` in `doc` shows as: the agent's
+    /// current one, or a new one holding a membership of the room.
+    async fn enter(&self, rooms: &Arc<Rooms>, doc: &str, name: &str) -> Result<Entered, ApiError> {
+        let key = (doc.to_owned(), name.to_owned());
+        if let Some(entered) = self.advance(&key) {
+            return Ok(entered);
+        }
+        let room = rooms.join(doc).await.map_err(ApiError::from)?;
+        let conn = rooms.next_conn_id();
+        let entered = {
+            let mut live = self.live();
+            if live.contains_key(&key) {
+                None
+            } else {
+                let client = agent_client_id();
+                let presence = Presence {
+                    conn,
+                    client,
+                    clock: 1,
+                    batch: 1,
+                    room: room.clone(),
+                };
+                live.insert(key.clone(), presence);
+                Some((room.clone(), conn, client, 1, 1))
+            }
+        };
+        if let Some(entered) = entered {
+            return Ok(entered);
+        }
+        // Another batch of the agent got there first: show as it, and give
+        // back the membership just taken (`conn` was never used).
+        rooms.leave(&room, conn).await;
+        self.advance(&key).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the agent's presence ended meanwhile; send again".into(),
+            )
+        })
+    }
+
+    /// Ends `name`'s presence in `doc` if `batch` was its last: returns
+    /// the room and connection to leave.
+    fn expire(&self, doc: &str, name: &str, batch: u64) -> Option<(Arc<Room>, ConnId)> {
+        let key = (doc.to_owned(), name.to_owned());
+        let mut live = self.live();
+        if live.get(&key).is_some_and(|p| p.batch == batch) {
+            return live.remove(&key).map(|p| (p.room, p.conn));
+        }
+        None
+    }
+}
+
 /// Why a batch could not be applied.
 #[derive(Debug)]
 pub enum OpsError {
@@ -130,15 +229,16 @@ pub async fn apply_as_agent(
     ops: &[Op],
 ) -> Result<Vec<OpOutcome>, OpsError> {
     let agent = agent.normalized();
-    let room = rooms.join(doc).await.map_err(ApiError::from)?;
-    let conn = rooms.next_conn_id();
-    let result = apply_in_room(rooms, &room, conn, &agent, ops).await;
+    let (room, conn, client, clock, batch) = rooms.agents.enter(rooms, doc, &agent.name).await?;
+    let result = apply_in_room(rooms, &room, (conn, client, clock), &agent, ops).await;
     // Leaving removes the agent's presence from every page; later, so a
-    // person sees who changed what.
-    let (rooms, room_for_leave) = (rooms.clone(), room.clone());
+    // person sees who changed what, and only after its last batch.
+    let (rooms, doc, name) = (rooms.clone(), doc.to_owned(), agent.name.clone());
     tokio::spawn(async move {
         tokio::time::sleep(PRESENCE_LINGER).await;
-        rooms.leave(&room_for_leave, conn).await;
+        if let Some((room, conn)) = rooms.agents.expire(&doc, &name, batch) {
+            rooms.leave(&room, conn).await;
+        }
     });
     result
 }
@@ -146,19 +246,21 @@ pub async fn apply_as_agent(
 async fn apply_in_room(
     rooms: &Rooms,
     room: &Room,
-    conn: ConnId,
+    (conn, presence_client, clock): (ConnId, u64, u64),
     agent: &Agent,
     ops: &[Op],
 ) -> Result<Vec<OpOutcome>, OpsError> {
     let state = room.full_state().await;
+    // The document's client id is the batch's own: two batches of one
+    // agent at once must never write the same item ids.
     let client = agent_client_id();
     // The document copy is not `Send`: all the work on it happens here,
     // between two awaits.
     let (update, outcomes, presence) = run_batch(&state, client, agent, ops)?;
     let awareness = AwarenessUpdate {
         entries: vec![AwarenessEntry {
-            client_id: client,
-            clock: 1,
+            client_id: presence_client,
+            clock,
             state: presence,
         }],
     };

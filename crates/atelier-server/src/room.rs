@@ -362,6 +362,8 @@ pub struct Rooms {
     next_conn: AtomicU64,
     /// Fan-out to the other server nodes (`--redis`), attached once.
     fanout: OnceLock<Arc<Fanout>>,
+    /// The presence of agents editing over HTTP, one per (document, agent).
+    pub agents: crate::agents::AgentPresences,
 }
 
 impl Rooms {
@@ -384,6 +386,7 @@ impl Rooms {
             version_interval,
             next_conn: AtomicU64::new(1),
             fanout: OnceLock::new(),
+            agents: crate::agents::AgentPresences::default(),
         })
     }
 

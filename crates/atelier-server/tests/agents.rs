@@ -144,6 +144,40 @@ async fn an_agent_edits_over_rest_and_everyone_sees_it_live() {
         }
     }
 
+    // A second batch of the same agent moves its one caret: the watcher
+    // sees it under the awareness client of the first, a clock later.
+    let r = http
+        .post(url(&server, &format!("/api/docs/{doc}/ops")))
+        .bearer_auth(&tok)
+        .json(&json!({
+            "agent": {"name": "Résumeur", "color": "#0a7f5a"},
+            "ops": [{"op": "insertText", "block": "body", "offset": 0, "text": "Lu : "}]
+        }))
+        .send()
+        .await
+        .expect("second batch");
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let mut agent_clients = std::collections::BTreeMap::new();
+    while agent_clients.values().all(|&clock| clock < 2) {
+        match tokio::time::timeout_at(deadline, watcher.next()).await {
+            Ok(Some(Ok(Message::Binary(b)))) => {
+                if let Ok(YwsMessage::Awareness(a)) = YwsMessage::decode(&b, &Limits::default()) {
+                    for e in a.entries.iter().filter(|e| e.state.contains("Résumeur")) {
+                        let clock = agent_clients.entry(e.client_id).or_insert(0);
+                        *clock = e.clock.max(*clock);
+                    }
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("watcher: agent presences {agent_clients:?}, then {other:?}"),
+        }
+    }
+    assert_eq!(
+        agent_clients.len(),
+        1,
+        "one agent, one presence across its batches: {agent_clients:?}"
+    );
+
     // A real BlockNote client reads the result.
     let state = http
         .get(url(&server, &format!("/api/docs/{doc}")))
