@@ -3,6 +3,7 @@ use crate::branch::{Branch, BranchPtr};
 use crate::doc::{DocAddr, OffsetKind};
 use crate::encoding::read::Error;
 use crate::gc::GCCollector;
+use crate::search_marker::SearchMarker;
 use crate::slice::{BlockSlice, ItemSlice};
 use crate::store::Store;
 use crate::transaction::TransactionMut;
@@ -725,6 +726,7 @@ impl ItemPtr {
     /// blocks are of the same type, their contents are of the same type, they belong to the same
     /// parent data structure, their IDs are sequenced directly one after another and they point to
     /// each other as their left/right neighbors respectively.
+    // Patched (Atelier, PATCHES.md §10): a search marker on `other` moves to `self`.
     pub(crate) fn try_squash(&mut self, other: ItemPtr) -> bool {
         if self.id.client == other.id.client
             && self.id.clock + self.len() == other.id.clock
@@ -739,6 +741,10 @@ impl ItemPtr {
             // The squashed content is this item's followed by the other's: no need to count it
             // again (for a string, that would be a pass over the whole merged text).
             self.len += other.len;
+            if let TypePtr::Branch(mut parent) = other.parent {
+                // `other` is freed once squashed: a search marker on it moves to `self`.
+                SearchMarker::on_squash(&mut parent.search_marker, *self, other);
+            }
             if let Some(mut right_right) = other.right {
                 right_right.left = Some(*self);
             }
@@ -1034,6 +1040,7 @@ impl<'doc> TransactionMut<'doc> {
 
     /// Integrates current block into block store.
     /// If it returns true, it means that the block should be deleted after being added to a block store.
+    // Patched (Atelier, PATCHES.md §10): clears the parent's search marker.
     pub(crate) fn integrate_item(&mut self, mut item: Box<Item>, offset: u32) -> Option<ItemPtr> {
         let mut item_ptr = ItemPtr::from(&*item);
         let store = &mut *self.store;
@@ -1068,6 +1075,10 @@ impl<'doc> TransactionMut<'doc> {
                 return None;
             }
         };
+        if item.parent_sub.is_none() {
+            // A new item in the list moves every index after it: the search marker may be wrong.
+            parent.search_marker = None;
+        }
 
         if item.detect_conflict() {
             item.resolve_conflict(&mut store.blocks);
@@ -2189,8 +2200,10 @@ impl ItemContent {
     /// Patched (Atelier, PATCHES.md §8): detaches a type's items (its list
     /// and every map entry with the entry's earlier values) and pushes them
     /// onto `stack` for [`Item::gc`], instead of collecting them recursively.
+    /// Patched (Atelier, PATCHES.md §10): the type's search marker goes with its list.
     pub(crate) fn take_children(&mut self, stack: &mut Vec<ItemPtr>) {
         if let ItemContent::Type(branch) = self {
+            branch.search_marker = None;
             let mut curr = branch.start.take();
             while let Some(item) = curr {
                 curr = item.right.clone();

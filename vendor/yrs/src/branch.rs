@@ -1,4 +1,5 @@
 use crate::block::{Block, Item, ItemContent, ItemPosition, ItemPtr, Prelim};
+use crate::search_marker::SearchMarker;
 use crate::types::array::ArrayEvent;
 use crate::types::map::MapEvent;
 use crate::types::text::TextEvent;
@@ -189,6 +190,11 @@ pub struct Branch {
 
     pub(crate) has_formatting: bool,
 
+    /// Patched (Atelier, PATCHES.md §10): where an index lookup in this text
+    /// last ended, so the next one near it walks from there instead of from
+    /// `start`. Cleared by every change to the list (see [SearchMarker]).
+    pub(crate) search_marker: Option<Box<SearchMarker>>,
+
     pub(crate) observers: Observer<ObserveFn>,
 
     pub(crate) deep_observers: Observer<DeepObserveFn>,
@@ -220,6 +226,7 @@ impl PartialEq for Branch {
 }
 
 impl Branch {
+    // Patched (Atelier, PATCHES.md §10): a new branch has no search marker.
     pub fn new(type_ref: TypeRef) -> Box<Self> {
         Box::new(Self {
             start: None,
@@ -232,6 +239,7 @@ impl Branch {
             observers: Observer::default(),
             deep_observers: Observer::default(),
             has_formatting: false,
+            search_marker: None,
         })
     }
 

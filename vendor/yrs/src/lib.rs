@@ -639,6 +639,7 @@ pub mod iter;
 pub mod json_path;
 pub mod observer;
 mod out;
+mod search_marker;
 mod slice;
 mod state_vector;
 mod sticky_index;

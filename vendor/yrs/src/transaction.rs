@@ -806,6 +806,7 @@ impl<'doc> TransactionMut<'doc> {
     /// type, onto `stack` so that the first child is popped first.
     // Patched (Atelier, PATCHES.md §8): new; upstream's `delete` body for one item, its
     // children pushed onto `stack` instead of deleted recursively.
+    // Patched (Atelier, PATCHES.md §10): clears the parent's search marker.
     fn delete_one(&mut self, mut item: ItemPtr, stack: &mut Vec<ItemPtr>) -> bool {
         let mut recurse = Vec::new();
         let mut result = false;
@@ -816,6 +817,12 @@ impl<'doc> TransactionMut<'doc> {
                 if let TypePtr::Branch(mut parent) = item.parent {
                     parent.block_len -= item.len();
                     parent.content_len -= item.content_len(store.offset_kind);
+                }
+            }
+            if item.parent_sub.is_none() {
+                if let TypePtr::Branch(mut parent) = item.parent {
+                    // Deleting an item moves every index after it: the search marker may be wrong.
+                    parent.search_marker = None;
                 }
             }
 

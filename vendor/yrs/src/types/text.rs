@@ -1,4 +1,5 @@
 use crate::block::{Block, EmbedPrelim, Item, ItemContent, ItemPosition, ItemPtr, Prelim, Unused};
+use crate::search_marker::SearchMarker;
 use crate::transaction::TransactionMut;
 use crate::types::{
     AsPrelim, Attrs, Branch, BranchPtr, DefaultPrelim, Delta, Out, Path, RootRef, SharedRef,
@@ -209,12 +210,13 @@ pub trait Text: AsRef<Branch> + Sized {
     /// assert_eq!(ytext.get_string(txn), "Hi ★! to you");
     /// ```
     ///
+    // Patched (Atelier, PATCHES.md §10): keeps the search marker `find_position` found.
     fn insert(&self, txn: &mut TransactionMut, index: u32, chunk: &str) {
         if chunk.is_empty() {
             return;
         }
         let this = BranchPtr::from(self.as_ref());
-        if let Some(mut pos) = find_position(this, txn, index) {
+        if let Some((mut pos, marker)) = find_position(this, txn, index) {
             let value = crate::block::PrelimString(chunk.into());
             while let Some(right) = pos.right.as_ref() {
                 if right.is_deleted() {
@@ -225,6 +227,7 @@ pub trait Text: AsRef<Branch> + Sized {
                 }
             }
             txn.create_item(&pos, value, None);
+            remember(this, marker);
         } else {
             panic!("The type or the position doesn't exist!");
         }
@@ -272,6 +275,7 @@ pub trait Text: AsRef<Branch> + Sized {
     /// formatting blocks.
     ///
     /// This method will panic if provided `index` is greater than the length of a current text.
+    // Patched (Atelier, PATCHES.md §10): keeps the search marker `find_position` found.
     fn insert_with_attributes(
         &self,
         txn: &mut TransactionMut,
@@ -283,9 +287,10 @@ pub trait Text: AsRef<Branch> + Sized {
             return;
         }
         let this = BranchPtr::from(self.as_ref());
-        if let Some(mut pos) = find_position(this, txn, index) {
+        if let Some((mut pos, marker)) = find_position(this, txn, index) {
             let value = block::PrelimString(chunk.into());
             insert(this, txn, &mut pos, value, attributes);
+            remember(this, marker);
         } else {
             panic!("The type or the position doesn't exist!");
         }
@@ -298,12 +303,14 @@ pub trait Text: AsRef<Branch> + Sized {
     /// the end of it.
     ///
     /// This method will panic if provided `index` is greater than the length of a current text.
+    // Patched (Atelier, PATCHES.md §10): `find_position` also returns a marker, which an embed does not keep.
     fn insert_embed<V>(&self, txn: &mut TransactionMut, index: u32, content: V) -> V::Return
     where
         V: Into<EmbedPrelim<V>> + Prelim,
     {
         let this = BranchPtr::from(self.as_ref());
-        if let Some(pos) = find_position(this, txn, index) {
+        // An embed's `Prelim::integrate` may edit this text anywhere: its marker is not kept.
+        if let Some((pos, _)) = find_position(this, txn, index) {
             let ptr = txn
                 .create_item(&pos, content.into(), None)
                 .expect("cannot insert empty value");
@@ -325,6 +332,7 @@ pub trait Text: AsRef<Branch> + Sized {
     /// a formatting blocks.
     ///
     /// This method will panic if provided `index` is greater than the length of a current text.
+    // Patched (Atelier, PATCHES.md §10): `find_position` also returns a marker, which an embed does not keep.
     fn insert_embed_with_attributes<V>(
         &self,
         txn: &mut TransactionMut,
@@ -336,7 +344,8 @@ pub trait Text: AsRef<Branch> + Sized {
         V: Into<EmbedPrelim<V>> + Prelim,
     {
         let this = BranchPtr::from(self.as_ref());
-        if let Some(mut pos) = find_position(this, txn, index) {
+        // An embed's `Prelim::integrate` may edit this text anywhere: its marker is not kept.
+        if let Some((mut pos, _)) = find_position(this, txn, index) {
             let item = insert(this, txn, &mut pos, embed.into(), attributes)
                 .expect("cannot insert empty value");
             if let Ok(integrated) = item.try_into() {
@@ -358,10 +367,12 @@ pub trait Text: AsRef<Branch> + Sized {
     /// Removes up to a `len` characters from a current text structure, starting at given `index`.
     /// This method panics in case when not all expected characters were removed (due to
     /// insufficient number of characters to remove) or `index` is outside of the bounds of text.
+    // Patched (Atelier, PATCHES.md §10): keeps the search marker `find_position` found.
     fn remove_range(&self, txn: &mut TransactionMut, index: u32, len: u32) {
         let this = BranchPtr::from(self.as_ref());
-        if let Some(mut pos) = find_position(this, txn, index) {
-            remove(txn, &mut pos, len)
+        if let Some((mut pos, marker)) = find_position(this, txn, index) {
+            remove(txn, &mut pos, len);
+            remember(this, marker);
         } else {
             panic!("The type or the position doesn't exist!");
         }
@@ -369,10 +380,12 @@ pub trait Text: AsRef<Branch> + Sized {
 
     /// Wraps an existing piece of text within a range described by `index`-`len` parameters with
     /// formatting blocks containing provided `attributes` metadata.
+    // Patched (Atelier, PATCHES.md §10): keeps the search marker `find_position` found.
     fn format(&self, txn: &mut TransactionMut, index: u32, len: u32, attributes: Attrs) {
         let this = BranchPtr::from(self.as_ref());
-        if let Some(mut pos) = find_position(this, txn, index) {
-            insert_format(this, txn, &mut pos, len, attributes)
+        if let Some((mut pos, marker)) = find_position(this, txn, index) {
+            insert_format(this, txn, &mut pos, len, attributes);
+            remember(this, marker);
         } else {
             panic!("Index {} is outside of the range.", index);
         }
@@ -731,7 +744,15 @@ pub(crate) fn update_current_attributes(attrs: &mut Attrs, key: &str, value: &An
     }
 }
 
-fn find_position(this: BranchPtr, txn: &mut TransactionMut, index: u32) -> Option<ItemPosition> {
+// Patched (Atelier, PATCHES.md §10): starts from the branch's search marker when that is closer
+// than the start of the text, and also returns the marker for the position it found, which the
+// caller hands to `remember` once its own change is done. Formatting is folded as it is met
+// instead of through a map of pointers (the same attributes; `None` when none remain).
+fn find_position(
+    this: BranchPtr,
+    txn: &mut TransactionMut,
+    index: u32,
+) -> Option<(ItemPosition, Option<Box<SearchMarker>>)> {
     let mut pos = {
         ItemPosition {
             parent: this.into(),
@@ -742,10 +763,29 @@ fn find_position(this: BranchPtr, txn: &mut TransactionMut, index: u32) -> Optio
         }
     };
 
-    let mut format_ptrs = HashMap::new();
     let store = txn.store_mut();
     let encoding = store.offset_kind;
     let mut remaining = index;
+    #[cfg(test)]
+    let use_marker = !crate::search_marker::disabled();
+    #[cfg(not(test))]
+    let use_marker = true;
+    if let Some(start) = this
+        .search_marker
+        .as_deref()
+        .filter(|_| use_marker)
+        .and_then(|marker| start_from_marker(this, marker, index, encoding))
+    {
+        pos.left = start.item.left;
+        pos.right = Some(start.item);
+        pos.index = start.block_index;
+        pos.current_attrs = start.attrs;
+        remaining = index - start.index;
+    }
+
+    // The last counted item before the position: its marker stays exact through the caller's
+    // change, which only touches items after it.
+    let mut found = None;
     while let Some(right) = pos.right {
         if remaining == 0 {
             break;
@@ -754,13 +794,11 @@ fn find_position(this: BranchPtr, txn: &mut TransactionMut, index: u32) -> Optio
         if !right.is_deleted() {
             match &right.content {
                 ItemContent::Format(key, value) => {
-                    if let Any::Null = value.as_ref() {
-                        format_ptrs.remove(key);
-                    } else {
-                        format_ptrs.insert(key.clone(), pos.right.clone());
-                    }
+                    update_current_attributes(pos.current_attrs.get_or_init(), key, value);
                 }
                 _ => {
+                    let before = index - remaining;
+                    let block_index = pos.index;
                     let mut block_len = right.len();
                     let content_len = right.content_len(encoding);
                     if remaining < content_len {
@@ -779,6 +817,15 @@ fn find_position(this: BranchPtr, txn: &mut TransactionMut, index: u32) -> Optio
                     } else {
                         remaining -= content_len;
                     }
+                    if remaining == 0 {
+                        found = Some(Box::new(SearchMarker {
+                            item: right,
+                            index: before,
+                            block_index,
+                            kind: encoding,
+                            attrs: non_empty(pos.current_attrs.clone()),
+                        }));
+                    }
                     pos.index += block_len;
                 }
             }
@@ -790,17 +837,105 @@ fn find_position(this: BranchPtr, txn: &mut TransactionMut, index: u32) -> Optio
             None
         };
     }
+    pos.current_attrs = non_empty(pos.current_attrs.take());
 
-    for (_, block_ptr) in format_ptrs {
-        if let Some(item) = block_ptr {
-            if let ItemContent::Format(key, value) = &item.content {
-                let attrs = pos.current_attrs.get_or_init();
-                update_current_attributes(attrs, key, value.as_ref());
-            }
+    Some((pos, found))
+}
+
+/// Patched (Atelier, PATCHES.md §10): new. Formatting that folds to no attribute is `None`, as
+/// upstream's `find_position` left it.
+fn non_empty(attrs: Option<Box<Attrs>>) -> Option<Box<Attrs>> {
+    attrs.filter(|attrs| !attrs.is_empty())
+}
+
+/// Patched (Atelier, PATCHES.md §10): new. After a text operation that looked its position up
+/// with `find_position`, puts back the marker found there. The operation's own changes (items
+/// inserted, deleted, split or formatted at or after its position) cleared the branch's marker
+/// but cannot have moved this one, which describes an item before the position.
+fn remember(mut this: BranchPtr, marker: Option<Box<SearchMarker>>) {
+    if let Some(marker) = marker {
+        debug_assert!(!marker.item.is_deleted());
+        this.search_marker = Some(marker);
+    }
+}
+
+/// Patched (Atelier, PATCHES.md §10): new. Where `find_position` can start its walk for `index`
+/// instead of the start of the text: the marker's item if `index` lies past it; otherwise the
+/// nearest counted item to its left that starts before `index`, found by walking left, as long as
+/// no visible format item lies between (the formatting in effect there would be unknown). `None`
+/// means: walk from the start (also when that is the shorter way).
+fn start_from_marker(
+    this: BranchPtr,
+    marker: &SearchMarker,
+    index: u32,
+    encoding: OffsetKind,
+) -> Option<SearchMarker> {
+    debug_assert!(!marker.item.is_deleted());
+    #[cfg(test)]
+    check_marker(this, marker);
+    if marker.kind != encoding || index == 0 {
+        return None;
+    }
+    if index > marker.index {
+        return Some(marker.clone());
+    }
+    if index < marker.index - index {
+        return None;
+    }
+    let mut item = marker.item;
+    let mut before = marker.index;
+    let mut block_index = marker.block_index;
+    loop {
+        item = item.left?;
+        if item.is_deleted() {
+            continue;
+        }
+        if let ItemContent::Format(_, _) = &item.content {
+            return None;
+        }
+        before = before.checked_sub(item.content_len(encoding))?;
+        block_index = block_index.checked_sub(item.len())?;
+        if before < index {
+            return Some(SearchMarker {
+                item,
+                index: before,
+                block_index,
+                kind: encoding,
+                attrs: marker.attrs.clone(),
+            });
         }
     }
+}
 
-    Some(pos)
+/// Patched (Atelier, PATCHES.md §10): new. Test builds check every marker they use against a
+/// walk from the start of the text.
+#[cfg(test)]
+fn check_marker(this: BranchPtr, marker: &SearchMarker) {
+    let mut index = 0;
+    let mut block_index = 0;
+    let mut attrs: Option<Box<Attrs>> = None;
+    let mut curr = this.start;
+    while let Some(item) = curr {
+        if item == marker.item {
+            assert_eq!(index, marker.index, "search marker index");
+            assert_eq!(block_index, marker.block_index, "search marker block index");
+            assert_eq!(non_empty(attrs), marker.attrs, "search marker attributes");
+            return;
+        }
+        if !item.is_deleted() {
+            match &item.content {
+                ItemContent::Format(key, value) => {
+                    update_current_attributes(attrs.get_or_init(), key, value)
+                }
+                _ => {
+                    index += item.content_len(marker.kind);
+                    block_index += item.len();
+                }
+            }
+        }
+        curr = item.right;
+    }
+    panic!("search marker item is not in its branch's list");
 }
 
 fn remove(txn: &mut TransactionMut, pos: &mut ItemPosition, len: u32) {
