@@ -11,6 +11,7 @@
 //! cargo xtask bench size
 //! cargo xtask bench ai [--runs N]
 //! cargo xtask bench chat [--no-dist]
+//! cargo xtask bench server [--docs N] [--seconds S] [--rates R,R...] [--quick]
 //! ```
 //!
 //! `replay` replays editing traces (either format, gzipped or not) through
@@ -36,6 +37,7 @@ mod npm_package;
 mod replay;
 mod schema;
 mod serve;
+mod server_bench;
 mod size_bench;
 mod trace_file;
 mod wasm_build;
@@ -101,6 +103,12 @@ usage:
       serve: open-to-painted time, scroll frame p99, send-to-painted-on-another-
       page p50/p99, against the targets (150 ms, 16 ms, 100 ms); writes
       bench/results/chat.{json,md}. --no-dist measures www/pkg as it is.
+  cargo xtask bench server [--docs N] [--seconds S] [--rates R,R...] [--quick]
+      atelier serve on one node, then on three sharing PostgreSQL and Redis
+      (their own instances, started by scripts/postgres.sh and redis.sh):
+      N documents (1,000) with a y-websocket writer and reader each, rate
+      steps in updates/s; delivery p50/p99, capacity at p99 <= 50 ms and CPU
+      per process; writes bench/results/server.{json,md}.
   cargo xtask bench crdt [--runs N] [--only NAME,...] [--no-wasm] [--no-yjs]
       Replays every trace in $ATELIER_TRACES (default ../shared/data/editing-traces
       beside the workspace) natively, as wasm under Node and with Yjs under Node;
@@ -135,6 +143,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
             Some((what, rest)) if what == "size" => size_bench::run(rest),
             Some((what, rest)) if what == "ai" => ai_bench::run(rest),
             Some((what, rest)) if what == "chat" => chat_bench::run(rest),
+            Some((what, rest)) if what == "server" => server_bench::run(rest),
             _ => bail!(
                 "unknown benchmark; try `cargo xtask bench crdt`, `bench editor` or `bench size`\n{USAGE}"
             ),
