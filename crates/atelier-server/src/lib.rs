@@ -136,7 +136,17 @@ pub async fn serve_on(
     state: Arc<state::AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    use axum::serve::ListenerExt;
     let rooms = state.rooms.clone();
+    // TCP_NODELAY on every connection: a sync message is small and must
+    // leave at once; with Nagle's algorithm a frame written while the
+    // previous one is unacknowledged waits for the peer's delayed ACK
+    // (up to 40 ms on Linux).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
