@@ -34,7 +34,7 @@ use std::time::Duration;
 /// 16's delivery target on this machine).
 const P99_TARGET_MS: f64 = 50.0;
 /// Default rate steps, updates/s offered in total.
-const RATES: &[u64] = &[100, 200, 400, 800, 1200, 1600, 2000, 2400, 3200, 4000];
+const RATES: &[u64] = &[100, 400, 1600, 3200, 4800, 6400, 8000, 12000, 16000];
 /// Warm-up before each measured step, and drain after it.
 const WARM_UP: Duration = Duration::from_secs(2);
 const DRAIN: Duration = Duration::from_secs(2);
@@ -144,6 +144,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     // Instances of their own (ports, directories): the test suites of
     // other worktrees use the default ones, and their traffic must not
     // count here (nor this run stop their servers).
+    // Read before the run: its load average is the one at the start.
+    let machine = machine(&root);
     let services = Services::start(&root)?;
     let (db, redis) = (services.db.clone(), services.redis.clone());
     let run_id = std::process::id();
@@ -212,7 +214,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let report = json!({
         "date": now_utc(),
         "command": format!("cargo xtask bench server {}", args.join(" ")).trim().to_owned(),
-        "machine": machine(&root),
+        "machine": machine,
         "docs": docs, "seconds_per_step": seconds, "p99_target_ms": P99_TARGET_MS,
         "results": results,
     });
@@ -504,9 +506,9 @@ fn markdown(r: &Value) -> String {
         .unwrap_or(0.0);
     let _ = writeln!(
         md,
-        "| configuration | capacity (updates/s at p99 ≤ target) | ratio to one node |"
+        "| configuration | capacity (updates/s at p99 ≤ target) | p99 there, ms | p99 at the lowest step, ms | ratio to one node |"
     );
-    let _ = writeln!(md, "|---|---:|---:|");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|");
     for x in &results {
         let c = x["capacity_updates_per_s"].as_f64().unwrap_or(0.0);
         let ratio = if base > 0.0 {
@@ -514,9 +516,20 @@ fn markdown(r: &Value) -> String {
         } else {
             "–".into()
         };
+        // The p99 of the step that set the capacity, and of the lowest step.
+        let steps: Vec<&Value> = x["steps"].as_array().into_iter().flatten().collect();
+        let at_capacity = steps
+            .iter()
+            .find(|s| c > 0.0 && s["delivered_per_s"].as_f64() == Some(c))
+            .and_then(|s| s["p99_ms"].as_f64())
+            .map_or("–".to_owned(), |p| format!("{p:.1}"));
+        let lowest = steps
+            .first()
+            .and_then(|s| s["p99_ms"].as_f64())
+            .map_or("–".to_owned(), |p| format!("{p:.1}"));
         let _ = writeln!(
             md,
-            "| {} | {c:.0} | {ratio} |",
+            "| {} | {c:.0} | {at_capacity} | {lowest} | {ratio} |",
             x["config"].as_str().unwrap_or("?")
         );
     }
