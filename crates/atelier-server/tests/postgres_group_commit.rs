@@ -6,6 +6,9 @@
 //! skipped, by name, otherwise.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "support/fresh_postgres.rs"]
+mod fresh_postgres;
+
 use atelier_server::store_postgres::PostgresStore;
 use std::collections::HashMap;
 
@@ -13,31 +16,12 @@ const TEST: &str = "concurrent_appends_of_two_nodes_keep_dense_seqs_in_append_or
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_of_two_nodes_keep_dense_seqs_in_append_order() {
-    let Ok(url) = std::env::var("ATELIER_TEST_DB") else {
-        println!("SKIPPED: {TEST} (no ATELIER_TEST_DB)");
+    let Some(url) = fresh_postgres::test_url(TEST) else {
         return;
     };
-    if !url.starts_with("postgres") {
-        println!("SKIPPED: {TEST} (ATELIER_TEST_DB is not PostgreSQL)");
-        return;
-    }
-    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let admin = fresh_postgres::admin(&url).await;
     let name = format!("atelier_group_commit_{}", std::process::id());
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let fresh = match url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => panic!("cannot derive a database URL from {url}"),
-    };
+    let fresh = fresh_postgres::fresh_database(&admin, &url, &name).await;
     let nodes = [
         PostgresStore::connect(&fresh).await.unwrap(),
         PostgresStore::connect(&fresh).await.unwrap(),

@@ -5,40 +5,22 @@
 //! by name, otherwise.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "support/fresh_postgres.rs"]
+mod fresh_postgres;
+
 use atelier_server::store_postgres::PostgresStore;
 
 #[tokio::test]
 async fn concurrent_first_starts_on_a_fresh_database_all_succeed() {
-    let Ok(url) = std::env::var("ATELIER_TEST_DB") else {
-        println!(
-            "SKIPPED: concurrent_first_starts_on_a_fresh_database_all_succeed (no ATELIER_TEST_DB)"
-        );
+    let Some(url) =
+        fresh_postgres::test_url("concurrent_first_starts_on_a_fresh_database_all_succeed")
+    else {
         return;
     };
-    if !url.starts_with("postgres") {
-        println!(
-            "SKIPPED: concurrent_first_starts_on_a_fresh_database_all_succeed (ATELIER_TEST_DB is not PostgreSQL)"
-        );
-        return;
-    }
-    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let admin = fresh_postgres::admin(&url).await;
     for round in 0..5 {
         let name = format!("atelier_schema_race_{}_{round}", std::process::id());
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .await
-            .unwrap();
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let fresh = match url.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
-            None => panic!("cannot derive a database URL from {url}"),
-        };
+        let fresh = fresh_postgres::fresh_database(&admin, &url, &name).await;
         let starts = (0..6).map(|_| PostgresStore::connect(&fresh));
         let results = futures_util::future::join_all(starts).await;
         let failures: Vec<String> = results
