@@ -49,9 +49,52 @@ for (let i = 0; i < runs; i++) {
   load.push(timed(() => wasm.loadState(update)).ms);
 }
 
+// Bulk rows: the whole sequential trace in one transaction, the final text
+// pasted in one insertion, and the load of the final text ×REPEAT.
+const REPEAT = 100;
+let bulkMismatch = null;
+let oneTxn = null;
+if (trace.kind() === 'sequential') {
+  const t = [];
+  for (let i = 0; i < runs; i++) {
+    collect();
+    const { ms, value } = timed(() => trace.replayOneTransaction());
+    t.push(ms);
+    if (i === 0 && !value.ok()) bulkMismatch = `one transaction: ${value.mismatch()}`;
+    value.free();
+  }
+  oneTxn = summary(t);
+}
+const pasted = [];
+for (let i = 0; i < runs; i++) {
+  collect();
+  const { ms, value } = timed(() => trace.paste());
+  pasted.push(ms);
+  if (i === 0 && !value.ok() && bulkMismatch === null) bulkMismatch = `paste: ${value.mismatch()}`;
+  value.free();
+}
+const repeated = trace.repeatedState(REPEAT);
+if (bulkMismatch === null && !trace.checkRepeated(repeated, REPEAT)) {
+  bulkMismatch = `the ×${REPEAT} document did not load with its text`;
+}
+const repeatedLoad = [];
+for (let i = 0; i < runs; i++) {
+  collect();
+  repeatedLoad.push(timed(() => wasm.loadState(repeated)).ms);
+}
+const bulk = {
+  ok: bulkMismatch === null,
+  mismatch: bulkMismatch,
+  oneTxnMs: oneTxn,
+  pasteMs: summary(pasted),
+  repeat: REPEAT,
+  repeatedUpdateBytes: repeated.length,
+  repeatedLoadMs: summary(repeatedLoad),
+};
+
 console.log(JSON.stringify({
-  ok,
-  mismatch: diff,
+  ok: ok && bulk.ok,
+  mismatch: diff ?? bulk.mismatch,
   kind: trace.kind(),
   ops: trace.patches(),
   finalLen,
@@ -65,6 +108,7 @@ console.log(JSON.stringify({
       'retained after it with the final document alive; linearMemoryGrowthBytes = growth of the wasm memory',
   },
   loadMs: summary(load),
+  bulk,
   engine: `atelier-doc wasm32 (wasm-release), node ${process.version}`,
 }));
 trace.free();

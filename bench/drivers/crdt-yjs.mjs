@@ -78,6 +78,38 @@ function replaySequential(trace) {
   return { doc, text: plain(ytext) };
 }
 
+/** The sequential replay with every patch inside ONE Yjs transaction. */
+function replayOneTransaction(trace) {
+  const doc = new Y.Doc();
+  doc.clientID = SEQUENTIAL_CLIENT;
+  const ytext = createBlock(doc, trace.startContent ?? '');
+  const index = new ScalarIndex(trace.startContent ?? '');
+  doc.transact(() => {
+    for (const txn of trace.txns) {
+      for (const patch of txn.patches) applyPatch(ytext, index, patch);
+    }
+  });
+  return { doc, text: plain(ytext) };
+}
+
+/** The final text pasted as one insertion into the block's empty text. */
+function paste(text) {
+  const doc = new Y.Doc();
+  doc.clientID = SEQUENTIAL_CLIENT;
+  const ytext = createBlock(doc, '');
+  ytext.insert(0, text);
+  return { doc, text: plain(ytext) };
+}
+
+/** A doc whose block holds `text` `times` times, written as `times` insertions. */
+function repeatedDoc(text, times) {
+  const doc = new Y.Doc();
+  doc.clientID = SEQUENTIAL_CLIENT;
+  const ytext = createBlock(doc, '');
+  for (let i = 0; i < times; i++) ytext.insert(i * text.length, text);
+  return doc;
+}
+
 function replayConcurrent(trace) {
   const agents = trace.numAgents;
   const genesisDoc = new Y.Doc();
@@ -182,6 +214,58 @@ for (let i = 0; i < runs; i++) {
   if (i === 0) loadedOk = plain(findText(value)) === trace.endContent;
 }
 
+// Bulk rows: the whole sequential trace in one transaction, the final text
+// pasted in one insertion, and the load of the final text ×REPEAT.
+const REPEAT = 100;
+let bulkMismatch = null;
+let oneTxn = null;
+if (!concurrent) {
+  const t = [];
+  for (let i = 0; i < runs; i++) {
+    collect();
+    const { ms, value } = timed(() => replayOneTransaction(trace));
+    t.push(ms);
+    if (i === 0) {
+      const d = mismatch(trace.endContent, value.text);
+      if (d !== null) bulkMismatch = `one transaction: ${d}`;
+    }
+  }
+  oneTxn = summary(t);
+}
+const pasted = [];
+for (let i = 0; i < runs; i++) {
+  collect();
+  const { ms, value } = timed(() => paste(trace.endContent));
+  pasted.push(ms);
+  if (i === 0 && bulkMismatch === null && value.text !== trace.endContent) bulkMismatch = 'paste: texts differ';
+}
+const repeated = Y.encodeStateAsUpdate(repeatedDoc(trace.endContent, REPEAT));
+const repeatedLoad = [];
+for (let i = 0; i < runs; i++) {
+  collect();
+  const { ms, value } = timed(() => {
+    const d = new Y.Doc();
+    Y.applyUpdate(d, repeated);
+    return d;
+  });
+  repeatedLoad.push(ms);
+  if (i === 0 && bulkMismatch === null) {
+    const text = plain(findText(value));
+    if (text.length !== trace.endContent.length * REPEAT || !text.startsWith(trace.endContent)) {
+      bulkMismatch = `the ×${REPEAT} document did not load with its text`;
+    }
+  }
+}
+const bulk = {
+  ok: bulkMismatch === null,
+  mismatch: bulkMismatch,
+  oneTxnMs: oneTxn,
+  pasteMs: summary(pasted),
+  repeat: REPEAT,
+  repeatedUpdateBytes: repeated.length,
+  repeatedLoadMs: summary(repeatedLoad),
+};
+
 let nativeInYjs = null;
 if (options['native-update']) {
   const d = new Y.Doc();
@@ -195,8 +279,8 @@ if (options['save-update']) writeFileSync(options['save-update'], update);
 const require = createRequire(import.meta.url);
 const yjsVersion = require('yjs/package.json').version;
 console.log(JSON.stringify({
-  ok: diff === null && loadedOk,
-  mismatch: diff ?? (loadedOk ? null : 'the loaded state differs from endContent'),
+  ok: diff === null && loadedOk && bulk.ok,
+  mismatch: diff ?? (loadedOk ? null : 'the loaded state differs from endContent') ?? bulk.mismatch,
   kind: concurrent ? 'concurrent' : 'sequential',
   ops: trace.txns.reduce((n, t) => n + t.patches.length, 0),
   txns: trace.txns.length,
@@ -212,6 +296,7 @@ console.log(JSON.stringify({
       }
     : { peakBytes: null, retainedBytes: null, method: 'unavailable (run node with --expose-gc)' },
   loadMs: summary(load),
+  bulk,
   nativeInYjs,
   engine: `yjs ${yjsVersion}, node ${process.version}`,
 }));

@@ -21,7 +21,10 @@
 pub mod counting_alloc;
 
 use atelier_doc::Document;
-use atelier_doc::trace::{Replay, ReplayOptions, Trace, replay};
+use atelier_doc::trace::{
+    Replay, ReplayOptions, Trace, paste, repeated_document, replay,
+    replay_sequential_one_transaction,
+};
 use wasm_bindgen::prelude::*;
 
 pub use counting_alloc::CountingAlloc;
@@ -63,6 +66,63 @@ impl TraceHandle {
             .mismatch(self.trace.end_content())
             .map(|m| m.to_string());
         Ok(ReplayResult { done, mismatch })
+    }
+}
+
+#[wasm_bindgen]
+impl TraceHandle {
+    /// Replays a sequential trace with every patch in one transaction.
+    #[wasm_bindgen(js_name = replayOneTransaction)]
+    pub fn replay_one_transaction(&self) -> Result<ReplayResult, JsError> {
+        let Trace::Sequential(t) = &self.trace else {
+            return Err(JsError::new(
+                "only a sequential trace replays in one transaction",
+            ));
+        };
+        let done = replay_sequential_one_transaction(t, &ReplayOptions::default())
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(self.result(done))
+    }
+
+    /// Pastes the trace's final text as one insertion into an empty block.
+    pub fn paste(&self) -> Result<ReplayResult, JsError> {
+        let done = paste(self.trace.end_content(), &ReplayOptions::default())
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(self.result(done))
+    }
+
+    /// The full state (v1 update) of a document holding the final text
+    /// `times` times, written as `times` insertions.
+    #[wasm_bindgen(js_name = repeatedState)]
+    pub fn repeated_state(&self, times: u32) -> Result<Vec<u8>, JsError> {
+        let (doc, _) =
+            repeated_document(self.trace.end_content(), times, &ReplayOptions::default())
+                .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(doc.encode_state_v1())
+    }
+
+    /// Whether `update` loads as one block holding the final text `times` times.
+    #[wasm_bindgen(js_name = checkRepeated)]
+    pub fn check_repeated(&self, update: &[u8], times: u32) -> bool {
+        let Ok(doc) = Document::from_update_v1(update) else {
+            return false;
+        };
+        let blocks = doc.blocks();
+        let end = self.trace.end_content();
+        let text = match blocks.as_slice() {
+            [only] => only.plain_text(),
+            _ => return false,
+        };
+        text.len() == end.len() * times as usize && text.starts_with(end)
+    }
+}
+
+impl TraceHandle {
+    fn result(&self, done: Replay) -> ReplayResult {
+        let mismatch = done
+            .mismatch(self.trace.end_content())
+            .map(|m| m.to_string());
+        ReplayResult { done, mismatch }
     }
 }
 

@@ -459,6 +459,68 @@ pub fn replay_sequential(trace: &SequentialTrace, options: &ReplayOptions) -> Re
     finish(TraceKind::Sequential, document, block, stats)
 }
 
+/// Replays a sequential trace with every patch inside ONE yrs transaction:
+/// the whole history committed at once, as a bulk edit (or an undo of a
+/// long session) would be. Same block and edits as [`replay_sequential`].
+pub fn replay_sequential_one_transaction(
+    trace: &SequentialTrace,
+    options: &ReplayOptions,
+) -> Result<Replay> {
+    let document = Document::with_client_id(SEQUENTIAL_CLIENT);
+    let block = create_block(&document, options.block, &trace.start_content)?;
+    let mut index = ScalarIndex::from_text(&trace.start_content);
+    let mut stats = ReplayStats::default();
+    let limit = options.max_txns.unwrap_or(usize::MAX);
+    {
+        let mut txn = document.ydoc().transact_mut();
+        for (i, t) in trace.txns.iter().enumerate().take(limit) {
+            for (j, patch) in t.patches.iter().enumerate() {
+                apply_patch_in(&document, &mut txn, &block, &mut index, patch, &mut stats)
+                    .map_err(|e| at_patch(i, j, patch, e))?;
+            }
+            stats.txns += 1;
+        }
+    }
+    stats.local_transactions = 1;
+    finish(TraceKind::Sequential, document, block, stats)
+}
+
+/// Writes `text` as one insertion into the empty text of a fresh block: a
+/// paste of the whole text in one transaction.
+pub fn paste(text: &str, options: &ReplayOptions) -> Result<Replay> {
+    let document = Document::with_client_id(SEQUENTIAL_CLIENT);
+    let block = create_block(&document, options.block, "")?;
+    document.insert_text(&block, 0, text)?;
+    let stats = ReplayStats {
+        patches: 1,
+        inserted: text.chars().count() as u64,
+        local_transactions: 1,
+        ..ReplayStats::default()
+    };
+    finish(TraceKind::Sequential, document, block, stats)
+}
+
+/// A document whose block holds `text` repeated `times` times, written as
+/// `times` insertions at the end (one transaction each): the large
+/// document whose load `bench crdt` times.
+pub fn repeated_document(
+    text: &str,
+    times: u32,
+    options: &ReplayOptions,
+) -> Result<(Document, BlockId)> {
+    let document = Document::with_client_id(SEQUENTIAL_CLIENT);
+    let block = create_block(&document, options.block, "")?;
+    let step = u32::try_from(text.encode_utf16().count())
+        .map_err(|_| Error::InvalidOperation("text too long".into()))?;
+    for i in 0..times {
+        let at = step
+            .checked_mul(i)
+            .ok_or_else(|| Error::InvalidOperation("repeated text too long".into()))?;
+        document.insert_text(&block, at, text)?;
+    }
+    Ok((document, block))
+}
+
 /// One agent's replica in a concurrent replay.
 struct Replica {
     document: Document,
@@ -699,6 +761,31 @@ fn apply_patch(
     Ok(())
 }
 
+/// [`apply_patch`] inside the caller's transaction.
+fn apply_patch_in(
+    document: &Document,
+    txn: &mut yrs::TransactionMut,
+    block: &BlockId,
+    index: &mut ScalarIndex,
+    Patch(pos, del, ins): &Patch,
+    stats: &mut ReplayStats,
+) -> Result<()> {
+    if *del > 0 {
+        let (at, len) = index.to_utf16_range(*pos, *del)?;
+        document.delete_text_in(txn, block, at, len)?;
+        index.delete(*pos, *del)?;
+        stats.deleted += u64::from(*del);
+    }
+    if !ins.is_empty() {
+        let at = index.to_utf16(*pos)?;
+        document.insert_text_in(txn, block, at, ins, None)?;
+        index.insert(*pos, ins)?;
+        stats.inserted += ins.chars().count() as u64;
+    }
+    stats.patches += 1;
+    Ok(())
+}
+
 fn at_patch(txn: usize, patch: usize, p: &Patch, e: Error) -> Error {
     let preview: String = p.2.chars().take(16).collect();
     Error::Malformed(format!(
@@ -830,6 +917,31 @@ mod tests {
         )
         .expect("concurrent");
         assert_eq!(c.kind(), TraceKind::Concurrent);
+    }
+
+    #[test]
+    fn one_transaction_paste_and_repeated_match_the_per_keystroke_replay() {
+        let t = seq(
+            "ab",
+            "a😀xyb!",
+            &[
+                &[(1, 0, "xy")],
+                &[(1, 0, "😀"), (5, 0, "!")],
+                &[(4, 0, "q")],
+                &[(4, 1, "")],
+            ],
+        );
+        let options = ReplayOptions::default();
+        let each = replay_sequential(&t, &options).expect("per keystroke");
+        let once = replay_sequential_one_transaction(&t, &options).expect("one transaction");
+        assert_eq!(once.text, t.end_content);
+        assert_eq!(once.text, each.text);
+        assert_eq!(once.stats.local_transactions, 1);
+        let pasted = paste(&t.end_content, &options).expect("paste");
+        assert_eq!(pasted.text, t.end_content);
+        let (doc, block) = repeated_document("a😀", 3, &options).expect("repeated");
+        let loaded = Document::from_update_v1(&doc.encode_state_v1()).expect("load");
+        assert_eq!(loaded.block_plain_text(&block).expect("text"), "a😀a😀a😀");
     }
 
     #[test]

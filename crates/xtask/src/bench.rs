@@ -8,7 +8,10 @@
 //! the trace's text in one `Y.XmlText` inside BlockNote's
 //! `document-store > blockGroup > blockContainer > codeBlock`, one
 //! transaction per deletion or insertion, concurrent traces with one replica
-//! per agent.
+//! per agent. Beside each replay, every engine also times the bulk rows of
+//! issue 16: the whole sequential trace in one transaction, the final text
+//! pasted in one insertion, and the load of a document holding the final
+//! text 100 times (a second table in `crdt.md`).
 
 use crate::trace_file::{self, EXPECTED};
 use crate::{cargo, wasm_build};
@@ -23,6 +26,12 @@ use std::process::{Command, ExitCode, Stdio};
 /// `$ATELIER_BENCH_RUNS` says otherwise: the whole bench then takes a few
 /// minutes on two cores.
 const DEFAULT_RUNS: usize = 5;
+
+/// Issue 16: one transaction or one paste takes at most this many times the
+/// per-keystroke replay of the same engine.
+const BULK_VS_REPLAY: f64 = 2.0;
+/// Issue 16: atelier-doc loads in at most this many times Yjs's time.
+const LOAD_VS_YJS: f64 = 0.5;
 
 /// The engines, in table order.
 const ENGINES: [&str; 3] = ["native", "wasm", "yjs"];
@@ -256,6 +265,17 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                               /proc/self/clear_refs) minus VmRSS before the replay",
             },
             "ratios": "engine figure divided by Yjs's (below 1: less time or fewer bytes than Yjs)",
+            "bulk": {
+                "oneTxn": "sequential traces only: every patch of the trace inside ONE transaction \
+                           (same block, same edits, same scalar-to-UTF-16 conversion); median of `runs`",
+                "paste": "the trace's final text inserted in one call into the empty text of a fresh \
+                          block (one transaction); median of `runs`",
+                "repeatedLoad": "a document whose block holds the final text 100 times, written as 100 \
+                                 insertions at the end by each engine itself, encoded as a v1 update \
+                                 (untimed), then decoded into a fresh document; median of `runs`",
+                "targets": "issue 16: one transaction or one paste ≤ 2× the same engine's per-keystroke \
+                            replay; load of the final document and of the ×100 document ≤ 0.5× Yjs",
+            },
         },
         "traces": traces,
         "skipped": skipped,
@@ -369,6 +389,41 @@ fn add_ratios(record: &mut Value, yjs: &Value) {
     record["replayVsYjs"] = r;
     record["sizeVsYjs"] = s;
     record["loadVsYjs"] = l;
+    if record.get("bulk").is_some_and(Value::is_object) {
+        let replay = get(record, "/replayMs/median");
+        let one = get(record, "/bulk/oneTxnMs/median");
+        let paste = get(record, "/bulk/pasteMs/median");
+        let big = get(record, "/bulk/repeatedLoadMs/median");
+        let bulk = &mut record["bulk"];
+        bulk["oneTxnVsReplay"] = ratio(one, replay);
+        bulk["pasteVsReplay"] = ratio(paste, replay);
+        bulk["oneTxnVsYjs"] = ratio(one, get(yjs, "/bulk/oneTxnMs/median"));
+        bulk["pasteVsYjs"] = ratio(paste, get(yjs, "/bulk/pasteMs/median"));
+        bulk["repeatedLoadVsYjs"] = ratio(big, get(yjs, "/bulk/repeatedLoadMs/median"));
+    }
+}
+
+/// Issue 16's targets for the bulk rows that `record` misses: one
+/// transaction or one paste at most 2× the per-keystroke replay, and (for
+/// atelier-doc) loads at most 0.5× Yjs's.
+fn bulk_misses(engine: &str, record: &Value) -> Vec<&'static str> {
+    let f = |p: &str| record.pointer(p).and_then(Value::as_f64);
+    let mut missed = Vec::new();
+    if f("/bulk/oneTxnVsReplay").is_some_and(|r| r > BULK_VS_REPLAY) {
+        missed.push("one txn > 2× replay");
+    }
+    if f("/bulk/pasteVsReplay").is_some_and(|r| r > BULK_VS_REPLAY) {
+        missed.push("paste > 2× replay");
+    }
+    if engine != "yjs" {
+        if f("/loadVsYjs").is_some_and(|r| r > LOAD_VS_YJS) {
+            missed.push("load > 0.5× Yjs");
+        }
+        if f("/bulk/repeatedLoadVsYjs").is_some_and(|r| r > LOAD_VS_YJS) {
+            missed.push("×100 load > 0.5× Yjs");
+        }
+    }
+    missed
 }
 
 fn engine_line(engine: &str, r: &Value) -> String {
@@ -391,6 +446,14 @@ fn engine_line(engine: &str, r: &Value) -> String {
         fmt_mb(f("/memory/peakBytes")),
         fmt_mb(f("/memory/retainedBytes")),
         fmt_num(f("/loadMs/median"), 2),
+    ) + &format!(
+        "\n         one txn {:>9} ms {:>7} of replay  paste {:>8} ms {:>7}  ×100 load {:>8} ms {:>7} Yjs",
+        fmt_num(f("/bulk/oneTxnMs/median"), 1),
+        fmt_ratio(f("/bulk/oneTxnVsReplay")),
+        fmt_num(f("/bulk/pasteMs/median"), 2),
+        fmt_ratio(f("/bulk/pasteVsReplay")),
+        fmt_num(f("/bulk/repeatedLoadMs/median"), 1),
+        fmt_ratio(f("/bulk/repeatedLoadVsYjs")),
     )
 }
 
@@ -536,6 +599,7 @@ fn markdown(report: &Value) -> String {
             );
         }
     }
+    bulk_table(&mut md, report);
     for sk in report["skipped"].as_array().into_iter().flatten() {
         let _ = writeln!(md, "\nSKIPPED: {} ({})", s(&sk["name"]), s(&sk["reason"]));
     }
@@ -563,7 +627,60 @@ fn markdown(report: &Value) -> String {
         s(&method["ratios"]),
         report["wasmBytes"],
     );
+    let bulk = &method["bulk"];
+    let _ = writeln!(
+        md,
+        "- One transaction: {}.\n- Paste: {}.\n- ×100 load: {}.\n- Targets: {}.",
+        s(&bulk["oneTxn"]),
+        s(&bulk["paste"]),
+        s(&bulk["repeatedLoad"]),
+        s(&bulk["targets"]),
+    );
     md
+}
+
+/// The second table: bulk edits against the same engine's per-keystroke
+/// replay, and the load of the ×100 document, with issue 16's targets.
+fn bulk_table(md: &mut String, report: &Value) {
+    let _ = writeln!(
+        md,
+        "\n## Bulk edits and large documents\n\n         | trace | engine | replay ms | one txn ms | ÷ replay | × Yjs | paste ms | ÷ replay | × Yjs | load ms | × Yjs | ×100 update bytes | ×100 load ms | × Yjs | targets |\n         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    let s = |v: &Value| v.as_str().unwrap_or("?").to_owned();
+    for t in report["traces"].as_array().into_iter().flatten() {
+        for engine in ENGINES {
+            let r = &t["engines"][engine];
+            if r.get("bulk").is_none_or(|b| !b.is_object()) {
+                continue;
+            }
+            let f = |p: &str| r.pointer(p).and_then(Value::as_f64);
+            let missed = bulk_misses(engine, r);
+            let targets = if r["ok"] != Value::Bool(true) {
+                "MISMATCH".to_owned()
+            } else if missed.is_empty() {
+                "met".to_owned()
+            } else {
+                format!("MISSED: {}", missed.join(", "))
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {engine} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {targets} |",
+                s(&t["name"]),
+                fmt_num(f("/replayMs/median"), 1),
+                fmt_num(f("/bulk/oneTxnMs/median"), 1),
+                fmt_ratio(f("/bulk/oneTxnVsReplay")),
+                fmt_ratio(f("/bulk/oneTxnVsYjs")),
+                fmt_num(f("/bulk/pasteMs/median"), 2),
+                fmt_ratio(f("/bulk/pasteVsReplay")),
+                fmt_ratio(f("/bulk/pasteVsYjs")),
+                fmt_num(f("/loadMs/median"), 2),
+                fmt_ratio(f("/loadVsYjs")),
+                fmt_num(f("/bulk/repeatedUpdateBytes"), 0),
+                fmt_num(f("/bulk/repeatedLoadMs/median"), 1),
+                fmt_ratio(f("/bulk/repeatedLoadVsYjs")),
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -578,6 +695,21 @@ mod tests {
         assert_eq!(native["replayVsYjs"], json!(0.5));
         assert_eq!(native["sizeVsYjs"], json!(1.1));
         assert_eq!(native["loadVsYjs"], json!(4.0));
+        let yjs = json!({"ok": true, "replayMs": {"median": 2.0}, "loadMs": {"median": 1.0},
+                         "bulk": {"oneTxnMs": {"median": 3.0}, "pasteMs": {"median": 1.0},
+                                  "repeatedLoadMs": {"median": 10.0}}});
+        let mut native = json!({"ok": true, "replayMs": {"median": 1.0}, "loadMs": {"median": 0.2},
+                                "bulk": {"oneTxnMs": {"median": 3.0}, "pasteMs": {"median": 0.5},
+                                         "repeatedLoadMs": {"median": 6.0}}});
+        add_ratios(&mut native, &yjs);
+        assert_eq!(native["bulk"]["oneTxnVsReplay"], json!(3.0));
+        assert_eq!(native["bulk"]["oneTxnVsYjs"], json!(1.0));
+        assert_eq!(native["bulk"]["pasteVsReplay"], json!(0.5));
+        assert_eq!(native["bulk"]["repeatedLoadVsYjs"], json!(0.6));
+        assert_eq!(
+            bulk_misses("native", &native),
+            ["one txn > 2× replay", "×100 load > 0.5× Yjs"]
+        );
         let mut skipped = json!({"skipped": "no node"});
         add_ratios(&mut skipped, &yjs);
         assert!(skipped.get("replayVsYjs").is_none());

@@ -6,7 +6,9 @@ use crate::trace_file;
 use anyhow::{Context, Result, bail};
 use atelier_bench_wasm::counting_alloc;
 use atelier_doc::Document;
-use atelier_doc::trace::{ReplayOptions, replay};
+use atelier_doc::trace::{
+    ReplayOptions, Trace, paste, repeated_document, replay, replay_sequential_one_transaction,
+};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,13 +84,17 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             loaded_ok = doc.block_plain_text(&block).ok().as_deref() == Some(trace.end_content());
         }
     }
+    let bulk = bulk(&trace, &options, runs)?;
+    let bulk_ok = bulk.get("ok") == Some(&serde_json::Value::Bool(true));
     if let Some(path) = save_update {
         std::fs::write(&path, &update)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let record = json!({
-        "ok": mismatch.is_none() && loaded_ok,
-        "mismatch": mismatch.or_else(|| (!loaded_ok).then(|| "the loaded state differs from endContent".to_owned())),
+        "ok": mismatch.is_none() && loaded_ok && bulk_ok,
+        "mismatch": mismatch
+            .or_else(|| (!loaded_ok).then(|| "the loaded state differs from endContent".to_owned()))
+            .or_else(|| bulk.get("mismatch").and_then(|m| m.as_str()).map(str::to_owned)),
         "kind": trace.kind().to_string(),
         "ops": trace.patch_count(),
         "txns": trace.txn_count(),
@@ -97,9 +103,73 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         "updateBytes": update.len(),
         "memory": memory,
         "loadMs": summary(&load),
+        "bulk": bulk,
     });
     println!("{record}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many copies of the final text the large document holds.
+pub const REPEAT: u32 = 100;
+
+/// The bulk rows: the whole (sequential) trace replayed in one transaction,
+/// the final text pasted in one insertion, and the load of a document
+/// holding the final text [`REPEAT`] times; `runs` timings each.
+fn bulk(trace: &Trace, options: &ReplayOptions, runs: usize) -> Result<serde_json::Value> {
+    let end = trace.end_content();
+    let mut mismatch: Option<String> = None;
+    let one_txn = match trace {
+        Trace::Sequential(t) => {
+            let mut times = Vec::with_capacity(runs);
+            for i in 0..runs {
+                let started = Instant::now();
+                let done = replay_sequential_one_transaction(t, options)?;
+                times.push(ms(started));
+                if i == 0 {
+                    mismatch = done.mismatch(end).map(|m| format!("one transaction: {m}"));
+                }
+            }
+            summary(&times)
+        }
+        Trace::Concurrent(_) => serde_json::Value::Null,
+    };
+    let mut pasted = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let started = Instant::now();
+        let done = paste(end, options)?;
+        pasted.push(ms(started));
+        if i == 0 && mismatch.is_none() {
+            mismatch = done.mismatch(end).map(|m| format!("paste: {m}"));
+        }
+    }
+    let (doc, block) = repeated_document(end, REPEAT, options)?;
+    let update = doc.encode_state_v1();
+    drop(doc);
+    let expected_len = end.len() * REPEAT as usize;
+    let mut load = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let started = Instant::now();
+        let loaded = Document::from_update_v1(&update)?;
+        load.push(ms(started));
+        if i == 0 && mismatch.is_none() {
+            let text = loaded.block_plain_text(&block)?;
+            if text.len() != expected_len || !text.starts_with(end) {
+                mismatch = Some(format!(
+                    "the ×{REPEAT} document loaded {} bytes of text, not {expected_len}",
+                    text.len()
+                ));
+            }
+        }
+    }
+    Ok(json!({
+        "ok": mismatch.is_none(),
+        "mismatch": mismatch,
+        "oneTxnMs": one_txn,
+        "pasteMs": summary(&pasted),
+        "repeat": REPEAT,
+        "repeatedUpdateBytes": update.len(),
+        "repeatedLoadMs": summary(&load),
+    }))
 }
 
 fn ms(started: Instant) -> f64 {
