@@ -644,7 +644,9 @@ fn markdown(report: &Value) -> String {
 fn bulk_table(md: &mut String, report: &Value) {
     let _ = writeln!(
         md,
-        "\n## Bulk edits and large documents\n\n         | trace | engine | replay ms | one txn ms | ÷ replay | × Yjs | paste ms | ÷ replay | × Yjs | load ms | × Yjs | ×100 update bytes | ×100 load ms | × Yjs | targets |\n         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        "\n## Bulk edits and large documents\n\n\
+         | trace | engine | replay ms | one txn ms | ÷ replay | × Yjs | paste ms | ÷ replay | × Yjs | load ms | × Yjs | ×100 update bytes | ×100 load ms | × Yjs | targets |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     );
     let s = |v: &Value| v.as_str().unwrap_or("?").to_owned();
     for t in report["traces"].as_array().into_iter().flatten() {
@@ -735,5 +737,9 @@ mod tests {
         assert!(md.contains("SKIPPED (no node)"), "{md}");
         assert!(md.contains("ERROR (boom \\| bang)"), "{md}");
         assert!(md.contains("SKIPPED: u (missing)"), "{md}");
+        assert!(
+            md.contains("\n## Bulk edits and large documents\n\n| trace | engine |"),
+            "{md}"
+        );
     }
 }
