@@ -1636,6 +1636,18 @@ impl Item {
     }
 }
 
+// Patched (Atelier, PATCHES.md §11): new.
+/// Length of `s` in UTF-16 code units, counted from its UTF-8 bytes: one
+/// unit per byte that starts a character, and a second one per 4-byte
+/// character (a surrogate pair). Equal to `s.encode_utf16().count()`, but a
+/// loop without branches that the compiler vectorizes.
+pub fn utf16_len(s: &str) -> usize {
+    s.as_bytes()
+        .iter()
+        .map(|&b| usize::from((b as i8) >= -0x40) + usize::from(b >= 0xF0))
+        .sum()
+}
+
 #[derive(PartialEq, PartialOrd, Eq, Ord, Debug, Clone)]
 pub struct SplittableString {
     content: SmallString<[u8; 8]>,
@@ -1647,9 +1659,11 @@ impl SplittableString {
         self.content.len()
     }
 
+    // Patched (Atelier, PATCHES.md §11): counted from the UTF-8 bytes, not by
+    // decoding every character.
     #[inline(always)]
     pub fn len_utf16(&self) -> usize {
-        self.encode_utf16().count()
+        utf16_len(self.as_str())
     }
 
     #[inline(always)]
@@ -2505,6 +2519,25 @@ mod test {
     use crate::block::{split_str, SplittableString};
     use crate::doc::OffsetKind;
     use std::ops::Deref;
+
+    #[test]
+    fn utf16_len_counts_like_encode_utf16() {
+        for s in [
+            "",
+            "a",
+            "hello world",
+            "é",
+            "\u{7ff}\u{800}",
+            "€ 日本語",
+            "😀",
+            "a😀b\u{10ffff}c\u{ffff}",
+            "mixed: ascii, é, €, 😀, and more ascii to pass sixteen bytes",
+        ] {
+            assert_eq!(super::utf16_len(s), s.encode_utf16().count(), "{s:?}");
+            let split = SplittableString::from(s);
+            assert_eq!(split.len_utf16(), s.encode_utf16().count(), "{s:?}");
+        }
+    }
 
     #[test]
     fn splittable_string_len() {
