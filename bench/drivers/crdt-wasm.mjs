@@ -13,7 +13,7 @@
 
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { readTraceText, parseArgs, collect, timed, summary } from './trace-common.mjs';
+import { readTraceText, parseArgs, collect, timed, summary, bulkRecord } from './trace-common.mjs';
 
 const { runs, file, options } = parseArgs(process.argv.slice(2));
 if (!options.pkg) throw new Error('--pkg DIR (the wasm-bindgen output) is required');
@@ -82,15 +82,7 @@ for (let i = 0; i < runs; i++) {
   collect();
   repeatedLoad.push(timed(() => wasm.loadState(repeated)).ms);
 }
-const bulk = {
-  ok: bulkMismatch === null,
-  mismatch: bulkMismatch,
-  oneTxnMs: oneTxn,
-  pasteMs: summary(pasted),
-  repeat: REPEAT,
-  repeatedUpdateBytes: repeated.length,
-  repeatedLoadMs: summary(repeatedLoad),
-};
+const bulk = bulkRecord({ mismatch: bulkMismatch, oneTxn, pasted, repeat: REPEAT, repeated, repeatedLoad });
 
 console.log(JSON.stringify({
   ok: ok && bulk.ok,

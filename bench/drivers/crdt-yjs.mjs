@@ -18,7 +18,7 @@ import * as Y from 'yjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  readTraceText, parseArgs, collect, canCollect, timed, summary, median, mismatch, scalarLength, ScalarIndex,
+  readTraceText, parseArgs, collect, canCollect, timed, summary, median, mismatch, scalarLength, ScalarIndex, bulkRecord,
 } from './trace-common.mjs';
 
 const FRAGMENT = 'document-store';
@@ -256,15 +256,7 @@ for (let i = 0; i < runs; i++) {
     }
   }
 }
-const bulk = {
-  ok: bulkMismatch === null,
-  mismatch: bulkMismatch,
-  oneTxnMs: oneTxn,
-  pasteMs: summary(pasted),
-  repeat: REPEAT,
-  repeatedUpdateBytes: repeated.length,
-  repeatedLoadMs: summary(repeatedLoad),
-};
+const bulk = bulkRecord({ mismatch: bulkMismatch, oneTxn, pasted, repeat: REPEAT, repeated, repeatedLoad });
 
 let nativeInYjs = null;
 if (options['native-update']) {

@@ -57,6 +57,24 @@ export function median(values) {
 
 export const summary = (times) => ({ median: median(times), runs: times });
 
+/**
+ * The bulk figures of one engine, as `bench crdt` reads them: the whole
+ * trace in one transaction (`oneTxn`, a summary or null), one paste
+ * (`pasted`, times), and the load of the ×`repeat` document (`repeated`,
+ * its update; `repeatedLoad`, times); `mismatch` says what came out wrong.
+ */
+export function bulkRecord({ mismatch, oneTxn, pasted, repeat, repeated, repeatedLoad }) {
+  return {
+    ok: mismatch === null,
+    mismatch,
+    oneTxnMs: oneTxn,
+    pasteMs: summary(pasted),
+    repeat,
+    repeatedUpdateBytes: repeated.length,
+    repeatedLoadMs: summary(repeatedLoad),
+  };
+}
+
 /** Number of Unicode scalar values in s. */
 export function scalarLength(s) {
   let n = 0;
