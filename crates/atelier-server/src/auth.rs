@@ -259,6 +259,19 @@ struct Claims {
     chat: Option<Vec<String>>,
     #[serde(default)]
     write: Option<Vec<String>>,
+    /// Issued-at (seconds since the epoch), checked not to lie ahead.
+    #[serde(default)]
+    iat: Option<f64>,
+}
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+const LEEWAY_SECONDS: u64 = 5;
+
+/// Seconds since the Unix epoch, now.
+fn now_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// A verification key from a JWKS.
@@ -483,7 +496,9 @@ impl Authenticator {
         alg: Algorithm,
     ) -> Result<Principal, AuthError> {
         let mut validation = Validation::new(alg);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECONDS;
+        // A token not valid yet (`nbf` ahead) is refused like an expired one.
+        validation.validate_nbf = true;
         let mut required = vec!["exp"];
         match &self.audience {
             Some(aud) => {
@@ -500,6 +515,9 @@ impl Authenticator {
         validation.set_required_spec_claims(&required);
         let data = decode::<Claims>(token, key, &validation).map_err(|e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+            jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
+                AuthError::Invalid("not valid yet (nbf)".into())
+            }
             jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
                 AuthError::Invalid("issued by another provider (iss)".into())
             }
@@ -509,6 +527,13 @@ impl Authenticator {
             _ => AuthError::Invalid(e.to_string()),
         })?;
         let c = data.claims;
+        // A token issued in the future was minted by a clock (or a forger)
+        // that cannot be trusted with the expiry either.
+        if let Some(iat) = c.iat
+            && iat > now_seconds() + LEEWAY_SECONDS as f64
+        {
+            return Err(AuthError::Invalid("issued in the future (iat)".into()));
+        }
         let all = || vec!["*".to_owned()];
         let (read, chat, write) = match (c.read, c.chat, c.write) {
             (None, None, None) if from_provider => match self.default_access {

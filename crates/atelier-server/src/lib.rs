@@ -32,6 +32,7 @@ pub mod fanout_redis;
 pub mod http;
 pub mod mcp;
 pub mod metrics;
+pub mod request_limits;
 pub mod room;
 pub mod security_headers;
 pub mod state;
@@ -77,7 +78,8 @@ pub fn router(state: Arc<state::AppState>) -> Router {
             post(http::restore_version),
         )
         .fallback_service(www)
-        .with_state(state);
+        .with_state(state)
+        .layer(axum::middleware::from_fn(request_limits::limit_headers));
     security_headers::for_every_response(api)
 }
 

@@ -107,6 +107,17 @@ pub async fn hocuspocus(
         .on_upgrade(move |socket| Connection::run(st, socket, session, slot, peer, creds))
 }
 
+/// The close a read error deserves when the peer may still read it: a
+/// message over the limit (tungstenite stops reading it at the limit and
+/// says "Message too long") gets 1009 with the limit; other errors (a
+/// reset, a broken frame) end the connection without a close frame.
+fn read_error_close(error: &str, max_message_bytes: usize) -> Option<Close> {
+    error.contains("Message too long").then(|| Close {
+        code: CLOSE_TOO_BIG,
+        reason: format!("message over the limit of {max_message_bytes} bytes"),
+    })
+}
+
 /// Why a connection ends.
 struct Close {
     code: u16,
@@ -196,7 +207,10 @@ impl Connection {
                         Some(Ok(_)) => Ok(()),
                         Some(Err(e)) => {
                             tracing::debug!(conn = conn.id, error = %e, "socket error");
-                            break;
+                            match read_error_close(&e.to_string(), conn.st.cfg.max_message_bytes) {
+                                Some(close) => Err(close),
+                                None => break,
+                            }
                         }
                     };
                 }
