@@ -248,6 +248,24 @@ async fn close_code(
     }
 }
 
+/// Connects, retrying while the server still counts connections that have
+/// just closed against the per-address limit (with a deadline).
+async fn connect_when_a_slot_frees(
+    url: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio_tungstenite::connect_async(url).await {
+            Ok((ws, _)) => return ws,
+            // Poll again shortly: the condition is a task ending.
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("no connection slot freed within 10 s: {e}"),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_messages_close_only_their_connection() {
     let dir = temp_dir("limits");
@@ -300,12 +318,10 @@ async fn bad_messages_close_only_their_connection() {
     assert_eq!(close_code(&mut bad).await, Some(1008));
     // The third simultaneous connection from this address is refused
     // (bystander + two closed ones are gone, so open two more first).
-    let (_a, _) = tokio_tungstenite::connect_async(&ws_url)
-        .await
-        .expect("connect");
-    let (_b, _) = tokio_tungstenite::connect_async(&ws_url)
-        .await
-        .expect("connect");
+    // The closed connections' slots are freed when their tasks end, a
+    // moment after the close frame: retry until then.
+    let _a = connect_when_a_slot_frees(&ws_url).await;
+    let _b = connect_when_a_slot_frees(&ws_url).await;
     let over = tokio_tungstenite::connect_async(&ws_url).await;
     assert!(
         over.is_err(),
