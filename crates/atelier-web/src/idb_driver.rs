@@ -18,9 +18,9 @@ use crate::compaction::{CompactionPolicy, Compactor};
 use crate::doc_state::DocState;
 use crate::idb_store::IdbStore;
 use crate::status::PersistenceStatus;
+use crate::stored_records::apply_stored_records;
 use crate::update_queue::Source;
 use crate::{now_ms, warn};
-use atelier_sync::check_update_v1_against;
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::{Rc, Weak};
@@ -136,13 +136,7 @@ impl IdbDriver {
         match records {
             Ok(records) => {
                 let skipped = doc.captures.applying(Source::Stored, || {
-                    records
-                        .iter()
-                        .filter(|record| {
-                            check_update_v1_against(record, &doc.limits, doc.doc.ydoc()).is_err()
-                                || doc.doc.apply_update_v1(record).is_err()
-                        })
-                        .count()
+                    apply_stored_records(&doc.doc, &doc.limits, &records)
                 });
                 let count = u32::try_from(records.len()).unwrap_or(u32::MAX);
                 self.with_log(&doc.key.name, |log| {

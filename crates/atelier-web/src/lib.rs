@@ -69,6 +69,7 @@ pub mod paint_schedule;
 pub mod presence;
 mod socket_driver;
 pub mod status;
+pub mod stored_records;
 mod tab_driver;
 pub mod tab_message;
 pub mod update_queue;

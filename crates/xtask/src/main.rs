@@ -5,6 +5,7 @@
 //! cargo xtask dist [--panic-messages] [--keep-names] [--package-only]
 //! cargo xtask serve [ARGS...]
 //! cargo xtask replay [--block code|paragraph] FILE...
+//! cargo xtask fuzz [--minutes N | --seconds S] [--target NAME,...] [--merge] [--reseed] [--json FILE]
 //! cargo xtask schema [--check]
 //! cargo xtask bench crdt [--runs N] [--only NAME[,NAME...]] [--no-wasm] [--no-yjs]
 //! cargo xtask bench editor
@@ -27,6 +28,7 @@ mod ci;
 mod dependency_checks;
 mod dist;
 mod editor_bench;
+mod fuzz;
 mod manifest;
 mod manifest_dts;
 mod messages;
@@ -81,6 +83,14 @@ usage:
       Replays editing traces (sequential or concurrent, .json or .json.gz)
       through atelier-doc; prints format, ops, final length, time and OK or
       MISMATCH per file; exits non-zero on any mismatch or error.
+  cargo xtask fuzz [--minutes N | --seconds S] [--target NAME,...] [--merge] [--reseed] [--json FILE]
+      Builds crates/atelier-fuzz's libFuzzer binary (coverage instrumentation
+      and AddressSanitizer, in target/fuzz) and runs every target, or the
+      named ones, N minutes (default 1) or S seconds each from its committed
+      corpus; prints executions and fails on a crash, naming the file and how
+      to replay and keep it. --merge adds the inputs that reach new coverage
+      to crates/atelier-fuzz/corpus; --reseed first rewrites the seeds (wire
+      vectors from the npm peers, inputs from Atelier's encoders).
   cargo xtask schema [--check]
       Writes www/operations.schema.json, the JSON Schema of the operations
       agents send (atelier_doc::Op); --check fails if the committed one is stale.
@@ -136,6 +146,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
         "serve" => serve::run(rest),
         "dist" => dist::run(rest),
         "replay" => replay::run(rest),
+        "fuzz" => fuzz::run(rest),
         "schema" => schema::run(rest),
         "bench" => match rest.split_first() {
             Some((what, rest)) if what == "crdt" => bench::run(rest),
