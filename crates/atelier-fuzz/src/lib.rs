@@ -24,6 +24,7 @@ mod ai_targets;
 mod browser_targets;
 mod doc_targets;
 pub mod seeds;
+#[cfg(feature = "server")]
 mod server_targets;
 mod sync_targets;
 
@@ -95,16 +96,19 @@ pub const TARGETS: &[Target] = &[
         about: "a chat message body parsed into blocks",
         run: doc_targets::chat_message,
     },
+    #[cfg(feature = "server")]
     Target {
         name: "jwt",
         about: "a bearer token verified against an HS256 secret and a JWKS; alg none is never accepted",
         run: server_targets::jwt,
     },
+    #[cfg(feature = "server")]
     Target {
         name: "jwks",
         about: "a JWKS document from an OIDC provider parsed into keys",
         run: server_targets::jwks,
     },
+    #[cfg(feature = "server")]
     Target {
         name: "fanout_envelope",
         about: "a message from another server node (Redis fan-out) decoded",

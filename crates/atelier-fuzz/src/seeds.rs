@@ -6,15 +6,14 @@
 
 use crate::doc_targets::AGENT_DOC;
 use crate::join_frames;
-use crate::server_targets::{FUZZ_AUDIENCE, FUZZ_SECRET};
+
 use atelier_ai::chat_stream::ChunkWriter;
 use atelier_ai::vercel::UiStreamWriter;
 use atelier_doc::Document;
-use atelier_server::fanout::{Envelope, Kind};
 use atelier_sync::{AwarenessEntry, AwarenessUpdate};
 use atelier_web::tab_message::TabMessage;
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 
 /// One starting input of one target.
 pub struct Seed {
@@ -78,23 +77,6 @@ pub fn from_wire_vectors(json: &str) -> Result<Vec<Seed>, String> {
         }
     }
     Ok(out)
-}
-
-/// A signed HS256 token with these claims (header and payload as given).
-fn hs256(header: &str, claims: &str) -> String {
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(claims)
-    );
-    let key = jsonwebtoken::EncodingKey::from_secret(FUZZ_SECRET.as_bytes());
-    let signature = jsonwebtoken::crypto::sign(
-        signing_input.as_bytes(),
-        &key,
-        jsonwebtoken::Algorithm::HS256,
-    )
-    .unwrap_or_default();
-    format!("{signing_input}.{signature}")
 }
 
 /// Seeds made with Atelier's own encoders and hostile-input lists.
@@ -246,6 +228,70 @@ pub fn made_here() -> Vec<Seed> {
         out.push(seed("agent_ops", name, text));
     }
 
+    #[cfg(feature = "server")]
+    out.extend(server_seeds(&state, &awareness));
+
+    // Model streams, cut into chunks where a network would cut them.
+    let w = ChunkWriter::new("chatcmpl-1", "smollm2", 1_700_000_000);
+    let openai = [
+        w.role(),
+        w.text("Bonjour "),
+        w.text("à tous"),
+        w.tool_call_start(0, "call_1", "edit_document"),
+        w.tool_call_arguments(0, r#"{"ops":["#),
+        w.tool_call_arguments(0, "]}"),
+        w.finish("stop"),
+        ChunkWriter::done(),
+    ]
+    .concat();
+    let (a, b) = openai.as_bytes().split_at(openai.len() / 3);
+    out.push(seed("ai_stream", "openai", join_frames([a, b])));
+    let ui = UiStreamWriter;
+    let vercel = [
+        ui.start(),
+        ui.start_step(),
+        ui.text_start("t"),
+        ui.text_delta("t", "Bonjour"),
+        ui.text_end("t"),
+        ui.finish_step(),
+        ui.finish(Some("stop")),
+        ui.done(),
+    ]
+    .concat();
+    out.push(seed("ai_stream", "vercel-ui", vercel));
+    out.push(seed(
+        "ai_stream",
+        "error-event",
+        ChunkWriter::error("overloaded", "server_error"),
+    ));
+    out
+}
+
+/// Seeds of the server's targets: tokens, keys and fan-out messages.
+#[cfg(feature = "server")]
+fn server_seeds(state: &[u8], awareness: &[u8]) -> Vec<Seed> {
+    use crate::server_targets::{FUZZ_AUDIENCE, FUZZ_JWKS, FUZZ_SECRET};
+    use atelier_server::fanout::{Envelope, Kind};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    /// A signed HS256 token with these claims (header and payload as given).
+    fn hs256(header: &str, claims: &str) -> String {
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let key = jsonwebtoken::EncodingKey::from_secret(FUZZ_SECRET.as_bytes());
+        let signature = jsonwebtoken::crypto::sign(
+            signing_input.as_bytes(),
+            &key,
+            jsonwebtoken::Algorithm::HS256,
+        )
+        .unwrap_or_default();
+        format!("{signing_input}.{signature}")
+    }
+
+    let mut out = Vec::new();
     // Tokens and keys.
     let future =
         format!(r#"{{"sub":"ana","aud":"{FUZZ_AUDIENCE}","exp":4102444800,"write":["*"]}}"#);
@@ -283,14 +329,14 @@ pub fn made_here() -> Vec<Seed> {
         URL_SAFE_NO_PAD.encode([7u8; 64])
     );
     out.push(seed("jwt", "es256-forged", es));
-    out.push(seed("jwks", "es256", crate::server_targets::FUZZ_JWKS));
+    out.push(seed("jwks", "es256", FUZZ_JWKS));
     out.push(seed("jwks", "rsa-and-enc", r#"{"keys":[{"kty":"RSA","kid":"r","alg":"RS256","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw","e":"AQAB"},{"kty":"RSA","use":"enc","n":"AQAB","e":"AQAB"}]}"#));
     out.push(seed("jwks", "empty", r#"{"keys":[]}"#));
 
     // Fan-out messages.
     for (name, kind, payload) in [
-        ("update", Kind::Update, state.clone()),
-        ("awareness", Kind::Awareness, awareness),
+        ("update", Kind::Update, state.to_vec()),
+        ("awareness", Kind::Awareness, awareness.to_vec()),
         ("hint", Kind::Hint, Vec::new()),
         ("query", Kind::Query, Vec::new()),
     ] {
@@ -304,38 +350,5 @@ pub fn made_here() -> Vec<Seed> {
         out.push(seed("fanout_envelope", name, envelope.encode()));
     }
 
-    // Model streams, cut into chunks where a network would cut them.
-    let w = ChunkWriter::new("chatcmpl-1", "smollm2", 1_700_000_000);
-    let openai = [
-        w.role(),
-        w.text("Bonjour "),
-        w.text("à tous"),
-        w.tool_call_start(0, "call_1", "edit_document"),
-        w.tool_call_arguments(0, r#"{"ops":["#),
-        w.tool_call_arguments(0, "]}"),
-        w.finish("stop"),
-        ChunkWriter::done(),
-    ]
-    .concat();
-    let (a, b) = openai.as_bytes().split_at(openai.len() / 3);
-    out.push(seed("ai_stream", "openai", join_frames([a, b])));
-    let ui = UiStreamWriter;
-    let vercel = [
-        ui.start(),
-        ui.start_step(),
-        ui.text_start("t"),
-        ui.text_delta("t", "Bonjour"),
-        ui.text_end("t"),
-        ui.finish_step(),
-        ui.finish(Some("stop")),
-        ui.done(),
-    ]
-    .concat();
-    out.push(seed("ai_stream", "vercel-ui", vercel));
-    out.push(seed(
-        "ai_stream",
-        "error-event",
-        ChunkWriter::error("overloaded", "server_error"),
-    ));
     out
 }

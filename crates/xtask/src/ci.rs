@@ -45,6 +45,7 @@ const STEPS: &[&str] = &[
     "clippy",
     "wasm32",
     "test",
+    "fuzz",
     "dist",
     "browser",
     "e2e",
@@ -182,6 +183,25 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                     "xtask/counting-alloc",
                 ]),
             )?,
+            // Every fuzz target for a few seconds, so none rots (the corpus
+            // and kept crashes already ran in `test`).
+            "fuzz" => {
+                println!("\n== fuzz (every target 5 s, quick build)");
+                let started = Instant::now();
+                let runs = crate::fuzz::fuzz_all(
+                    &root,
+                    &crate::fuzz::FuzzOptions {
+                        seconds_per_target: 5,
+                        only: Vec::new(),
+                        merge: false,
+                        quick: true,
+                    },
+                )?;
+                if crate::fuzz::report_crashes(&runs) {
+                    bail!("a fuzz target crashed");
+                }
+                println!("== fuzz: ok ({:.0?})", started.elapsed());
+            }
             "dist" => {
                 dist(&root)?;
                 bundle_built = true;

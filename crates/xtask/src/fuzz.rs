@@ -70,14 +70,17 @@ pub struct FuzzOptions {
     pub only: Vec<String>,
     /// Merge coverage-increasing inputs into the committed corpus.
     pub merge: bool,
+    /// The CI build: without the server's targets, optimized less.
+    pub quick: bool,
 }
 
-/// `cargo xtask fuzz [--minutes N | --seconds S] [--target A,B] [--merge] [--reseed]`.
+/// `cargo xtask fuzz [--minutes N | --seconds S] [--target A,B] [--merge] [--reseed] [--quick]`.
 pub fn run(args: &[String]) -> Result<ExitCode> {
     let mut opts = FuzzOptions {
         seconds_per_target: 60,
         only: Vec::new(),
         merge: false,
+        quick: false,
     };
     let mut reseed = false;
     let mut json_out: Option<PathBuf> = None;
@@ -95,6 +98,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 opts.only = names.split(',').map(str::to_owned).collect();
             }
             "--merge" => opts.merge = true,
+            "--quick" => opts.quick = true,
             "--reseed" => reseed = true,
             "--json" => json_out = Some(PathBuf::from(it.next().context("--json needs a file")?)),
             other => bail!("unknown fuzz option {other:?}"),
@@ -105,14 +109,24 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         write_seeds(&root)?;
     }
     let runs = fuzz_all(&root, &opts)?;
-    let crashed: Vec<&TargetRun> = runs.iter().filter(|r| r.crash.is_some()).collect();
     if let Some(path) = json_out {
         let doc = json!({ "targets": runs.iter().map(TargetRun::to_json).collect::<Vec<_>>() });
         std::fs::write(&path, serde_json::to_string_pretty(&doc)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    for r in &crashed {
+    Ok(if report_crashes(&runs) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints each crash with how to replay and keep it; true if any.
+pub fn report_crashes(runs: &[TargetRun]) -> bool {
+    let mut any = false;
+    for r in runs {
         if let Some(file) = &r.crash {
+            any = true;
             eprintln!(
                 "CRASH in {}: {}\n  replay: ATELIER_FUZZ_TARGET={} ATELIER_FUZZ_INPUT={} cargo test -p atelier-fuzz --test corpus -- one_input --nocapture\n  keep it: copy it to crates/atelier-fuzz/regressions/{}/ with a name that says what broke, then fix",
                 r.name,
@@ -123,11 +137,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             );
         }
     }
-    Ok(if crashed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    any
 }
 
 /// Records the wire vectors from the real npm peers and writes the seeds.
@@ -165,7 +175,7 @@ fn write_seeds(root: &Path) -> Result<()> {
 }
 
 /// Builds the instrumented binary and returns its path.
-fn build_fuzzer(root: &Path, fuzz_dir: &Path) -> Result<PathBuf> {
+fn build_fuzzer(root: &Path, fuzz_dir: &Path, quick: bool) -> Result<PathBuf> {
     let started = Instant::now();
     // Its own target directory: the instrumentation flags would otherwise
     // rebuild the workspace's ordinary artifacts.
@@ -188,6 +198,12 @@ fn build_fuzzer(root: &Path, fuzz_dir: &Path) -> Result<PathBuf> {
             HOST,
         ])
         .stderr(Stdio::inherit());
+    if quick {
+        // Fewer targets and less optimization: a build that only has to
+        // show, in CI, that every target still runs.
+        cmd.arg("--no-default-features")
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1");
+    }
     let status = cmd.status().context("cannot run cargo")?;
     if !status.success() {
         bail!("building the fuzzer failed");
@@ -204,26 +220,33 @@ fn build_fuzzer(root: &Path, fuzz_dir: &Path) -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// The targets' names, from the crate's table (read from its source, so
-/// xtask needs no dependency on the crates it fuzzes).
-fn target_names(root: &Path) -> Result<Vec<String>> {
-    let lib = std::fs::read_to_string(root.join("crates/atelier-fuzz/src/lib.rs"))
-        .context("reading crates/atelier-fuzz/src/lib.rs")?;
-    let names: Vec<String> = lib
+/// The targets the binary holds (it prints them for `ATELIER_FUZZ_TARGET=list`).
+fn target_names(bin: &Path, fuzz_dir: &Path) -> Result<Vec<String>> {
+    let empty = fuzz_dir.join("empty-input");
+    std::fs::write(&empty, b"")?;
+    let out = Command::new(bin)
+        .env("ATELIER_FUZZ_TARGET", "list")
+        .arg(&empty)
+        .stderr(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("name: \""))
-        .filter_map(|l| l.strip_suffix("\","))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect();
     if names.is_empty() {
-        bail!("no target found in crates/atelier-fuzz/src/lib.rs");
+        bail!("{} listed no target", bin.display());
     }
     Ok(names)
 }
 
 /// Builds the fuzzer and runs the chosen targets one after the other.
 pub fn fuzz_all(root: &Path, opts: &FuzzOptions) -> Result<Vec<TargetRun>> {
-    let all = target_names(root)?;
+    let fuzz_dir = target_dir(root)?.join(if opts.quick { "fuzz-quick" } else { "fuzz" });
+    let bin = build_fuzzer(root, &fuzz_dir, opts.quick)?;
+    let all = target_names(&bin, &fuzz_dir)?;
     for name in &opts.only {
         if !all.contains(name) {
             bail!("no fuzz target {name:?}; targets: {}", all.join(", "));
@@ -234,8 +257,6 @@ pub fn fuzz_all(root: &Path, opts: &FuzzOptions) -> Result<Vec<TargetRun>> {
     } else {
         opts.only.clone()
     };
-    let fuzz_dir = target_dir(root)?.join("fuzz");
-    let bin = build_fuzzer(root, &fuzz_dir)?;
     let mut runs = Vec::new();
     for name in &chosen {
         let run = fuzz_one(root, &fuzz_dir, &bin, name, opts)?;

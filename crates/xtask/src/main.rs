@@ -5,7 +5,8 @@
 //! cargo xtask dist [--panic-messages] [--keep-names] [--package-only]
 //! cargo xtask serve [ARGS...]
 //! cargo xtask replay [--block code|paragraph] FILE...
-//! cargo xtask fuzz [--minutes N | --seconds S] [--target NAME,...] [--merge] [--reseed] [--json FILE]
+//! cargo xtask fuzz [--minutes N | --seconds S] [--target NAME,...] [--merge] [--reseed] [--quick] [--json FILE]
+//! cargo xtask reliability [--quick] [--fuzz-seconds S] [--plans N] [--kills N] [--no-fuzz]
 //! cargo xtask schema [--check]
 //! cargo xtask bench crdt [--runs N] [--only NAME[,NAME...]] [--no-wasm] [--no-yjs]
 //! cargo xtask bench editor
@@ -36,6 +37,7 @@ mod messages;
 mod native_bench;
 mod node_packages;
 mod npm_package;
+mod reliability;
 mod replay;
 mod schema;
 mod serve;
@@ -63,8 +65,9 @@ usage:
   cargo xtask ci [--no-browser] [STEP...]
       Every check CI runs, failing fast: fmt, deny (cargo-deny), unused-deps
       (cargo-machete), yrs-patches, clippy -D warnings, wasm32 build of the
-      portable crates, all native tests, dist (the bundle, its forbidden-symbol
-      check and size budget), browser and e2e tests in headless Chromium.
+      portable crates, all native tests, fuzz (every fuzz target 5 s, quick
+      build), dist (the bundle, its forbidden-symbol check and size budget),
+      browser and e2e tests in headless Chromium.
       Name steps to run only those. Without Chromium, or with --no-browser or
       ATELIER_NO_BROWSER=1, only browser and e2e are SKIPPED.
   cargo xtask dist [--panic-messages] [--keep-names] [--package-only]
@@ -83,14 +86,23 @@ usage:
       Replays editing traces (sequential or concurrent, .json or .json.gz)
       through atelier-doc; prints format, ops, final length, time and OK or
       MISMATCH per file; exits non-zero on any mismatch or error.
-  cargo xtask fuzz [--minutes N | --seconds S] [--target NAME,...] [--merge] [--reseed] [--json FILE]
+  cargo xtask fuzz [--minutes N | --seconds S] [--target NAME,...] [--merge] [--reseed] [--quick] [--json FILE]
       Builds crates/atelier-fuzz's libFuzzer binary (coverage instrumentation
       and AddressSanitizer, in target/fuzz) and runs every target, or the
       named ones, N minutes (default 1) or S seconds each from its committed
       corpus; prints executions and fails on a crash, naming the file and how
       to replay and keep it. --merge adds the inputs that reach new coverage
       to crates/atelier-fuzz/corpus; --reseed first rewrites the seeds (wire
-      vectors from the npm peers, inputs from Atelier's encoders).
+      vectors from the npm peers, inputs from Atelier's encoders). --quick
+      (CI) builds without the server's three targets, at opt-level 1, in
+      target/fuzz-quick.
+  cargo xtask reliability [--quick] [--fuzz-seconds S] [--plans N] [--kills N] [--no-fuzz]
+      The figures SECURITY.md quotes, in one run: every fuzz target S seconds
+      (600), the seeded fault simulation with N plans (5,000), kill -9 under
+      load N times (200), and the hostile input tables (server and text);
+      writes bench/results/reliability.{json,md} (--quick: 5 s, 256 plans,
+      6 kills, into reliability-quick.*), fails on any crash, loss or
+      accepted input.
   cargo xtask schema [--check]
       Writes www/operations.schema.json, the JSON Schema of the operations
       agents send (atelier_doc::Op); --check fails if the committed one is stale.
@@ -147,6 +159,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
         "dist" => dist::run(rest),
         "replay" => replay::run(rest),
         "fuzz" => fuzz::run(rest),
+        "reliability" => reliability::run(rest),
         "schema" => schema::run(rest),
         "bench" => match rest.split_first() {
             Some((what, rest)) if what == "crdt" => bench::run(rest),
