@@ -170,6 +170,10 @@ pub struct Config {
     pub max_connections_per_ip: usize,
     /// Updates per connection per second cap.
     pub max_updates_per_second: u32,
+    /// Seconds a Hocuspocus connection may stay open before any of its
+    /// documents is authenticated (30): a client that connects and never
+    /// authenticates does not hold its slot for ever.
+    pub auth_timeout_secs: u64,
     /// Log length that triggers compaction.
     pub compact_every: usize,
     /// Automatic version interval.
@@ -200,6 +204,7 @@ impl Default for Config {
             max_connections_per_user: 32,
             max_connections_per_ip: 128,
             max_updates_per_second: 200,
+            auth_timeout_secs: 30,
             compact_every: 500,
             version_interval_secs: 600,
             log_format: "text".into(),
@@ -271,6 +276,7 @@ impl Config {
                 .max_updates_per_second
                 .or(file.max_updates_per_second)
                 .unwrap_or(d.max_updates_per_second),
+            auth_timeout_secs: d.auth_timeout_secs,
             compact_every: args
                 .compact_every
                 .or(file.compact_every)

@@ -192,13 +192,23 @@ impl Connection {
         };
         let mut ping = tokio::time::interval(Duration::from_secs(30));
         ping.tick().await;
+        // A connection that never authenticates a document is closed.
+        let auth_timeout = conn.st.cfg.auth_timeout_secs;
+        let auth_deadline = tokio::time::Instant::now() + Duration::from_secs(auth_timeout);
+        let mut authenticated = false;
         // y-websocket sessions open their document at once.
         let mut outcome = conn.drain_events().await;
         if outcome.is_ok() {
             outcome = conn.flush(&mut socket).await;
         }
         while outcome.is_ok() {
+            authenticated = authenticated || conn.session.open_documents().next().is_some();
             tokio::select! {
+                _ = tokio::time::sleep_until(auth_deadline), if !authenticated => {
+                    outcome = Err(Close::policy(format!(
+                        "no document authenticated within {auth_timeout} s"
+                    )));
+                }
                 msg = socket.recv() => {
                     outcome = match msg {
                         Some(Ok(Message::Binary(bytes))) => conn.on_frame(&bytes).await,

@@ -174,6 +174,7 @@ async fn every_hostile_input_is_refused_and_the_document_is_intact() {
     let dir = temp_dir("hostile");
     let server = TestServer::start(&test_db(&dir), |c| {
         c.max_connections_per_ip = 64;
+        c.auth_timeout_secs = 1;
     })
     .await;
     let doc = unique(&dir, "hostile");
@@ -442,6 +443,20 @@ async fn every_hostile_input_is_refused_and_the_document_is_intact() {
         record(
             "hocuspocus: 1,000 documents' messages and never an auth",
             Outcome::Refused(format!("closed {code:?}: {reason}")),
+        );
+    }
+
+    // A Hocuspocus connection that never authenticates is closed once the
+    // (here shortened) authentication timeout passes.
+    {
+        let mut ws = connect(&server.ws("/sync")).await;
+        let (code, reason) = closed(&mut ws).await;
+        record(
+            "hocuspocus: a connection that never authenticates",
+            match code {
+                Some(code) => Outcome::Refused(format!("closed {code}: {reason}")),
+                None => Outcome::Refused("connection dropped".into()),
+            },
         );
     }
 
