@@ -18,6 +18,9 @@ pub(crate) struct ClientBlockList {
     inner: Vec<UnsafeCell<Block>>,
 }
 
+// Patched (Atelier, PATCHES.md §12): only for the reference, upstream's
+// `squash_left_range_compaction`, in test builds.
+#[cfg(test)]
 struct SquashBlockRange {
     range: Range<usize>,
     gc_block: bool,
@@ -103,6 +106,105 @@ impl ClientBlockList {
         ClientBlockListIter(self.inner.iter())
     }
 
+    // Patched (Atelier, PATCHES.md §12): new, the first half of
+    // `squash_left_range_compaction` below. The same blocks are squashed, but
+    // the squashed ones stay in the list for `remove_squashed`, which removes
+    // those of every range of a delete set in one pass.
+    /// Squashes every block in `indices_range` into its left neighbour where possible, from the
+    /// last index to the first, so that a run of squashable blocks ends up in the run's leftmost
+    /// block, and pushes the index of every block squashed onto `squashed` (in descending order).
+    ///
+    /// An item's content goes into its left neighbour here; a GC block is only marked. Both stay in
+    /// the list until [Self::remove_squashed] removes them, extends the GC blocks they went into
+    /// and moves parent map entries off the items.
+    ///
+    /// # Panics
+    /// * Panics if `indices_range` starts at 0 (block 0 has no left neighbour).
+    pub(crate) fn squash_left_range(
+        &mut self,
+        indices_range: RangeInclusive<usize>,
+        squashed: &mut Vec<usize>,
+    ) {
+        for right_index in indices_range.rev() {
+            let (l, r) = self.inner.split_at_mut(right_index);
+            let left = unsafe { &mut *l[l.len() - 1].get() };
+            let right = unsafe { &mut *r[0].get() };
+
+            match (left, right) {
+                (Block::GC(_), Block::GC(_)) => squashed.push(right_index),
+                (Block::Item(left), Block::Item(right)) => {
+                    let mut left = ItemPtr::from(left);
+                    let right = ItemPtr::from(right);
+                    if left.try_squash(right) {
+                        squashed.push(right_index);
+                    }
+                }
+                _ => { /* cannot squash incompatible types */ }
+            }
+        }
+    }
+
+    // Patched (Atelier, PATCHES.md §12): new, the second half of
+    // `squash_left_range_compaction` below, for many ranges at once. Upstream
+    // removed the squashed blocks with one `Vec::drain` per squashed item (per
+    // run of GC blocks), each moving the whole tail of the list: quadratic in a
+    // transaction that deletes many items. Here each kept block moves at most
+    // once, and the tail after the last squashed block in one `drain`.
+    /// Removes the blocks at `squashed` (strictly ascending indices, none of them 0) that
+    /// [Self::squash_left_range] squashed into their left neighbours, in one pass over the list.
+    ///
+    /// A squashed block went into its left neighbour, which either stays or was squashed itself:
+    /// so it went, directly or through a chain, into the nearest block on its left that stays. Into
+    /// that block, as upstream's compaction did step by step, a GC block's range is merged, and a
+    /// parent map entry pointing at a squashed item is moved.
+    pub(crate) fn remove_squashed(&mut self, squashed: &[usize]) {
+        let (Some(&first), Some(&last)) = (squashed.first(), squashed.last()) else {
+            return;
+        };
+        let mut next = squashed.iter().copied().peekable();
+        // Blocks before `write` are the kept ones, in order; `write - 1` is the kept block
+        // nearest to `read` on its left. Blocks from `read` on have not moved yet.
+        let mut write = first;
+        for read in first..=last {
+            if next.next_if_eq(&read).is_none() {
+                self.inner.swap(write, read);
+                write += 1;
+                continue;
+            }
+            let (kept, rest) = self.inner.split_at_mut(read);
+            let left = unsafe { &mut *kept[write - 1].get() };
+            let right = unsafe { &*rest[0].get() };
+            match (left, right) {
+                (Block::GC(left), Block::GC(right)) => {
+                    left.len = right.clock - left.clock + right.len;
+                }
+                (Block::Item(left), Block::Item(right)) => {
+                    let left = ItemPtr::from(left);
+                    let right = ItemPtr::from(right.as_ref());
+                    if let Some(key) = right.parent_sub.as_deref() {
+                        if let TypePtr::Branch(mut parent) = right.parent {
+                            if let Some(e) = parent.map.get_mut(key) {
+                                if right == *e {
+                                    *e = left;
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => { /* cannot squash incompatible types */ }
+            }
+        }
+        debug_assert!(
+            next.next().is_none(),
+            "squashed block indices must be strictly ascending"
+        );
+        // The squashed blocks now sit at `write..=last`, and everything after `last` is kept.
+        self.inner.drain(write..=last);
+    }
+
+    // Patched (Atelier, PATCHES.md §12): upstream's function, unchanged, kept
+    // in test builds only as the reference that `id_set::test` compares
+    // `squash_left_range` and `remove_squashed` with.
     /// Attempts to squash multiple blocks within the given range of indices.
     /// For each block in the `indices_range`, it will check if the block can be squashed with its left neighbor.
     /// If consecutive blocks are squashable, they are tracked in a range and processed in bulk to compact
@@ -126,6 +228,7 @@ impl ClientBlockList {
     /// # Panics
     /// * Panics if `indices_range.start()` is greater than `indices_range.end()`.
     ///
+    #[cfg(test)]
     pub(crate) fn squash_left_range_compaction(&mut self, indices_range: RangeInclusive<usize>) {
         assert!(indices_range.start() <= indices_range.end());
         let mut squash_intervals: Vec<SquashBlockRange> = Vec::new();
