@@ -174,6 +174,10 @@ pub struct Config {
     /// documents is authenticated (30): a client that connects and never
     /// authenticates does not hold its slot for ever.
     pub auth_timeout_secs: u64,
+    /// Seconds a frame may wait for a peer that reads nothing (20): past
+    /// it, the connection is dropped, so a client that stops reading holds
+    /// at most the bounded queues, never the server's time.
+    pub send_timeout_secs: u64,
     /// Log length that triggers compaction.
     pub compact_every: usize,
     /// Automatic version interval.
@@ -205,6 +209,7 @@ impl Default for Config {
             max_connections_per_ip: 128,
             max_updates_per_second: 200,
             auth_timeout_secs: 30,
+            send_timeout_secs: 20,
             compact_every: 500,
             version_interval_secs: 600,
             log_format: "text".into(),
@@ -277,6 +282,7 @@ impl Config {
                 .or(file.max_updates_per_second)
                 .unwrap_or(d.max_updates_per_second),
             auth_timeout_secs: d.auth_timeout_secs,
+            send_timeout_secs: d.send_timeout_secs,
             compact_every: args
                 .compact_every
                 .or(file.compact_every)

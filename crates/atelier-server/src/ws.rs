@@ -252,12 +252,15 @@ impl Connection {
             }
             Metrics::add(&conn.st.metrics.protocol_errors, 1);
             let _ = conn.flush(&mut socket).await;
-            let _ = socket
-                .send(Message::Close(Some(CloseFrame {
+            // Bounded: a peer that reads nothing must not keep the task.
+            let _ = tokio::time::timeout(
+                Duration::from_secs(conn.st.cfg.send_timeout_secs),
+                socket.send(Message::Close(Some(CloseFrame {
                     code: close.code,
                     reason: close.reason.chars().take(120).collect::<String>().into(),
-                })))
-                .await;
+                }))),
+            )
+            .await;
         }
         conn.leave_all().await;
         Metrics::dec(&conn.st.metrics.connections);
@@ -563,12 +566,19 @@ impl Connection {
     }
 
     async fn flush(&mut self, socket: &mut WebSocket) -> Result<(), Close> {
+        let timeout = Duration::from_secs(self.st.cfg.send_timeout_secs);
         while let Some(frame) = self.session.poll_transmit() {
             Metrics::add(&self.st.metrics.bytes_out, frame.len() as u64);
-            socket
-                .send(Message::Binary(frame.into()))
-                .await
-                .map_err(|_| Close::policy(""))?;
+            match tokio::time::timeout(timeout, socket.send(Message::Binary(frame.into()))).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return Err(Close::policy("")),
+                Err(_) => {
+                    return Err(Close::policy(format!(
+                        "the peer read nothing for {} s",
+                        timeout.as_secs()
+                    )));
+                }
+            }
         }
         Ok(())
     }
