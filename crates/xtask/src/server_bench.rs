@@ -18,9 +18,16 @@
 //! time (nodes, PostgreSQL, Redis, the driver) is read from `/proc` around
 //! each measured step, since the two cores are shared by everything.
 //!
+//! The *idle connections* row (issue 16) measures memory, not speed:
+//! `--idle` clients (5,000) each connect to one node on the embedded SQLite
+//! store, sync once and stay silent; the node's RSS before and after,
+//! divided by the clients, over 1 and over 1,000 documents
+//! (`server_bench/idle.rs`).
+//!
 //! The driver is this same program built in release (`bench server
 //! --drive …`), so the load generator does not eat the servers' CPU as a
-//! debug build would. Writes `bench/results/server.{json,md}`.
+//! debug build would. Writes `bench/results/server.{json,md}`; `--only idle`
+//! alone replaces just the idle row there and keeps the rest.
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -42,11 +49,19 @@ const DRAIN: Duration = Duration::from_secs(2);
 /// The report's reading of the figures (kept beside the code that measures
 /// them; `--render` rewrites server.md with it).
 const NOTES: &str = include_str!("server_bench_notes.md");
+/// The reading of the idle-connections row.
+const IDLE_NOTES: &str = include_str!("server_bench_idle_notes.md");
+/// Idle clients by default, and the document counts they are spread over.
+const IDLE_CLIENTS: usize = 5000;
+const IDLE_DOCS: &[usize] = &[1, 1000];
 
 /// Entry point: the orchestrator, or the driver with `--drive`.
 pub fn run(args: &[String]) -> Result<ExitCode> {
     if args.first().map(String::as_str) == Some("--drive") {
         return drive::run(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("--drive-idle") {
+        return idle::run(&args[1..]);
     }
     let mut docs = 1000usize;
     let mut seconds = 10u64;
@@ -56,6 +71,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let mut stem = "server";
     let mut server: Option<PathBuf> = None;
     let mut only: Option<Vec<String>> = None;
+    let mut idle_clients = IDLE_CLIENTS;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -74,9 +90,13 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 stem = "server-partial";
             }
             "--only" => {
-                // Some configurations: 1, spread, affine.
+                // Some configurations: 1, spread, affine, idle.
                 let v = it.next().context("--only needs a list like 1,spread")?;
                 only = Some(v.split(',').map(str::to_owned).collect());
+            }
+            "--idle" => {
+                // Clients of the idle-connections row.
+                idle_clients = crate::parse_count("--idle", it.next())?;
                 stem = "server-partial";
             }
             "--rates" => {
@@ -106,14 +126,36 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 rates = vec![100, 200];
             }
             other => bail!(
-                "unknown option {other:?}; bench server [--docs N] [--seconds S] [--rates R,R…] [--atelier BIN] [--quick]"
+                "unknown option {other:?}; bench server [--docs N] [--seconds S] [--rates R,R…] [--atelier BIN] [--only 1,spread,affine,idle] [--idle N] [--quick]"
             ),
         }
     }
+    let wanted = |key: &str| only.as_ref().is_none_or(|o| o.iter().any(|k| k == key));
+    // `--only idle` alone refreshes the idle row of the committed results
+    // (the throughput rows stay those measured before); any other subset
+    // is partial.
+    let idle_alone = only.as_ref().is_some_and(|o| o.iter().all(|k| k == "idle"));
+    if only.is_some() && !(idle_alone && stem == "server") {
+        stem = "server-partial";
+    }
+    let throughput = ["1", "spread", "affine"].iter().any(|k| wanted(k));
     // Bounded: 2 × docs sockets from one process, and at most
     // rates × (warm-up + seconds + drain) per configuration.
     if docs > 10_000 {
         bail!("--docs {docs}: at most 10,000 documents (two sockets each)");
+    }
+    if idle_clients > 50_000 {
+        bail!("--idle {idle_clients}: at most 50,000 clients");
+    }
+    // Every socket is a file descriptor, in the driver and in the node
+    // (which inherits this process's limits).
+    let nofile = raise_nofile_limit();
+    let needed = (2 * docs).max(if wanted("idle") { idle_clients } else { 0 }) + 256;
+    if nofile.is_some_and(|n| n < needed as u64) {
+        bail!(
+            "the open-files limit is {}, and this run needs {needed}: raise the hard limit (ulimit -Hn) first",
+            nofile.unwrap_or(0)
+        );
     }
     let root = crate::workspace_root()?;
     println!("building atelier (release, without the embedded model) and the load driver…");
@@ -146,9 +188,33 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     // count here (nor this run stop their servers).
     // Read before the run: its load average is the one at the start.
     let machine = machine(&root);
+    let run_id = std::process::id();
+    let idle_report = if wanted("idle") {
+        let command = format!("cargo xtask bench server {}", args.join(" "));
+        Some(idle_row(
+            &server,
+            &driver,
+            idle_clients,
+            run_id,
+            command.trim(),
+        )?)
+    } else {
+        None
+    };
+    if !throughput {
+        return write_report(
+            &root,
+            stem,
+            args,
+            &machine,
+            docs,
+            seconds,
+            Vec::new(),
+            idle_report,
+        );
+    }
     let services = Services::start(&root)?;
     let (db, redis) = (services.db.clone(), services.redis.clone());
-    let run_id = std::process::id();
     let configs = [
         ("1 node", 1usize, "spread"),
         ("3 nodes, clients spread", 3, "spread"),
@@ -157,7 +223,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let mut results = Vec::new();
     for (i, (label, n, placement)) in configs.iter().enumerate() {
         let key = if *n == 1 { "1" } else { placement };
-        if only.as_ref().is_some_and(|o| !o.iter().any(|k| k == key)) {
+        if !wanted(key) {
             continue;
         }
         let load_at_start = load_average();
@@ -211,22 +277,151 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             "load_average_at_start": load_at_start, "load_average_at_end": load_average(),
         }));
     }
-    let report = json!({
-        "date": now_utc(),
-        "command": format!("cargo xtask bench server {}", args.join(" ")).trim().to_owned(),
-        "machine": machine,
-        "docs": docs, "seconds_per_step": seconds, "p99_target_ms": P99_TARGET_MS,
-        "results": results,
-    });
+    drop(services);
+    write_report(
+        &root,
+        stem,
+        args,
+        &machine,
+        docs,
+        seconds,
+        results,
+        idle_report,
+    )
+}
+
+/// Writes `bench/results/{stem}.{json,md}`. With no throughput results
+/// and the committed stem (`--only idle`), only the idle row of the
+/// committed report is replaced.
+#[allow(clippy::too_many_arguments)]
+fn write_report(
+    root: &Path,
+    stem: &str,
+    args: &[String],
+    machine: &Value,
+    docs: usize,
+    seconds: u64,
+    results: Vec<Value>,
+    idle: Option<Value>,
+) -> Result<ExitCode> {
     let dir = root.join("bench/results");
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(
-        dir.join(format!("{stem}.json")),
-        serde_json::to_string_pretty(&report)? + "\n",
-    )?;
+    let json_path = dir.join(format!("{stem}.json"));
+    let report = if results.is_empty() && stem == "server" {
+        let text = std::fs::read_to_string(&json_path)
+            .context("bench/results/server.json (the idle row alone updates it)")?;
+        let mut report: Value = serde_json::from_str(&text)?;
+        report["idle"] = idle.unwrap_or(Value::Null);
+        report
+    } else {
+        json!({
+            "date": now_utc(),
+            "command": format!("cargo xtask bench server {}", args.join(" ")).trim().to_owned(),
+            "machine": machine,
+            "docs": docs, "seconds_per_step": seconds, "p99_target_ms": P99_TARGET_MS,
+            "results": results,
+            "idle": idle,
+        })
+    };
+    std::fs::write(&json_path, serde_json::to_string_pretty(&report)? + "\n")?;
     std::fs::write(dir.join(format!("{stem}.md")), markdown(&report))?;
     println!("wrote bench/results/{stem}.json and {stem}.md");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Raises this process's soft limit of open files to its hard limit (the
+/// nodes and drivers started from here inherit it); returns the limit.
+fn raise_nofile_limit() -> Option<u64> {
+    let (soft, hard) = nofile_limits(std::process::id())?;
+    if soft < hard {
+        let raised = Command::new("prlimit")
+            .args(["--pid", &std::process::id().to_string()])
+            .arg(format!("--nofile={hard}:"))
+            .status();
+        if !raised.is_ok_and(|s| s.success()) {
+            eprintln!("could not raise the open-files limit from {soft} to {hard} (prlimit)");
+        }
+    }
+    nofile_limits(std::process::id()).map(|(soft, _)| soft)
+}
+
+/// A process's soft and hard limits of open files (`/proc/PID/limits`;
+/// `unlimited` counts as `u64::MAX`).
+fn nofile_limits(pid: u32) -> Option<(u64, u64)> {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let mut v = line["Max open files".len()..]
+        .split_whitespace()
+        .map(|n| n.parse::<u64>().unwrap_or(u64::MAX));
+    Some((v.next()?, v.next()?))
+}
+
+/// The idle-connections row: for each document count, a fresh node on
+/// its own SQLite file and one idle driver run against it.
+fn idle_row(
+    server: &Path,
+    driver: &Path,
+    clients: usize,
+    run_id: u32,
+    command: &str,
+) -> Result<Value> {
+    let load_at_start = load_average();
+    let mut rows = Vec::new();
+    let mut node_nofile = None;
+    for &docs in IDLE_DOCS {
+        println!(
+            "== idle connections (load average {}): {clients} clients over {docs} document(s)",
+            load_average()
+        );
+        let dir = tempfile::tempdir().context("a directory for the node's SQLite store")?;
+        let db = format!("sqlite://{}", dir.path().join("atelier.db").display());
+        let (mut child, addr) = start_node(server, &db, None)?;
+        let pid = child.id();
+        node_nofile = nofile_limits(pid).map(|(soft, _)| soft);
+        if node_nofile.is_some_and(|n| n < clients as u64 + 64) {
+            stop(&mut child);
+            bail!(
+                "the node may open {} files, fewer than {clients} clients need",
+                node_nofile.unwrap_or(0)
+            );
+        }
+        let out = Command::new(driver)
+            .args(["bench", "server", "--drive-idle"])
+            .args(["--addr", &addr])
+            .args(["--pid", &pid.to_string()])
+            .args(["--clients", &clients.to_string()])
+            .args(["--docs", &docs.to_string()])
+            .args(["--prefix", &format!("idle-{run_id}")])
+            .stderr(Stdio::inherit())
+            .output()
+            .context("cannot run the idle driver")?;
+        stop(&mut child);
+        if !out.status.success() {
+            bail!(
+                "the idle driver failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        let row: Value = serde_json::from_slice(&out.stdout).context("idle driver output")?;
+        println!(
+            "   {:.1} KiB per idle connection (RSS {} -> {} KiB; {} KiB after they left)",
+            row["per_connection_kib"].as_f64().unwrap_or(f64::NAN),
+            row["rss_before_kib"],
+            row["rss_after_kib"],
+            row["rss_after_close_kib"],
+        );
+        rows.push(row);
+    }
+    Ok(json!({
+        "date": now_utc(),
+        "command": command,
+        "clients": clients,
+        "store": "embedded SQLite",
+        "node_open_files_limit": node_nofile,
+        "load_average_at_start": load_at_start,
+        "load_average_at_end": load_average(),
+        "rows": rows,
+    }))
 }
 
 /// Port and directory of the benchmark's own PostgreSQL and Redis.
@@ -308,7 +503,7 @@ fn script(root: &Path, name: &str, action: &str, var: &str) -> Result<String> {
 }
 
 /// Starts one node; returns it and the address it listens on.
-fn start_node(bin: &PathBuf, db: &str, redis: Option<&str>) -> Result<(Child, String)> {
+fn start_node(bin: &Path, db: &str, redis: Option<&str>) -> Result<(Child, String)> {
     let mut cmd = Command::new(bin);
     cmd.args([
         "serve",
@@ -472,8 +667,63 @@ fn machine(root: &Path) -> Value {
 
 fn markdown(r: &Value) -> String {
     let mut md = String::new();
-    let m = &r["machine"];
     let _ = writeln!(md, "# Server: one node against three (issue 17)\n");
+    if r["results"].as_array().is_some_and(|a| !a.is_empty()) {
+        throughput_markdown(r, &mut md);
+    }
+    if r["idle"].is_object() {
+        idle_markdown(&r["idle"], &mut md);
+    }
+    md
+}
+
+/// The idle-connections section (issue 16).
+fn idle_markdown(idle: &Value, md: &mut String) {
+    let _ = writeln!(
+        md,
+        "\n## Idle connections (issue 16)\n\n`{}`, {}; load average {} at its start, {} at its end. \
+         {} y-websocket clients, each connected to `/sync/{{doc}}`, synced once (step 1/2 both \
+         ways) and then silent, against one node on the embedded SQLite store (a fresh file per \
+         row; the node's open-files limit was {}). The node's RSS (`VmRSS`) is sampled once it \
+         is warm (one client connected, synced and gone) and again once it has settled with \
+         every client connected; *per connection* is (after − before) / clients. KiB as \
+         `/proc` counts them.\n",
+        idle["command"].as_str().unwrap_or("?"),
+        idle["date"].as_str().unwrap_or("?"),
+        idle["load_average_at_start"].as_str().unwrap_or("?"),
+        idle["load_average_at_end"].as_str().unwrap_or("?"),
+        idle["clients"],
+        idle["node_open_files_limit"],
+    );
+    let _ = writeln!(
+        md,
+        "| documents | RSS before, MiB | RSS idle, MiB | per connection, KiB | peak RSS, MiB | RSS after they left, MiB | connect time, s |"
+    );
+    let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|");
+    let mib = |v: &Value| {
+        v.as_f64()
+            .map_or("–".to_owned(), |k| format!("{:.1}", k / 1024.0))
+    };
+    for row in idle["rows"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.1} | {} | {} | {:.1} |",
+            row["docs"],
+            mib(&row["rss_before_kib"]),
+            mib(&row["rss_after_kib"]),
+            row["per_connection_kib"].as_f64().unwrap_or(f64::NAN),
+            mib(&row["rss_peak_kib"]),
+            mib(&row["rss_after_close_kib"]),
+            row["connect_secs"].as_f64().unwrap_or(f64::NAN),
+        );
+    }
+    md.push('\n');
+    md.push_str(IDLE_NOTES);
+}
+
+/// The throughput sections (issue 17) and their reading.
+fn throughput_markdown(r: &Value, md: &mut String) {
+    let m = &r["machine"];
     let _ = writeln!(
         md,
         "`{}` on {} ({} cores, {}), {}; {}; {}; load average at start {} \
@@ -658,8 +908,9 @@ fn markdown(r: &Value) -> String {
         );
     }
     md.push_str(NOTES);
-    md
 }
 
 // The load driver (run in release by the orchestrator).
 mod drive;
+// The idle-connections driver.
+mod idle;
