@@ -43,6 +43,20 @@ const CLOSE_TOO_BIG: u16 = 1009;
 /// WebSocket close code for a server error.
 const CLOSE_ERROR: u16 = 1011;
 
+/// Each socket's read buffer. tungstenite's default (128 KiB) is zeroed
+/// on the first read and kept for the connection's life, so it was most
+/// of an idle connection's memory (issue 16: 143 KiB of RSS each, now
+/// measured by `cargo xtask bench server --only idle`). A larger message
+/// still arrives whole: the buffer grows to the frame's length (at most
+/// `max_message_bytes`) while it is read, in reads of this size.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// The upgrade with this server's WebSocket settings.
+fn configured(ws: WebSocketUpgrade, st: &AppState) -> WebSocketUpgrade {
+    ws.max_message_size(st.cfg.max_message_bytes)
+        .read_buffer_size(READ_BUFFER_BYTES)
+}
+
 fn limits(st: &AppState) -> Limits {
     st.cfg.limits()
 }
@@ -85,7 +99,7 @@ pub async fn ywebsocket(
         return refuse(StatusCode::TOO_MANY_REQUESTS, reason);
     }
     let session = ServerSession::y_websocket(doc, access, limits(&st));
-    ws.max_message_size(st.cfg.max_message_bytes)
+    configured(ws, &st)
         .on_upgrade(move |socket| Connection::run(st, socket, session, slot, peer, creds))
 }
 
@@ -103,7 +117,7 @@ pub async fn hocuspocus(
     let session = ServerSession::hocuspocus(limits(&st));
     // Kept for the documents' Auth messages: cookie forwarding needs them.
     let creds = Credentials::from_headers(&headers);
-    ws.max_message_size(st.cfg.max_message_bytes)
+    configured(ws, &st)
         .on_upgrade(move |socket| Connection::run(st, socket, session, slot, peer, creds))
 }
 
