@@ -161,7 +161,9 @@ enum Forwarded {
     /// The room closed after a storage failure (the reason).
     RoomClosed(String),
     /// A deferred authorization of a Hocuspocus document was decided.
-    Auth(String, Result<(Principal, Access), AuthError>),
+    /// Boxed: the connection's channel allocates its slots in blocks of
+    /// the largest variant, and this rare one would triple them.
+    Auth(String, Box<Result<(Principal, Access), AuthError>>),
 }
 
 struct Connection {
@@ -210,8 +212,12 @@ impl Connection {
         let auth_timeout = conn.st.cfg.auth_timeout_secs;
         let auth_deadline = tokio::time::Instant::now() + Duration::from_secs(auth_timeout);
         let mut authenticated = false;
-        // y-websocket sessions open their document at once.
-        let mut outcome = conn.drain_events().await;
+        // y-websocket sessions open their document at once. Here and
+        // below, the handling of a message is a boxed future: this task
+        // lives as long as the connection, and its state machine would
+        // otherwise reserve room for the largest of them (a store append,
+        // a room load) while the connection sits idle.
+        let mut outcome = Box::pin(conn.drain_events()).await;
         if outcome.is_ok() {
             outcome = conn.flush(&mut socket).await;
         }
@@ -225,7 +231,7 @@ impl Connection {
                 }
                 msg = socket.recv() => {
                     outcome = match msg {
-                        Some(Ok(Message::Binary(bytes))) => conn.on_frame(&bytes).await,
+                        Some(Ok(Message::Binary(bytes))) => Box::pin(conn.on_frame(&bytes)).await,
                         Some(Ok(Message::Close(_))) | None => break,
                         Some(Ok(Message::Text(_))) => Err(Close::policy("text frames are not part of the Yjs protocol")),
                         Some(Ok(_)) => Ok(()),
@@ -245,7 +251,7 @@ impl Connection {
                             "connection too slow for document {doc}; reconnect to resync"
                         ))),
                         Some(Forwarded::RoomClosed(reason)) => Err(Close { code: CLOSE_ERROR, reason }),
-                        Some(Forwarded::Auth(doc, result)) => conn.on_auth(&doc, result).await,
+                        Some(Forwarded::Auth(doc, result)) => Box::pin(conn.on_auth(&doc, *result)).await,
                         None => Ok(()),
                     };
                 }
@@ -276,7 +282,7 @@ impl Connection {
             )
             .await;
         }
-        conn.leave_all().await;
+        Box::pin(conn.leave_all()).await;
         Metrics::dec(&conn.st.metrics.connections);
         tracing::debug!(
             conn = conn.id,
@@ -328,7 +334,7 @@ impl Connection {
             let (st, tx) = (self.st.clone(), self.forward_tx.clone());
             tokio::spawn(async move {
                 let result = st.auth.authorize_request(&creds, &doc).await;
-                let _ = tx.send(Forwarded::Auth(doc, result)).await;
+                let _ = tx.send(Forwarded::Auth(doc, Box::new(result))).await;
             });
         }
         if let Err(e) = received {
