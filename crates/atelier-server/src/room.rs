@@ -20,6 +20,14 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
+/// Messages a room's broadcast holds for its slowest connection. A
+/// connection that falls further behind (beyond these and its own queue of
+/// 256 in `ws.rs`) is closed and resyncs on reconnecting. tokio allocates
+/// and fills every slot when the room loads, 64 bytes each: 1,024 slots
+/// cost each loaded document 64 KiB (issue 16: 12 KiB per idle connection
+/// over 1,000 documents); 256 keep a slow reader bounded at 512 messages.
+const ROOM_BROADCAST_SLOTS: usize = 256;
+
 // Applying what other server nodes stored (fan-out, `fanout.rs`).
 mod remote;
 
@@ -429,7 +437,7 @@ impl Rooms {
                 "stored document nests deeper than max_nesting_depth"
             );
         }
-        let (tx, _) = broadcast::channel(1024);
+        let (tx, _) = broadcast::channel(ROOM_BROADCAST_SLOTS);
         let room = Arc::new(Room {
             name: name.to_owned(),
             state: Mutex::new(State {
