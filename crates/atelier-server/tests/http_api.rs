@@ -2,7 +2,8 @@
 //! document state as binary and Markdown, versions (save, list, preview,
 //! restore as a new update), health and metrics, token checks, and
 //! oversized or malformed WebSocket messages closing only their connection
-//! with the document unchanged.
+//! with the document unchanged, and a message just under the limit going
+//! through both ways.
 
 #[path = "support/server.rs"]
 mod support;
@@ -264,6 +265,80 @@ async fn connect_when_a_slot_frees(
             Err(e) => panic!("no connection slot freed within 10 s: {e}"),
         }
     }
+}
+
+/// A y-websocket update frame within 64 bytes of `max_message_bytes` is
+/// read whole (the socket's read buffer is 4 KiB and grows to the frame,
+/// issue 16), stored, and sent whole to another client of the document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_just_under_max_message_bytes_goes_through() {
+    let dir = temp_dir("near-limit");
+    let limit = 1 << 20;
+    let server = TestServer::start(&test_db(&dir), |c| c.max_message_bytes = limit).await;
+    let doc = unique(&dir, "near-limit");
+    let tok = token("w", &["*"], &["*"], false);
+    let ws_url = server.ws(&format!("/sync/{doc}?token={tok}"));
+    let (mut writer, _) = tokio_tungstenite::connect_async(&ws_url)
+        .await
+        .expect("connect");
+    let (mut reader, _) = tokio_tungstenite::connect_async(&ws_url)
+        .await
+        .expect("connect");
+    // One paragraph whose update fills the frame up to the limit: a
+    // first encoding tells the overhead, the second fits it.
+    let frame_of = |chars: usize| {
+        let model = Document::new();
+        model
+            .insert_blocks(&Placement::End, &[NewBlock::paragraph(&"x".repeat(chars))])
+            .expect("blocks");
+        let update = model.encode_state_v1();
+        let mut frame = vec![0u8, 2];
+        let mut len = update.len();
+        while len >= 0x80 {
+            frame.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        frame.push(len as u8);
+        frame.extend_from_slice(&update);
+        frame
+    };
+    let overhead = frame_of(limit / 2).len() - limit / 2;
+    let frame = frame_of(limit - overhead - 32);
+    assert!(
+        frame.len() <= limit && frame.len() + 64 > limit,
+        "the test frame is {} bytes against a limit of {limit}",
+        frame.len()
+    );
+    writer
+        .send(Message::Binary(frame.clone().into()))
+        .await
+        .expect("send");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, reader.next())
+            .await
+            .expect("the other client got no update within 20 s")
+            .expect("the server closed the other client")
+            .expect("the other client's socket failed");
+        if let Message::Binary(got) = msg
+            && got.get(..2) == Some(&[0, 2][..])
+        {
+            assert!(
+                got.len() + 64 > limit,
+                "the update forwarded is {} bytes, the one sent {}",
+                got.len(),
+                frame.len()
+            );
+            break;
+        }
+    }
+    let http = reqwest::Client::new();
+    assert_eq!(
+        markdown(&http, &server, &doc, &tok).await.trim_end().len(),
+        limit - overhead - 32,
+        "the stored paragraph is not the one sent"
+    );
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
