@@ -72,6 +72,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let mut server: Option<PathBuf> = None;
     let mut only: Option<Vec<String>> = None;
     let mut idle_clients = IDLE_CLIENTS;
+    let mut idle_doc_bytes = 0usize;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -97,6 +98,11 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             "--idle" => {
                 // Clients of the idle-connections row.
                 idle_clients = crate::parse_count("--idle", it.next())?;
+                stem = "server-partial";
+            }
+            "--idle-doc-bytes" => {
+                // Text in each document before the idle clients sync it.
+                idle_doc_bytes = crate::parse_count("--idle-doc-bytes", it.next())?;
                 stem = "server-partial";
             }
             "--rates" => {
@@ -126,7 +132,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 rates = vec![100, 200];
             }
             other => bail!(
-                "unknown option {other:?}; bench server [--docs N] [--seconds S] [--rates R,R…] [--atelier BIN] [--only 1,spread,affine,idle] [--idle N] [--quick]"
+                "unknown option {other:?}; bench server [--docs N] [--seconds S] [--rates R,R…] [--atelier BIN] [--only 1,spread,affine,idle] [--idle N] [--idle-doc-bytes N] [--quick]"
             ),
         }
     }
@@ -194,7 +200,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         Some(idle_row(
             &server,
             &driver,
-            idle_clients,
+            (idle_clients, idle_doc_bytes),
             run_id,
             command.trim(),
         )?)
@@ -361,7 +367,7 @@ fn nofile_limits(pid: u32) -> Option<(u64, u64)> {
 fn idle_row(
     server: &Path,
     driver: &Path,
-    clients: usize,
+    (clients, doc_bytes): (usize, usize),
     run_id: u32,
     command: &str,
 ) -> Result<Value> {
@@ -391,6 +397,7 @@ fn idle_row(
             .args(["--pid", &pid.to_string()])
             .args(["--clients", &clients.to_string()])
             .args(["--docs", &docs.to_string()])
+            .args(["--doc-bytes", &doc_bytes.to_string()])
             .args(["--prefix", &format!("idle-{run_id}")])
             .stderr(Stdio::inherit())
             .output()
@@ -697,9 +704,9 @@ fn idle_markdown(idle: &Value, md: &mut String) {
     );
     let _ = writeln!(
         md,
-        "| documents | RSS before, MiB | RSS idle, MiB | per connection, KiB | peak RSS, MiB | RSS after they left, MiB | connect time, s |"
+        "| documents | text per document, bytes | RSS before, MiB | RSS idle, MiB | per connection, KiB | peak RSS, MiB | RSS after they left, MiB | connect time, s |"
     );
-    let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mib = |v: &Value| {
         v.as_f64()
             .map_or("–".to_owned(), |k| format!("{:.1}", k / 1024.0))
@@ -707,8 +714,9 @@ fn idle_markdown(idle: &Value, md: &mut String) {
     for row in idle["rows"].as_array().into_iter().flatten() {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {:.1} | {} | {} | {:.1} |",
+            "| {} | {} | {} | {} | {:.1} | {} | {} | {:.1} |",
             row["docs"],
+            row["doc_bytes"].as_u64().unwrap_or(0),
             mib(&row["rss_before_kib"]),
             mib(&row["rss_after_kib"]),
             row["per_connection_kib"].as_f64().unwrap_or(f64::NAN),

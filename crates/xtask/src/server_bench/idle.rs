@@ -9,6 +9,9 @@
 //! sync step 1/2 once and then sending nothing, samples again once the
 //! RSS has settled, and prints `(after − before) / clients` as JSON. The
 //! clients keep reading (pings are answered) but never write an update.
+//! With `--doc-bytes N` each document first gets N characters of text (one
+//! update, from a client that then leaves), so every idle client has been
+//! sent a document of that size.
 
 use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
@@ -38,6 +41,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let mut clients = 5000usize;
     let mut docs = 1usize;
     let mut prefix = "idle".to_owned();
+    let mut doc_bytes = 0usize;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let v = it.next().with_context(|| format!("{a} needs a value"))?;
@@ -47,6 +51,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             "--clients" => clients = v.parse().context("--clients")?,
             "--docs" => docs = v.parse().context("--docs")?,
             "--prefix" => prefix = v.clone(),
+            "--doc-bytes" => doc_bytes = v.parse().context("--doc-bytes")?,
             other => bail!("unknown idle driver option {other}"),
         }
     }
@@ -60,7 +65,11 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let report = rt.block_on(measure(&addr, pid, clients, docs, &prefix))?;
+    if doc_bytes > 0 {
+        rt.block_on(seed(&addr, docs, &prefix, doc_bytes))?;
+    }
+    let mut report = rt.block_on(measure(&addr, pid, clients, docs, &prefix))?;
+    report["doc_bytes"] = json!(doc_bytes);
     println!("{report}");
     Ok(ExitCode::SUCCESS)
 }
@@ -148,13 +157,59 @@ async fn connect_and_sync(addr: &str, doc: &str) -> Result<Ws> {
     Ok(ws)
 }
 
+/// Gives each document `chars` characters of text: one y-websocket update
+/// per document, sent by a client that then closes (the node stores it
+/// before it reads the close).
+async fn seed(addr: &str, docs: usize, prefix: &str, chars: usize) -> Result<()> {
+    use yrs::{Text, Transact};
+    let doc = yrs::Doc::new();
+    let text = doc.get_or_insert_text("text");
+    let update = {
+        let mut txn = doc.transact_mut();
+        text.insert(&mut txn, 0, &"x".repeat(chars));
+        txn.encode_update_v1()
+    };
+    let mut frame = vec![0u8, 2];
+    let mut len = update.len();
+    while len >= 0x80 {
+        frame.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    frame.push(len as u8);
+    frame.extend_from_slice(&update);
+    let frame = Arc::new(frame);
+    let sem = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    let mut tasks = Vec::with_capacity(docs);
+    for d in 0..docs {
+        let (addr, name, frame, sem) = (
+            addr.to_owned(),
+            format!("{prefix}-{d}"),
+            frame.clone(),
+            sem.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            let mut ws = connect_and_sync(&addr, &name).await?;
+            ws.send(Message::Binary(frame.to_vec().into())).await?;
+            ws.close(None).await?;
+            // Until the node closes too: the update is in before we go.
+            while let Some(Ok(_)) = ws.next().await {}
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}
+
 async fn measure(
     addr: &str,
     pid: u32,
     clients: usize,
     docs: usize,
     prefix: &str,
-) -> Result<String> {
+) -> Result<serde_json::Value> {
     // Warm the node first (its worker threads' first allocations, the
     // store's first load), so `before` holds what any node holds.
     let warm = connect_and_sync(addr, &format!("{prefix}-warm-up")).await?;
@@ -226,6 +281,5 @@ async fn measure(
         "rss_after_close_kib": after_close,
         "per_connection_kib": per_connection,
         "connect_secs": connect_secs,
-    })
-    .to_string())
+    }))
 }
