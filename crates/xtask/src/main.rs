@@ -8,6 +8,8 @@
 //! cargo xtask fuzz [--minutes N | --seconds S] [--target NAME,...] [--merge] [--reseed] [--quick] [--json FILE]
 //! cargo xtask reliability [--quick] [--fuzz-seconds S] [--plans N] [--kills N] [--no-fuzz]
 //! cargo xtask schema [--check]
+//! cargo xtask bench            (every benchmark below, then the summary)
+//! cargo xtask bench summary
 //! cargo xtask bench crdt [--runs N] [--only NAME[,NAME...]] [--no-wasm] [--no-yjs]
 //! cargo xtask bench editor
 //! cargo xtask bench size
@@ -23,6 +25,7 @@
 
 mod ai_bench;
 mod bench;
+mod bench_summary;
 mod cargo;
 mod chat_bench;
 mod ci;
@@ -106,6 +109,13 @@ usage:
   cargo xtask schema [--check]
       Writes www/operations.schema.json, the JSON Schema of the operations
       agents send (atelier_doc::Op); --check fails if the committed one is stale.
+  cargo xtask bench
+      Every benchmark below in turn (crdt, size, editor, chat, server, ai),
+      then the summary.
+  cargo xtask bench summary
+      One table of every measured row (Atelier, the peer, their ratio, the
+      target, met or missed) from the results files, into
+      bench/results/SUMMARY.md and summary.json.
   cargo xtask bench editor
       Keystroke latency (p50/p95/p99 at start, middle, end of a 105 k and a
       1 M character document), load-to-editable time and bundle size, in
@@ -168,8 +178,13 @@ fn run(args: &[String]) -> Result<ExitCode> {
             Some((what, rest)) if what == "ai" => ai_bench::run(rest),
             Some((what, rest)) if what == "chat" => chat_bench::run(rest),
             Some((what, rest)) if what == "server" => server_bench::run(rest),
+            Some((what, _)) if what == "summary" => {
+                bench_summary::write(&workspace_root()?)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => bench_summary::run_all(&[]),
             _ => bail!(
-                "unknown benchmark; try `cargo xtask bench crdt`, `bench editor` or `bench size`\n{USAGE}"
+                "unknown benchmark; try `cargo xtask bench`, `bench summary`, `bench crdt`, `bench editor` or `bench size`\n{USAGE}"
             ),
         },
         // Internal: one native measurement in a fresh process (see bench.rs).
