@@ -3,7 +3,9 @@
 
 use crate::frames;
 use atelier_doc::Document;
-use atelier_sync::{AwarenessStates, AwarenessUpdate, Limits, check_update_v1_against};
+use atelier_sync::{
+    AwarenessStates, AwarenessUpdate, EncodedStateVector, Limits, check_update_v1_against,
+};
 use atelier_web::stored_records::apply_stored_records;
 use atelier_web::tab_message::TabMessage;
 
@@ -26,7 +28,10 @@ pub fn tab_message(data: &[u8]) {
         );
         match message {
             TabMessage::Hello(sv) | TabMessage::Step1(sv) => {
-                let _ = doc.diff_v1(&sv);
+                // As the tab driver answers: checked, then diffed.
+                if let Ok(sv) = EncodedStateVector::decode(&sv, &limits) {
+                    let _ = doc.diff_v1(sv.as_bytes());
+                }
             }
             TabMessage::Update(update) => {
                 if check_update_v1_against(&update, &limits, doc.ydoc()).is_ok() {

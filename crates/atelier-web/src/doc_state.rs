@@ -439,6 +439,10 @@ impl DocState {
     /// What IndexedDB remembered the server holding, from an earlier page
     /// (ignored once this page knows better).
     pub(crate) fn restore_server_state(&self, sv: Vec<u8>) {
+        // IndexedDB is outside input too: unreadable bytes count as unknown.
+        if atelier_sync::EncodedStateVector::decode(&sv, &self.limits).is_err() {
+            return;
+        }
         if self.server_state.borrow().is_none() {
             *self.server_state.borrow_mut() = Some(sv);
             self.server_state_dirty.set(true);

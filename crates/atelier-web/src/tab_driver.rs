@@ -15,7 +15,8 @@ use crate::tab_message::TabMessage;
 use crate::update_queue::Source;
 use crate::{now_ms, warn};
 use atelier_sync::{
-    AwarenessEntry, AwarenessStates, AwarenessUpdate, Limits, check_update_v1_against,
+    AwarenessEntry, AwarenessStates, AwarenessUpdate, EncodedStateVector, Limits,
+    check_update_v1_against,
 };
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -292,7 +293,16 @@ impl TabDriver {
 
     /// Sends another tab what it lacks of `doc` according to its state vector.
     fn answer_step1(&self, doc: &DocState, sv: &[u8]) {
-        match doc.doc.diff_v1(sv) {
+        // Checked like a peer's step 1: yrs' own decoder trusts that every
+        // client id fits in 53 bits (found by the `tab_message` fuzz target).
+        let sv = match EncodedStateVector::decode(sv, &self.limits) {
+            Ok(sv) => sv,
+            Err(e) => {
+                warn(&format!("ignoring another tab's state vector: {e}"));
+                return;
+            }
+        };
+        match doc.doc.diff_v1(sv.as_bytes()) {
             // `[0, 0]`: no structs and an empty delete set.
             Ok(diff) if diff.len() > 2 => self.post(&doc.key.name, &TabMessage::Update(diff)),
             Ok(_) => {}
