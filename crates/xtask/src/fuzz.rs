@@ -303,7 +303,7 @@ fn fuzz_one(
         .arg(&committed)
         .arg(format!("-max_total_time={}", opts.seconds_per_target))
         .arg("-print_final_stats=1")
-        .arg("-max_len=65536")
+        .arg("-max_len=16384")
         .arg("-timeout=20")
         .arg("-rss_limit_mb=3072")
         .arg(format!("-artifact_prefix={}/", artifacts.display()))
