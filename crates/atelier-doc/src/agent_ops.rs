@@ -152,13 +152,27 @@ impl Op {
                         )));
                     }
                     check_props(&b.kind, &b.props)?;
+                    check_links(&b.content)?;
+                    for cell in b.table.iter().flatten().flatten() {
+                        check_links(cell)?;
+                    }
                     stack.extend(&b.children);
                 }
                 Ok(())
             }
+            Op::SetContent { content, .. } => check_links(content),
             _ => Ok(()),
         }
     }
+}
+
+/// Refuses a run linking anywhere but `http`, `https`, `mailto` or a
+/// relative address, as the `format` operation and paste do (found by the
+/// `agent_ops` fuzz target: `setContent` stored a `javascript:` link).
+fn check_links(runs: &[InlineRun]) -> Result<()> {
+    runs.iter()
+        .filter_map(|run| run.marks.link.as_deref())
+        .try_for_each(crate::inline::check_link)
 }
 
 /// BlockNote's default block types an agent may create.

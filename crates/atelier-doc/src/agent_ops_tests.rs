@@ -158,3 +158,22 @@ fn the_published_schema_names_every_operation() {
         assert!(schema.contains(field), "{field} missing");
     }
 }
+
+#[test]
+fn a_javascript_link_in_set_content_or_inserted_blocks_is_refused() {
+    // Found by the `agent_ops` fuzz target: `setContent` stored it.
+    let doc = doc_with(&[("a", "Bonjour")]);
+    let before = doc.encode_state_v1();
+    for batch in [
+        json!([{"op": "setContent", "block": "a",
+            "content": [{"text": "x", "marks": {"link": "javascript:alert(1)"}}]}]),
+        json!([{"op": "insertBlocks", "at": {"at": "end"}, "blocks": [{"type": "paragraph",
+            "content": [{"text": "x", "marks": {"link": " JaVaScRiPt:alert(1)"}}]}]}]),
+    ] {
+        let err = doc
+            .apply_ops_atomically(&ops(batch), "agent")
+            .expect_err("an unsafe link is refused");
+        assert!(err.message.contains("not an http"), "{}", err.message);
+    }
+    assert_eq!(doc.encode_state_v1(), before, "nothing was applied");
+}

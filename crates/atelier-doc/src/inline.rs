@@ -181,7 +181,9 @@ pub fn marks_to_attrs(m: &Marks) -> Attrs {
             field_map("stringValue", c),
         );
     }
-    if let Some(href) = &m.link {
+    // Never written unsafe, whatever path the runs came by (operations
+    // refuse one with a reason first; see agent_ops.rs).
+    if let Some(href) = m.link.as_ref().filter(|h| crate::sanitize::is_safe_href(h)) {
         a.insert(Arc::from(mark::LINK), field_map("href", href));
     }
     for (k, v) in &m.other {
@@ -225,14 +227,21 @@ impl Mark {
             Mark::TextColor(c) => (mark::TEXT_COLOR, field_map("stringValue", c)),
             Mark::BackgroundColor(c) => (mark::BACKGROUND_COLOR, field_map("stringValue", c)),
             Mark::Link(href) => {
-                if !crate::sanitize::is_safe_href(href) {
-                    return Err(Error::InvalidOperation(format!(
-                        "link target \"{href}\" is not an http, https or mailto URL"
-                    )));
-                }
+                check_link(href)?;
                 (mark::LINK, field_map("href", href))
             }
         })
+    }
+}
+
+/// Refuses a link target other than `http`, `https`, `mailto` or relative.
+pub(crate) fn check_link(href: &str) -> Result<()> {
+    if crate::sanitize::is_safe_href(href) {
+        Ok(())
+    } else {
+        Err(Error::InvalidOperation(format!(
+            "link target \"{href}\" is not an http, https or mailto URL"
+        )))
     }
 }
 
