@@ -1637,15 +1637,53 @@ impl Item {
 }
 
 // Patched (Atelier, PATCHES.md §11): new.
+// Patched (Atelier, PATCHES.md §13): eight bytes at a time, added up in the
+// byte lanes of a `u64`, so that wasm32 (no SIMD) does not go byte by byte.
 /// Length of `s` in UTF-16 code units, counted from its UTF-8 bytes: one
 /// unit per byte that starts a character, and a second one per 4-byte
-/// character (a surrogate pair). Equal to `s.encode_utf16().count()`, but a
-/// loop without branches that the compiler vectorizes.
+/// character (a surrogate pair). Equal to `s.encode_utf16().count()`, but
+/// counted over words of eight bytes.
 pub fn utf16_len(s: &str) -> usize {
-    s.as_bytes()
-        .iter()
-        .map(|&b| usize::from((b as i8) >= -0x40) + usize::from(b >= 0xF0))
-        .sum()
+    // Words per block: each adds at most 2 to a byte lane, which holds 255.
+    const WORDS: usize = 127;
+    let bytes = s.as_bytes();
+    let words_end = bytes.len() - bytes.len() % 8;
+    let (words, rest) = bytes.split_at(words_end);
+    words.chunks(8 * WORDS).map(utf16_len_of_words).sum::<usize>()
+        + rest
+            .iter()
+            .map(|&b| usize::from((b as i8) >= -0x40) + usize::from(b >= 0xF0))
+            .sum::<usize>()
+}
+
+// Patched (Atelier, PATCHES.md §13): new.
+/// [`utf16_len`] of at most 127 whole words of eight bytes.
+fn utf16_len_of_words(bytes: &[u8]) -> usize {
+    // Bit 7 of every byte of a word.
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const EVEN_BYTES: u64 = 0x00FF_00FF_00FF_00FF;
+    // Per byte lane: the UTF-16 units that byte accounts for (0, 1 or 2).
+    let mut lanes = 0u64;
+    for word in bytes.chunks_exact(8) {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(word).expect("chunks of 8 bytes"));
+        if w & HIGH == 0 {
+            // Eight ASCII characters (most words of most texts).
+            lanes += 0x0101_0101_0101_0101;
+            continue;
+        }
+        // Shifting the word left by k brings bit 7-k of each byte to bit 7
+        // of the same byte; bits crossing into the next byte are masked off.
+        // A character starts at every byte but a continuation byte
+        // 0b10xxxxxx (bit 7 set, bit 6 clear).
+        let starts = (!w | (w << 1)) & HIGH;
+        // First bytes of 4-byte characters are 0b11110xxx: the only bytes
+        // of valid UTF-8 with bits 7 to 4 all set.
+        let four_byte = w & (w << 1) & (w << 2) & (w << 3) & HIGH;
+        lanes += (starts >> 7) + (four_byte >> 7);
+    }
+    // Eight lanes of at most 254 into four of 16 bits, then their sum.
+    let pairs = (lanes & EVEN_BYTES) + ((lanes >> 8) & EVEN_BYTES);
+    (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize
 }
 
 #[derive(PartialEq, PartialOrd, Eq, Ord, Debug, Clone)]
@@ -2537,6 +2575,27 @@ mod test {
             let split = SplittableString::from(s);
             assert_eq!(split.len_utf16(), s.encode_utf16().count(), "{s:?}");
         }
+    }
+
+    /// Patched (Atelier, PATCHES.md §13): every slice of a mixed text, so
+    /// that each kind of character starts, ends and straddles a word of eight
+    /// bytes at every position, counts as `encode_utf16` does.
+    #[test]
+    fn utf16_len_by_words_counts_like_encode_utf16_at_every_alignment() {
+        let text = "ascii é\u{7ff}\u{800}€日本語😀\u{ffff}\u{10ffff}a😀😀bc\u{80}x\u{f0000}yz end";
+        let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        for &from in &starts {
+            for to in starts.iter().copied().chain([text.len()]) {
+                if to >= from {
+                    let s = &text[from..to];
+                    assert_eq!(super::utf16_len(s), s.encode_utf16().count(), "{s:?}");
+                }
+            }
+        }
+        // Three blocks of 127 words, a shorter one and four bytes left over.
+        let long = text.repeat(61);
+        assert!(long.len() > 3 * 8 * 127);
+        assert_eq!(super::utf16_len(&long), long.encode_utf16().count());
     }
 
     #[test]
