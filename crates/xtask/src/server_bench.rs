@@ -27,7 +27,9 @@
 //! The driver is this same program built in release (`bench server
 //! --drive …`), so the load generator does not eat the servers' CPU as a
 //! debug build would. Writes `bench/results/server.{json,md}`; `--only idle`
-//! alone replaces just the idle row there and keeps the rest.
+//! alone replaces just the idle row there and keeps the rest; `--peers`
+//! alone measures the comparison with the y-websocket server and
+//! Hocuspocus (`server_bench/peers.rs`) and replaces just that section.
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -73,6 +75,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let mut only: Option<Vec<String>> = None;
     let mut idle_clients = IDLE_CLIENTS;
     let mut idle_doc_bytes = 0usize;
+    let mut peers = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -125,6 +128,10 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 println!("wrote bench/results/server.md");
                 return Ok(ExitCode::SUCCESS);
             }
+            "--peers" => {
+                // The peer comparison alone (see server_bench/peers.rs).
+                peers = true;
+            }
             "--quick" => {
                 stem = "server-partial";
                 docs = 50;
@@ -132,7 +139,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 rates = vec![100, 200];
             }
             other => bail!(
-                "unknown option {other:?}; bench server [--docs N] [--seconds S] [--rates R,R…] [--atelier BIN] [--only 1,spread,affine,idle] [--idle N] [--idle-doc-bytes N] [--quick]"
+                "unknown option {other:?}; bench server [--docs N] [--seconds S] [--rates R,R…] [--atelier BIN] [--only 1,spread,affine,idle] [--idle N] [--idle-doc-bytes N] [--peers] [--quick]"
             ),
         }
     }
@@ -195,6 +202,22 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     // Read before the run: its load average is the one at the start.
     let machine = machine(&root);
     let run_id = std::process::id();
+    if peers {
+        let services = Services::start(&root)?;
+        let command = format!("cargo xtask bench server {}", args.join(" "));
+        let section = peers::run(
+            &root,
+            &server,
+            &driver,
+            &services.db,
+            docs,
+            seconds,
+            &rates,
+            command.trim(),
+        )?;
+        drop(services);
+        return write_peers_report(&root, stem, &machine, section);
+    }
     let idle_report = if wanted("idle") {
         let command = format!("cargo xtask bench server {}", args.join(" "));
         Some(idle_row(
@@ -320,7 +343,15 @@ fn write_report(
         report["idle"] = idle.unwrap_or(Value::Null);
         report
     } else {
+        // The peers section (`--peers`) is measured on its own: a full
+        // run keeps the committed one.
+        let peers = (stem == "server")
+            .then(|| std::fs::read_to_string(&json_path).ok())
+            .flatten()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .map_or(Value::Null, |v| v["peers"].clone());
         json!({
+            "peers": peers,
             "date": now_utc(),
             "command": format!("cargo xtask bench server {}", args.join(" ")).trim().to_owned(),
             "machine": machine,
@@ -329,6 +360,32 @@ fn write_report(
             "idle": idle,
         })
     };
+    std::fs::write(&json_path, serde_json::to_string_pretty(&report)? + "\n")?;
+    std::fs::write(dir.join(format!("{stem}.md")), markdown(&report))?;
+    println!("wrote bench/results/{stem}.json and {stem}.md");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the peer comparison: into the committed report's `peers`
+/// section (the other rows stay those measured before), or, for a partial
+/// run, into `server-partial.*` alone.
+fn write_peers_report(
+    root: &Path,
+    stem: &str,
+    machine: &Value,
+    section: Value,
+) -> Result<ExitCode> {
+    let dir = root.join("bench/results");
+    std::fs::create_dir_all(&dir)?;
+    let json_path = dir.join(format!("{stem}.json"));
+    let mut report = if stem == "server" {
+        let text = std::fs::read_to_string(&json_path)
+            .context("bench/results/server.json (the peers section alone updates it)")?;
+        serde_json::from_str::<Value>(&text)?
+    } else {
+        json!({ "date": now_utc(), "machine": machine, "results": [], "idle": null })
+    };
+    report["peers"] = section;
     std::fs::write(&json_path, serde_json::to_string_pretty(&report)? + "\n")?;
     std::fs::write(dir.join(format!("{stem}.md")), markdown(&report))?;
     println!("wrote bench/results/{stem}.json and {stem}.md");
@@ -681,6 +738,9 @@ fn markdown(r: &Value) -> String {
     if r["idle"].is_object() {
         idle_markdown(&r["idle"], &mut md);
     }
+    if r["peers"].is_object() {
+        peers::markdown(&r["peers"], &mut md);
+    }
     md
 }
 
@@ -920,5 +980,6 @@ fn throughput_markdown(r: &Value, md: &mut String) {
 
 // The load driver (run in release by the orchestrator).
 mod drive;
+mod peers;
 // The idle-connections driver.
 mod idle;

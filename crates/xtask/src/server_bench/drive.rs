@@ -55,6 +55,17 @@ struct Plan {
     rates: Vec<u64>,
     /// Document names are `{prefix}-{n}`.
     prefix: String,
+    /// The framing the servers speak.
+    protocol: Protocol,
+}
+
+/// The wire framing of the server under test.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// y-websocket: the document is the URL path, frames are bare.
+    Yws,
+    /// Hocuspocus: each frame starts with the document name, auth first.
+    Hocuspocus,
 }
 
 pub fn run(args: &[String]) -> Result<ExitCode> {
@@ -68,6 +79,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         seconds: 10,
         rates: Vec::new(),
         prefix: "bench".to_owned(),
+        protocol: Protocol::Yws,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -82,6 +94,13 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             "--seconds" => plan.seconds = v.parse()?,
             "--rates" => plan.rates = v.split(',').filter_map(|r| r.parse().ok()).collect(),
             "--prefix" => plan.prefix = v.clone(),
+            "--protocol" => {
+                plan.protocol = match v.as_str() {
+                    "y-websocket" => Protocol::Yws,
+                    "hocuspocus" => Protocol::Hocuspocus,
+                    other => bail!("--protocol {other}: y-websocket or hocuspocus"),
+                }
+            }
             other => bail!("unknown driver option {other}"),
         }
     }
@@ -129,6 +148,38 @@ fn sync_update(frame: &[u8]) -> Option<&[u8]> {
     }
     let len = usize::try_from(varuint(frame, &mut pos)?).ok()?;
     frame.get(pos..pos.checked_add(len)?)
+}
+
+/// Appends a length-prefixed string (lib0 `writeVarString`).
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varuint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// A frame's payload after the Hocuspocus document name (the frame
+/// itself for y-websocket); `None` for frames without one (pings).
+fn payload(frame: &[u8], protocol: Protocol) -> Option<&[u8]> {
+    if protocol == Protocol::Yws {
+        return Some(frame);
+    }
+    let mut pos = 0;
+    let len = usize::try_from(varuint(frame, &mut pos)?).ok()?;
+    frame.get(pos.checked_add(len)?..)
+}
+
+/// Resident memory of a process, KiB (`VmRSS` in `/proc/PID/status`).
+pub(super) fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
 }
 
 /// Seconds of CPU (user + system) a process used so far.
@@ -216,18 +267,49 @@ fn sample(pids: &[u32], pg: Option<u32>, redis: Option<u32>) -> CpuSample {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(addr: &str, doc: &str) -> Result<Ws> {
-    let url = format!("ws://{addr}/sync/{doc}");
+/// Connects a client of `doc` and joins it: for Hocuspocus, the auth
+/// message (any token: the bench server has no authentication hook),
+/// then, for both framings, sync step 1 with an empty state vector.
+async fn connect(addr: &str, doc: &str, protocol: Protocol) -> Result<Ws> {
+    let url = match protocol {
+        Protocol::Yws => format!("ws://{addr}/sync/{doc}"),
+        Protocol::Hocuspocus => format!("ws://{addr}/"),
+    };
     for attempt in 0..20 {
         // TCP_NODELAY, as browsers set it: a small frame is sent at
         // once, not held back by Nagle's algorithm.
         match tokio_tungstenite::connect_async_with_config(&url, None, true).await {
-            Ok((ws, _)) => return Ok(ws),
+            Ok((mut ws, _)) => {
+                if protocol == Protocol::Hocuspocus {
+                    // Type 2 (auth), 0 (token), the token.
+                    let mut auth = Vec::new();
+                    put_str(&mut auth, doc);
+                    auth.extend_from_slice(&[2, 0]);
+                    put_str(&mut auth, "bench");
+                    ws.send(Message::Binary(auth.into())).await?;
+                }
+                // Sync step 1 with the empty state vector ([0]).
+                ws.send(Message::Binary(frame_for(doc, protocol, 0, &[0]).into()))
+                    .await?;
+                return Ok(ws);
+            }
             Err(e) if attempt == 19 => return Err(e).context(url),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
     bail!("unreachable")
+}
+
+/// A sync message (`kind` 0: step 1, 2: update) for `doc`'s server.
+fn frame_for(doc: &str, protocol: Protocol, kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(body.len() + doc.len() + 8);
+    if protocol == Protocol::Hocuspocus {
+        put_str(&mut frame, doc);
+    }
+    frame.extend_from_slice(&[0, kind]);
+    put_varuint(&mut frame, body.len() as u64);
+    frame.extend_from_slice(body);
+    frame
 }
 
 async fn drive(plan: Plan) -> Result<Value> {
@@ -241,6 +323,7 @@ async fn drive(plan: Plan) -> Result<Value> {
         seconds,
         rates,
         prefix,
+        protocol,
     } = plan;
     let shared = Arc::new(Shared {
         tag: AtomicU64::new(0),
@@ -266,8 +349,8 @@ async fn drive(plan: Plan) -> Result<Value> {
         let (shared, sem) = (shared.clone(), sem.clone());
         tasks.push(tokio::spawn(async move {
             let permit = sem.acquire_owned().await;
-            let reader = connect(&reader_node, &name).await?;
-            let writer = connect(&writer_node, &name).await?;
+            let reader = connect(&reader_node, &name, protocol).await?;
+            let writer = connect(&writer_node, &name, protocol).await?;
             drop(permit);
             let (_, mut reader_rx) = reader.split();
             let (mut writer_tx, mut writer_rx) = writer.split();
@@ -285,7 +368,7 @@ async fn drive(plan: Plan) -> Result<Value> {
                         joined = true;
                         reader_shared.ready.fetch_add(1, Ordering::Relaxed);
                     }
-                    let Some(bytes) = sync_update(&frame) else {
+                    let Some(bytes) = payload(&frame, protocol).and_then(sync_update) else {
                         continue;
                     };
                     let Ok(update) = yrs::Update::decode_v1(bytes) else {
@@ -356,9 +439,7 @@ async fn drive(plan: Plan) -> Result<Value> {
                     txn.encode_update_v1()
                 };
                 k += 1;
-                let mut frame = vec![0u8, 2];
-                put_varuint(&mut frame, update.len() as u64);
-                frame.extend_from_slice(&update);
+                let frame = frame_for(&name, protocol, 2, &update);
                 let step = shared.tag.load(Ordering::Relaxed) as u32;
                 if let Ok(mut s) = times.sent.lock() {
                     s.push_back((clock, Instant::now(), step));
@@ -437,6 +518,7 @@ async fn drive(plan: Plan) -> Result<Value> {
             "delivered_per_s": lat.len() as f64 / window,
             "lost": sent.saturating_sub(lat.len() as u64),
             "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0),
+            "rss_kib": pids.iter().map(|p| rss_kib(*p)).collect::<Vec<_>>(),
             "cpu_per_s": {
                 "nodes": before.nodes.iter().zip(&after.nodes).map(|(a, b)| per_s(*a, *b)).collect::<Vec<_>>(),
                 "postgres": per_s(before.postgres, after.postgres),
