@@ -185,11 +185,38 @@ fn server_rows(s: &Value, rows: &mut Vec<Row>) {
             atelier: r["capacity_updates_per_s"]
                 .as_f64()
                 .map_or("–".into(), |c| format!("{c:.0}")),
-            peer: "Hocuspocus: not measured yet".into(),
+            peer: "–".into(),
             ratio: None,
-            target: "≥ 5× Hocuspocus".into(),
+            target: "–".into(),
             met: None,
         });
+    }
+    let peers = &s["peers"];
+    let capacity = |name: &str| {
+        peers["servers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["server"].as_str().is_some_and(|n| n.starts_with(name)))
+            .and_then(|p| p["capacity_updates_per_s"].as_f64())
+    };
+    if let Some(ours) = capacity("Atelier") {
+        for (peer, target) in [("Hocuspocus", Some(5.0)), ("y-websocket", None)] {
+            let theirs = capacity(peer);
+            let ratio = theirs.map(|t| ours / t);
+            rows.push(Row {
+                area: "Server",
+                what: format!(
+                    "updates/s at p99 ≤ {} ms against {peer}, {} documents",
+                    peers["p99_target_ms"], peers["docs"]
+                ),
+                atelier: format!("{ours:.0}"),
+                peer: theirs.map_or("–".into(), |t| format!("{peer} {t:.0}")),
+                ratio,
+                target: target.map_or("–".into(), |t| format!("≥ {t}× {peer}")),
+                met: target.and_then(|t| ratio.map(|r| r >= t)),
+            });
+        }
     }
     for r in s["idle"]["rows"].as_array().into_iter().flatten() {
         let kib = r["per_connection_kib"].as_f64();
