@@ -180,7 +180,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
 
     let doc = json!({
-        "command": if quick { "cargo xtask reliability --quick" } else { "cargo xtask reliability" },
+        "command": format!("cargo xtask reliability {}", args.join(" ")).trim_end().to_owned(),
         "machine": machine(),
         "seconds": started.elapsed().as_secs(),
         "fuzzing": fuzz_part,
