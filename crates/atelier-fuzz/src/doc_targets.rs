@@ -24,36 +24,77 @@ fn check_props(props: &serde_json::Map<String, serde_json::Value>) {
     }
 }
 
-fn check_new(blocks: &[NewBlock]) {
-    for b in blocks {
-        check_runs(&b.content);
-        check_props(&b.props);
-        b.table
-            .iter()
-            .flatten()
-            .flatten()
-            .for_each(|c| check_runs(c));
-        check_new(&b.children);
+/// A block's parts the checks read: new blocks (parsed, not yet inserted)
+/// and blocks read back from a document have the same shape.
+trait Parts: Sized {
+    fn parts(
+        &self,
+    ) -> (
+        &[InlineRun],
+        &serde_json::Map<String, serde_json::Value>,
+        Option<&Table>,
+        &[Self],
+    );
+}
+
+/// A table's rows of cells of runs.
+type Table = Vec<Vec<Vec<InlineRun>>>;
+
+impl Parts for NewBlock {
+    fn parts(
+        &self,
+    ) -> (
+        &[InlineRun],
+        &serde_json::Map<String, serde_json::Value>,
+        Option<&Table>,
+        &[Self],
+    ) {
+        (
+            &self.content,
+            &self.props,
+            self.table.as_ref(),
+            &self.children,
+        )
     }
 }
 
-fn check_blocks(blocks: &[Block]) {
+impl Parts for Block {
+    fn parts(
+        &self,
+    ) -> (
+        &[InlineRun],
+        &serde_json::Map<String, serde_json::Value>,
+        Option<&Table>,
+        &[Self],
+    ) {
+        (
+            &self.content,
+            &self.props,
+            self.table.as_ref(),
+            &self.children,
+        )
+    }
+}
+
+/// Checks every block, its table and its children.
+fn check_tree<B: Parts>(blocks: &[B]) {
     for b in blocks {
-        check_runs(&b.content);
-        check_props(&b.props);
-        b.table
-            .iter()
+        let (content, props, table, children) = b.parts();
+        check_runs(content);
+        check_props(props);
+        table
+            .into_iter()
             .flatten()
             .flatten()
             .for_each(|c| check_runs(c));
-        check_blocks(&b.children);
+        check_tree(children);
     }
 }
 
 /// Reads `doc` through every export, checking what it holds.
 fn read_back(doc: &Document) {
     let blocks = doc.blocks();
-    check_blocks(&blocks);
+    check_tree(&blocks);
     let markdown = atelier_doc::markdown_export::export(&blocks);
     let html = atelier_doc::html::export(&blocks);
     let lower = html.to_ascii_lowercase();
@@ -61,13 +102,13 @@ fn read_back(doc: &Document) {
         assert!(!lower.contains(tag), "the HTML export holds {tag}: {html}");
     }
     // The export must import again, keeping links safe.
-    check_new(&atelier_doc::markdown::parse(&markdown));
+    check_tree(&atelier_doc::markdown::parse(&markdown));
 }
 
 /// Markdown imported into a document, then read back.
 pub fn markdown(data: &[u8]) {
     let source = text(data);
-    check_new(&atelier_doc::markdown::parse(&source));
+    check_tree(&atelier_doc::markdown::parse(&source));
     let doc = Document::new();
     if atelier_doc::markdown::import(&doc, &source).is_ok() {
         read_back(&doc);
@@ -77,7 +118,7 @@ pub fn markdown(data: &[u8]) {
 /// Pasted HTML sanitized into blocks and inserted, then read back.
 pub fn html_paste(data: &[u8]) {
     let blocks = atelier_doc::html::sanitize_paste(&text(data));
-    check_new(&blocks);
+    check_tree(&blocks);
     let doc = Document::new();
     if !blocks.is_empty() && doc.insert_blocks(&Placement::End, &blocks).is_ok() {
         read_back(&doc);
@@ -87,7 +128,7 @@ pub fn html_paste(data: &[u8]) {
 /// A chat message body parsed into blocks.
 pub fn chat_message(data: &[u8]) {
     let body = text(data);
-    check_new(&atelier_doc::chat_format::parse(&body));
+    check_tree(&atelier_doc::chat_format::parse(&body));
     check_runs(&atelier_doc::chat_format::parse_inline(&body));
     let _ = atelier_doc::chat_format::excerpt(&body, 80);
 }
