@@ -526,6 +526,10 @@ pub struct Rooms {
     fanout: OnceLock<Arc<Fanout>>,
     /// The presence of agents editing over HTTP, one per (document, agent).
     pub agents: crate::agents::AgentPresences,
+    /// Background compactions run one at a time: rooms edited at the same
+    /// pace cross `--compact-every` together, and a burst of them on the
+    /// store's writing connection stalled the appends queued behind it.
+    compactions: Arc<tokio::sync::Semaphore>,
 }
 
 impl Rooms {
@@ -549,6 +553,7 @@ impl Rooms {
             next_conn: AtomicU64::new(1),
             fanout: OnceLock::new(),
             agents: crate::agents::AgentPresences::default(),
+            compactions: Arc::new(tokio::sync::Semaphore::new(1)),
         })
     }
 
@@ -686,7 +691,9 @@ impl Rooms {
 
     fn compact_in_background(&self, name: &str) {
         let (store, metrics, name) = (self.store.clone(), self.metrics.clone(), name.to_owned());
+        let turn = self.compactions.clone();
         tokio::spawn(async move {
+            let _turn = turn.acquire_owned().await;
             if let Err(e) = compact_stored(&store, &metrics, &name).await {
                 tracing::warn!(doc = %name, error = %e, "compaction failed; the log is kept");
             }
@@ -768,10 +775,19 @@ async fn compact_locked(store: &Store, metrics: &Metrics, name: &str) -> Result<
     let Some(last_seq) = stored.updates.last().map(|(s, _)| *s) else {
         return Ok(());
     };
-    let (doc, _, _) = doc_from_stored(name, &stored)?;
-    let snapshot = doc
-        .transact()
-        .encode_state_as_update_v1(&StateVector::default());
+    // Decoding a whole log is CPU work: off the runtime's threads, so a
+    // burst of compactions (every room crossing `--compact-every` at once)
+    // does not stall the connections.
+    let owned = name.to_owned();
+    let snapshot = tokio::task::spawn_blocking(move || {
+        let (doc, _, _) = doc_from_stored(&owned, &stored)?;
+        let snapshot = doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        Ok::<_, RoomError>(snapshot)
+    })
+    .await
+    .map_err(|e| StoreError::Task(e.to_string()))??;
     store.compact(name, last_seq, &snapshot).await?;
     Metrics::add(&metrics.compactions, 1);
     tracing::debug!(doc = %name, seq = last_seq, bytes = snapshot.len(), "log compacted");

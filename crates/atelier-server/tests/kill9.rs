@@ -8,46 +8,12 @@
 mod support;
 
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 use support::{Peers, temp_dir, test_db};
 
-/// Starts the real server binary on a free port; returns it and its address.
-fn spawn_server(db: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--allow-anonymous",
-            "--db",
-            db,
-        ])
-        .env("ATELIER_LOG", "info")
-        .env("ATELIER_LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server binary starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-            && let Some(addr) = v["fields"]["addr"].as_str()
-        {
-            // Keep draining the log so the server never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines.by_ref() {});
-            return (child, addr.to_owned());
-        }
-        seen.push(line);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("server did not report its address; log: {seen:#?}");
+fn spawn_server(db: &str) -> (std::process::Child, String) {
+    support::spawn_binary(env!("CARGO_BIN_EXE_atelier"), db, &[])
 }
 
 #[test]

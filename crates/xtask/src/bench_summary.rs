@@ -200,14 +200,28 @@ fn server_rows(s: &Value, rows: &mut Vec<Row>) {
             .find(|p| p["server"].as_str().is_some_and(|n| n.starts_with(name)))
             .and_then(|p| p["capacity_updates_per_s"].as_f64())
     };
-    if let Some(ours) = capacity("Atelier") {
+    let ateliers: Vec<(&str, f64)> = peers["servers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let name = p["server"].as_str().filter(|n| n.starts_with("Atelier"))?;
+            let store = if name.contains("SQLite") {
+                "SQLite"
+            } else {
+                "PostgreSQL"
+            };
+            Some((store, p["capacity_updates_per_s"].as_f64()?))
+        })
+        .collect();
+    for (store, ours) in ateliers {
         for (peer, target) in [("Hocuspocus", Some(5.0)), ("y-websocket", None)] {
             let theirs = capacity(peer);
             let ratio = theirs.map(|t| ours / t);
             rows.push(Row {
                 area: "Server",
                 what: format!(
-                    "updates/s at p99 ≤ {} ms against {peer}, {} documents",
+                    "updates/s at p99 ≤ {} ms against {peer}, {} documents, Atelier on {store}",
                     peers["p99_target_ms"], peers["docs"]
                 ),
                 atelier: format!("{ours:.0}"),

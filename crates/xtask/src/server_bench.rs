@@ -209,7 +209,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             &root,
             &server,
             &driver,
-            &services.db,
+            (&services.db, &services.pg_data),
             docs,
             seconds,
             &rates,

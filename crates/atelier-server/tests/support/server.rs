@@ -65,6 +65,46 @@ pub fn test_db(dir: &Path) -> String {
     }
 }
 
+/// Starts the real server binary `bin` (the test's
+/// `env!("CARGO_BIN_EXE_atelier")`) on a free port, anonymous access
+/// allowed, with `extra` arguments; returns it and its address.
+pub fn spawn_binary(bin: &str, db: &str, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(bin)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--allow-anonymous",
+            "--db",
+            db,
+        ])
+        .args(extra)
+        .env("ATELIER_LOG", "info")
+        .env("ATELIER_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Ok(v) = serde_json::from_str::<Value>(&line)
+            && let Some(addr) = v["fields"]["addr"].as_str()
+        {
+            // Keep draining the log so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines.by_ref() {});
+            return (child, addr.to_owned());
+        }
+        seen.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("server did not report its address; log: {seen:#?}");
+}
+
 impl TestServer {
     pub async fn start(db: &str, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let mut cfg = Config {

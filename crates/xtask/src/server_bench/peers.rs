@@ -1,5 +1,6 @@
 //! `cargo xtask bench server --peers`: the same documents and rate steps
-//! against `atelier serve` (one node, PostgreSQL) and the servers users
+//! against `atelier serve` (one node, on PostgreSQL and on its default
+//! embedded SQLite) and the servers users
 //! would pick instead, each one process on loopback: the y-websocket
 //! server from npm (`@y/websocket-server`, in memory) and Hocuspocus as
 //! shipped (no extensions: in memory, and it acknowledges before storing
@@ -19,8 +20,17 @@ struct Peer {
     label: String,
     /// `None`: `atelier serve`; otherwise the script in `peers/`.
     script: Option<&'static str>,
+    /// For `atelier serve`: its `--db`.
+    db: Option<String>,
     protocol: &'static str,
 }
+
+/// Rows of [`run`]'s servers: Atelier on PostgreSQL, on SQLite, then the
+/// y-websocket server and Hocuspocus.
+const ATELIER_PG: usize = 0;
+const ATELIER_SQLITE: usize = 1;
+const Y_WEBSOCKET: usize = 2;
+const HOCUSPOCUS: usize = 3;
 
 /// The version of an npm package installed in `peers/node_modules`.
 fn npm_version(root: &Path, package: &str) -> String {
@@ -65,16 +75,28 @@ pub(super) fn run(
     root: &Path,
     atelier: &Path,
     driver: &Path,
-    db: &str,
+    (db, pg_dir): (&str, &Path),
     docs: usize,
     seconds: u64,
     rates: &[u64],
     command: &str,
 ) -> Result<Value> {
+    let sqlite_dir = root.join("target/bench-peers-sqlite");
+    let _ = std::fs::remove_dir_all(&sqlite_dir);
     let peers = [
         Peer {
             label: "Atelier (1 node, PostgreSQL)".to_owned(),
             script: None,
+            db: Some(db.to_owned()),
+            protocol: "y-websocket",
+        },
+        Peer {
+            label: "Atelier (1 node, embedded SQLite, the default)".to_owned(),
+            script: None,
+            db: Some(format!(
+                "sqlite://{}",
+                sqlite_dir.join("atelier.db").display()
+            )),
             protocol: "y-websocket",
         },
         Peer {
@@ -83,6 +105,7 @@ pub(super) fn run(
                 npm_version(root, "@y/websocket-server")
             ),
             script: Some("y-websocket-server.mjs"),
+            db: None,
             protocol: "y-websocket",
         },
         Peer {
@@ -91,6 +114,7 @@ pub(super) fn run(
                 npm_version(root, "@hocuspocus/server")
             ),
             script: Some("hocuspocus-bench-server.mjs"),
+            db: None,
             protocol: "hocuspocus",
         },
     ];
@@ -103,14 +127,19 @@ pub(super) fn run(
             "== {} (load average {load_at_start}): {docs} documents, steps {rates:?} updates/s, {seconds} s each",
             peer.label
         );
-        let (mut child, addr) = match peer.script {
-            None => start_node(atelier, db, None)?,
-            Some(script) => start_node_script(root, script)?,
+        let (mut child, addr) = match (peer.script, &peer.db) {
+            (Some(script), _) => start_node_script(root, script)?,
+            (None, db) => start_node(atelier, db.as_deref().unwrap_or_default(), None)?,
         };
         let pid = child.id();
         let rss_at_start = super::drive::rss_kib(pid);
-        let out = Command::new(driver)
-            .args(["bench", "server", "--drive"])
+        let mut drive = Command::new(driver);
+        drive.args(["bench", "server", "--drive"]);
+        if i == ATELIER_PG {
+            // PostgreSQL's own CPU is counted as the store's.
+            drive.args(["--pg-dir", &pg_dir.display().to_string()]);
+        }
+        let out = drive
             .args(["--nodes", &addr])
             .args(["--pids", &pid.to_string()])
             .args(["--docs", &docs.to_string()])
@@ -164,7 +193,14 @@ pub(super) fn run(
                     .is_some_and(|p| p <= P99_TARGET_MS)
         })
     };
-    let (vs_yws, vs_hocus) = (ratio(1), ratio(2));
+    let (vs_yws, vs_hocus) = (ratio(Y_WEBSOCKET), ratio(HOCUSPOCUS));
+    let sqlite_ratio = |i: usize| {
+        if cap(i) > 0.0 {
+            json!(cap(ATELIER_SQLITE) / cap(i))
+        } else {
+            Value::Null
+        }
+    };
     Ok(json!({
         "date": super::now_utc(),
         "command": command,
@@ -173,7 +209,9 @@ pub(super) fn run(
         "servers": servers,
         "ratio_atelier_over_y_websocket": vs_yws,
         "ratio_atelier_over_hocuspocus": vs_hocus,
-        "top_step_held": [held_all(0), held_all(1), held_all(2)],
+        "ratio_atelier_sqlite_over_y_websocket": sqlite_ratio(Y_WEBSOCKET),
+        "ratio_atelier_sqlite_over_hocuspocus": sqlite_ratio(HOCUSPOCUS),
+        "top_step_held": (0..servers.len()).map(held_all).collect::<Vec<_>>(),
         "target_ratio_over_hocuspocus": 5.0,
         "target_met": vs_hocus.as_f64().is_some_and(|r| r >= 5.0),
     }))
@@ -193,9 +231,9 @@ pub(super) fn markdown(p: &Value, md: &mut String) {
     );
     let _ = writeln!(
         md,
-        "| Server | Held at p99 ≤ {P99_TARGET_MS} ms, updates/s | RSS after the run, MiB | CPU s/s at the held step |"
+        "| Server | Held at p99 ≤ {P99_TARGET_MS} ms, updates/s | RSS after the run, MiB | Server CPU s/s at the held step | Server CPU per 1,000 updates, ms | PostgreSQL CPU s/s | Machine idle CPU s/s at the next step |"
     );
-    let _ = writeln!(md, "|---|---:|---:|---:|");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
     let servers = p["servers"].as_array().cloned().unwrap_or_default();
     for s in &servers {
         let cap = s["capacity_updates_per_s"].as_f64().unwrap_or(0.0);
@@ -204,12 +242,30 @@ pub(super) fn markdown(p: &Value, md: &mut String) {
                 st["p99_ms"].as_f64().is_some_and(|v| v <= P99_TARGET_MS) && st["lost"] == 0
             })
         });
-        let cpu = held
-            .and_then(|h| h["cpu_per_s"]["nodes"][0].as_f64())
+        let cpu_s = held.and_then(|h| h["cpu_per_s"]["nodes"][0].as_f64());
+        let cpu = cpu_s.map_or("–".to_owned(), |c| format!("{c:.2}"));
+        let per_k = match (cpu_s, held.and_then(|h| h["delivered_per_s"].as_f64())) {
+            (Some(c), Some(d)) if d > 0.0 => format!("{:.3}", c / d * 1000.0),
+            _ => "–".to_owned(),
+        };
+        let pg = held
+            .and_then(|h| h["cpu_per_s"]["postgres"].as_f64())
+            .filter(|c| *c > 0.0)
+            .map_or("–".to_owned(), |c| format!("{c:.2}"));
+        // The first step that did not hold: how much CPU the machine (the
+        // server, its store and the load driver together) had left there.
+        let next_idle = s["steps"]
+            .as_array()
+            .and_then(|steps| {
+                steps.iter().find(|st| {
+                    st["p99_ms"].as_f64().is_none_or(|v| v > P99_TARGET_MS) || st["lost"] != 0
+                })
+            })
+            .and_then(|st| st["cpu_per_s"]["idle"].as_f64())
             .map_or("–".to_owned(), |c| format!("{c:.2}"));
         let _ = writeln!(
             md,
-            "| {} | {cap:.0} | {:.0} | {cpu} |",
+            "| {} | {cap:.0} | {:.0} | {cpu} | {per_k} | {pg} | {next_idle} |",
             s["server"].as_str().unwrap_or("?"),
             s["rss_kib_at_end"].as_f64().unwrap_or(0.0) / 1024.0
         );
@@ -247,9 +303,11 @@ pub(super) fn markdown(p: &Value, md: &mut String) {
     let top = p["top_step_held"].as_array().cloned().unwrap_or_default();
     let _ = writeln!(
         md,
-        "\nAtelier / y-websocket server, updates/s at p99 ≤ {P99_TARGET_MS} ms: {}. Atelier / Hocuspocus: {}. Issue 16's target, ≥ 5× Hocuspocus's updates/s at equal p99: **{}**.{}",
+        "\nAtelier on PostgreSQL / y-websocket server, updates/s at p99 ≤ {P99_TARGET_MS} ms: {}; / Hocuspocus: {}. Atelier on SQLite / y-websocket server: {}; / Hocuspocus: {}. Issue 16's target, ≥ 5× Hocuspocus's updates/s at equal p99: **{}**.{}",
         fmt_ratio(&p["ratio_atelier_over_y_websocket"]),
         fmt_ratio(&p["ratio_atelier_over_hocuspocus"]),
+        fmt_ratio(&p["ratio_atelier_sqlite_over_y_websocket"]),
+        fmt_ratio(&p["ratio_atelier_sqlite_over_hocuspocus"]),
         if p["target_met"] == true {
             "MET"
         } else {
@@ -263,6 +321,6 @@ pub(super) fn markdown(p: &Value, md: &mut String) {
     );
     let _ = writeln!(
         md,
-        "\nNot alike: Atelier writes every update to PostgreSQL before acknowledging it; the y-websocket server and Hocuspocus keep documents in memory only, and Hocuspocus as shipped acknowledges before anything is stored (with a persistence extension it stores later, debounced). Atelier's figures include that durability; the peers' do not."
+        "\nNot alike: Atelier writes every update to its store before acknowledging it; the y-websocket server and Hocuspocus keep documents in memory only, and Hocuspocus as shipped acknowledges before anything is stored (with a persistence extension it stores later, debounced). Atelier's figures include that durability; the peers' do not."
     );
 }
