@@ -129,11 +129,13 @@ impl Client {
         &self.user_id
     }
 
-    /// Joins a room the bot is invited to, or a public one (idempotent).
-    pub async fn join(&self, room: &str) -> Result<(), Error> {
-        self.call(Method::POST, &["join", room], &[], Some(&json!({})))
-            .await
-            .map(drop)
+    /// Joins a room (id or alias) the bot is invited to, or a public one
+    /// (idempotent); returns the room id.
+    pub async fn join(&self, room: &str) -> Result<String, Error> {
+        let answer = self
+            .call(Method::POST, &["join", room], &[], Some(&json!({})))
+            .await?;
+        str_field(&answer, "room_id")
     }
 
     /// Sends a message event with a transaction id: the homeserver answers
