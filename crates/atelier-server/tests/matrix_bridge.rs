@@ -1,0 +1,421 @@
+//! The Matrix bridge against a real Synapse (scripts/synapse.sh): a
+//! document's chat linked to a room, the server binary relaying as a bot.
+//! Messages go both ways, replies keep their parent, and a restart of the
+//! Atelier server (with a Matrix message sent while it was down) neither
+//! drops nor duplicates anything: each message is counted once on each side.
+//!
+//! Needs `eval "$(bash scripts/synapse.sh start)"` (ATELIER_TEST_MATRIX_URL
+//! and ATELIER_TEST_MATRIX_SECRET); without them the test prints SKIPPED.
+
+#[path = "support/cluster.rs"]
+mod cluster;
+
+use atelier_doc::chat::{Chat, ChatMessage, NewMessage};
+use atelier_matrix::event::MESSAGE_ID_KEY;
+use atelier_matrix::ledger::Ledger;
+use cluster::Node;
+use hmac::Mac;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, ReadTxn, Transact, Update};
+
+/// Longest wait for a relay to show on the other side.
+const RELAY_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The homeserver's URL and registration secret, or `None` after printing
+/// why the test does not run.
+fn synapse_env(test: &str) -> Option<(String, String)> {
+    let url = std::env::var("ATELIER_TEST_MATRIX_URL").unwrap_or_default();
+    let secret = std::env::var("ATELIER_TEST_MATRIX_SECRET").unwrap_or_default();
+    if url.is_empty() || secret.is_empty() {
+        println!(
+            "SKIPPED: {test} (needs a Synapse homeserver: eval \"$(bash scripts/synapse.sh start)\" sets ATELIER_TEST_MATRIX_URL and ATELIER_TEST_MATRIX_SECRET)"
+        );
+        return None;
+    }
+    Some((url.trim_end_matches('/').to_owned(), secret))
+}
+
+/// A Matrix user of the test, speaking the client-server API.
+struct MatrixUser {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    user_id: String,
+}
+
+impl MatrixUser {
+    /// Registers `name` through Synapse's shared-secret admin API.
+    async fn register(base: &str, secret: &str, name: &str, password: &str) -> MatrixUser {
+        let http = reqwest::Client::new();
+        let url = format!("{base}/_synapse/admin/v1/register");
+        let nonce: Value = http
+            .get(&url)
+            .send()
+            .await
+            .expect("nonce")
+            .json()
+            .await
+            .expect("nonce json");
+        let nonce = nonce["nonce"].as_str().expect("a nonce").to_owned();
+        let mut mac =
+            hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).expect("any key length");
+        mac.update(format!("{nonce}\0{name}\0{password}\0notadmin").as_bytes());
+        let mac: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let answer: Value = http
+            .post(&url)
+            .json(&json!({"nonce": nonce, "username": name, "password": password, "admin": false, "mac": mac}))
+            .send()
+            .await
+            .expect("register")
+            .json()
+            .await
+            .expect("register json");
+        MatrixUser {
+            http,
+            base: base.to_owned(),
+            token: answer["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("registered {name}: {answer}"))
+                .to_owned(),
+            user_id: answer["user_id"].as_str().expect("user id").to_owned(),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method, format!("{}/_matrix/client/v3/{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("homeserver answers");
+        let status = response.status();
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {value}");
+        value
+    }
+
+    /// Sends a message (optionally a reply); returns its event id.
+    async fn say(&self, room: &str, body: &str, reply_to: Option<&str>) -> String {
+        let mut content = json!({"msgtype": "m.text", "body": body});
+        if let Some(parent) = reply_to {
+            content["m.relates_to"] = json!({"m.in_reply_to": {"event_id": parent}});
+        }
+        let txn = format!("t{}", now_ms());
+        let answer = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("rooms/{room}/send/m.room.message/{txn}"),
+                Some(content),
+            )
+            .await;
+        answer["event_id"].as_str().expect("event id").to_owned()
+    }
+
+    /// The room's message events, oldest first (the last 200).
+    async fn messages(&self, room: &str) -> Vec<Value> {
+        let answer = self
+            .call(
+                reqwest::Method::GET,
+                &format!("rooms/{room}/messages?dir=b&limit=200"),
+                None,
+            )
+            .await;
+        let mut events: Vec<Value> = answer["chunk"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e["type"] == "m.room.message")
+            .collect();
+        events.reverse();
+        events
+    }
+
+    /// Long-polls `/sync` until an event of `room` satisfies `found`.
+    async fn wait_for_event(
+        &self,
+        room: &str,
+        what: &str,
+        found: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + RELAY_DEADLINE;
+        let mut since: Option<String> = None;
+        loop {
+            let mut path = "sync?timeout=5000".to_owned();
+            if let Some(s) = &since {
+                path.push_str(&format!("&since={s}"));
+            }
+            let answer = self.call(reqwest::Method::GET, &path, None).await;
+            let events = answer["rooms"]["join"][room]["timeline"]["events"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if let Some(ev) = events.into_iter().find(|e| found(e)) {
+                return ev;
+            }
+            since = answer["next_batch"].as_str().map(str::to_owned);
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {RELAY_DEADLINE:?} waiting in Matrix for {what}"
+            );
+        }
+    }
+}
+
+fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// The chat document's state from the server.
+fn chat_state(node: &Node, doc: &str) -> Doc {
+    let (status, _) = cluster::http(&node.addr, "GET", "/healthz", &[]).expect("server answers");
+    assert_eq!(status, 200);
+    let bytes = raw_get(&node.addr, &format!("/api/docs/{doc}:chat"));
+    let d = Doc::new();
+    d.transact_mut()
+        .apply_update(Update::decode_v1(&bytes).expect("a v1 state"))
+        .expect("applies");
+    d
+}
+
+/// GET returning the raw body bytes (the binary state).
+fn raw_get(addr: &str, path: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("answer");
+    let split = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers end");
+    assert!(
+        out.starts_with(b"HTTP/1.1 200"),
+        "GET {path}: {:?}",
+        String::from_utf8_lossy(&out[..split])
+    );
+    out[split + 4..].to_vec()
+}
+
+/// Posts a chat message as an Atelier user through the HTTP update API.
+fn post_chat(
+    node: &Node,
+    doc: &str,
+    author: &str,
+    name: &str,
+    body: &str,
+    reply_to: Option<&str>,
+) -> String {
+    let d = chat_state(node, doc);
+    let before = d.transact().state_vector();
+    let id = Chat::new(&d)
+        .post(&NewMessage {
+            author_name: Some(name),
+            reply_to,
+            ..NewMessage::new(author, now_ms() as f64, body)
+        })
+        .expect("posted");
+    let update = d.transact().encode_state_as_update_v1(&before);
+    let (status, answer) = cluster::http(
+        &node.addr,
+        "POST",
+        &format!("/api/docs/{doc}:chat/update"),
+        &update,
+    )
+    .expect("server answers");
+    assert_eq!(status, 204, "{answer}");
+    id
+}
+
+/// Waits until the chat holds a message satisfying `found`.
+async fn wait_for_chat(
+    node: &Node,
+    doc: &str,
+    what: &str,
+    found: impl Fn(&ChatMessage) -> bool,
+) -> ChatMessage {
+    let deadline = Instant::now() + RELAY_DEADLINE;
+    loop {
+        let d = chat_state(node, doc);
+        if let Some(m) = Chat::new(&d).messages().into_iter().find(|m| found(m)) {
+            return m;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {RELAY_DEADLINE:?} waiting in the chat for {what}; log:\n{}",
+            node.tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn start_node(db: &str, base: &str, bot: &str, password_file: &str, link: &str) -> Node {
+    Node::start(
+        db,
+        None,
+        &[
+            "--matrix-homeserver",
+            base,
+            "--matrix-user",
+            bot,
+            "--matrix-password-file",
+            password_file,
+            "--matrix-link",
+            link,
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_and_matrix_room_exchange_each_message_once_across_a_restart() {
+    let Some((base, secret)) =
+        synapse_env("chat_and_matrix_room_exchange_each_message_once_across_a_restart")
+    else {
+        return;
+    };
+    let stamp = now_ms();
+    let bot_name = format!("atelierbot{stamp}");
+    let bot_password = "bot-password-1";
+    let bot = MatrixUser::register(&base, &secret, &bot_name, bot_password).await;
+    let alice = MatrixUser::register(&base, &secret, &format!("alice{stamp}"), "alice-pw").await;
+    alice
+        .call(
+            reqwest::Method::PUT,
+            &format!("profile/{}/displayname", alice.user_id),
+            Some(json!({"displayname": "Alice de Matrix"})),
+        )
+        .await;
+    let room = alice
+        .call(
+            reqwest::Method::POST,
+            "createRoom",
+            Some(json!({"preset": "private_chat", "name": "Atelier bridge test", "invite": [bot.user_id]})),
+        )
+        .await["room_id"]
+        .as_str()
+        .expect("room id")
+        .to_owned();
+
+    let dir = tempfile::Builder::new()
+        .prefix("atelier-test-matrix-")
+        .tempdir()
+        .expect("tmp dir");
+    let password_file = dir.path().join("bot-password");
+    std::fs::write(&password_file, bot_password).expect("write");
+    let password_file = password_file.display().to_string();
+    let db = format!("sqlite://{}", dir.path().join("atelier.db").display());
+    let doc = "notes";
+    let link = format!("{doc}={room}");
+    let mut node = start_node(&db, &base, &bot_name, &password_file, &link);
+
+    // The link is up once the bridge stored its first sync token: from
+    // then on every room event reaches the chat.
+    let deadline = Instant::now() + RELAY_DEADLINE;
+    while Ledger::new(&chat_state(&node, doc)).since().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the bridge never synced; log:\n{}",
+            node.tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Atelier → Matrix, sent by the bot under the author's name.
+    let first = post_chat(&node, doc, "u-ana", "Ana", "Bonjour depuis Atelier", None);
+    let relayed = alice
+        .wait_for_event(&room, "the chat message", |e| {
+            e["content"][MESSAGE_ID_KEY] == first.as_str()
+        })
+        .await;
+    assert_eq!(relayed["sender"], bot.user_id.as_str());
+    assert_eq!(relayed["content"]["body"], "Ana: Bonjour depuis Atelier");
+    let relayed_id = relayed["event_id"].as_str().expect("event id").to_owned();
+
+    // Matrix → Atelier, as a reply to the relayed message, under the
+    // sender's display name.
+    alice
+        .say(&room, "Salut depuis Matrix", Some(&relayed_id))
+        .await;
+    let answer = wait_for_chat(&node, doc, "the Matrix reply", |m| {
+        m.body == "Salut depuis Matrix"
+    })
+    .await;
+    assert_eq!(answer.author, format!("matrix:{}", alice.user_id));
+    assert_eq!(answer.author_name.as_deref(), Some("Alice de Matrix"));
+    assert_eq!(answer.reply_to.as_deref(), Some(first.as_str()));
+
+    // The Atelier server goes down; Matrix talks meanwhile; it comes back.
+    node.kill9();
+    alice.say(&room, "Pendant la panne", None).await;
+    let node = start_node(&db, &base, &bot_name, &password_file, &link);
+    wait_for_chat(&node, doc, "the message sent while Atelier was down", |m| {
+        m.body == "Pendant la panne"
+    })
+    .await;
+    let second = post_chat(&node, doc, "u-ana", "Ana", "De retour", Some(&answer.id));
+    let back = alice
+        .wait_for_event(&room, "the message after the restart", |e| {
+            e["content"][MESSAGE_ID_KEY] == second.as_str()
+        })
+        .await;
+    assert_eq!(
+        back["content"]["m.relates_to"]["m.in_reply_to"]["event_id"],
+        answer_event(&node, doc, &answer.id).as_str(),
+        "the reply names the Matrix message it answers"
+    );
+
+    // Each message exactly once on each side.
+    let chat = Chat::new(&chat_state(&node, doc)).messages();
+    let bodies: Vec<&str> = chat.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        [
+            "Bonjour depuis Atelier",
+            "Salut depuis Matrix",
+            "Pendant la panne",
+            "De retour"
+        ],
+        "the chat holds each message once, in order"
+    );
+    let in_room: Vec<String> = alice
+        .messages(&room)
+        .await
+        .iter()
+        .map(|e| e["content"]["body"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        in_room,
+        [
+            "Ana: Bonjour depuis Atelier",
+            "Salut depuis Matrix",
+            "Pendant la panne",
+            "Ana: De retour"
+        ],
+        "the room holds each message once, in order"
+    );
+}
+
+/// The Matrix event the bridge recorded for chat message `id`.
+fn answer_event(node: &Node, doc: &str, id: &str) -> String {
+    Ledger::new(&chat_state(node, doc))
+        .event_of(id)
+        .expect("the imported message's event is recorded")
+}
