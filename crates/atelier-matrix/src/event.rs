@@ -223,6 +223,18 @@ pub fn edit_content(message: &ChatMessage, event: &str) -> Value {
     content
 }
 
+/// The content of the bot's reaction with `key` to `event`.
+pub fn reaction_content(event: &str, key: &str) -> Value {
+    json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": event, "key": key}})
+}
+
+/// A transaction id part naming a reaction: its generation and the emoji
+/// in hex (an emoji is no safe id character).
+pub fn reaction_txn_part(what: &str, generation: u32, key: &str) -> String {
+    let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{what}-{generation}-{hex}")
+}
+
 /// A transaction id for relaying `what` (`message`, `edit-<ts>`, `redact`)
 /// of chat message `id`: the same relay always gets the same id, so the
 /// homeserver makes one event of it however often it is sent.

@@ -24,6 +24,9 @@
 //!   has no status field yet, so a widget cannot show it).
 //! - `reaction:<event id>`: `emoji U+001F user U+001F message id` of a
 //!   reaction imported from Matrix, to take it back on redaction.
+//! - `annotation:<message id> U+001F <emoji>`: the bot's reaction event
+//!   standing for the Atelier users who reacted so; `unreacted:…` (same
+//!   key) counts how often it was taken back.
 
 use crate::event::Incoming;
 use atelier_doc::chat::{Chat, ChatMessage, MAX_BODY_BYTES, NewMessage};
@@ -53,6 +56,32 @@ pub enum Outgoing {
         message: ChatMessage,
         /// Its event.
         event: String,
+    },
+    /// React to `event` with `key` for the Atelier users who reacted so
+    /// (one annotation stands for all of them: the bot may make one per
+    /// emoji).
+    React {
+        /// The message id.
+        message: String,
+        /// Its event.
+        event: String,
+        /// The emoji.
+        key: String,
+        /// How many times this annotation was taken back before (a new
+        /// reaction after that needs a new transaction id).
+        generation: u32,
+    },
+    /// Take back the bot's annotation `reaction` (no Atelier user reacts
+    /// with `key` any more).
+    Unreact {
+        /// The message id.
+        message: String,
+        /// The emoji.
+        key: String,
+        /// The annotation's event.
+        reaction: String,
+        /// As for [`Outgoing::React`].
+        generation: u32,
     },
     /// Redact the event of a deleted message.
     Redact {
@@ -185,15 +214,101 @@ impl Ledger {
         self.get(&format!("imported:{message}")).is_some()
     }
 
+    /// Records the bot's annotation of `message` with `key`.
+    pub fn record_reaction(&self, message: &str, key: &str, event: &str) {
+        self.set(&[(format!("annotation:{message}\u{1f}{key}"), Any::from(event))]);
+    }
+
+    /// Records that the bot's annotation of `message` with `key` was taken back.
+    pub fn record_unreaction(&self, message: &str, key: &str, generation: u32) {
+        let mut txn = self.chat.doc().transact_mut();
+        self.map
+            .remove(&mut txn, &format!("annotation:{message}\u{1f}{key}"));
+        self.map.insert(
+            &mut txn,
+            format!("unreacted:{message}\u{1f}{key}"),
+            Any::from(f64::from(generation + 1)),
+        );
+    }
+
+    /// The bot's annotations, by message id, as (emoji, event).
+    fn annotations(&self) -> std::collections::HashMap<String, Vec<(String, String)>> {
+        let txn = self.chat.doc().transact();
+        let mut out: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
+        for (key, value) in self.map.iter(&txn) {
+            if let (Some(rest), Out::Any(Any::String(event))) =
+                (key.strip_prefix("annotation:"), value)
+                && let Some((message, emoji)) = rest.split_once('\u{1f}')
+            {
+                out.entry(message.to_owned())
+                    .or_default()
+                    .push((emoji.to_owned(), event.to_string()));
+            }
+        }
+        out
+    }
+
+    /// The reactions the room lacks, or has too many of, for one message
+    /// that is `event` in the room.
+    fn pending_reactions(
+        &self,
+        message: &ChatMessage,
+        event: &str,
+        annotations: &[(String, String)],
+        out: &mut Vec<Outgoing>,
+    ) {
+        let generation = |key: &str| {
+            self.number(&format!("unreacted:{}\u{1f}{key}", message.id))
+                .map_or(0, |n| n as u32)
+        };
+        // Reactions imported from Matrix are already there.
+        let from_atelier = |key: &str| {
+            message
+                .reactions
+                .get(key)
+                .is_some_and(|users| users.iter().any(|u| !u.starts_with(AUTHOR_PREFIX)))
+        };
+        for key in message.reactions.keys() {
+            if from_atelier(key) && !annotations.iter().any(|(k, _)| k == key) {
+                out.push(Outgoing::React {
+                    message: message.id.clone(),
+                    event: event.to_owned(),
+                    key: key.clone(),
+                    generation: generation(key),
+                });
+            }
+        }
+        for (key, reaction) in annotations {
+            if !from_atelier(key) {
+                out.push(Outgoing::Unreact {
+                    message: message.id.clone(),
+                    key: key.clone(),
+                    reaction: reaction.clone(),
+                    generation: generation(key),
+                });
+            }
+        }
+    }
+
     /// What the room lacks of the chat, in chat order: messages never
     /// sent (and never refused), then edits and deletions of messages sent.
     /// Messages from before the link, and those imported from Matrix, are
     /// left out.
     pub fn pending(&self) -> Vec<Outgoing> {
         let start = self.start().unwrap_or(u32::MAX) as usize;
+        let annotations = self.annotations();
         let mut out = Vec::new();
         for message in self.chat.entries().into_iter().skip(start) {
-            if message.id.is_empty() || self.is_imported(&message.id) {
+            if message.id.is_empty() {
+                continue;
+            }
+            if let Some(event) = self.event_of(&message.id)
+                && !message.deleted
+            {
+                let mine = annotations.get(&message.id).map_or(&[][..], Vec::as_slice);
+                self.pending_reactions(&message, &event, mine, &mut out);
+            }
+            if self.is_imported(&message.id) {
                 continue;
             }
             match self.event_of(&message.id) {
@@ -409,6 +524,63 @@ mod tests {
         assert!(matches!(&ledger.pending()[..], [Outgoing::Redact { event, .. }] if event == "$1"));
         ledger.record_redaction(&id);
         assert!(ledger.pending().is_empty());
+    }
+
+    #[test]
+    fn atelier_reactions_make_one_annotation_per_emoji_and_take_it_back() {
+        let doc = Doc::new();
+        let ledger = Ledger::new(&doc);
+        ledger.begin();
+        assert_eq!(ledger.apply(&message("$1", "hi"), "Bob"), Ok(true));
+        let id = ledger.chat().messages()[0].id.clone();
+        let from_matrix = Incoming::Reaction {
+            event_id: "$r".into(),
+            sender: "@bob:hs".into(),
+            target: "$1".into(),
+            key: "👍".into(),
+        };
+        assert_eq!(ledger.apply(&from_matrix, "Bob"), Ok(true));
+        assert!(
+            ledger.pending().is_empty(),
+            "Matrix's own reaction stays there"
+        );
+        ledger
+            .chat()
+            .react(&id, "alice", "👍", true)
+            .expect("reacted");
+        ledger
+            .chat()
+            .react(&id, "carol", "👍", true)
+            .expect("reacted");
+        let pending = ledger.pending();
+        assert!(
+            matches!(&pending[..], [Outgoing::React { key, generation: 0, .. }] if key == "👍"),
+            "{pending:?}"
+        );
+        ledger.record_reaction(&id, "👍", "$a");
+        assert!(ledger.pending().is_empty());
+        ledger
+            .chat()
+            .react(&id, "alice", "👍", false)
+            .expect("unreacted");
+        assert!(ledger.pending().is_empty(), "carol still reacts");
+        ledger
+            .chat()
+            .react(&id, "carol", "👍", false)
+            .expect("unreacted");
+        assert!(
+            matches!(&ledger.pending()[..], [Outgoing::Unreact { reaction, .. }] if reaction == "$a")
+        );
+        ledger.record_unreaction(&id, "👍", 0);
+        assert!(ledger.pending().is_empty());
+        ledger
+            .chat()
+            .react(&id, "alice", "👍", true)
+            .expect("reacted");
+        assert!(matches!(
+            &ledger.pending()[..],
+            [Outgoing::React { generation: 1, .. }]
+        ));
     }
 
     #[test]

@@ -346,6 +346,42 @@ impl Relay {
                 self.client.redact(&self.room_id, event, &txn).await?;
                 Ok(done_anyway(action))
             }
+            Outgoing::React {
+                message,
+                event,
+                key,
+                generation,
+            } => {
+                let txn = event::txn_id(
+                    &event::reaction_txn_part("react", *generation, key),
+                    message,
+                );
+                let content = event::reaction_content(event, key);
+                let reaction = self
+                    .client
+                    .send(&self.room_id, "m.reaction", &txn, &content)
+                    .await?;
+                let (id, key) = (message.clone(), key.clone());
+                Ok(Box::new(move |l: &Ledger| {
+                    l.record_reaction(&id, &key, &reaction)
+                }))
+            }
+            Outgoing::Unreact {
+                message,
+                key,
+                reaction,
+                generation,
+            } => {
+                let txn = event::txn_id(
+                    &event::reaction_txn_part("unreact", *generation, key),
+                    message,
+                );
+                // An empty annotation is a reaction the room refused.
+                if !reaction.is_empty() {
+                    self.client.redact(&self.room_id, reaction, &txn).await?;
+                }
+                Ok(done_anyway(action))
+            }
         }
     }
 
@@ -379,6 +415,26 @@ fn done_anyway(action: &Outgoing) -> Record {
         Outgoing::Redact { message, .. } => {
             let id = message.clone();
             Box::new(move |l: &Ledger| l.record_redaction(&id))
+        }
+        Outgoing::React {
+            message,
+            key,
+            generation,
+            ..
+        } => {
+            // A refused reaction is given up: recorded as made, with no event.
+            let _ = generation;
+            let (id, key) = (message.clone(), key.clone());
+            Box::new(move |l: &Ledger| l.record_reaction(&id, &key, ""))
+        }
+        Outgoing::Unreact {
+            message,
+            key,
+            generation,
+            ..
+        } => {
+            let (id, key, generation) = (message.clone(), key.clone(), *generation);
+            Box::new(move |l: &Ledger| l.record_unreaction(&id, &key, generation))
         }
     }
 }

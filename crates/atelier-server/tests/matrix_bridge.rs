@@ -215,24 +215,11 @@ fn raw_get(addr: &str, path: &str) -> Vec<u8> {
     out[split + 4..].to_vec()
 }
 
-/// Posts a chat message as an Atelier user through the HTTP update API.
-fn post_chat(
-    node: &Node,
-    doc: &str,
-    author: &str,
-    name: &str,
-    body: &str,
-    reply_to: Option<&str>,
-) -> String {
+/// Changes the chat as an Atelier user through the HTTP update API.
+fn change_chat<R>(node: &Node, doc: &str, f: impl FnOnce(&Chat) -> R) -> R {
     let d = chat_state(node, doc);
     let before = d.transact().state_vector();
-    let id = Chat::new(&d)
-        .post(&NewMessage {
-            author_name: Some(name),
-            reply_to,
-            ..NewMessage::new(author, now_ms() as f64, body)
-        })
-        .expect("posted");
+    let result = f(&Chat::new(&d));
     let update = d.transact().encode_state_as_update_v1(&before);
     let (status, answer) = cluster::http(
         &node.addr,
@@ -242,7 +229,26 @@ fn post_chat(
     )
     .expect("server answers");
     assert_eq!(status, 204, "{answer}");
-    id
+    result
+}
+
+/// Posts a chat message as an Atelier user.
+fn post_chat(
+    node: &Node,
+    doc: &str,
+    author: &str,
+    name: &str,
+    body: &str,
+    reply_to: Option<&str>,
+) -> String {
+    change_chat(node, doc, |chat| {
+        chat.post(&NewMessage {
+            author_name: Some(name),
+            reply_to,
+            ..NewMessage::new(author, now_ms() as f64, body)
+        })
+        .expect("posted")
+    })
 }
 
 /// Waits until the chat holds a message satisfying `found`.
@@ -284,6 +290,85 @@ fn start_node(db: &str, base: &str, bot: &str, password_file: &str, link: &str) 
     )
 }
 
+/// A Synapse room with Alice (display name "Alice de Matrix") in it, and an
+/// `atelier serve` bridging the chat of `doc` to it as the bot, once the
+/// bridge has made its first sync.
+struct Linked {
+    bot: MatrixUser,
+    alice: MatrixUser,
+    room: String,
+    /// Starts the server again on the same store.
+    start: Box<dyn Fn() -> Node>,
+    node: Node,
+    doc: &'static str,
+    _dir: tempfile::TempDir,
+}
+
+impl Linked {
+    async fn start(base: &str, secret: &str) -> Linked {
+        // Unique across runs (Synapse keeps its users) and across the
+        // tests of one run.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let stamp = format!("{}x{n}", now_ms());
+        let bot_name = format!("atelierbot{stamp}");
+        let bot_password = "bot-password-1";
+        let bot = MatrixUser::register(base, secret, &bot_name, bot_password).await;
+        let alice = MatrixUser::register(base, secret, &format!("alice{stamp}"), "alice-pw").await;
+        alice
+            .call(
+                reqwest::Method::PUT,
+                &format!("profile/{}/displayname", alice.user_id),
+                Some(json!({"displayname": "Alice de Matrix"})),
+            )
+            .await;
+        let room = alice
+            .call(
+                reqwest::Method::POST,
+                "createRoom",
+                Some(json!({"preset": "private_chat", "name": "Atelier bridge test", "invite": [bot.user_id]})),
+            )
+            .await["room_id"]
+            .as_str()
+            .expect("room id")
+            .to_owned();
+        let dir = tempfile::Builder::new()
+            .prefix("atelier-test-matrix-")
+            .tempdir()
+            .expect("tmp dir");
+        let password_file = dir.path().join("bot-password");
+        std::fs::write(&password_file, bot_password).expect("write");
+        let password_file = password_file.display().to_string();
+        let db = format!("sqlite://{}", dir.path().join("atelier.db").display());
+        let doc = "notes";
+        let link = format!("{doc}={room}");
+        let base = base.to_owned();
+        let start: Box<dyn Fn() -> Node> =
+            Box::new(move || start_node(&db, &base, &bot_name, &password_file, &link));
+        let node = start();
+        // The link is up once the bridge stored its first sync token: from
+        // then on every room event reaches the chat.
+        let deadline = Instant::now() + RELAY_DEADLINE;
+        while Ledger::new(&chat_state(&node, doc)).since().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "the bridge never synced; log:\n{}",
+                node.tail(30)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Linked {
+            bot,
+            alice,
+            room,
+            start,
+            node,
+            doc,
+            _dir: dir,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_and_matrix_room_exchange_each_message_once_across_a_restart() {
     let Some((base, secret)) =
@@ -291,52 +376,15 @@ async fn chat_and_matrix_room_exchange_each_message_once_across_a_restart() {
     else {
         return;
     };
-    let stamp = now_ms();
-    let bot_name = format!("atelierbot{stamp}");
-    let bot_password = "bot-password-1";
-    let bot = MatrixUser::register(&base, &secret, &bot_name, bot_password).await;
-    let alice = MatrixUser::register(&base, &secret, &format!("alice{stamp}"), "alice-pw").await;
-    alice
-        .call(
-            reqwest::Method::PUT,
-            &format!("profile/{}/displayname", alice.user_id),
-            Some(json!({"displayname": "Alice de Matrix"})),
-        )
-        .await;
-    let room = alice
-        .call(
-            reqwest::Method::POST,
-            "createRoom",
-            Some(json!({"preset": "private_chat", "name": "Atelier bridge test", "invite": [bot.user_id]})),
-        )
-        .await["room_id"]
-        .as_str()
-        .expect("room id")
-        .to_owned();
-
-    let dir = tempfile::Builder::new()
-        .prefix("atelier-test-matrix-")
-        .tempdir()
-        .expect("tmp dir");
-    let password_file = dir.path().join("bot-password");
-    std::fs::write(&password_file, bot_password).expect("write");
-    let password_file = password_file.display().to_string();
-    let db = format!("sqlite://{}", dir.path().join("atelier.db").display());
-    let doc = "notes";
-    let link = format!("{doc}={room}");
-    let mut node = start_node(&db, &base, &bot_name, &password_file, &link);
-
-    // The link is up once the bridge stored its first sync token: from
-    // then on every room event reaches the chat.
-    let deadline = Instant::now() + RELAY_DEADLINE;
-    while Ledger::new(&chat_state(&node, doc)).since().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the bridge never synced; log:\n{}",
-            node.tail(30)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let Linked {
+        bot,
+        alice,
+        room,
+        start,
+        mut node,
+        doc,
+        _dir,
+    } = Linked::start(&base, &secret).await;
 
     // Atelier → Matrix, sent by the bot under the author's name.
     let first = post_chat(&node, doc, "u-ana", "Ana", "Bonjour depuis Atelier", None);
@@ -365,7 +413,7 @@ async fn chat_and_matrix_room_exchange_each_message_once_across_a_restart() {
     // The Atelier server goes down; Matrix talks meanwhile; it comes back.
     node.kill9();
     alice.say(&room, "Pendant la panne", None).await;
-    let node = start_node(&db, &base, &bot_name, &password_file, &link);
+    let node = start();
     wait_for_chat(&node, doc, "the message sent while Atelier was down", |m| {
         m.body == "Pendant la panne"
     })
@@ -418,4 +466,185 @@ fn answer_event(node: &Node, doc: &str, id: &str) -> String {
     Ledger::new(&chat_state(node, doc))
         .event_of(id)
         .expect("the imported message's event is recorded")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_reactions_deletions_and_refusals_cross_the_bridge() {
+    let Some((base, secret)) =
+        synapse_env("edits_reactions_deletions_and_refusals_cross_the_bridge")
+    else {
+        return;
+    };
+    let Linked {
+        bot,
+        alice,
+        room,
+        node,
+        doc,
+        ..
+    } = Linked::start(&base, &secret).await;
+    let from_bot = |e: &Value| e["sender"] == bot.user_id.as_str();
+
+    // An Atelier message, edited, reacted to, then deleted: each shows in
+    // the room as an edit, an annotation and a redaction of its event.
+    let ana = post_chat(&node, doc, "u-ana", "Ana", "Premier jet", None);
+    let event = alice
+        .wait_for_event(&room, "the chat message", |e| {
+            e["content"][MESSAGE_ID_KEY] == ana.as_str()
+        })
+        .await["event_id"]
+        .as_str()
+        .expect("event id")
+        .to_owned();
+    change_chat(&node, doc, |chat| {
+        chat.edit(&ana, "u-ana", now_ms() as f64, "Version finale")
+            .expect("edited")
+    });
+    let edit = alice
+        .wait_for_event(&room, "the edit", |e| {
+            from_bot(e) && e["content"]["m.relates_to"]["rel_type"] == "m.replace"
+        })
+        .await;
+    assert_eq!(edit["content"]["m.relates_to"]["event_id"], event.as_str());
+    assert_eq!(
+        edit["content"]["m.new_content"]["body"],
+        "Ana: Version finale"
+    );
+    change_chat(&node, doc, |chat| {
+        chat.react_as(&ana, "u-ben", Some("Ben"), "👍", true)
+            .expect("reacted")
+    });
+    let reaction = alice
+        .wait_for_event(&room, "the reaction", |e| {
+            from_bot(e) && e["type"] == "m.reaction"
+        })
+        .await;
+    assert_eq!(
+        reaction["content"]["m.relates_to"]["event_id"],
+        event.as_str()
+    );
+    assert_eq!(reaction["content"]["m.relates_to"]["key"], "👍");
+
+    // A Matrix message, edited, reacted to and redacted in Matrix: the
+    // chat follows each step.
+    let hers = alice.say(&room, "à corigé", None).await;
+    wait_for_chat(&node, doc, "the Matrix message", |m| m.body == "à corigé").await;
+    alice
+        .call(
+            reqwest::Method::PUT,
+            &format!("rooms/{room}/send/m.room.message/edit{}", now_ms()),
+            Some(json!({
+                "msgtype": "m.text", "body": "* à corriger",
+                "m.new_content": {"msgtype": "m.text", "body": "à corriger"},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": hers},
+            })),
+        )
+        .await;
+    wait_for_chat(&node, doc, "the Matrix edit", |m| {
+        m.body == "à corriger" && m.edited_ts.is_some()
+    })
+    .await;
+    let party = alice
+        .call(
+            reqwest::Method::PUT,
+            &format!("rooms/{room}/send/m.reaction/r{}", now_ms()),
+            Some(json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": event, "key": "🎉"}})),
+        )
+        .await["event_id"]
+        .as_str()
+        .expect("event id")
+        .to_owned();
+    let matrix_author = format!("matrix:{}", alice.user_id);
+    wait_for_chat(&node, doc, "the Matrix reaction", |m| {
+        m.id == ana
+            && m.reactions
+                .get("🎉")
+                .is_some_and(|users| users.contains(&matrix_author))
+    })
+    .await;
+    for redacted in [&hers, &party] {
+        alice
+            .call(
+                reqwest::Method::PUT,
+                &format!("rooms/{room}/redact/{redacted}/x{}", now_ms()),
+                Some(json!({})),
+            )
+            .await;
+    }
+    wait_for_chat(&node, doc, "the Matrix deletion and unreaction", |m| {
+        m.id == ana && !m.reactions.contains_key("🎉")
+    })
+    .await;
+    let gone = Chat::new(&chat_state(&node, doc))
+        .messages()
+        .into_iter()
+        .find(|m| m.author == matrix_author)
+        .expect("the Matrix message stays as a tombstone");
+    let deadline = Instant::now() + RELAY_DEADLINE;
+    let mut gone = gone;
+    while !gone.deleted {
+        assert!(
+            Instant::now() < deadline,
+            "the Matrix redaction never deleted {gone:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        gone = Chat::new(&chat_state(&node, doc))
+            .message(&gone.id)
+            .expect("still there");
+    }
+
+    // Ana deletes hers: the room's event is redacted.
+    change_chat(&node, doc, |chat| {
+        chat.delete(&ana, "u-ana").expect("deleted")
+    });
+    alice
+        .wait_for_event(&room, "the redaction", |e| {
+            from_bot(e)
+                && e["type"] == "m.room.redaction"
+                && (e["redacts"] == event.as_str() || e["content"]["redacts"] == event.as_str())
+        })
+        .await;
+
+    // The room now refuses the bot's messages: the chat message is marked
+    // failed with Matrix's reason, and not retried.
+    let mut levels = alice
+        .call(
+            reqwest::Method::GET,
+            &format!("rooms/{room}/state/m.room.power_levels/"),
+            None,
+        )
+        .await;
+    levels["events_default"] = json!(50);
+    alice
+        .call(
+            reqwest::Method::PUT,
+            &format!("rooms/{room}/state/m.room.power_levels/"),
+            Some(levels),
+        )
+        .await;
+    let refused = post_chat(&node, doc, "u-ana", "Ana", "Refusé", None);
+    let deadline = Instant::now() + RELAY_DEADLINE;
+    let reason = loop {
+        if let Some(reason) = Ledger::new(&chat_state(&node, doc)).failure(&refused) {
+            break reason;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the refusal was never recorded; log:\n{}",
+            node.tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(reason.contains("M_FORBIDDEN"), "{reason}");
+    let relayed_by_bot = alice
+        .messages(&room)
+        .await
+        .into_iter()
+        .filter(|e| e["sender"] == bot.user_id.as_str())
+        .filter(|e| e["content"]["m.relates_to"].is_null())
+        .count();
+    assert_eq!(
+        relayed_by_bot, 1,
+        "one message relayed (then redacted), the refused one not"
+    );
 }
