@@ -4,6 +4,8 @@
 #   ATELIER_TEST_MATRIX_URL     the homeserver's client-server API base URL
 #   ATELIER_TEST_MATRIX_SECRET  its registration shared secret (the tests
 #                               register their users through the admin API)
+#   ATELIER_CACHE_DIR           where the virtualenv is, so a test starting
+#                               a homeserver of its own reuses it
 # Usage: eval "$(bash scripts/synapse.sh start)"; ...; bash scripts/synapse.sh stop
 #
 # Installs matrix-synapse from PyPI into a virtualenv under the cache
@@ -107,6 +109,8 @@ YAML
   fi
   echo "export ATELIER_TEST_MATRIX_URL=$URL"
   echo "export ATELIER_TEST_MATRIX_SECRET=$SECRET"
+  # Where the virtualenv is, for tests that start a homeserver of their own.
+  echo "export ATELIER_CACHE_DIR=$CACHE"
   ;;
 stop)
   if [ -f "$DIR/homeserver.pid" ]; then

@@ -4,8 +4,13 @@
 //! Atelier server (with a Matrix message sent while it was down) neither
 //! drops nor duplicates anything: each message is counted once on each side.
 //!
+//! Also: a homeserver that is down while Atelier users chat (and the
+//! Atelier server restarted meanwhile) gets every message once when it
+//! returns, and edits, reactions, deletions and refusals cross both ways.
+//!
 //! Needs `eval "$(bash scripts/synapse.sh start)"` (ATELIER_TEST_MATRIX_URL
-//! and ATELIER_TEST_MATRIX_SECRET); without them the test prints SKIPPED.
+//! and ATELIER_TEST_MATRIX_SECRET); without them each test prints SKIPPED.
+//! The outage test starts a homeserver of its own with the same script.
 
 #[path = "support/cluster.rs"]
 mod cluster;
@@ -646,5 +651,130 @@ async fn edits_reactions_deletions_and_refusals_cross_the_bridge() {
     assert_eq!(
         relayed_by_bot, 1,
         "one message relayed (then redacted), the refused one not"
+    );
+}
+
+/// A Synapse of the test's own (scripts/synapse.sh on another port and
+/// directory), to stop and restart without disturbing the other tests.
+struct PrivateSynapse {
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl PrivateSynapse {
+    fn start() -> PrivateSynapse {
+        let dir = tempfile::Builder::new()
+            .prefix("atelier-synapse-")
+            .tempdir()
+            .expect("tmp dir");
+        let s = PrivateSynapse {
+            port: cluster::free_port(),
+            dir,
+        };
+        s.run("start");
+        s
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn run(&self, action: &str) {
+        let script =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/synapse.sh");
+        let out = std::process::Command::new("bash")
+            .arg(script)
+            .arg(action)
+            .env("ATELIER_SYNAPSE_PORT", self.port.to_string())
+            .env("ATELIER_SYNAPSE_DIR", self.dir.path())
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "scripts/synapse.sh {action} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PrivateSynapse {
+    fn drop(&mut self) {
+        self.run("stop");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_written_while_the_homeserver_is_down_arrive_once_when_it_returns() {
+    let Some((_, secret)) =
+        synapse_env("messages_written_while_the_homeserver_is_down_arrive_once_when_it_returns")
+    else {
+        return;
+    };
+    let synapse = PrivateSynapse::start();
+    let Linked {
+        alice,
+        room,
+        start,
+        mut node,
+        doc,
+        _dir,
+        ..
+    } = Linked::start(&synapse.url(), &secret).await;
+    let first = post_chat(&node, doc, "u-ana", "Ana", "Avant la panne", None);
+    alice
+        .wait_for_event(&room, "the first message", |e| {
+            e["content"][MESSAGE_ID_KEY] == first.as_str()
+        })
+        .await;
+
+    // The homeserver goes down; Ana writes on; the Atelier server is even
+    // killed and restarted meanwhile (the chat document is the queue).
+    synapse.run("stop");
+    post_chat(&node, doc, "u-ana", "Ana", "Pendant la panne 1", None);
+    node.kill9();
+    let node = start();
+    let last = post_chat(&node, doc, "u-ana", "Ana", "Pendant la panne 2", None);
+    synapse.run("start");
+    alice
+        .wait_for_event(&room, "the last message written during the outage", |e| {
+            e["content"][MESSAGE_ID_KEY] == last.as_str()
+        })
+        .await;
+    alice.say(&room, "Re-bonjour", None).await;
+    wait_for_chat(&node, doc, "a Matrix message after the outage", |m| {
+        m.body == "Re-bonjour"
+    })
+    .await;
+
+    let in_room: Vec<String> = alice
+        .messages(&room)
+        .await
+        .iter()
+        .map(|e| e["content"]["body"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        in_room,
+        [
+            "Ana: Avant la panne",
+            "Ana: Pendant la panne 1",
+            "Ana: Pendant la panne 2",
+            "Re-bonjour"
+        ],
+        "the room holds each message once, in order"
+    );
+    let bodies: Vec<String> = Chat::new(&chat_state(&node, doc))
+        .messages()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "Avant la panne",
+            "Pendant la panne 1",
+            "Pendant la panne 2",
+            "Re-bonjour"
+        ]
     );
 }
