@@ -281,11 +281,24 @@ impl Relay {
         loop {
             let pending = self.write(|ledger| ledger.pending()).await?;
             let mut stalled = None;
-            for action in pending {
-                match self.relay(&action).await {
+            let mut again = false;
+            for (i, action) in pending.iter().enumerate() {
+                match self.relay(action).await {
                     Ok(record) => {
                         backoff.reset();
                         self.write(move |ledger| record(ledger)).await?;
+                        // A reply to the message just sent (both written
+                        // during an outage, say) must name its new event:
+                        // read what is pending again before sending it.
+                        if let Outgoing::Send { message: sent, .. } = action
+                            && pending[i + 1..].iter().any(|later| {
+                                matches!(later, Outgoing::Send { message, .. }
+                                    if message.reply_to.as_deref() == Some(sent.id.as_str()))
+                            })
+                        {
+                            again = true;
+                            break;
+                        }
                     }
                     Err(e) if e.is_transient() => {
                         // Keep the order: nothing after it goes first.
@@ -295,14 +308,14 @@ impl Relay {
                     }
                     Err(e) => {
                         tracing::warn!(room = %self.room_id, error = %e, "Matrix refused a relay");
-                        if let Outgoing::Send { message, .. } = &action {
+                        if let Outgoing::Send { message, .. } = action {
                             let (id, reason) = (message.id.clone(), e.to_string());
                             self.write(move |ledger| ledger.record_failure(&id, &reason))
                                 .await?;
                         } else {
                             // An edit or deletion refused: recorded as done,
                             // so it does not block what follows.
-                            let record = done_anyway(&action);
+                            let record = done_anyway(action);
                             self.write(move |ledger| record(ledger)).await?;
                         }
                     }
@@ -310,6 +323,9 @@ impl Relay {
             }
             if let Some(e) = stalled {
                 backoff.wait(hint(&e)).await;
+                continue;
+            }
+            if again {
                 continue;
             }
             // Until the chat changes (or a while passes).

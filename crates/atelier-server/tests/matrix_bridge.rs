@@ -731,16 +731,32 @@ async fn messages_written_while_the_homeserver_is_down_arrive_once_when_it_retur
     // The homeserver goes down; Ana writes on; the Atelier server is even
     // killed and restarted meanwhile (the chat document is the queue).
     synapse.run("stop");
-    post_chat(&node, doc, "u-ana", "Ana", "Pendant la panne 1", None);
+    let during = post_chat(&node, doc, "u-ana", "Ana", "Pendant la panne 1", None);
     node.kill9();
     let node = start();
-    let last = post_chat(&node, doc, "u-ana", "Ana", "Pendant la panne 2", None);
+    // A reply to a message not relayed yet: it must answer its event.
+    let last = post_chat(
+        &node,
+        doc,
+        "u-ana",
+        "Ana",
+        "Pendant la panne 2",
+        Some(&during),
+    );
     synapse.run("start");
-    alice
+    let reply = alice
         .wait_for_event(&room, "the last message written during the outage", |e| {
             e["content"][MESSAGE_ID_KEY] == last.as_str()
         })
         .await;
+    let parent = Ledger::new(&chat_state(&node, doc))
+        .event_of(&during)
+        .expect("relayed");
+    assert_eq!(
+        reply["content"]["m.relates_to"]["m.in_reply_to"]["event_id"],
+        parent.as_str(),
+        "the reply written during the outage answers its parent's event"
+    );
     alice.say(&room, "Re-bonjour", None).await;
     wait_for_chat(&node, doc, "a Matrix message after the outage", |m| {
         m.body == "Re-bonjour"
