@@ -206,6 +206,25 @@ impl Client {
         })
     }
 
+    /// One page of the room's events from `from` back towards `to` (both
+    /// sync or pagination tokens), newest first, and the token of the next
+    /// page back if there is one.
+    pub async fn page_back(
+        &self,
+        room: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<(Vec<Value>, Option<String>), Error> {
+        let query = [("dir", "b"), ("from", from), ("to", to), ("limit", "100")];
+        let answer = self
+            .call(Method::GET, &["rooms", room, "messages"], &query, None)
+            .await?;
+        let chunk = answer["chunk"].as_array().cloned().unwrap_or_default();
+        let end = answer["end"].as_str().map(str::to_owned);
+        let next = if chunk.is_empty() { None } else { end };
+        Ok((chunk, next))
+    }
+
     /// A member's display name in a room, if they set one.
     pub async fn display_name(&self, room: &str, user: &str) -> Result<Option<String>, Error> {
         match self

@@ -37,6 +37,9 @@ use yrs::{Doc, Transact, Update};
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
 /// Longest wait between two tries while the homeserver is down.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Most pages of 100 events fetched to fill one timeline gap (a bridge
+/// down so long that more happened is not filled completely).
+const MAX_GAP_PAGES: usize = 50;
 /// How often the out loop looks at the chat without being woken, so a
 /// wake-up lost to a lagging broadcast delays a message, never loses it.
 const RECHECK: Duration = Duration::from_secs(10);
@@ -194,10 +197,24 @@ impl Relay {
                 }
             };
             backoff.reset();
-            if batch.limited {
+            let mut batch = batch;
+            if batch.limited
+                && let Some(prev) = batch.prev_batch.take()
+            {
                 // More happened than one sync returns (the bridge was down
-                // long): the older part is not fetched yet.
-                tracing::warn!(room = %self.room_id, "Matrix timeline gap: older events of this batch were not relayed");
+                // a long while): fetch the gap between the last sync and
+                // this batch, oldest first, before the batch.
+                match self.gap(&prev, &since).await {
+                    Ok(mut older) => {
+                        older.append(&mut batch.events);
+                        batch.events = older;
+                    }
+                    Err(e) => {
+                        tracing::warn!(room = %self.room_id, error = %e, "Matrix timeline gap not fetched; retrying");
+                        backoff.wait(hint(&e)).await;
+                        continue;
+                    }
+                }
             }
             for ev in batch.state.iter().chain(&batch.events) {
                 note_member_name(ev, &mut names);
@@ -272,6 +289,23 @@ impl Relay {
                 }
             }
         }
+    }
+
+    /// The room's events between the sync token `since` and the
+    /// pagination token `from`, oldest first.
+    async fn gap(&self, from: &str, since: &str) -> Result<Vec<Value>, MatrixError> {
+        let mut events = Vec::new();
+        let mut from = from.to_owned();
+        for _ in 0..MAX_GAP_PAGES {
+            let (page, next) = self.client.page_back(&self.room_id, &from, since).await?;
+            events.extend(page);
+            match next {
+                Some(next) => from = next,
+                None => break,
+            }
+        }
+        events.reverse();
+        Ok(events)
     }
 
     /// Chat → room, until the chat cannot be written.

@@ -794,3 +794,37 @@ async fn messages_written_while_the_homeserver_is_down_arrive_once_when_it_retur
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_absence_is_filled_from_the_room_history() {
+    let Some((base, secret)) = synapse_env("a_long_absence_is_filled_from_the_room_history") else {
+        return;
+    };
+    let Linked {
+        alice,
+        room,
+        start,
+        mut node,
+        doc,
+        _dir,
+        ..
+    } = Linked::start(&base, &secret).await;
+    // More than one sync returns (its timeline holds 100 events) while the
+    // Atelier server is down.
+    node.kill9();
+    let sent: Vec<String> = (0..130).map(|i| format!("message {i}")).collect();
+    for body in &sent {
+        alice.say(&room, body, None).await;
+    }
+    let node = start();
+    wait_for_chat(&node, doc, "the last message of the absence", |m| {
+        m.body == "message 129"
+    })
+    .await;
+    let bodies: Vec<String> = Chat::new(&chat_state(&node, doc))
+        .messages()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(bodies, sent, "every message once, in order");
+}
