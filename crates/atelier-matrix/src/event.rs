@@ -267,6 +267,20 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_message_answers_the_thread_root() {
+        let ev = json!({
+            "type": "m.room.message", "event_id": "$t", "sender": "@a:hs",
+            "content": {"msgtype": "m.emote", "body": "waves",
+                        "m.relates_to": {"rel_type": "m.thread", "event_id": "$root"}},
+        });
+        assert!(matches!(
+            Incoming::from_event(&ev),
+            Some(Incoming::Message { reply_to: Some(root), body, .. })
+                if root == "$root" && body == "* waves"
+        ));
+    }
+
+    #[test]
     fn edits_reactions_and_redactions_name_their_target() {
         let edit = json!({
             "type": "m.room.message", "event_id": "$e", "sender": "@a:hs",

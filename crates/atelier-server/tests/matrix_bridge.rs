@@ -278,21 +278,19 @@ async fn wait_for_chat(
     }
 }
 
-fn start_node(db: &str, base: &str, bot: &str, password_file: &str, link: &str) -> Node {
-    Node::start(
-        db,
-        None,
-        &[
-            "--matrix-homeserver",
-            base,
-            "--matrix-user",
-            bot,
-            "--matrix-password-file",
-            password_file,
-            "--matrix-link",
-            link,
-        ],
-    )
+/// How the bot proves who it is to the server under test.
+#[derive(Clone, Copy)]
+enum BotLogin {
+    /// `--matrix-user` and `--matrix-password-file`.
+    Password,
+    /// `--matrix-access-token-file` with the token of its registration.
+    AccessToken,
+}
+
+fn start_node(db: &str, base: &str, credentials: &[String], link: &str) -> Node {
+    let mut args = vec!["--matrix-homeserver", base, "--matrix-link", link];
+    args.extend(credentials.iter().map(String::as_str));
+    Node::start(db, None, &args)
 }
 
 /// A Synapse room with Alice (display name "Alice de Matrix") in it, and an
@@ -311,6 +309,10 @@ struct Linked {
 
 impl Linked {
     async fn start(base: &str, secret: &str) -> Linked {
+        Linked::start_as(base, secret, BotLogin::Password).await
+    }
+
+    async fn start_as(base: &str, secret: &str, login: BotLogin) -> Linked {
         // Unique across runs (Synapse keeps its users) and across the
         // tests of one run.
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -341,15 +343,31 @@ impl Linked {
             .prefix("atelier-test-matrix-")
             .tempdir()
             .expect("tmp dir");
-        let password_file = dir.path().join("bot-password");
-        std::fs::write(&password_file, bot_password).expect("write");
-        let password_file = password_file.display().to_string();
+        let secret_file = dir.path().join("bot-secret");
+        let credentials = match login {
+            BotLogin::Password => {
+                std::fs::write(&secret_file, bot_password).expect("write");
+                vec![
+                    "--matrix-user".to_owned(),
+                    bot_name.clone(),
+                    "--matrix-password-file".to_owned(),
+                    secret_file.display().to_string(),
+                ]
+            }
+            BotLogin::AccessToken => {
+                std::fs::write(&secret_file, &bot.token).expect("write");
+                vec![
+                    "--matrix-access-token-file".to_owned(),
+                    secret_file.display().to_string(),
+                ]
+            }
+        };
         let db = format!("sqlite://{}", dir.path().join("atelier.db").display());
         let doc = "notes";
         let link = format!("{doc}={room}");
         let base = base.to_owned();
         let start: Box<dyn Fn() -> Node> =
-            Box::new(move || start_node(&db, &base, &bot_name, &password_file, &link));
+            Box::new(move || start_node(&db, &base, &credentials, &link));
         let node = start();
         // The link is up once the bridge stored its first sync token: from
         // then on every room event reaches the chat.
@@ -487,7 +505,7 @@ async fn edits_reactions_deletions_and_refusals_cross_the_bridge() {
         node,
         doc,
         ..
-    } = Linked::start(&base, &secret).await;
+    } = Linked::start_as(&base, &secret, BotLogin::AccessToken).await;
     let from_bot = |e: &Value| e["sender"] == bot.user_id.as_str();
 
     // An Atelier message, edited, reacted to, then deleted: each shows in
