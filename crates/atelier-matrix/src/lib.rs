@@ -58,6 +58,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the homeserver no longer knows the bot's access token (it
+    /// expired, or the device was logged out): log in again.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Error::Refused { status: 401, .. })
+    }
+
     /// Whether the same call may succeed later (the homeserver is down,
     /// slow or busy), as opposed to a refusal.
     pub fn is_transient(&self) -> bool {

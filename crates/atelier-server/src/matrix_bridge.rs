@@ -90,48 +90,70 @@ async fn run_link(
 ) {
     let chat_doc = atelier_sync::chat_document_name(&link.doc);
     let mut backoff = Backoff::new();
-    // Logged in and in the room, however long the homeserver takes to
-    // come up or the bot to be invited.
-    let (client, room_id) = loop {
-        let joined = async {
-            let client = Client::login(&homeserver, &credentials).await?;
-            let room_id = client.join(&link.room).await?;
-            Ok::<_, MatrixError>((client, room_id))
-        };
-        match joined.await {
-            Ok(ok) => break ok,
-            Err(e) => {
-                tracing::warn!(doc = %link.doc, room = %link.room, error = %e, "Matrix bridge cannot join its room yet");
-                backoff.wait(hint(&e)).await;
-            }
-        }
-    };
-    tracing::info!(doc = %link.doc, room = %room_id, bot = %client.user_id(), "Matrix bridge linked");
     loop {
-        // A room closed after a storage failure is dropped by `Rooms`:
-        // join it again and carry on from what is stored.
-        let room = match rooms.join(&chat_doc).await {
-            Ok(room) => room,
-            Err(e) => {
-                tracing::warn!(doc = %chat_doc, error = %e, "Matrix bridge cannot load the chat");
-                backoff.wait(None).await;
-                continue;
+        // Logged in and in the room, however long the homeserver takes to
+        // come up or the bot to be invited.
+        let (client, room_id) = loop {
+            let joined = async {
+                let client = Client::login(&homeserver, &credentials).await?;
+                let room_id = client.join(&link.room).await?;
+                Ok::<_, MatrixError>((client, room_id))
+            };
+            match joined.await {
+                Ok(ok) => break ok,
+                Err(e) => {
+                    tracing::warn!(doc = %link.doc, room = %link.room, error = %e, "Matrix bridge cannot join its room yet");
+                    backoff.wait(hint(&e)).await;
+                }
             }
         };
-        let conn = rooms.next_conn_id();
-        let relay = Relay {
-            rooms: rooms.clone(),
-            room: room.clone(),
-            conn,
-            client: client.clone(),
-            room_id: room_id.clone(),
-        };
-        let result = relay.run().await;
-        if let Err(e) = result {
-            tracing::warn!(doc = %chat_doc, error = %e, "Matrix bridge paused: the chat could not be written");
+        tracing::info!(doc = %link.doc, room = %room_id, bot = %client.user_id(), "Matrix bridge linked");
+        loop {
+            // A room closed after a storage failure is dropped by `Rooms`:
+            // join it again and carry on from what is stored.
+            let room = match rooms.join(&chat_doc).await {
+                Ok(room) => room,
+                Err(e) => {
+                    tracing::warn!(doc = %chat_doc, error = %e, "Matrix bridge cannot load the chat");
+                    backoff.wait(None).await;
+                    continue;
+                }
+            };
+            let conn = rooms.next_conn_id();
+            let relay = Relay {
+                rooms: rooms.clone(),
+                room: room.clone(),
+                conn,
+                client: client.clone(),
+                room_id: room_id.clone(),
+            };
+            let stop = relay.run().await;
+            rooms.leave(&room, conn).await;
+            backoff.wait(None).await;
+            match stop {
+                Stop::Chat(e) => {
+                    tracing::warn!(doc = %chat_doc, error = %e, "Matrix bridge paused: the chat could not be written");
+                }
+                Stop::Relogin => {
+                    tracing::warn!(doc = %link.doc, "Matrix bridge logged out by the homeserver; logging in again");
+                    break;
+                }
+            }
         }
-        rooms.leave(&room, conn).await;
-        backoff.wait(None).await;
+    }
+}
+
+/// Why a relay stopped.
+enum Stop {
+    /// The chat could not be written (a storage failure).
+    Chat(RoomError),
+    /// The homeserver no longer takes the bot's access token.
+    Relogin,
+}
+
+impl From<RoomError> for Stop {
+    fn from(e: RoomError) -> Self {
+        Stop::Chat(e)
     }
 }
 
@@ -146,35 +168,44 @@ struct Relay {
 }
 
 impl Relay {
-    /// Runs both directions until the chat cannot be written.
-    async fn run(&self) -> Result<(), RoomError> {
-        self.write(|ledger| ledger.begin()).await?;
-        let mut since = self.write(|ledger| ledger.since()).await?;
-        if since.is_none() {
-            // The first sync of a new link: the room's history stays out,
-            // everything after it comes in.
-            since = Some(self.first_token().await);
+    /// Runs both directions until the chat cannot be written or the bot
+    /// must log in again.
+    async fn run(&self) -> Stop {
+        match self.relay_both().await {
+            Ok(stop) | Err(stop) => stop,
         }
-        let inbound = {
-            let relay = self.clone();
-            tokio::spawn(async move { relay.inbound(since.unwrap_or_default()).await })
-        };
-        let outbound = self.outbound().await;
-        inbound.abort();
-        outbound
     }
 
-    async fn first_token(&self) -> String {
+    async fn relay_both(&self) -> Result<Stop, Stop> {
+        self.write(|ledger| ledger.begin()).await?;
+        let since = match self.write(|ledger| ledger.since()).await? {
+            Some(since) => since,
+            // The first sync of a new link: the room's history stays out,
+            // everything after it comes in.
+            None => self.first_token().await?,
+        };
+        let mut inbound = {
+            let relay = self.clone();
+            tokio::spawn(async move { relay.inbound(since).await })
+        };
+        let stop = tokio::select! {
+            stop = self.outbound() => stop,
+            _ = &mut inbound => Stop::Relogin,
+        };
+        inbound.abort();
+        Ok(stop)
+    }
+
+    async fn first_token(&self) -> Result<String, Stop> {
         let mut backoff = Backoff::new();
         loop {
             match self.client.sync(&self.room_id, None).await {
                 Ok(batch) => {
                     let token = batch.next_batch.clone();
-                    if let Err(e) = self.write(|l| l.set_since(&token)).await {
-                        tracing::warn!(error = %e, "sync token not stored");
-                    }
-                    return token;
+                    self.write(|l| l.set_since(&token)).await?;
+                    return Ok(token);
                 }
+                Err(e) if e.is_unauthorized() => return Err(Stop::Relogin),
                 Err(e) => {
                     tracing::warn!(room = %self.room_id, error = %e, "Matrix first sync failed");
                     backoff.wait(hint(&e)).await;
@@ -183,13 +214,14 @@ impl Relay {
         }
     }
 
-    /// Room → chat, forever.
+    /// Room → chat, until the homeserver no longer takes the bot's token.
     async fn inbound(&self, mut since: String) {
         let mut names: HashMap<String, String> = HashMap::new();
         let mut backoff = Backoff::new();
         loop {
             let batch = match self.client.sync(&self.room_id, Some(&since)).await {
                 Ok(batch) => batch,
+                Err(e) if e.is_unauthorized() => return,
                 Err(e) => {
                     tracing::warn!(room = %self.room_id, error = %e, "Matrix sync failed");
                     backoff.wait(hint(&e)).await;
@@ -308,8 +340,16 @@ impl Relay {
         Ok(events)
     }
 
-    /// Chat → room, until the chat cannot be written.
-    async fn outbound(&self) -> Result<(), RoomError> {
+    /// Chat → room, until the chat cannot be written or the bot must log
+    /// in again.
+    async fn outbound(&self) -> Stop {
+        match self.send_pending().await {
+            Ok(never) => match never {},
+            Err(stop) => stop,
+        }
+    }
+
+    async fn send_pending(&self) -> Result<std::convert::Infallible, Stop> {
         let mut updates = self.room.subscribe();
         let mut backoff = Backoff::new();
         loop {
@@ -334,6 +374,7 @@ impl Relay {
                             break;
                         }
                     }
+                    Err(e) if e.is_unauthorized() => return Err(Stop::Relogin),
                     Err(e) if e.is_transient() => {
                         // Keep the order: nothing after it goes first.
                         tracing::warn!(room = %self.room_id, error = %e, "Matrix send deferred");

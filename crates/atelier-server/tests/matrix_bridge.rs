@@ -846,3 +846,39 @@ async fn a_long_absence_is_filled_from_the_room_history() {
         .collect();
     assert_eq!(bodies, sent, "every message once, in order");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_logs_in_again_when_the_homeserver_forgets_its_token() {
+    let Some((base, secret)) =
+        synapse_env("the_bot_logs_in_again_when_the_homeserver_forgets_its_token")
+    else {
+        return;
+    };
+    let Linked {
+        bot,
+        alice,
+        room,
+        node,
+        doc,
+        ..
+    } = Linked::start(&base, &secret).await;
+    // Every access token of the bot, the bridge's included, stops working.
+    bot.call(reqwest::Method::POST, "logout/all", Some(json!({})))
+        .await;
+    let after = post_chat(&node, doc, "u-ana", "Ana", "Après la déconnexion", None);
+    alice
+        .wait_for_event(&room, "a message sent after the logout", |e| {
+            e["content"][MESSAGE_ID_KEY] == after.as_str()
+        })
+        .await;
+    assert_eq!(
+        Ledger::new(&chat_state(&node, doc)).failure(&after),
+        None,
+        "a lost token is no refusal of the message"
+    );
+    alice.say(&room, "Toujours là ?", None).await;
+    wait_for_chat(&node, doc, "a Matrix message after the logout", |m| {
+        m.body == "Toujours là ?"
+    })
+    .await;
+}
