@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, Transact, Update};
 
+/// The bot's password in every test.
+const BOT_PASSWORD: &str = "bot-password-1";
+
 /// Longest wait for a relay to show on the other side.
 const RELAY_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -319,8 +322,7 @@ impl Linked {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stamp = format!("{}x{n}", now_ms());
         let bot_name = format!("atelierbot{stamp}");
-        let bot_password = "bot-password-1";
-        let bot = MatrixUser::register(base, secret, &bot_name, bot_password).await;
+        let bot = MatrixUser::register(base, secret, &bot_name, BOT_PASSWORD).await;
         let alice = MatrixUser::register(base, secret, &format!("alice{stamp}"), "alice-pw").await;
         alice
             .call(
@@ -346,7 +348,7 @@ impl Linked {
         let secret_file = dir.path().join("bot-secret");
         let credentials = match login {
             BotLogin::Password => {
-                std::fs::write(&secret_file, bot_password).expect("write");
+                std::fs::write(&secret_file, BOT_PASSWORD).expect("write");
                 vec![
                     "--matrix-user".to_owned(),
                     bot_name.clone(),
@@ -881,4 +883,82 @@ async fn the_bot_logs_in_again_when_the_homeserver_forgets_its_token() {
         m.body == "Toujours là ?"
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_sent_again_after_a_crash_makes_no_second_event() {
+    let Some((base, secret)) =
+        synapse_env("a_relay_sent_again_after_a_crash_makes_no_second_event")
+    else {
+        return;
+    };
+    let Linked {
+        bot,
+        alice,
+        room,
+        node,
+        doc,
+        ..
+    } = Linked::start(&base, &secret).await;
+    let id = post_chat(&node, doc, "u-ana", "Ana", "Une seule fois", None);
+    let event = alice
+        .wait_for_event(&room, "the relay", |e| {
+            e["content"][MESSAGE_ID_KEY] == id.as_str()
+        })
+        .await["event_id"]
+        .as_str()
+        .expect("event id")
+        .to_owned();
+    // What a bridge restarted after sending, but before recording the
+    // event, does: log in again (same device) and send the same
+    // transaction. The homeserver answers with the event it made.
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{base}/_matrix/client/v3/login"))
+        .json(&json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": bot.user_id},
+            "password": BOT_PASSWORD,
+            "device_id": atelier_matrix::client::DEVICE_ID,
+        }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login json");
+    let again = MatrixUser {
+        http,
+        base: base.clone(),
+        token: login["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("logged in: {login}"))
+            .to_owned(),
+        user_id: bot.user_id.clone(),
+    };
+    let message = Chat::new(&chat_state(&node, doc))
+        .message(&id)
+        .expect("the message");
+    let resent = again
+        .call(
+            reqwest::Method::PUT,
+            &format!(
+                "rooms/{room}/send/m.room.message/{}",
+                atelier_matrix::event::txn_id("message", &id)
+            ),
+            Some(atelier_matrix::event::message_content(&message, None)),
+        )
+        .await;
+    assert_eq!(
+        resent["event_id"],
+        event.as_str(),
+        "the same event, not a second one"
+    );
+    let copies = alice
+        .messages(&room)
+        .await
+        .into_iter()
+        .filter(|e| e["content"][MESSAGE_ID_KEY] == id.as_str())
+        .count();
+    assert_eq!(copies, 1);
 }
