@@ -29,7 +29,15 @@ die() {
   exit 1
 }
 
-up() { curl -fsS -m 2 "$URL/_matrix/client/versions" >/dev/null 2>&1; }
+# Whether the client-server API answers (curl if there is one, else the
+# virtualenv's Python).
+up() {
+  if command -v curl >/dev/null; then
+    curl -fsS -m 2 "$URL/_matrix/client/versions" >/dev/null 2>&1
+  else
+    "$VENV/bin/python" -c "import urllib.request as u; u.urlopen('$URL/_matrix/client/versions', timeout=2)" >/dev/null 2>&1
+  fi
+}
 
 case "${1:-start}" in
 start)
