@@ -2,9 +2,14 @@
 //! plain HTTP: log in, join, send, redact, sync, read a member's name.
 //!
 //! Spoken by hand rather than through `matrix-sdk`: the bot's unencrypted
-//! relay needs six endpoints, and `matrix-sdk` roughly doubles the server's
-//! cold build (see the crate docs). Encrypted rooms will need the SDK's
-//! crypto; this module is what it would replace.
+//! relay needs a handful of endpoints, with transaction ids and sync tokens
+//! under the bridge's control. Measured on a 2-core machine (`-j 2`, cold):
+//! `matrix-sdk` 0.18 with `e2e-encryption` builds in about 270 s, 95 s more
+//! with its `sqlite` store (which a persistent crypto store needs), and
+//! brings reqwest 0.13 beside the server's 0.12; the whole server without
+//! the embedded model builds in about 150 s. Encrypted rooms will need the
+//! SDK's crypto (Olm/Megolm sessions, device keys, key sharing): this
+//! module is what it would replace, behind a feature.
 
 use crate::Error;
 use reqwest::{Method, StatusCode, Url};

@@ -22,7 +22,9 @@
 //! ```
 //!
 //! The client-server API is spoken over HTTP by hand rather than with
-//! `matrix-sdk`: see `client.rs` for why, and what encrypted rooms will need.
+//! `matrix-sdk`: see [`client`] for why, and what encrypted rooms will need.
+//! Unencrypted rooms only, for now: in an encrypted room the bot sees
+//! `m.room.encrypted` events it cannot read, and relays nothing of them.
 
 pub mod client;
 pub mod event;
