@@ -244,13 +244,13 @@ pub async fn apply_as_agent(
 }
 
 async fn apply_in_room(
-    rooms: &Rooms,
-    room: &Room,
+    rooms: &Arc<Rooms>,
+    room: &Arc<Room>,
     (conn, presence_client, clock): (ConnId, u64, u64),
     agent: &Agent,
     ops: &[Op],
 ) -> Result<Vec<OpOutcome>, OpsError> {
-    let state = room.full_state().await;
+    let state = room.full_state().await.map_err(ApiError::from)?;
     // The document's client id is the batch's own: two batches of one
     // agent at once must never write the same item ids.
     let client = agent_client_id();

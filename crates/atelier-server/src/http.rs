@@ -137,7 +137,7 @@ pub async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
 /// The current full state of a document: from memory when loaded, else from the store.
 async fn current_state(st: &AppState, doc: &str) -> Result<Vec<u8>, ApiError> {
     if let Some(room) = st.rooms.get(doc).await {
-        return Ok(room.full_state().await);
+        return Ok(room.full_state().await?);
     }
     let (d, _, _) = load_stored(&st.rooms.store, doc).await?;
     let state = d
@@ -307,8 +307,8 @@ pub async fn restore_version(
     };
     let room = st.rooms.join(&doc).await?;
     let conn = st.rooms.next_conn_id();
-    let current = room.full_state().await;
     let result = async {
+        let current = room.full_state().await?;
         let update = atelier_doc::document::restore_update(&current, &old).map_err(|e| {
             let status = match e {
                 atelier_doc::Error::TooDeep { .. } => StatusCode::UNPROCESSABLE_ENTITY,

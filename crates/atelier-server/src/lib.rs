@@ -40,6 +40,7 @@ pub mod security_headers;
 pub mod state;
 pub mod store;
 pub mod store_postgres;
+pub mod store_queue;
 pub mod store_sqlite;
 pub mod ws;
 

@@ -479,7 +479,7 @@ impl Relay {
     /// Runs `f` on the ledger of a copy of the chat, then applies what it
     /// wrote (if anything) to the room as this relay's update.
     async fn write<R>(&self, f: impl FnOnce(&Ledger) -> R) -> Result<R, RoomError> {
-        let state = self.room.full_state().await;
+        let state = self.room.full_state().await?;
         let (result, update) = edit_copy(&state, f)?;
         if let Some(update) = update {
             self.room

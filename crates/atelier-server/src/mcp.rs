@@ -319,7 +319,7 @@ impl McpServer {
 
     async fn current_state(&self, doc: &str) -> Result<Vec<u8>, ToolError> {
         if let Some(room) = self.state.rooms.get(doc).await {
-            return Ok(room.full_state().await);
+            return Ok(room.full_state().await?);
         }
         let (d, _, _) = crate::room::load_stored(&self.state.rooms.store, doc).await?;
         Ok(yrs::ReadTxn::encode_state_as_update_v1(
@@ -341,7 +341,7 @@ impl McpServer {
         let room = rooms.join(&chat_doc).await?;
         let conn = rooms.next_conn_id();
         let result = async {
-            let state = room.full_state().await;
+            let state = room.full_state().await?;
             let (id, update) = chat_update(&state, who, body, reply_to)?;
             room.apply_update(rooms, conn, &update).await?;
             Ok::<_, ToolError>(id)

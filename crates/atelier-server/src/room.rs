@@ -2,9 +2,18 @@
 //!
 //! A room holds the document's `yrs` state and awareness in memory while at
 //! least one client is connected. Every accepted update is applied, appended
-//! to the store, and only then broadcast and acknowledged (DESIGN.md §5);
-//! updates of one room are serialised so the store's order matches the
-//! order in which the room applied them.
+//! to the store, and only then broadcast and acknowledged (DESIGN.md §5).
+//!
+//! The room's lock is held to apply an update and queue it for the store
+//! (so the store's order is the order the room applied them in), not while
+//! it is stored: the next update is applied while this one commits, and the
+//! store's group commit stores both in one transaction (issue 16). A task
+//! per update waits for its commit, then for the update queued before it,
+//! and then publishes it (fan-out to other nodes, broadcast, and the answer
+//! to the caller): updates leave the room in the order they were applied,
+//! each only once it is durable. What the room serves from memory (a
+//! newcomer's diff, a full state) is sent only once every update it
+//! contains is durable ([`Room::diff`]).
 
 use crate::fanout::Fanout;
 use crate::metrics::Metrics;
@@ -14,7 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
-use tokio::sync::{Mutex, broadcast};
+use tokio::sync::{Mutex, broadcast, oneshot, watch};
 use yrs::sync::Awareness;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -107,6 +116,50 @@ struct State {
     /// Awareness client ids of other nodes' clients, when last heard of
     /// (expired like y-protocols does if their node dies).
     remote_clients: HashMap<u64, Instant>,
+    /// Local updates applied and queued for the store so far.
+    submitted: u64,
+    /// Fires once the last queued update is published (or given up): the
+    /// next one waits for it, so updates are published in queue order.
+    publish_tail: Option<oneshot::Receiver<()>>,
+}
+
+/// A client's update the room applied and queued for the store.
+pub struct Accepted {
+    /// `None` for a duplicate: nothing was queued.
+    done: Option<oneshot::Receiver<Result<(), RoomError>>>,
+}
+
+impl Accepted {
+    /// Waits until the update is durable and published (or refused by the
+    /// store; the room is closed then).
+    pub async fn durable(mut self) -> Result<(), RoomError> {
+        self.settle().await
+    }
+
+    /// [`Accepted::durable`] without consuming it, for a `select!` loop:
+    /// cancel-safe, and called at most once to completion.
+    pub async fn settle(&mut self) -> Result<(), RoomError> {
+        match &mut self.done {
+            None => Ok(()),
+            Some(rx) => rx.await.unwrap_or_else(|_| {
+                Err(StoreError::Task("the update's publication ended".into()).into())
+            }),
+        }
+    }
+}
+
+/// What the task that publishes one queued update needs.
+struct Queued {
+    from: ConnId,
+    bytes: Arc<[u8]>,
+    stored: crate::store::PendingAppend,
+    /// Fires when the update queued before this one is published.
+    previous: Option<oneshot::Receiver<()>>,
+    /// Fired (dropped) once this one is.
+    turn: oneshot::Sender<()>,
+    index: u64,
+    started: Instant,
+    done: oneshot::Sender<Result<(), RoomError>>,
 }
 
 /// One loaded document.
@@ -119,6 +172,8 @@ pub struct Room {
     broken: std::sync::atomic::AtomicBool,
     /// Fan-out to other server nodes, if configured.
     fanout: Option<Arc<Fanout>>,
+    /// How many of the local updates (in queue order) are published.
+    published: watch::Sender<u64>,
 }
 
 impl Room {
@@ -138,20 +193,42 @@ impl Room {
             .state_vector()
     }
 
-    /// The diff a peer with state vector `sv` lacks (sync step 2).
-    pub async fn diff(&self, sv: &StateVector) -> Vec<u8> {
-        self.state
-            .lock()
+    /// The diff a peer with state vector `sv` lacks (sync step 2). Taken
+    /// from memory, which may hold updates still being stored: it returns
+    /// once every update it contains is durable, or fails if the store
+    /// refused one (the room is closed then).
+    pub async fn diff(&self, sv: &StateVector) -> Result<Vec<u8>, RoomError> {
+        let (diff, submitted) = {
+            let st = self.state.lock().await;
+            let diff = st.awareness.doc().transact().encode_state_as_update_v1(sv);
+            (diff, st.submitted)
+        };
+        let mut published = self.published.subscribe();
+        let settled = published
+            .wait_for(|n| *n >= submitted || self.is_broken())
             .await
-            .awareness
-            .doc()
-            .transact()
-            .encode_state_as_update_v1(sv)
+            .is_ok();
+        if !settled || self.is_broken() {
+            return Err(StoreError::Unavailable(
+                "document closed after a storage failure; reconnect".into(),
+            )
+            .into());
+        }
+        Ok(diff)
     }
 
-    /// The full state as a v1 update.
-    pub async fn full_state(&self) -> Vec<u8> {
+    /// The full state as a v1 update (durable, as [`Room::diff`]).
+    pub async fn full_state(&self) -> Result<Vec<u8>, RoomError> {
         self.diff(&StateVector::default()).await
+    }
+
+    /// Waits until every local update queued so far is published.
+    async fn settled(&self) {
+        let submitted = self.state.lock().await.submitted;
+        let mut published = self.published.subscribe();
+        let _ = published
+            .wait_for(|n| *n >= submitted || self.is_broken())
+            .await;
     }
 
     /// The current awareness of every client (for a newcomer).
@@ -175,11 +252,27 @@ impl Room {
     /// Applies, stores, then broadcasts a client's update. Returns once the
     /// update is durable; the caller may then acknowledge it.
     pub async fn apply_update(
-        &self,
-        rooms: &Rooms,
+        self: &Arc<Self>,
+        rooms: &Arc<Rooms>,
         from: ConnId,
         bytes: &[u8],
     ) -> Result<(), RoomError> {
+        self.submit_update(rooms, from, bytes)
+            .await?
+            .durable()
+            .await
+    }
+
+    /// Checks and applies a client's update and queues it for the store;
+    /// returns without waiting for it to be stored. A refusal comes back at
+    /// once (nothing changed); [`Accepted::durable`] says when the update
+    /// is stored and published, and only then may it be acknowledged.
+    pub async fn submit_update(
+        self: &Arc<Self>,
+        rooms: &Arc<Rooms>,
+        from: ConnId,
+        bytes: &[u8],
+    ) -> Result<Accepted, RoomError> {
         let mut st = self.state.lock().await;
         if self.is_broken() {
             // Closed after a storage failure: what memory holds may be ahead
@@ -213,29 +306,92 @@ impl Room {
         let after = st.awareness.doc().transact().state_vector();
         if before == after && !has_deletes {
             // Nothing new (a duplicate): nothing to store or broadcast.
-            return Ok(());
+            return Ok(Accepted { done: None });
         }
         let started = Instant::now();
-        let seq = match rooms.store.append(&self.name, bytes).await {
-            Ok(seq) => seq,
+        let stored = rooms.store.queue_append(&self.name, bytes);
+        st.size = size;
+        st.submitted += 1;
+        let (turn, next) = oneshot::channel();
+        let (done, answer) = oneshot::channel();
+        let queued = Queued {
+            from,
+            bytes: Arc::from(bytes),
+            stored,
+            previous: st.publish_tail.replace(next),
+            turn,
+            index: st.submitted,
+            started,
+            done,
+        };
+        drop(st);
+        // A task of its own: the caller may go away (its connection
+        // closed), but the update must still be published, and the ones
+        // queued after it wait for that.
+        tokio::spawn(self.clone().publish(rooms.clone(), queued));
+        Ok(Accepted { done: Some(answer) })
+    }
+
+    /// Waits for a queued update to be stored and for its predecessor to
+    /// be published, then publishes it and answers its caller.
+    async fn publish(self: Arc<Self>, rooms: Arc<Rooms>, q: Queued) {
+        let stored = q.stored.durable().await;
+        if let Some(previous) = q.previous {
+            // An error only means that task ended: it is our turn either way.
+            let _ = previous.await;
+        }
+        let result = match stored {
             Err(e) => {
-                // Memory is now ahead of the store: drop the room so the next
-                // client reloads what is durable, tell this one it failed,
-                // and close the others (they reconnect and resync).
-                self.broken.store(true, Ordering::SeqCst);
-                rooms.evict(&self.name).await;
-                tracing::error!(doc = %self.name, error = %e, "store append failed; room closed");
-                let _ = self.tx.send(Outbound::Closed {
-                    reason: format!("storage failed: {e}"),
-                });
-                return Err(e.into());
+                self.close_after_store_failure(&rooms, &e).await;
+                Err(e.into())
+            }
+            Ok(_) if self.is_broken() => Err(StoreError::Unavailable(
+                "document closed after a storage failure; reconnect".into(),
+            )
+            .into()),
+            Ok(seq) => {
+                self.publish_stored(&rooms, seq, q.from, q.bytes, q.started)
+                    .await;
+                Ok(())
             }
         };
-        // Stored, so other nodes may have it: publish (queued, in seq order
-        // since the room lock is held).
+        self.published.send_modify(|n| *n = (*n).max(q.index));
+        drop(q.turn);
+        let _ = q.done.send(result);
+    }
+
+    /// Memory is now ahead of the store: drop the room so the next client
+    /// reloads what is durable, and close the others (they reconnect and
+    /// resync). The caller tells its own client.
+    async fn close_after_store_failure(&self, rooms: &Rooms, e: &StoreError) {
+        if self.broken.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        rooms.evict(&self.name).await;
+        tracing::error!(doc = %self.name, error = %e, "store append failed; room closed");
+        let _ = self.tx.send(Outbound::Closed {
+            reason: format!("storage failed: {e}"),
+        });
+        // Wakes whoever waits for a diff: it will not be served.
+        self.published.send_modify(|_| {});
+    }
+
+    /// Publishes an update stored with `seq`: to other nodes, to this
+    /// room's connections, and into the room's bookkeeping.
+    async fn publish_stored(
+        &self,
+        rooms: &Rooms,
+        seq: i64,
+        from: ConnId,
+        bytes: Arc<[u8]>,
+        started: Instant,
+    ) {
+        let mut st = self.state.lock().await;
+        // Stored, so other nodes may have it: publish (in seq order, since
+        // this is the update's turn).
         st.note_stored(seq);
         if let Some(fanout) = &self.fanout {
-            fanout.publish_update(&self.name, seq, bytes);
+            fanout.publish_update(&self.name, seq, &bytes);
         }
         Metrics::add(
             &rooms.metrics.store_append_us_sum,
@@ -243,7 +399,6 @@ impl Room {
         );
         Metrics::add(&rooms.metrics.store_appends, 1);
         Metrics::add(&rooms.metrics.updates, 1);
-        st.size = size;
         st.log_len += 1;
         let compact = st.log_len >= rooms.compact_every;
         if compact {
@@ -263,18 +418,17 @@ impl Room {
         } else {
             None
         };
+        let _ = self.tx.send(Outbound::Update {
+            from,
+            update: bytes,
+        });
         drop(st);
         if let Some(state) = version_state {
             rooms.save_auto_version(&self.name, state);
         }
-        let _ = self.tx.send(Outbound::Update {
-            from,
-            update: Arc::from(bytes),
-        });
         if compact {
             rooms.compact_in_background(&self.name);
         }
-        Ok(())
     }
 
     /// Applies a client's awareness update and forwards it to the others.
@@ -450,11 +604,14 @@ impl Rooms {
                 stored_seq,
                 seqs_ahead: BTreeSet::new(),
                 remote_clients: HashMap::new(),
+                submitted: 0,
+                publish_tail: None,
             }),
             tx,
             members: AtomicUsize::new(1),
             broken: Default::default(),
             fanout: self.fanout().cloned(),
+            published: watch::Sender::new(0),
         });
         map.insert(name.to_owned(), room.clone());
         // Subscribed (under the map lock, so subscriptions and
@@ -471,6 +628,9 @@ impl Rooms {
     /// Leaves a room; the last one out unloads it (after compacting its log).
     pub async fn leave(self: &Arc<Self>, room: &Arc<Room>, conn: ConnId) {
         room.forget(conn).await;
+        // Its updates still being stored are published first: a room
+        // loaded again from the store must find them there.
+        room.settled().await;
         let mut map = self.map.lock().await;
         if room.members.fetch_sub(1, Ordering::SeqCst) == 1 {
             if map.get(&room.name).is_some_and(|r| Arc::ptr_eq(r, room)) {

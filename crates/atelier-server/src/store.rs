@@ -6,6 +6,7 @@
 //! acknowledges or fans out an update only after that.
 
 use crate::store_postgres::PostgresStore;
+pub use crate::store_queue::PendingAppend;
 use crate::store_sqlite::SqliteStore;
 use serde::Serialize;
 
@@ -90,9 +91,17 @@ impl Store {
 
     /// Appends an update durably; returns its sequence number.
     pub async fn append(&self, doc: &str, update: &[u8]) -> Result<i64, StoreError> {
+        self.queue_append(doc, update).durable().await
+    }
+
+    /// Queues an update for appending and returns at once: the store keeps
+    /// the order of these calls, and [`PendingAppend::durable`] gives the
+    /// seq once the update is durable (a group commit stores what was
+    /// queued meanwhile in one transaction).
+    pub fn queue_append(&self, doc: &str, update: &[u8]) -> PendingAppend {
         match self {
-            Store::Sqlite(s) => s.append(doc, update).await,
-            Store::Postgres(s) => s.append(doc, update).await,
+            Store::Sqlite(s) => s.queue_append(doc, update),
+            Store::Postgres(s) => s.queue_append(doc, update),
         }
     }
 

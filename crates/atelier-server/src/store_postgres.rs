@@ -13,7 +13,7 @@
 //! by themselves when the database is back.
 //!
 //! Appends go through a group commit on a connection of their own
-//! ([`group_commit`]): the updates that arrive while one transaction commits
+//! ([`crate::store_queue`]): the updates that arrive while one transaction commits
 //! are stored together by the next one, whatever their documents, and each
 //! caller gets its answer only once that transaction is committed. "Stored
 //! before acknowledged" holds as before, but PostgreSQL flushes its WAL once
@@ -24,10 +24,11 @@
 //! the node's throughput limit and most of PostgreSQL's CPU.
 
 use crate::store::{StoreError, Stored, VersionInfo};
+use crate::store_queue::{AppendQueue, BatchWriter, PendingAppend};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot};
+use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, NoTls, Statement};
 
 /// How long one connection attempt may take.
@@ -41,8 +42,6 @@ pub const RETRY_AFTER: Duration = Duration::from_millis(500);
 /// Advisory-lock class of the per-document compaction lock (the second key
 /// is `hashtext(doc)`); distinct from the schema lock 7245001.
 const COMPACTION_LOCK: i32 = 7245002;
-/// Most updates stored by one group commit.
-const MAX_BATCH: usize = 512;
 
 /// Takes the per-document append locks of a batch (the lock `compact` takes
 /// too), in ascending order so that two nodes committing batches that share
@@ -81,14 +80,7 @@ pub struct PostgresStore {
     /// two of its own tasks apart.
     compacting: Arc<std::sync::Mutex<HashSet<String>>>,
     /// Appends waiting for the group commit.
-    appends: mpsc::UnboundedSender<Append>,
-}
-
-/// One update waiting for the group commit, and where its seq goes.
-struct Append {
-    doc: String,
-    update: Vec<u8>,
-    done: oneshot::Sender<Result<i64, StoreError>>,
+    appends: AppendQueue,
 }
 
 #[derive(Default)]
@@ -145,8 +137,7 @@ impl PostgresStore {
             session: Some(WriterSession::prepare(open(&url).await?).await?),
             failed: None,
         };
-        let (appends, queue) = mpsc::unbounded_channel();
-        tokio::spawn(group_commit(writer, queue));
+        let appends = AppendQueue::start(writer);
         Ok(PostgresStore {
             url,
             conn: Arc::new(Mutex::new(Conn {
@@ -281,19 +272,10 @@ impl PostgresStore {
         }
     }
 
-    /// See [`crate::store::Store::append`]: queued for the group commit;
-    /// returns once the transaction that stored it is committed.
-    pub async fn append(&self, doc: &str, update: &[u8]) -> Result<i64, StoreError> {
-        let (done, seq) = oneshot::channel();
-        let ended = || StoreError::Task("the group commit task ended".into());
-        self.appends
-            .send(Append {
-                doc: doc.to_owned(),
-                update: update.to_vec(),
-                done,
-            })
-            .map_err(|_| ended())?;
-        seq.await.map_err(|_| ended())?
+    /// See [`crate::store::Store::queue_append`]: queued for the group
+    /// commit.
+    pub fn queue_append(&self, doc: &str, update: &[u8]) -> PendingAppend {
+        self.appends.push(doc, update)
     }
 
     /// See [`crate::store::Store::load`].
@@ -482,7 +464,7 @@ struct Writer {
     failed: Option<(Instant, String)>,
 }
 
-impl Writer {
+impl BatchWriter for Writer {
     /// Stores a batch; on any failure below SQL the connection is dropped
     /// and the next batch reconnects.
     async fn store(&mut self, docs: &[&str], updates: &[&[u8]]) -> Result<Vec<i64>, StoreError> {
@@ -517,12 +499,7 @@ impl Writer {
             return Err(StoreError::Unavailable("postgres connection lost".into()));
         };
         match tokio::time::timeout(CALL_TIMEOUT, session.commit(docs, updates)).await {
-            Ok(Ok(seqs)) if seqs.len() == docs.len() => Ok(seqs),
-            Ok(Ok(seqs)) => Err(StoreError::Task(format!(
-                "a batch of {} updates got {} seqs",
-                docs.len(),
-                seqs.len()
-            ))),
+            Ok(Ok(seqs)) => Ok(seqs),
             Ok(Err(e)) if e.as_db_error().is_some() => Err(e.into()),
             Ok(Err(e)) => {
                 self.session = None;
@@ -539,43 +516,6 @@ impl Writer {
                 Err(StoreError::Unavailable(format!(
                     "postgres unreachable: {why}"
                 )))
-            }
-        }
-    }
-}
-
-/// Stores queued appends: everything that arrived while the previous batch
-/// was committing goes into the next transaction (up to [`MAX_BATCH`]), and
-/// each caller is answered once its batch is committed, or with the error
-/// that refused the whole batch (nothing of it is stored then).
-async fn group_commit(mut writer: Writer, mut queue: mpsc::UnboundedReceiver<Append>) {
-    let mut batch: Vec<Append> = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let docs: Vec<&str> = batch.iter().map(|a| a.doc.as_str()).collect();
-        let updates: Vec<&[u8]> = batch.iter().map(|a| a.update.as_slice()).collect();
-        let result = writer.store(&docs, &updates).await;
-        drop((docs, updates));
-        match result {
-            Ok(seqs) => {
-                for (append, seq) in batch.drain(..).zip(seqs) {
-                    let _ = append.done.send(Ok(seq));
-                }
-            }
-            Err(e) => {
-                if batch.len() > 1 {
-                    tracing::warn!(updates = batch.len(), error = %e, "group commit failed");
-                }
-                let unavailable = matches!(e, StoreError::Unavailable(_));
-                let why = e.to_string();
-                let mut first = Some(e);
-                for append in batch.drain(..) {
-                    let e = match first.take() {
-                        Some(e) => e,
-                        None if unavailable => StoreError::Unavailable(why.clone()),
-                        None => StoreError::Task(format!("batch not stored: {why}")),
-                    };
-                    let _ = append.done.send(Err(e));
-                }
             }
         }
     }

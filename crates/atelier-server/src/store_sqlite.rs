@@ -3,10 +3,14 @@
 //! In WAL mode with `synchronous=NORMAL`, a committed transaction survives a
 //! crash of the process (`kill -9`); only an OS crash or power loss can lose
 //! the last commits. `--sqlite-synchronous full` trades speed for that too.
+//!
+//! Appends go through the group commit of [`crate::store_queue`]: what was
+//! queued while one transaction committed is stored by the next one.
 
 use crate::store::{StoreError, Stored, VersionInfo};
+use crate::store_queue::{AppendQueue, BatchWriter, PendingAppend};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +21,59 @@ pub struct SqliteStore {
     /// Documents being compacted by this process (one compaction at a time
     /// per document; SQLite serves one process, so this is the whole lock).
     compacting: Arc<Mutex<HashSet<String>>>,
+    /// Appends waiting for the group commit.
+    appends: AppendQueue,
+}
+
+/// The group commit's side: the same connection, one transaction a batch.
+struct Writer {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl BatchWriter for Writer {
+    async fn store(&mut self, docs: &[&str], updates: &[&[u8]]) -> Result<Vec<i64>, StoreError> {
+        let batch: Vec<(String, Vec<u8>)> = docs
+            .iter()
+            .zip(updates)
+            .map(|(d, u)| ((*d).to_owned(), u.to_vec()))
+            .collect();
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Task("sqlite connection poisoned".into()))?;
+            append_batch(&mut guard, &batch)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+/// Stores a batch in one transaction: each update gets its document's next
+/// seq, in batch order.
+fn append_batch(c: &mut Connection, batch: &[(String, Vec<u8>)]) -> Result<Vec<i64>, StoreError> {
+    let tx = c.transaction()?;
+    let mut seqs = Vec::with_capacity(batch.len());
+    {
+        let mut top = tx.prepare_cached(
+            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM updates WHERE doc = ?1), 0),
+                        COALESCE((SELECT seq FROM snapshots WHERE doc = ?1), 0))",
+        )?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO updates (doc, seq, data) VALUES (?1, ?2, ?3)")?;
+        let mut next: HashMap<&str, i64> = HashMap::new();
+        for (doc, update) in batch {
+            let seq = match next.get(doc.as_str()) {
+                Some(seq) => seq + 1,
+                None => top.query_row(params![doc], |r| r.get::<_, i64>(0))? + 1,
+            };
+            next.insert(doc, seq);
+            insert.execute(params![doc, seq, update])?;
+            seqs.push(seq);
+        }
+    }
+    tx.commit()?;
+    Ok(seqs)
 }
 
 const SCHEMA: &str = "
@@ -62,8 +119,10 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
+        let conn = Arc::new(Mutex::new(conn));
         Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
+            appends: AppendQueue::start(Writer { conn: conn.clone() }),
+            conn,
             compacting: Default::default(),
         })
     }
@@ -98,25 +157,9 @@ impl SqliteStore {
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// See [`crate::store::Store::append`].
-    pub async fn append(&self, doc: &str, update: &[u8]) -> Result<i64, StoreError> {
-        let (doc, update) = (doc.to_owned(), update.to_vec());
-        self.with(move |c| {
-            let tx = c.transaction()?;
-            let next: i64 = tx.query_row(
-                "SELECT MAX(COALESCE((SELECT MAX(seq) FROM updates WHERE doc = ?1), 0),
-                            COALESCE((SELECT seq FROM snapshots WHERE doc = ?1), 0)) + 1",
-                params![doc],
-                |r| r.get(0),
-            )?;
-            tx.execute(
-                "INSERT INTO updates (doc, seq, data) VALUES (?1, ?2, ?3)",
-                params![doc, next, update],
-            )?;
-            tx.commit()?;
-            Ok(next)
-        })
-        .await
+    /// See [`crate::store::Store::queue_append`].
+    pub fn queue_append(&self, doc: &str, update: &[u8]) -> PendingAppend {
+        self.appends.push(doc, update)
     }
 
     /// See [`crate::store::Store::load`].

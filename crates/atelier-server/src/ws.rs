@@ -14,15 +14,15 @@
 use crate::auth::{Access, AuthError, Credentials, Principal};
 use crate::http::valid_doc_name;
 use crate::metrics::Metrics;
-use crate::room::{ConnId, Outbound, Room, RoomError};
+use crate::room::{Accepted, ConnId, Outbound, Room, RoomError};
 use crate::state::{AppState, ConnSlot};
-use atelier_sync::{AuthDecision, EncodedStateVector, Limits, ServerEvent, ServerSession};
+use atelier_sync::{AckId, AuthDecision, EncodedStateVector, Limits, ServerEvent, ServerSession};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,6 +50,12 @@ const CLOSE_ERROR: u16 = 1011;
 /// still arrives whole: the buffer grows to the frame's length (at most
 /// `max_message_bytes`) while it is read, in reads of this size.
 const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Updates of one connection applied and being stored at once: the next
+/// message is read while they commit (the store's group commit takes them
+/// together). At this many, the connection reads nothing more until the
+/// oldest is stored, which keeps a fast writer's memory bounded.
+const MAX_IN_FLIGHT: usize = 64;
 
 /// The upgrade with this server's WebSocket settings.
 fn configured(ws: WebSocketUpgrade, st: &AppState) -> WebSocketUpgrade {
@@ -121,6 +127,19 @@ pub async fn hocuspocus(
         .on_upgrade(move |socket| Connection::run(st, socket, session, slot, peer, creds))
 }
 
+/// Waits for the oldest update in flight to be stored (cancel-safe: it
+/// stays queued until its answer is taken).
+async fn next_stored(in_flight: &mut VecDeque<InFlight>) -> (String, AckId, Result<(), RoomError>) {
+    let result = match in_flight.front_mut() {
+        Some(oldest) => oldest.accepted.settle().await,
+        None => std::future::pending().await,
+    };
+    match in_flight.pop_front() {
+        Some(done) => (done.document, done.ack, result),
+        None => std::future::pending().await,
+    }
+}
+
 /// The close a read error deserves when the peer may still read it: a
 /// message over the limit (tungstenite stops reading it at the limit and
 /// says "Message too long") gets 1009 with the limit; other errors (a
@@ -180,6 +199,16 @@ struct Connection {
     peer: SocketAddr,
     /// The upgrade request's credentials.
     creds: Credentials,
+    /// Updates applied and queued for the store, oldest first, each
+    /// acknowledged once durable.
+    in_flight: VecDeque<InFlight>,
+}
+
+/// An update of this connection being stored.
+struct InFlight {
+    document: String,
+    ack: AckId,
+    accepted: Accepted,
 }
 
 impl Connection {
@@ -205,6 +234,7 @@ impl Connection {
             started: Instant::now(),
             peer,
             creds,
+            in_flight: VecDeque::new(),
         };
         let mut ping = tokio::time::interval(Duration::from_secs(30));
         ping.tick().await;
@@ -229,7 +259,10 @@ impl Connection {
                         "no document authenticated within {auth_timeout} s"
                     )));
                 }
-                msg = socket.recv() => {
+                stored = next_stored(&mut conn.in_flight), if !conn.in_flight.is_empty() => {
+                    outcome = conn.on_stored(stored);
+                }
+                msg = socket.recv(), if conn.in_flight.len() < MAX_IN_FLIGHT => {
                     outcome = match msg {
                         Some(Ok(Message::Binary(bytes))) => Box::pin(conn.on_frame(&bytes)).await,
                         Some(Ok(Message::Close(_))) | None => break,
@@ -424,7 +457,13 @@ impl Connection {
                 reply_step1,
             } => {
                 let room = self.room(&document)?;
-                let diff = room.diff(&state_vector.to_state_vector()).await;
+                let diff = room
+                    .diff(&state_vector.to_state_vector())
+                    .await
+                    .map_err(|e| Close {
+                        code: CLOSE_ERROR,
+                        reason: e.to_string(),
+                    })?;
                 self.session
                     .send_sync_step2(&document, &diff)
                     .map_err(Self::sync_err)?;
@@ -442,23 +481,13 @@ impl Connection {
             } => {
                 self.rate_limit()?;
                 let room = self.room(&document)?;
-                let result = room.apply_update(&self.st.rooms, self.id, &update).await;
-                let applied = result.is_ok();
-                self.session
-                    .ack_persisted(ack, applied)
-                    .map_err(Self::sync_err)?;
-                if let Err(e) = result {
-                    Metrics::add(&self.st.metrics.updates_refused, 1);
-                    tracing::warn!(conn = self.id, doc = %document, error = %e, "update refused");
-                    let code = match e {
-                        RoomError::TooLarge { .. } => CLOSE_TOO_BIG,
-                        RoomError::Malformed(_) | RoomError::Refused(_) => CLOSE_POLICY,
-                        RoomError::Store(_) => CLOSE_ERROR,
-                    };
-                    return Err(Close {
-                        code,
-                        reason: e.to_string(),
-                    });
+                match room.submit_update(&self.st.rooms, self.id, &update).await {
+                    Ok(accepted) => self.in_flight.push_back(InFlight {
+                        document,
+                        ack,
+                        accepted,
+                    }),
+                    Err(e) => self.on_stored((document, ack, Err(e)))?,
                 }
             }
             ServerEvent::CheckReadOnlyUpdate {
@@ -499,6 +528,31 @@ impl Connection {
             ServerEvent::Closed { document, .. } => self.leave(&document).await,
         }
         Ok(())
+    }
+
+    /// Acknowledges an update once the store answered; a refused one
+    /// closes the connection (the client resyncs on reconnecting).
+    fn on_stored(
+        &mut self,
+        (document, ack, result): (String, AckId, Result<(), RoomError>),
+    ) -> Result<(), Close> {
+        self.session
+            .ack_persisted(ack, result.is_ok())
+            .map_err(Self::sync_err)?;
+        let Err(e) = result else {
+            return Ok(());
+        };
+        Metrics::add(&self.st.metrics.updates_refused, 1);
+        tracing::warn!(conn = self.id, doc = %document, error = %e, "update refused");
+        let code = match e {
+            RoomError::TooLarge { .. } => CLOSE_TOO_BIG,
+            RoomError::Malformed(_) | RoomError::Refused(_) => CLOSE_POLICY,
+            RoomError::Store(_) => CLOSE_ERROR,
+        };
+        Err(Close {
+            code,
+            reason: e.to_string(),
+        })
     }
 
     fn rate_limit(&mut self) -> Result<(), Close> {

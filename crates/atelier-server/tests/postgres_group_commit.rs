@@ -26,18 +26,26 @@ async fn concurrent_appends_of_two_nodes_keep_dense_seqs_in_append_order() {
         PostgresStore::connect(&fresh).await.unwrap(),
         PostgresStore::connect(&fresh).await.unwrap(),
     ];
-    // 40 writers (20 per node) over 8 documents, 25 appends each, one after
-    // the other per writer (as a room does) but all writers at once: the
-    // batches mix documents and both nodes append to every document.
+    // 40 writers (20 per node) over 8 documents, 25 appends each, queued
+    // one after the other per writer without waiting (as a room does) and
+    // all writers at once: the batches mix documents and both nodes append
+    // to every document.
     let mut writers = Vec::new();
     for w in 0..40u32 {
         let store = nodes[(w % 2) as usize].clone();
         writers.push(tokio::spawn(async move {
             let doc = format!("doc-{}", w % 8);
-            let mut seqs = Vec::new();
+            let mut queued = Vec::new();
             for k in 0..25u32 {
                 let payload = format!("{w}:{k}").into_bytes();
-                seqs.push(store.append(&doc, &payload).await.unwrap());
+                queued.push(store.queue_append(&doc, &payload));
+                if k % 5 == 4 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            let mut seqs = Vec::new();
+            for pending in queued {
+                seqs.push(pending.durable().await.unwrap());
             }
             (doc, w, seqs)
         }));
