@@ -237,6 +237,33 @@ mod tests {
     }
 
     #[test]
+    fn the_toml_file_links_chats_too() {
+        let dir = tempfile::Builder::new()
+            .prefix("atelier-matrix-cfg-")
+            .tempdir()
+            .expect("tmp dir");
+        let token = dir.path().join("token");
+        std::fs::write(&token, "syt_abc\n").expect("write");
+        let path = dir.path().join("a.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "matrix_homeserver = \"https://matrix.example.org\"\nmatrix_access_token_file = {:?}\nmatrix_links = [\"a=!x\", \"b=#y:example.org\"]\n",
+                token.display().to_string()
+            ),
+        )
+        .expect("write");
+        let cfg = crate::config::Config::resolve(crate::config::ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .expect("valid");
+        let matrix = cfg.matrix.expect("a bridge");
+        assert_eq!(matrix.links.len(), 2);
+        assert!(matches!(matrix.credentials, Credentials::AccessToken(ref t) if t == "syt_abc"));
+    }
+
+    #[test]
     fn a_link_names_a_document_and_a_room() {
         for bad in [
             "notes",
