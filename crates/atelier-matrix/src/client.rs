@@ -230,6 +230,23 @@ impl Client {
         Ok((chunk, next))
     }
 
+    /// Whether the room is end-to-end encrypted (has `m.room.encryption`).
+    pub async fn is_encrypted(&self, room: &str) -> Result<bool, Error> {
+        match self
+            .call(
+                Method::GET,
+                &["rooms", room, "state", "m.room.encryption", ""],
+                &[],
+                None,
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(Error::Refused { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// A member's display name in a room, if they set one.
     pub async fn display_name(&self, room: &str, user: &str) -> Result<Option<String>, Error> {
         match self

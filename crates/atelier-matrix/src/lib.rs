@@ -54,6 +54,12 @@ pub enum Error {
         /// Matrix `error` text.
         message: String,
     },
+    /// The room is end-to-end encrypted: the bot would write in clear text
+    /// into it, and cannot read what its members write.
+    #[error(
+        "the Matrix room is end-to-end encrypted; the bridge relays only unencrypted rooms for now"
+    )]
+    Encrypted,
     /// The homeserver answered something that is not the API's shape.
     #[error("unexpected answer from the homeserver: {0}")]
     Protocol(String),

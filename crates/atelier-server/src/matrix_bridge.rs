@@ -28,6 +28,7 @@ use atelier_matrix::ledger::{Ledger, Outgoing};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use yrs::updates::decoder::Decode;
@@ -93,11 +94,12 @@ async fn run_link(
     loop {
         // Logged in and in the room, however long the homeserver takes to
         // come up or the bot to be invited.
-        let (client, room_id) = loop {
+        let (client, room_id, encrypted) = loop {
             let joined = async {
                 let client = Client::login(&homeserver, &credentials).await?;
                 let room_id = client.join(&link.room).await?;
-                Ok::<_, MatrixError>((client, room_id))
+                let encrypted = client.is_encrypted(&room_id).await?;
+                Ok::<_, MatrixError>((client, room_id, encrypted))
             };
             match joined.await {
                 Ok(ok) => break ok,
@@ -108,6 +110,10 @@ async fn run_link(
             }
         };
         tracing::info!(doc = %link.doc, room = %room_id, bot = %client.user_id(), "Matrix bridge linked");
+        if encrypted {
+            tracing::error!(doc = %link.doc, room = %room_id, "{}", MatrixError::Encrypted);
+        }
+        let encrypted = Arc::new(AtomicBool::new(encrypted));
         loop {
             // A room closed after a storage failure is dropped by `Rooms`:
             // join it again and carry on from what is stored.
@@ -126,6 +132,7 @@ async fn run_link(
                 conn,
                 client: client.clone(),
                 room_id: room_id.clone(),
+                encrypted: encrypted.clone(),
             };
             let stop = relay.run().await;
             rooms.leave(&room, conn).await;
@@ -165,6 +172,10 @@ struct Relay {
     conn: ConnId,
     client: Client,
     room_id: String,
+    /// Whether the room is end-to-end encrypted: then nothing goes out
+    /// (clear text in an encrypted room would defeat it) and what comes in
+    /// cannot be read.
+    encrypted: Arc<AtomicBool>,
 }
 
 impl Relay {
@@ -250,6 +261,10 @@ impl Relay {
             }
             for ev in batch.state.iter().chain(&batch.events) {
                 note_member_name(ev, &mut names);
+                if ev["type"] == "m.room.encryption" && !self.encrypted.swap(true, Ordering::SeqCst)
+                {
+                    tracing::error!(room = %self.room_id, "{}", MatrixError::Encrypted);
+                }
             }
             let mut incoming = Vec::new();
             let mut recovered = Vec::new();
@@ -412,6 +427,9 @@ impl Relay {
 
     /// Performs one relay; returns how to record it.
     async fn relay(&self, action: &Outgoing) -> Result<Record, MatrixError> {
+        if self.encrypted.load(Ordering::SeqCst) {
+            return Err(MatrixError::Encrypted);
+        }
         match action {
             Outgoing::Send { message, reply_to } => {
                 let content = event::message_content(message, reply_to.as_deref());

@@ -316,6 +316,12 @@ impl Linked {
     }
 
     async fn start_as(base: &str, secret: &str, login: BotLogin) -> Linked {
+        Linked::start_with(base, secret, login, json!({})).await
+    }
+
+    /// As [`Linked::start`], creating the room with `room` added to the
+    /// `createRoom` body.
+    async fn start_with(base: &str, secret: &str, login: BotLogin, room: Value) -> Linked {
         // Unique across runs (Synapse keeps its users) and across the
         // tests of one run.
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -331,12 +337,12 @@ impl Linked {
                 Some(json!({"displayname": "Alice de Matrix"})),
             )
             .await;
+        let mut create = json!({"preset": "private_chat", "name": "Atelier bridge test", "invite": [bot.user_id]});
+        if let (Some(create), Some(extra)) = (create.as_object_mut(), room.as_object()) {
+            create.extend(extra.clone());
+        }
         let room = alice
-            .call(
-                reqwest::Method::POST,
-                "createRoom",
-                Some(json!({"preset": "private_chat", "name": "Atelier bridge test", "invite": [bot.user_id]})),
-            )
+            .call(reqwest::Method::POST, "createRoom", Some(create))
             .await["room_id"]
             .as_str()
             .expect("room id")
@@ -961,4 +967,45 @@ async fn a_relay_sent_again_after_a_crash_makes_no_second_event() {
         .filter(|e| e["content"][MESSAGE_ID_KEY] == id.as_str())
         .count();
     assert_eq!(copies, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_goes_in_clear_text_into_an_encrypted_room() {
+    let Some((base, secret)) = synapse_env("nothing_goes_in_clear_text_into_an_encrypted_room")
+    else {
+        return;
+    };
+    let encrypted = json!({"initial_state": [{
+        "type": "m.room.encryption", "state_key": "",
+        "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+    }]});
+    let Linked {
+        bot,
+        alice,
+        room,
+        node,
+        doc,
+        ..
+    } = Linked::start_with(&base, &secret, BotLogin::Password, encrypted).await;
+    let id = post_chat(&node, doc, "u-ana", "Ana", "Secret", None);
+    let deadline = Instant::now() + RELAY_DEADLINE;
+    let reason = loop {
+        if let Some(reason) = Ledger::new(&chat_state(&node, doc)).failure(&id) {
+            break reason;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the message was never marked failed; log:\n{}",
+            node.tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(reason.contains("encrypted"), "{reason}");
+    let from_bot = alice
+        .messages(&room)
+        .await
+        .into_iter()
+        .filter(|e| e["sender"] == bot.user_id.as_str())
+        .count();
+    assert_eq!(from_bot, 0, "the bot wrote nothing into the encrypted room");
 }
