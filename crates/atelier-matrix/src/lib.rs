@@ -24,7 +24,9 @@
 //! The client-server API is spoken over HTTP by hand rather than with
 //! `matrix-sdk`: see [`client`] for why, and what encrypted rooms will need.
 //! Unencrypted rooms only, for now: in an encrypted room the bot sees
-//! `m.room.encrypted` events it cannot read, and relays nothing of them.
+//! `m.room.encrypted` events it cannot read, and relays nothing of them;
+//! it sends nothing into it either ([`Error::Encrypted`] marks the chat's
+//! messages failed), since clear text there would defeat the encryption.
 
 pub mod client;
 pub mod event;
