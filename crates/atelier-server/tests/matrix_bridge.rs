@@ -6,7 +6,10 @@
 //!
 //! Also: a homeserver that is down while Atelier users chat (and the
 //! Atelier server restarted meanwhile) gets every message once when it
-//! returns, and edits, reactions, deletions and refusals cross both ways.
+//! returns; edits, reactions, deletions and refusals cross both ways; a
+//! long absence is filled from the room's history; a revoked token means a
+//! new login, a resent transaction no second event; and nothing goes in
+//! clear text into an encrypted room.
 //!
 //! Needs `eval "$(bash scripts/synapse.sh start)"` (ATELIER_TEST_MATRIX_URL
 //! and ATELIER_TEST_MATRIX_SECRET); without them each test prints SKIPPED.
