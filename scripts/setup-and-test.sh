@@ -2,7 +2,7 @@
 # The README's test command on a fresh machine: install what is missing
 # (wasm target, wasm-bindgen CLI at the locked version, cargo-deny and
 # cargo-machete at pinned versions, Chromium and chromedriver from Debian,
-# the npm packages from their lockfiles, PostgreSQL),
+# the npm packages from their lockfiles, PostgreSQL, Redis, Synapse),
 # then run every check (`cargo xtask ci`) and the server suite again
 # against a real PostgreSQL server.
 set -euo pipefail
@@ -76,7 +76,16 @@ eval "$(bash scripts/postgres.sh start)"
 # With Redis too (Debian's redis-server): tests/multi_node.rs runs three
 # nodes, kills one, restarts Redis and stops PostgreSQL mid-edit.
 eval "$(bash scripts/redis.sh start)"
+# And a Matrix homeserver (Synapse from PyPI into a cached virtualenv,
+# SQLite, loopback) for tests/matrix_bridge.rs: about a minute the first
+# time, seconds after. Without Python's venv the bridge tests print SKIPPED.
+if synapse_env=$(bash scripts/synapse.sh start); then
+  eval "$synapse_env"
+else
+  echo "warning: no Synapse homeserver; the Matrix bridge tests print SKIPPED" >&2
+fi
 cargo test -p atelier-server --tests
+bash scripts/synapse.sh stop
 bash scripts/redis.sh stop
 bash scripts/postgres.sh stop
 

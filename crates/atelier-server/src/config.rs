@@ -98,6 +98,9 @@ pub struct ServeArgs {
     /// The AI endpoint's options (`--ai-*`).
     #[command(flatten)]
     pub ai: crate::ai_config::AiArgs,
+    /// The Matrix bridge's options (`--matrix-*`).
+    #[command(flatten)]
+    pub matrix: crate::matrix_config::MatrixArgs,
 }
 
 /// The TOML file's shape: the same options, all optional.
@@ -131,6 +134,11 @@ struct FileConfig {
     ai_rate_user: Option<String>,
     ai_rate_document: Option<String>,
     ai_timeout_secs: Option<u64>,
+    matrix_homeserver: Option<String>,
+    matrix_user: Option<String>,
+    matrix_password_file: Option<PathBuf>,
+    matrix_access_token_file: Option<PathBuf>,
+    matrix_links: Option<Vec<String>>,
 }
 
 /// The resolved configuration.
@@ -186,6 +194,8 @@ pub struct Config {
     pub log_format: String,
     /// The AI endpoint's options.
     pub ai: crate::ai_config::AiConfig,
+    /// The Matrix bridge, when a chat is linked to a room.
+    pub matrix: Option<crate::matrix_config::MatrixConfig>,
 }
 
 impl Default for Config {
@@ -214,6 +224,7 @@ impl Default for Config {
             version_interval_secs: 600,
             log_format: "text".into(),
             ai: Default::default(),
+            matrix: None,
         }
     }
 }
@@ -302,6 +313,16 @@ impl Config {
                     ai_rate_user: file.ai_rate_user,
                     ai_rate_document: file.ai_rate_document,
                     ai_timeout_secs: file.ai_timeout_secs,
+                },
+            )?,
+            matrix: crate::matrix_config::MatrixConfig::resolve(
+                args.matrix,
+                crate::matrix_config::MatrixFileOptions {
+                    matrix_homeserver: file.matrix_homeserver,
+                    matrix_user: file.matrix_user,
+                    matrix_password_file: file.matrix_password_file,
+                    matrix_access_token_file: file.matrix_access_token_file,
+                    matrix_links: file.matrix_links,
                 },
             )?,
         };

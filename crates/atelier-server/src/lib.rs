@@ -30,6 +30,8 @@ pub mod error;
 pub mod fanout;
 pub mod fanout_redis;
 pub mod http;
+pub mod matrix_bridge;
+pub mod matrix_config;
 pub mod mcp;
 pub mod metrics;
 pub mod request_limits;
@@ -105,6 +107,13 @@ pub async fn build_state(cfg: config::Config) -> Result<Arc<state::AppState>, St
         .await
         .map_err(|e| StartError::Auth(e.to_string()))?;
     let ai = ai_proxy::AiService::start(cfg.ai.clone())?;
+    if let Some(matrix) = &cfg.matrix {
+        if cfg.redis.is_some() {
+            // Two nodes relaying one room would each import its events.
+            tracing::warn!("--matrix-link on a node of several: give the links to one node only");
+        }
+        matrix_bridge::start(matrix, &rooms);
+    }
     Ok(Arc::new(state::AppState {
         cfg,
         rooms,
