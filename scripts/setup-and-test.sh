@@ -78,12 +78,13 @@ eval "$(bash scripts/postgres.sh start)"
 eval "$(bash scripts/redis.sh start)"
 # And a Matrix homeserver (Synapse from PyPI into a cached virtualenv,
 # SQLite, loopback) for tests/matrix_bridge.rs: about a minute the first
-# time, seconds after. Without Python's venv the bridge tests print SKIPPED.
-if synapse_env=$(bash scripts/synapse.sh start); then
-  eval "$synapse_env"
-else
-  echo "warning: no Synapse homeserver; the Matrix bridge tests print SKIPPED" >&2
+# time, seconds after. Python's venv module comes from Debian if missing.
+if ! python3 -c "import venv, ensurepip" 2>/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
 fi
+synapse_env=$(bash scripts/synapse.sh start)
+eval "$synapse_env"
 cargo test -p atelier-server --tests
 bash scripts/synapse.sh stop
 bash scripts/redis.sh stop
