@@ -224,3 +224,51 @@ fn collect_html(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// `cargo xtask dist` writes `.br` and `.gz` copies of the modules: a
+/// browser that accepts one gets it (with the file's own type and the
+/// policy headers), any other client the file itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn precompressed_copies_go_to_browsers_that_accept_them() {
+    let dir = temp_dir("precompressed");
+    let www = write_www(&dir);
+    let (br, gz) = (b"brotli bytes".to_vec(), b"gzip bytes".to_vec());
+    std::fs::write(www.join("pkg/app.js.br"), &br).expect("br");
+    std::fs::write(www.join("pkg/app.js.gz"), &gz).expect("gz");
+    let server = TestServer::start(&test_db(&dir), |c| c.www = www).await;
+    let url = format!("http://{}/pkg/app.js", server.addr);
+    let client = reqwest::Client::new();
+    for (accept, encoding, body) in [
+        (Some("gzip, deflate, br"), Some("br"), br.as_slice()),
+        (Some("gzip"), Some("gzip"), gz.as_slice()),
+        (None, None, b"export const ok = true;\n".as_slice()),
+    ] {
+        let mut req = client.get(&url);
+        if let Some(a) = accept {
+            req = req.header("accept-encoding", a);
+        }
+        let r = req.send().await.expect("request");
+        assert_eq!(r.status(), StatusCode::OK, "Accept-Encoding {accept:?}");
+        let headers = r.headers().clone();
+        assert_eq!(
+            header(&headers, "content-encoding"),
+            encoding,
+            "Accept-Encoding {accept:?}"
+        );
+        assert!(
+            header(&headers, "content-type").is_some_and(|t| t.contains("javascript")),
+            "the module's own type for Accept-Encoding {accept:?}: {headers:?}"
+        );
+        assert_eq!(
+            header(&headers, "x-content-type-options"),
+            Some("nosniff"),
+            "Accept-Encoding {accept:?}"
+        );
+        assert_eq!(
+            &r.bytes().await.expect("body")[..],
+            body,
+            "Accept-Encoding {accept:?}"
+        );
+    }
+    server.stop().await;
+}

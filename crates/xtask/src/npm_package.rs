@@ -269,7 +269,8 @@ pub fn write(root: &Path, pkg: &Path) -> Result<PathBuf> {
     for entry in std::fs::read_dir(pkg).with_context(|| format!("listing {}", pkg.display()))? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || !path.is_file() {
+        // The precompressed copies are for `atelier serve`, not bundlers.
+        if name.starts_with('.') || !path.is_file() || crate::dist::is_precompressed(name) {
             continue;
         }
         let to = if name.ends_with(".css") {

@@ -187,6 +187,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     .into_iter()
     .find(|p| p.file_name().is_some_and(|n| n == "atelier"))
     .context("no atelier binary")?;
+    let server_given = server.is_some();
     let server = server.unwrap_or(built);
     let driver = crate::cargo::build(
         &root,
@@ -216,6 +217,14 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             command.trim(),
         )?;
         drop(services);
+        // The section names its own command, documents and step length, so
+        // it replaces the committed one whatever they were; only another
+        // build of the server (`--atelier`) writes `server-partial.*`.
+        let stem = if server_given {
+            "server-partial"
+        } else {
+            "server"
+        };
         return write_peers_report(&root, stem, &machine, section);
     }
     let idle_report = if wanted("idle") {
