@@ -275,10 +275,18 @@ pub async fn wait_for_chat(
 pub struct PrivateSynapse {
     pub port: u16,
     pub dir: tempfile::TempDir,
+    /// The registration file it loads, if any.
+    pub appservice: Option<String>,
 }
 
 impl PrivateSynapse {
     pub fn start() -> PrivateSynapse {
+        PrivateSynapse::start_with(None)
+    }
+
+    /// A private Synapse loading the application service `registration`
+    /// (scripts/synapse.sh's ATELIER_SYNAPSE_APPSERVICE), or none.
+    pub fn start_with(registration: Option<&std::path::Path>) -> PrivateSynapse {
         let dir = tempfile::Builder::new()
             .prefix("atelier-synapse-")
             .tempdir()
@@ -286,6 +294,7 @@ impl PrivateSynapse {
         let s = PrivateSynapse {
             port: cluster::free_port(),
             dir,
+            appservice: registration.map(|p| p.display().to_string()),
         };
         s.run("start");
         s
@@ -303,6 +312,10 @@ impl PrivateSynapse {
             .arg(action)
             .env("ATELIER_SYNAPSE_PORT", self.port.to_string())
             .env("ATELIER_SYNAPSE_DIR", self.dir.path())
+            .env(
+                "ATELIER_SYNAPSE_APPSERVICE",
+                self.appservice.as_deref().unwrap_or(""),
+            )
             .output()
             .expect("bash runs");
         assert!(
