@@ -6,7 +6,8 @@
 //! puppet under their display name; a Matrix user's message reaches the
 //! chat once through the homeserver's push; a push replayed (same or new
 //! transaction id) imports nothing twice; a push with another `hs_token`
-//! is refused with 403 `M_FORBIDDEN`.
+//! is refused with 403 `M_FORBIDDEN`; a message sent while the Atelier
+//! server is down arrives once after its restart.
 //!
 //! Needs `eval "$(bash scripts/synapse.sh start)"` (for the virtualenv and
 //! ATELIER_TEST_MATRIX_SECRET); without it the test prints SKIPPED.
@@ -102,19 +103,23 @@ async fn each_atelier_user_speaks_as_a_puppet_and_pushes_import_once() {
     let db = format!("sqlite://{}", dir.path().join("atelier.db").display());
     let doc = "notes";
     let link = format!("{doc}={room}");
-    let node = cluster::Node::start_on(
-        &format!("127.0.0.1:{port}"),
-        &db,
-        None,
-        &[
-            "--matrix-homeserver",
-            &base,
-            "--matrix-appservice-registration",
-            &reg_path.display().to_string(),
-            "--matrix-link",
-            &link,
-        ],
-    );
+    let reg_arg = reg_path.display().to_string();
+    let start = || {
+        cluster::Node::start_on(
+            &format!("127.0.0.1:{port}"),
+            &db,
+            None,
+            &[
+                "--matrix-homeserver",
+                &base,
+                "--matrix-appservice-registration",
+                &reg_arg,
+                "--matrix-link",
+                &link,
+            ],
+        )
+    };
+    let mut node = start();
 
     // The bridge bot joins the room.
     let deadline = Instant::now() + RELAY_DEADLINE;
@@ -187,8 +192,19 @@ async fn each_atelier_user_speaks_as_a_puppet_and_pushes_import_once() {
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["errcode"], "M_FORBIDDEN");
 
-    // Ana again, after the replays: the room and the chat each hold every
-    // message once.
+    // The Atelier server goes down while Alice speaks: the homeserver
+    // keeps the push and delivers it once the server is back (its ping
+    // at start hurries the retry).
+    node.kill9();
+    alice.say(&room, "Pendant la panne", None).await;
+    let node = start();
+    wait_for_chat(&node, doc, "the message pushed after the restart", |m| {
+        m.body == "Pendant la panne"
+    })
+    .await;
+
+    // Ana again, after the replays and the restart: the room and the chat
+    // each hold every message once.
     let second = post_chat(&node, doc, "u-ana", "Ana", "Encore moi", Some(&answer.id));
     let back = alice
         .wait_for_event(&room, "the second puppet message", |e| {
@@ -207,7 +223,12 @@ async fn each_atelier_user_speaks_as_a_puppet_and_pushes_import_once() {
         .collect();
     assert_eq!(
         bodies,
-        ["Bonjour en personne", "Salut Ana", "Encore moi"],
+        [
+            "Bonjour en personne",
+            "Salut Ana",
+            "Pendant la panne",
+            "Encore moi"
+        ],
         "the chat holds each message once"
     );
     let in_room: Vec<(String, String)> = alice
@@ -226,6 +247,7 @@ async fn each_atelier_user_speaks_as_a_puppet_and_pushes_import_once() {
         [
             (puppet.to_owned(), "Bonjour en personne".to_owned()),
             (alice.user_id.clone(), "Salut Ana".to_owned()),
+            (alice.user_id.clone(), "Pendant la panne".to_owned()),
             (puppet.to_owned(), "Encore moi".to_owned()),
         ],
         "the room holds each message once, from its author"
