@@ -510,7 +510,8 @@ impl Relay {
         match action {
             Outgoing::Send { message, reply_to } => {
                 let (sender, puppet) = self.sender_of(message).await?;
-                let content = event::message_content_as(message, reply_to.as_deref(), puppet);
+                let mut content = event::message_content_as(message, reply_to.as_deref(), puppet);
+                self.add_mentions(&mut content, message);
                 let txn = event::txn_id("message", &message.id);
                 let event_id = sender
                     .send(&self.room_id, "m.room.message", &txn, &content)
@@ -521,7 +522,10 @@ impl Relay {
             Outgoing::Edit { message, event } => {
                 let ts = message.edited_ts.unwrap_or_default();
                 let (sender, puppet) = self.sender_of(message).await?;
-                let content = event::edit_content_as(message, event, puppet);
+                let mut content = event::edit_content_as(message, event, puppet);
+                if let Some(new) = content.get_mut("m.new_content") {
+                    self.add_mentions(new, message);
+                }
                 let txn = event::txn_id(&format!("edit-{ts}"), &message.id);
                 sender
                     .send(&self.room_id, "m.room.message", &txn, &content)
@@ -622,6 +626,26 @@ impl Relay {
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, name);
         Ok((puppet, true))
+    }
+
+    /// Application service mode: the Atelier users `message` mentions
+    /// (`@id`) as their puppets in `m.mentions`, so Matrix notifies them
+    /// the way it does its own users. (Matrix users cannot be mentioned
+    /// from the chat yet: their ids, `matrix:@alice:server`, are not
+    /// mentionable as `@id`.)
+    fn add_mentions(&self, content: &mut Value, message: &ChatMessage) {
+        let Some(service) = &self.service else {
+            return;
+        };
+        let server = self.client.server_name();
+        let users: Vec<String> = message
+            .mentions()
+            .iter()
+            .map(|id| format!("@{}:{server}", service.registration.puppet_localpart(id)))
+            .collect();
+        if !users.is_empty() {
+            content["m.mentions"] = serde_json::json!({"user_ids": users});
+        }
     }
 
     /// The chat message `id`, as the chat holds it now.

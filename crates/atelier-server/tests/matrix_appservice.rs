@@ -205,13 +205,25 @@ async fn each_atelier_user_speaks_as_a_puppet_and_pushes_import_once() {
 
     // Ana again, after the replays and the restart: the room and the chat
     // each hold every message once.
-    let second = post_chat(&node, doc, "u-ana", "Ana", "Encore moi", Some(&answer.id));
+    let second = post_chat(
+        &node,
+        doc,
+        "u-ana",
+        "Ana",
+        "Encore moi, @u-ben",
+        Some(&answer.id),
+    );
     let back = alice
         .wait_for_event(&room, "the second puppet message", |e| {
             e["content"][MESSAGE_ID_KEY] == second.as_str()
         })
         .await;
     assert_eq!(back["sender"], puppet);
+    assert_eq!(
+        back["content"]["m.mentions"]["user_ids"],
+        json!(["@atelier_u-ben:localhost"]),
+        "an Atelier mention names the puppet in m.mentions"
+    );
     assert_eq!(
         back["content"]["m.relates_to"]["m.in_reply_to"]["event_id"],
         said.as_str()
@@ -227,7 +239,7 @@ async fn each_atelier_user_speaks_as_a_puppet_and_pushes_import_once() {
             "Bonjour en personne",
             "Salut Ana",
             "Pendant la panne",
-            "Encore moi"
+            "Encore moi, @u-ben"
         ],
         "the chat holds each message once"
     );
@@ -248,7 +260,7 @@ async fn each_atelier_user_speaks_as_a_puppet_and_pushes_import_once() {
             (puppet.to_owned(), "Bonjour en personne".to_owned()),
             (alice.user_id.clone(), "Salut Ana".to_owned()),
             (alice.user_id.clone(), "Pendant la panne".to_owned()),
-            (puppet.to_owned(), "Encore moi".to_owned()),
+            (puppet.to_owned(), "Encore moi, @u-ben".to_owned()),
         ],
         "the room holds each message once, from its author"
     );
