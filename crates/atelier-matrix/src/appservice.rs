@@ -138,6 +138,76 @@ impl Registration {
         out
     }
 
+    /// The Atelier user id a puppet (`@atelier_u-ana:server`) stands for,
+    /// the inverse of [`Registration::puppet_localpart`].
+    pub fn atelier_user(&self, puppet: &str) -> Option<String> {
+        let localpart = puppet.strip_prefix('@')?.split(':').next()?;
+        let escaped = localpart.strip_prefix(&self.puppet_prefix)?.as_bytes();
+        let mut out = Vec::with_capacity(escaped.len());
+        let mut i = 0;
+        while i < escaped.len() {
+            match escaped[i] {
+                b'_' => {
+                    let next = *escaped.get(i + 1)?;
+                    out.push(if next == b'_' {
+                        b'_'
+                    } else {
+                        next.to_ascii_uppercase()
+                    });
+                    i += 2;
+                }
+                b'=' => {
+                    let hex = std::str::from_utf8(escaped.get(i + 1..i + 3)?).ok()?;
+                    out.push(u8::from_str_radix(hex, 16).ok()?);
+                    i += 3;
+                }
+                b => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8(out).ok()
+    }
+
+    /// A room message whose `m.mentions` names puppets, with each mention
+    /// written in its text as the chat writes one (`@id`): the pill's text
+    /// (from `formatted_body`, the puppet's display name) is replaced in
+    /// `body` by `@` and the Atelier user id. `None` when nothing changes.
+    pub fn mentions_as_atelier(&self, ev: &Value) -> Option<Value> {
+        let content = &ev["content"];
+        let users = content["m.mentions"]["user_ids"].as_array()?;
+        let mut body = content["body"].as_str()?.to_owned();
+        let formatted = content["formatted_body"].as_str().unwrap_or("");
+        let mut changed = false;
+        for user in users.iter().filter_map(Value::as_str) {
+            let Some(id) = self.atelier_user(user) else {
+                continue;
+            };
+            let mention = format!("@{id}");
+            if !atelier_doc::chat::is_mentionable(&id) || body.contains(&mention) {
+                continue;
+            }
+            let anchor = format!("https://matrix.to/#/{user}\">");
+            let pill = formatted
+                .split_once(&anchor)
+                .and_then(|(_, rest)| rest.split_once("</a>"))
+                .map(|(text, _)| text);
+            if let Some(pill) = pill.filter(|p| !p.is_empty())
+                && let Some(at) = body.find(pill)
+            {
+                body.replace_range(at..at + pill.len(), &mention);
+                changed = true;
+            }
+        }
+        if !changed {
+            return None;
+        }
+        let mut ev = ev.clone();
+        ev["content"]["body"] = Value::from(body);
+        Some(ev)
+    }
+
     /// Whether `user_id` (`@x:server`) is one of the service's puppets.
     pub fn is_puppet(&self, user_id: &str) -> bool {
         user_id
@@ -268,9 +338,27 @@ namespaces:
         assert_eq!(r.puppet_localpart("Ana_B"), "atelier__ana___b");
         assert_ne!(r.puppet_localpart("a b"), r.puppet_localpart("a=20b"));
         assert!(r.is_puppet("@atelier_u-ana:localhost"));
+        for id in ["u-ana", "Ana_B", "a b", "zoë"] {
+            let puppet = format!("@{}:localhost", r.puppet_localpart(id));
+            assert_eq!(r.atelier_user(&puppet).as_deref(), Some(id));
+        }
         assert!(!r.is_puppet("@alice:localhost"));
         assert!(r.accepts_hs_token("hs-secret"));
         assert!(!r.accepts_hs_token("hs-secreT"));
+    }
+
+    #[test]
+    fn a_puppet_pill_becomes_an_atelier_mention() {
+        let r = Registration::parse(YAML).expect("valid");
+        let ev = serde_json::json!({"type": "m.room.message", "content": {
+            "msgtype": "m.text", "body": "Ana: à toi",
+            "format": "org.matrix.custom.html",
+            "formatted_body": "<a href=\"https://matrix.to/#/@atelier_u-ana:localhost\">Ana</a>: à toi",
+            "m.mentions": {"user_ids": ["@atelier_u-ana:localhost", "@bob:localhost"]},
+        }});
+        let ev = r.mentions_as_atelier(&ev).expect("rewritten");
+        assert_eq!(ev["content"]["body"], "@u-ana: à toi");
+        assert!(r.mentions_as_atelier(&ev).is_none(), "already a mention");
     }
 
     #[test]

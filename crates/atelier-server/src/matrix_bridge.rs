@@ -369,7 +369,12 @@ impl Relay {
                 }
                 continue;
             }
-            if let Some(inc) = Incoming::from_event(ev) {
+            // Puppets mentioned in Matrix become the chat's `@id` mentions.
+            let rewritten = self
+                .service
+                .as_ref()
+                .and_then(|s| s.registration.mentions_as_atelier(ev));
+            if let Some(inc) = Incoming::from_event(rewritten.as_ref().unwrap_or(ev)) {
                 incoming.push(inc);
             }
         }

@@ -7,7 +7,9 @@
 //! chat once through the homeserver's push; a push replayed (same or new
 //! transaction id) imports nothing twice; a push with another `hs_token`
 //! is refused with 403 `M_FORBIDDEN`; a message sent while the Atelier
-//! server is down arrives once after its restart.
+//! server is down arrives once after its restart; mentions cross both
+//! ways (an Atelier `@id` as the puppet in `m.mentions`, a pill of a
+//! puppet as the chat's `@id`).
 //!
 //! Needs `eval "$(bash scripts/synapse.sh start)"` (for the virtualenv and
 //! ATELIER_TEST_MATRIX_SECRET); without it the test prints SKIPPED.
@@ -203,6 +205,27 @@ async fn each_atelier_user_speaks_as_a_puppet_and_pushes_import_once() {
     })
     .await;
 
+    // Alice mentions Ana's puppet (a pill, as Element makes one): the chat
+    // holds Ana's mention.
+    alice
+        .call(
+            reqwest::Method::PUT,
+            &format!("rooms/{room}/send/m.room.message/m{}", now_ms()),
+            Some(json!({
+                "msgtype": "m.text", "body": "Ana: tu vois ?",
+                "format": "org.matrix.custom.html",
+                "formatted_body": format!("<a href=\"https://matrix.to/#/{puppet}\">Ana</a>: tu vois ?"),
+                "m.mentions": {"user_ids": [puppet]},
+            })),
+        )
+        .await;
+    let mention = wait_for_chat(&node, doc, "the Matrix mention", |m| {
+        m.body.ends_with("tu vois ?")
+    })
+    .await;
+    assert_eq!(mention.body, "@u-ana: tu vois ?");
+    assert!(mention.mentions_user("u-ana"));
+
     // Ana again, after the replays and the restart: the room and the chat
     // each hold every message once.
     let second = post_chat(
@@ -239,6 +262,7 @@ async fn each_atelier_user_speaks_as_a_puppet_and_pushes_import_once() {
             "Bonjour en personne",
             "Salut Ana",
             "Pendant la panne",
+            "@u-ana: tu vois ?",
             "Encore moi, @u-ben"
         ],
         "the chat holds each message once"
@@ -260,6 +284,7 @@ async fn each_atelier_user_speaks_as_a_puppet_and_pushes_import_once() {
             (puppet.to_owned(), "Bonjour en personne".to_owned()),
             (alice.user_id.clone(), "Salut Ana".to_owned()),
             (alice.user_id.clone(), "Pendant la panne".to_owned()),
+            (alice.user_id.clone(), "Ana: tu vois ?".to_owned()),
             (puppet.to_owned(), "Encore moi, @u-ben".to_owned()),
         ],
         "the room holds each message once, from its author"
