@@ -12,9 +12,12 @@
 # directory the first time (about 30 s; needs python3 with venv and the
 # package index), then reuses it. ATELIER_SYNAPSE_PORT and
 # ATELIER_SYNAPSE_DIR pick another instance (a test that stops and restarts
-# its own homeserver uses them).
+# its own homeserver uses them). ATELIER_SYNAPSE_APPSERVICE=FILE adds an
+# application service registration to app_service_config_files (the bridge
+# test in application service mode starts an instance of its own with it).
 set -euo pipefail
 PORT="${ATELIER_SYNAPSE_PORT:-58008}"
+APPSERVICE="${ATELIER_SYNAPSE_APPSERVICE:-}"
 DIR="${ATELIER_SYNAPSE_DIR:-/tmp/atelier-synapse}"
 CACHE="${ATELIER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/atelier}"
 VENV="$CACHE/synapse-venv"
@@ -50,6 +53,12 @@ start)
       die "pip could not install matrix-synapse; point ATELIER_TEST_MATRIX_URL and ATELIER_TEST_MATRIX_SECRET at a homeserver you have"
   fi
   mkdir -p "$DIR/media"
+  if [ -n "$APPSERVICE" ]; then
+    [ -f "$APPSERVICE" ] || die "ATELIER_SYNAPSE_APPSERVICE: no file $APPSERVICE"
+    APPSERVICE_FILES="app_service_config_files: [\"$APPSERVICE\"]"
+  else
+    APPSERVICE_FILES="app_service_config_files: []"
+  fi
   # Loopback only, SQLite, no federation or key servers (offline), rate
   # limits far above what a test sends, registration by shared secret only.
   cat >"$DIR/homeserver.yaml" <<YAML
@@ -79,6 +88,7 @@ suppress_key_server_warning: true
 federation_domain_whitelist: []
 presence:
   enabled: false
+$APPSERVICE_FILES
 rc_message: {per_second: 1000, burst_count: 1000}
 rc_registration: {per_second: 1000, burst_count: 1000}
 rc_login:

@@ -48,13 +48,18 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// A logged-in Matrix client.
+/// A logged-in Matrix client: the bot of bot mode, or in application
+/// service mode the service's bridge bot (its `as_token`), possibly acting
+/// as one of its puppets ([`Client::acting_as`]).
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: Url,
     token: String,
     user_id: String,
+    /// Application service mode: the puppet every call is made as
+    /// (`?user_id=`), `None` for the bridge bot itself.
+    act_as: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -102,6 +107,7 @@ impl Client {
             base,
             token: String::new(),
             user_id: String::new(),
+            act_as: None,
         };
         match creds {
             Credentials::AccessToken(token) => {
@@ -129,9 +135,106 @@ impl Client {
         Ok(client)
     }
 
-    /// The bot's full user id (`@bot:server`).
+    /// The bot's full user id (`@bot:server`), or the puppet's this
+    /// client acts as.
     pub fn user_id(&self) -> &str {
-        &self.user_id
+        self.act_as.as_deref().unwrap_or(&self.user_id)
+    }
+
+    /// The homeserver's name (`example.org` of `@bot:example.org`).
+    pub fn server_name(&self) -> &str {
+        self.user_id
+            .split_once(':')
+            .map_or("", |(_, server)| server)
+    }
+
+    /// Application service mode: the same client making every call as
+    /// `user` (a user of the service's namespace), with the `as_token`.
+    pub fn acting_as(&self, user: &str) -> Client {
+        Client {
+            act_as: Some(user.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// Application service mode: registers the puppet `localpart` of the
+    /// service's namespace (`m.login.application_service`, no login
+    /// made); a puppet registered before is fine.
+    pub async fn register_puppet(&self, localpart: &str) -> Result<(), Error> {
+        let body = json!({
+            "type": "m.login.application_service",
+            "username": localpart,
+            "inhibit_login": true,
+        });
+        match self
+            .call(Method::POST, &["register"], &[], Some(&body))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(Error::Refused { errcode, .. }) if errcode == "M_USER_IN_USE" => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets the global display name of this client's user (a puppet's
+    /// carries the Atelier display name into every room it is in).
+    pub async fn set_display_name(&self, name: &str) -> Result<(), Error> {
+        let user = self.user_id().to_owned();
+        self.call(
+            Method::PUT,
+            &["profile", &user, "displayname"],
+            &[],
+            Some(&json!({"displayname": name})),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Application service mode: asks the homeserver to ping the service
+    /// `appservice_id` (`POST /_matrix/client/v1/appservice/{id}/ping`),
+    /// which also makes it push at once what it queued while the service
+    /// was unreachable.
+    pub async fn ping_appservice(&self, appservice_id: &str) -> Result<(), Error> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| Error::Config("the homeserver URL cannot be a base".into()))?
+            .pop_if_empty()
+            .extend([
+                "_matrix",
+                "client",
+                "v1",
+                "appservice",
+                appservice_id,
+                "ping",
+            ]);
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(&self.token)
+            .json(&json!({}))
+            .send()
+            .await
+            .map_err(|e| Error::Unreachable(e.to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(Error::Unreachable(format!(
+            "ping answered {status}: {text}"
+        )))
+    }
+
+    /// Invites `user` into `room`.
+    pub async fn invite(&self, room: &str, user: &str) -> Result<(), Error> {
+        self.call(
+            Method::POST,
+            &["rooms", room, "invite"],
+            &[],
+            Some(&json!({"user_id": user})),
+        )
+        .await
+        .map(drop)
     }
 
     /// Joins a room (id or alias) the bot is invited to, or a public one
@@ -283,6 +386,10 @@ impl Client {
         }
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
+        }
+        if let Some(user) = &self.act_as {
+            // The application service API's identity assertion.
+            url.query_pairs_mut().append_pair("user_id", user);
         }
         let mut request = self.http.request(method, url);
         if !self.token.is_empty() {

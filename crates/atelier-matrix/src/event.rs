@@ -187,8 +187,12 @@ pub fn author_name(message: &ChatMessage) -> &str {
 }
 
 /// The text part of a relayed message: `Name: text` in `body`, the name in
-/// bold in `formatted_body`.
-fn text_content(message: &ChatMessage, body: &str) -> Value {
+/// bold in `formatted_body` (bot mode), or the text alone when a puppet
+/// sends it under the author's own name (application service mode).
+fn text_content(message: &ChatMessage, body: &str, puppet: bool) -> Value {
+    if puppet {
+        return json!({"msgtype": "m.text", "body": body});
+    }
     let name = author_name(message);
     json!({
         "msgtype": "m.text",
@@ -206,7 +210,13 @@ pub const MESSAGE_ID_KEY: &str = "org.atelier.message_id";
 /// The content the bot sends for a chat message, replying to `reply_to`
 /// (the event of the message it answers) if any.
 pub fn message_content(message: &ChatMessage, reply_to: Option<&str>) -> Value {
-    let mut content = text_content(message, &message.body);
+    message_content_as(message, reply_to, false)
+}
+
+/// As [`message_content`], without the author's name in the text when
+/// `puppet` (the author's puppet sends it).
+pub fn message_content_as(message: &ChatMessage, reply_to: Option<&str>, puppet: bool) -> Value {
+    let mut content = text_content(message, &message.body, puppet);
     content[MESSAGE_ID_KEY] = json!(message.id);
     if let Some(event) = reply_to {
         content["m.relates_to"] = json!({"m.in_reply_to": {"event_id": event}});
@@ -216,8 +226,13 @@ pub fn message_content(message: &ChatMessage, reply_to: Option<&str>) -> Value {
 
 /// The content of an edit of `event` to the message's current text.
 pub fn edit_content(message: &ChatMessage, event: &str) -> Value {
-    let new = text_content(message, &message.body);
-    let mut content = text_content(message, &format!("* {}", message.body));
+    edit_content_as(message, event, false)
+}
+
+/// As [`edit_content`], for a puppet's own message when `puppet`.
+pub fn edit_content_as(message: &ChatMessage, event: &str, puppet: bool) -> Value {
+    let new = text_content(message, &message.body, puppet);
+    let mut content = text_content(message, &format!("* {}", message.body), puppet);
     content["m.new_content"] = new;
     content["m.relates_to"] = json!({"rel_type": "m.replace", "event_id": event});
     content

@@ -1,12 +1,20 @@
-//! A bridge between a document's chat and a Matrix room, in bot mode: one
-//! Matrix account relays the chat's messages into the room as
-//! `Name: text`, and the room's messages into the chat under their
-//! senders' display names.
+//! A bridge between a document's chat and a Matrix room, in two modes:
+//! - **application service** ([`appservice`]): each Atelier user appears
+//!   in the room as a Matrix user of their own (a puppet named like them),
+//!   and the homeserver pushes the room's events to the bridge. Needs the
+//!   homeserver's administrator to load the bridge's registration file.
+//! - **bot**: one Matrix account, invited to the room, relays the chat's
+//!   messages as `Name: text` and reads the room with `/sync`. Needs only
+//!   the account.
+//!
+//! Either way the room's messages come into the chat under their senders'
+//! display names.
 //!
 //! The crate holds what the bridge does apart from the server it runs in:
-//! the client-server API calls ([`client`]), the meaning of events in both
-//! directions ([`event`]) and the record of what was relayed, kept in the
-//! chat document ([`ledger`]). `atelier-server` runs one relay per linked
+//! the client-server API calls ([`client`]), the application service's
+//! registration and puppets ([`appservice`]), the meaning of events in
+//! both directions ([`event`]) and the record of what was relayed, kept in
+//! the chat document ([`ledger`]). `atelier-server` runs one relay per linked
 //! document (`matrix_bridge.rs`) and applies what the ledger writes as a
 //! collaborator's update.
 //!
@@ -28,6 +36,7 @@
 //! it sends nothing into it either ([`Error::Encrypted`] marks the chat's
 //! messages failed), since clear text there would defeat the encryption.
 
+pub mod appservice;
 pub mod client;
 pub mod event;
 pub mod ledger;

@@ -138,6 +138,7 @@ struct FileConfig {
     matrix_user: Option<String>,
     matrix_password_file: Option<PathBuf>,
     matrix_access_token_file: Option<PathBuf>,
+    matrix_appservice_registration: Option<PathBuf>,
     matrix_links: Option<Vec<String>>,
 }
 
@@ -322,6 +323,7 @@ impl Config {
                     matrix_user: file.matrix_user,
                     matrix_password_file: file.matrix_password_file,
                     matrix_access_token_file: file.matrix_access_token_file,
+                    matrix_appservice_registration: file.matrix_appservice_registration,
                     matrix_links: file.matrix_links,
                 },
             )?,

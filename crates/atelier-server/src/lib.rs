@@ -30,6 +30,7 @@ pub mod error;
 pub mod fanout;
 pub mod fanout_redis;
 pub mod http;
+pub mod matrix_appservice;
 pub mod matrix_bridge;
 pub mod matrix_config;
 pub mod mcp;
@@ -77,7 +78,13 @@ pub fn router(state: Arc<state::AppState>) -> Router {
         .route("/ai", get(ai_proxy::status))
         .route("/ai/v1/models", get(ai_proxy::models))
         .route("/ai/v1/chat/completions", post(ai_proxy::chat_completions))
-        .nest_service("/mcp", mcp::service(state.clone()))
+        .nest_service("/mcp", mcp::service(state.clone()));
+    // The Matrix application service endpoint, in that mode only.
+    let api = match &state.matrix_appservice {
+        Some(service) => api.nest_service("/_matrix/app", service.clone().router()),
+        None => api,
+    };
+    let api = api
         .route(
             "/api/docs/{doc}/versions",
             get(http::list_versions).post(http::save_version),
@@ -114,13 +121,15 @@ pub async fn build_state(cfg: config::Config) -> Result<Arc<state::AppState>, St
         .await
         .map_err(|e| StartError::Auth(e.to_string()))?;
     let ai = ai_proxy::AiService::start(cfg.ai.clone())?;
-    if let Some(matrix) = &cfg.matrix {
+    let matrix_appservice = if let Some(matrix) = &cfg.matrix {
         if cfg.redis.is_some() {
             // Two nodes relaying one room would each import its events.
             tracing::warn!("--matrix-link on a node of several: give the links to one node only");
         }
-        matrix_bridge::start(matrix, &rooms);
-    }
+        matrix_bridge::start(matrix, &rooms)
+    } else {
+        None
+    };
     Ok(Arc::new(state::AppState {
         cfg,
         rooms,
@@ -128,6 +137,7 @@ pub async fn build_state(cfg: config::Config) -> Result<Arc<state::AppState>, St
         metrics,
         conn_counts: Default::default(),
         ai,
+        matrix_appservice,
     }))
 }
 

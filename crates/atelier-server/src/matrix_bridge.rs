@@ -1,7 +1,11 @@
-//! The Matrix bridge in bot mode: for each `--matrix-link DOC=ROOM`, one
-//! bot account relays the chat of `DOC` (the document `DOC:chat`) into the
-//! room as `Name: text`, and the room's messages into the chat under their
-//! senders' display names (`atelier_matrix`).
+//! The Matrix bridge: for each `--matrix-link DOC=ROOM`, the chat of `DOC`
+//! (the document `DOC:chat`) is relayed into the room, and the room's
+//! messages into the chat under their senders' display names
+//! (`atelier_matrix`). In bot mode one bot account sends as `Name: text`
+//! and reads the room with `/sync`; in application service mode each
+//! Atelier user's puppet sends their messages, and the homeserver pushes
+//! the room's events (`matrix_appservice.rs`). `matrix_config.rs` says
+//! what each mode needs.
 //!
 //! Each link keeps its chat document loaded (a membership of the room, as a
 //! connection would) and runs two loops:
@@ -13,14 +17,18 @@
 //!   it answers: the chat document is the durable queue. A refusal is
 //!   recorded as the message's failure and not retried.
 //! - in: `/sync` long polls of the room; each batch of events is applied
-//!   to the chat together with the new sync token, in one update.
+//!   to the chat together with the new sync token, in one update. In
+//!   application service mode, each push of the homeserver instead; the
+//!   ledger drops events it applied before either way.
 //!
 //! The bridge writes like any collaborator: an update made on a copy of the
 //! document by a client id of its own, applied through
 //! [`Room::apply_update`] (checked, stored before it counts, broadcast).
 
+use crate::matrix_appservice::{Appservice, Pushed};
 use crate::matrix_config::{MatrixConfig, MatrixLink};
 use crate::room::{ConnId, Room, RoomError, Rooms};
+use atelier_doc::chat::ChatMessage;
 use atelier_matrix::Error as MatrixError;
 use atelier_matrix::client::{Client, Credentials};
 use atelier_matrix::event::{self, Incoming, MESSAGE_ID_KEY};
@@ -47,14 +55,20 @@ const RECHECK: Duration = Duration::from_secs(10);
 
 /// Starts one relay per link, in the background, for as long as the
 /// process runs. Failures are logged and retried; none stops the server.
-pub fn start(cfg: &MatrixConfig, rooms: &Arc<Rooms>) {
+/// Returns the application service the router must serve, in that mode.
+pub fn start(cfg: &MatrixConfig, rooms: &Arc<Rooms>) -> Option<Arc<Appservice>> {
+    let service = cfg
+        .appservice
+        .clone()
+        .map(|r| Arc::new(Appservice::new(r, cfg.links.len())));
     for link in &cfg.links {
         let (homeserver, credentials) = (cfg.homeserver.clone(), cfg.credentials.clone());
-        let (rooms, link) = (rooms.clone(), link.clone());
+        let (rooms, link, service) = (rooms.clone(), link.clone(), service.clone());
         tokio::spawn(async move {
-            run_link(homeserver, credentials, rooms, link).await;
+            run_link(homeserver, credentials, rooms, link, service).await;
         });
     }
+    service
 }
 
 /// A doubling wait, reset on success.
@@ -88,6 +102,7 @@ async fn run_link(
     credentials: Credentials,
     rooms: Arc<Rooms>,
     link: MatrixLink,
+    service: Option<Arc<Appservice>>,
 ) {
     let chat_doc = atelier_sync::chat_document_name(&link.doc);
     let mut backoff = Backoff::new();
@@ -114,6 +129,13 @@ async fn run_link(
             tracing::error!(doc = %link.doc, room = %room_id, "{}", MatrixError::Encrypted);
         }
         let encrypted = Arc::new(AtomicBool::new(encrypted));
+        let pushed = service.as_ref().map(|s| s.attach(&room_id));
+        if let Some(service) = &service
+            && let Err(e) = client.ping_appservice(&service.registration.id).await
+        {
+            // Only a hurry-up: the homeserver retries on its own.
+            tracing::info!(error = %e, "Matrix application service ping failed");
+        }
         loop {
             // A room closed after a storage failure is dropped by `Rooms`:
             // join it again and carry on from what is stored.
@@ -133,6 +155,8 @@ async fn run_link(
                 client: client.clone(),
                 room_id: room_id.clone(),
                 encrypted: encrypted.clone(),
+                service: service.clone(),
+                pushed: pushed.clone(),
             };
             let stop = relay.run().await;
             rooms.leave(&room, conn).await;
@@ -176,6 +200,10 @@ struct Relay {
     /// (clear text in an encrypted room would defeat it) and what comes in
     /// cannot be read.
     encrypted: Arc<AtomicBool>,
+    /// Application service mode: puppets send, and the homeserver pushes
+    /// the room's events (taken from `pushed`) instead of `/sync`.
+    service: Option<Arc<Appservice>>,
+    pushed: Option<Pushed>,
 }
 
 impl Relay {
@@ -189,6 +217,18 @@ impl Relay {
 
     async fn relay_both(&self) -> Result<Stop, Stop> {
         self.write(|ledger| ledger.begin()).await?;
+        if let Some(pushed) = self.pushed.clone() {
+            let mut inbound = {
+                let relay = self.clone();
+                tokio::spawn(async move { relay.inbound_pushed(pushed).await })
+            };
+            let stop = tokio::select! {
+                stop = self.outbound() => stop,
+                _ = &mut inbound => Stop::Relogin,
+            };
+            inbound.abort();
+            return Ok(stop);
+        }
         let since = match self.write(|ledger| ledger.since()).await? {
             Some(since) => since,
             // The first sync of a new link: the room's history stays out,
@@ -259,73 +299,11 @@ impl Relay {
                     }
                 }
             }
-            for ev in batch.state.iter().chain(&batch.events) {
-                note_member_name(ev, &mut names);
-                if ev["type"] == "m.room.encryption" && !self.encrypted.swap(true, Ordering::SeqCst)
-                {
-                    tracing::error!(room = %self.room_id, "{}", MatrixError::Encrypted);
-                }
-            }
-            let mut incoming = Vec::new();
-            let mut recovered = Vec::new();
-            for ev in &batch.events {
-                let sender = ev["sender"].as_str().unwrap_or_default();
-                if sender == self.client.user_id() {
-                    // The bot's own relay coming back: if its record was
-                    // lost (a crash between send and record), restore it.
-                    if let (Some(message), Some(event_id)) = (
-                        ev["content"][MESSAGE_ID_KEY].as_str(),
-                        ev["event_id"].as_str(),
-                    ) {
-                        recovered.push((message.to_owned(), event_id.to_owned()));
-                    }
-                    continue;
-                }
-                if let Some(inc) = Incoming::from_event(ev) {
-                    incoming.push(inc);
-                }
-            }
-            for inc in &incoming {
-                let sender = inc.sender();
-                if !names.contains_key(sender) {
-                    let name = self
-                        .client
-                        .display_name(&self.room_id, sender)
-                        .await
-                        .ok()
-                        .flatten()
-                        .unwrap_or_else(|| localpart(sender).to_owned());
-                    names.insert(sender.to_owned(), name);
-                }
-            }
-            if incoming.is_empty() && recovered.is_empty() {
-                // Nothing for the chat: the token is kept in memory only; a
-                // restart syncs from the stored one and finds nothing new.
-                since = batch.next_batch;
-                continue;
-            }
             let next = batch.next_batch.clone();
-            let room_id = self.room_id.clone();
-            let lookup = names.clone();
-            let written = self
-                .write(move |ledger| {
-                    for (message, event_id) in &recovered {
-                        if ledger.event_of(message).is_none() {
-                            ledger.record_sent(message, event_id);
-                        }
-                    }
-                    for inc in &incoming {
-                        let name = lookup
-                            .get(inc.sender())
-                            .map_or_else(|| localpart(inc.sender()), String::as_str);
-                        if let Err(why) = ledger.apply(inc, name) {
-                            tracing::info!(room = %room_id, event = %inc.event_id(), %why, "Matrix event not applied to the chat");
-                        }
-                    }
-                    ledger.set_since(&next);
-                })
-                .await;
-            match written {
+            match self
+                .import(&batch.state, &batch.events, &mut names, Some(&next))
+                .await
+            {
                 Ok(()) => {
                     since = batch.next_batch;
                 }
@@ -336,6 +314,110 @@ impl Relay {
                 }
             }
         }
+    }
+
+    /// Room → chat in application service mode: each push of the
+    /// homeserver, answered once stored.
+    async fn inbound_pushed(&self, pushed: Pushed) {
+        let mut names: HashMap<String, String> = HashMap::new();
+        let mut pushed = pushed.lock().await;
+        while let Some(push) = pushed.recv().await {
+            let stored = self.import(&[], &push.events, &mut names, None).await;
+            if let Err(e) = &stored {
+                tracing::warn!(room = %self.room_id, error = %e, "pushed Matrix events not stored; the homeserver will push them again");
+            }
+            let _ = push.done.send(stored.is_ok());
+        }
+    }
+
+    /// Whether `sender` is the bridge itself: the bot, or a puppet.
+    fn is_ours(&self, sender: &str) -> bool {
+        sender == self.client.user_id()
+            || self
+                .service
+                .as_ref()
+                .is_some_and(|s| s.registration.is_puppet(sender))
+    }
+
+    /// Applies the room's `events` (and member names from `state`) to the
+    /// chat in one update, with the sync token `next` if any.
+    async fn import(
+        &self,
+        state: &[Value],
+        events: &[Value],
+        names: &mut HashMap<String, String>,
+        next: Option<&str>,
+    ) -> Result<(), RoomError> {
+        for ev in state.iter().chain(events) {
+            note_member_name(ev, names);
+            if ev["type"] == "m.room.encryption" && !self.encrypted.swap(true, Ordering::SeqCst) {
+                tracing::error!(room = %self.room_id, "{}", MatrixError::Encrypted);
+            }
+        }
+        let mut incoming = Vec::new();
+        let mut recovered = Vec::new();
+        for ev in events {
+            let sender = ev["sender"].as_str().unwrap_or_default();
+            if self.is_ours(sender) {
+                // The bot's own relay coming back: if its record was
+                // lost (a crash between send and record), restore it.
+                if let (Some(message), Some(event_id)) = (
+                    ev["content"][MESSAGE_ID_KEY].as_str(),
+                    ev["event_id"].as_str(),
+                ) {
+                    recovered.push((message.to_owned(), event_id.to_owned()));
+                }
+                continue;
+            }
+            // Puppets mentioned in Matrix become the chat's `@id` mentions.
+            let rewritten = self
+                .service
+                .as_ref()
+                .and_then(|s| s.registration.mentions_as_atelier(ev));
+            if let Some(inc) = Incoming::from_event(rewritten.as_ref().unwrap_or(ev)) {
+                incoming.push(inc);
+            }
+        }
+        for inc in &incoming {
+            let sender = inc.sender();
+            if !names.contains_key(sender) {
+                let name = self
+                    .client
+                    .display_name(&self.room_id, sender)
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| localpart(sender).to_owned());
+                names.insert(sender.to_owned(), name);
+            }
+        }
+        if incoming.is_empty() && recovered.is_empty() {
+            // Nothing for the chat: the token is kept in memory only; a
+            // restart syncs from the stored one and finds nothing new.
+            return Ok(());
+        }
+        let next = next.map(str::to_owned);
+        let room_id = self.room_id.clone();
+        let lookup = names.clone();
+        self.write(move |ledger| {
+            for (message, event_id) in &recovered {
+                if ledger.event_of(message).is_none() {
+                    ledger.record_sent(message, event_id);
+                }
+            }
+            for inc in &incoming {
+                let name = lookup
+                    .get(inc.sender())
+                    .map_or_else(|| localpart(inc.sender()), String::as_str);
+                if let Err(why) = ledger.apply(inc, name) {
+                    tracing::info!(room = %room_id, event = %inc.event_id(), %why, "Matrix event not applied to the chat");
+                }
+            }
+            if let Some(next) = &next {
+                ledger.set_since(next);
+            }
+        })
+        .await
     }
 
     /// The room's events between the sync token `since` and the
@@ -432,10 +514,11 @@ impl Relay {
         }
         match action {
             Outgoing::Send { message, reply_to } => {
-                let content = event::message_content(message, reply_to.as_deref());
+                let (sender, puppet) = self.sender_of(message).await?;
+                let mut content = event::message_content_as(message, reply_to.as_deref(), puppet);
+                self.add_mentions(&mut content, message);
                 let txn = event::txn_id("message", &message.id);
-                let event_id = self
-                    .client
+                let event_id = sender
                     .send(&self.room_id, "m.room.message", &txn, &content)
                     .await?;
                 let id = message.id.clone();
@@ -443,16 +526,27 @@ impl Relay {
             }
             Outgoing::Edit { message, event } => {
                 let ts = message.edited_ts.unwrap_or_default();
-                let content = event::edit_content(message, event);
+                let (sender, puppet) = self.sender_of(message).await?;
+                let mut content = event::edit_content_as(message, event, puppet);
+                if let Some(new) = content.get_mut("m.new_content") {
+                    self.add_mentions(new, message);
+                }
                 let txn = event::txn_id(&format!("edit-{ts}"), &message.id);
-                self.client
+                sender
                     .send(&self.room_id, "m.room.message", &txn, &content)
                     .await?;
                 Ok(done_anyway(action))
             }
             Outgoing::Redact { message, event } => {
                 let txn = event::txn_id("redact", message);
-                self.client.redact(&self.room_id, event, &txn).await?;
+                // A puppet takes back its own event; so may the bot, in
+                // bot mode (its own) or with the power to redact others'.
+                let author = self.chat_author(message).await;
+                let sender = match author {
+                    Some(m) => self.sender_of(&m).await?.0,
+                    None => self.client.clone(),
+                };
+                sender.redact(&self.room_id, event, &txn).await?;
                 Ok(done_anyway(action))
             }
             Outgoing::React {
@@ -492,6 +586,80 @@ impl Relay {
                 Ok(done_anyway(action))
             }
         }
+    }
+
+    /// Who sends `message` into the room, and whether it is the author's
+    /// puppet: in application service mode the puppet, registered, named
+    /// and in the room first (invited by the bridge bot if it must be);
+    /// the bot otherwise.
+    async fn sender_of(&self, message: &ChatMessage) -> Result<(Client, bool), MatrixError> {
+        let Some(service) = &self.service else {
+            return Ok((self.client.clone(), false));
+        };
+        let reg = &service.registration;
+        let localpart = reg.puppet_localpart(&message.author);
+        let user_id = format!("@{localpart}:{}", self.client.server_name());
+        let name = event::author_name(message).to_owned();
+        let puppet = self.client.acting_as(&user_id);
+        let key = (user_id.clone(), self.room_id.clone());
+        let ready = service
+            .puppets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        if ready.as_deref() == Some(name.as_str()) {
+            return Ok((puppet, true));
+        }
+        if ready.is_none() {
+            self.client.register_puppet(&localpart).await?;
+        }
+        puppet.set_display_name(&name).await?;
+        if ready.is_none() {
+            match puppet.join(&self.room_id).await {
+                Ok(_) => {}
+                Err(MatrixError::Refused { status: 403, .. }) => {
+                    self.client.invite(&self.room_id, &user_id).await?;
+                    puppet.join(&self.room_id).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        service
+            .puppets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, name);
+        Ok((puppet, true))
+    }
+
+    /// Application service mode: the Atelier users `message` mentions
+    /// (`@id`) as their puppets in `m.mentions`, so Matrix notifies them
+    /// the way it does its own users. (Matrix users cannot be mentioned
+    /// from the chat yet: their ids, `matrix:@alice:server`, are not
+    /// mentionable as `@id`.)
+    fn add_mentions(&self, content: &mut Value, message: &ChatMessage) {
+        let Some(service) = &self.service else {
+            return;
+        };
+        let server = self.client.server_name();
+        let users: Vec<String> = message
+            .mentions()
+            .iter()
+            .map(|id| format!("@{}:{server}", service.registration.puppet_localpart(id)))
+            .collect();
+        if !users.is_empty() {
+            content["m.mentions"] = serde_json::json!({"user_ids": users});
+        }
+    }
+
+    /// The chat message `id`, as the chat holds it now.
+    async fn chat_author(&self, id: &str) -> Option<ChatMessage> {
+        let id = id.to_owned();
+        self.write(move |ledger| ledger.chat().message(&id))
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Runs `f` on the ledger of a copy of the chat, then applies what it

@@ -1,7 +1,21 @@
-//! The Matrix bridge's options: the homeserver, the bot account, and which
+//! The Matrix bridge's options: the homeserver, who relays, and which
 //! document's chat is linked to which room (`matrix_bridge.rs`).
+//!
+//! Two modes, chosen by configuration:
+//! - **application service** (`--matrix-appservice-registration FILE`):
+//!   each Atelier user appears in the room as a puppet of their own. Needs
+//!   the homeserver's administrator: the same registration file goes into
+//!   the homeserver's `app_service_config_files` (Synapse), its `url` is
+//!   this server's base URL (the homeserver pushes events to
+//!   `/_matrix/app/v1/transactions/…`), and the homeserver is restarted.
+//!   No bot account or password: the registration's `as_token` is the
+//!   bridge's credential. Fields: `atelier_matrix::appservice`.
+//! - **bot** (`--matrix-user` with a password or access token): one
+//!   ordinary account, invited to the room, relays as `Name: text`; needs
+//!   nothing from the homeserver's administrator.
 
 use crate::error::{StartError, setting};
+use atelier_matrix::appservice::Registration;
 use atelier_matrix::client::Credentials;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -27,6 +41,17 @@ pub struct MatrixArgs {
     /// (else the environment variable ATELIER_MATRIX_ACCESS_TOKEN).
     #[arg(long, env = "ATELIER_MATRIX_ACCESS_TOKEN_FILE", value_name = "PATH")]
     pub matrix_access_token_file: Option<PathBuf>,
+    /// Application service mode: the registration file (YAML) the
+    /// homeserver loads from its `app_service_config_files`. Each Atelier
+    /// user then appears as their own Matrix user; no bot account is
+    /// needed, and the homeserver pushes events to this server's
+    /// `/_matrix/app/v1/transactions`.
+    #[arg(
+        long,
+        env = "ATELIER_MATRIX_APPSERVICE_REGISTRATION",
+        value_name = "PATH"
+    )]
+    pub matrix_appservice_registration: Option<PathBuf>,
     /// A document whose chat is bridged to a Matrix room, as
     /// `DOC=!roomid` (or `DOC=#alias:server`); repeat the flag, or
     /// separate links with commas in the environment variable. The bot
@@ -51,6 +76,8 @@ pub struct MatrixFileOptions {
     pub matrix_password_file: Option<PathBuf>,
     /// `matrix_access_token_file`.
     pub matrix_access_token_file: Option<PathBuf>,
+    /// `matrix_appservice_registration`.
+    pub matrix_appservice_registration: Option<PathBuf>,
     /// `matrix_links`: `["DOC=ROOM", …]`.
     pub matrix_links: Option<Vec<String>>,
 }
@@ -69,8 +96,11 @@ pub struct MatrixLink {
 pub struct MatrixConfig {
     /// Client-server API base URL.
     pub homeserver: String,
-    /// How the bot logs in.
+    /// How the bot logs in (in application service mode, the
+    /// registration's `as_token`).
     pub credentials: Credentials,
+    /// Application service mode's registration; `None` in bot mode.
+    pub appservice: Option<Registration>,
     /// The links.
     pub links: Vec<MatrixLink>,
 }
@@ -131,6 +161,25 @@ impl MatrixConfig {
             .iter()
             .map(|l| parse_link(l))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(path) = args
+            .matrix_appservice_registration
+            .or(file.matrix_appservice_registration)
+        {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                setting(format!(
+                    "cannot read the Matrix application service registration {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let registration = Registration::parse(&text)
+                .map_err(|e| setting(format!("{}: {e}", path.display())))?;
+            return Ok(Some(MatrixConfig {
+                homeserver,
+                credentials: Credentials::AccessToken(registration.as_token.clone()),
+                appservice: Some(registration),
+                links,
+            }));
+        }
         let token = match args
             .matrix_access_token_file
             .or(file.matrix_access_token_file)
@@ -158,6 +207,7 @@ impl MatrixConfig {
         Ok(Some(MatrixConfig {
             homeserver,
             credentials,
+            appservice: None,
             links,
         }))
     }
@@ -261,6 +311,45 @@ mod tests {
         let matrix = cfg.matrix.expect("a bridge");
         assert_eq!(matrix.links.len(), 2);
         assert!(matches!(matrix.credentials, Credentials::AccessToken(ref t) if t == "syt_abc"));
+    }
+
+    #[test]
+    fn a_registration_file_chooses_application_service_mode() {
+        let dir = tempfile::Builder::new()
+            .prefix("atelier-matrix-cfg-")
+            .tempdir()
+            .expect("tmp dir");
+        let reg = dir.path().join("registration.yaml");
+        std::fs::write(
+            &reg,
+            "id: atelier\nurl: http://127.0.0.1:8080\nas_token: as1\nhs_token: hs1\nsender_localpart: bridge\nnamespaces:\n  users:\n    - exclusive: true\n      regex: '@atelier_.*:example.org'\n",
+        )
+        .expect("write");
+        let cfg = MatrixConfig::resolve(
+            MatrixArgs {
+                matrix_homeserver: Some("http://127.0.0.1:8008".into()),
+                matrix_appservice_registration: Some(reg),
+                matrix_links: vec!["notes=!abc".into()],
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .expect("valid")
+        .expect("a bridge");
+        let registration = cfg.appservice.expect("application service mode");
+        assert_eq!(registration.puppet_prefix, "atelier_");
+        assert!(matches!(cfg.credentials, Credentials::AccessToken(ref t) if t == "as1"));
+        let missing = MatrixConfig::resolve(
+            MatrixArgs {
+                matrix_homeserver: Some("http://127.0.0.1:8008".into()),
+                matrix_appservice_registration: Some(dir.path().join("none.yaml")),
+                matrix_links: vec!["notes=!abc".into()],
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .expect_err("no file");
+        assert!(missing.to_string().contains("none.yaml"), "{missing}");
     }
 
     #[test]

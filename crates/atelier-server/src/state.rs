@@ -22,6 +22,8 @@ pub struct AppState {
     pub conn_counts: Mutex<ConnCounts>,
     /// The AI endpoint: its backend, limits and counters.
     pub ai: Arc<crate::ai_proxy::AiService>,
+    /// The Matrix bridge's application service endpoint, in that mode.
+    pub matrix_appservice: Option<Arc<crate::matrix_appservice::Appservice>>,
 }
 
 /// Open connection counters.

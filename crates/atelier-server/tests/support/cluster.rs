@@ -42,14 +42,13 @@ pub struct Node {
 impl Node {
     /// Starts the server binary on a free port with `--db` and `--redis`.
     pub fn start(db: &str, redis: Option<&str>, extra: &[&str]) -> Node {
-        let mut args = vec![
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--allow-anonymous",
-            "--db",
-            db,
-        ];
+        Node::start_on("127.0.0.1:0", db, redis, extra)
+    }
+
+    /// As [`Node::start`], listening on `addr` (a test that must tell
+    /// another server where to reach this one before it starts).
+    pub fn start_on(addr: &str, db: &str, redis: Option<&str>, extra: &[&str]) -> Node {
+        let mut args = vec!["serve", "--addr", addr, "--allow-anonymous", "--db", db];
         if let Some(r) = redis {
             args.extend(["--redis", r]);
         }
