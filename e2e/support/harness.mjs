@@ -71,14 +71,14 @@ export function missing(modules = path.join(root, "e2e/node_modules")) {
 
 /**
  * Starts `atelier serve` with its SQLite file in `dir` on `addr` (port 0:
- * a free one) and `extraArgs` after the usual ones; resolves once it logs
- * its address. `stop()` asks it to shut down (SIGTERM); `kill()` kills it
+ * a free one) and `extraArgs` after the usual ones, serving `www`;
+ * resolves once it logs its address. `stop()` asks it to shut down (SIGTERM); `kill()` kills it
  * as a crash would (SIGKILL).
  */
-export async function startAtelier(dir, addr = "127.0.0.1:0", extraArgs = []) {
+export async function startAtelier(dir, addr = "127.0.0.1:0", extraArgs = [], www = WWW) {
   const child = spawn(BIN, [
     "serve", "--addr", addr, "--allow-anonymous",
-    "--db", `sqlite://${path.join(dir, "e2e.db")}`, "--www", WWW, ...extraArgs,
+    "--db", `sqlite://${path.join(dir, "e2e.db")}`, "--www", www, ...extraArgs,
   ], { cwd: root, env: { ...process.env, ATELIER_LOG_FORMAT: "json" }, stdio: ["ignore", "pipe", "pipe"] });
   const log = [];
   const bound = await new Promise((resolve, reject) => {

@@ -34,8 +34,12 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
     let results = root.join("bench/results");
     let json_path = results.join("chat.json");
-    let Some(json) =
-        crate::editor_bench::run_browser_bench(&root, "bench/drivers/chat-bench.mjs", &json_path)?
+    let Some(json) = crate::editor_bench::run_browser_bench(
+        &root,
+        "bench/drivers/chat-bench.mjs",
+        &json_path,
+        &[],
+    )?
     else {
         return Ok(ExitCode::SUCCESS);
     };
