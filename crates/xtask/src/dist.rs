@@ -676,7 +676,7 @@ pub fn is_precompressed(name: &str) -> bool {
 /// serve` sends to browsers that accept them: the editor page's download
 /// is about a quarter of its raw bytes, which is most of its time to
 /// editable on a slow network (issue 16).
-fn precompress(dir: &Path) -> Result<()> {
+pub(crate) fn precompress(dir: &Path) -> Result<()> {
     use std::io::Write as _;
     for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let path = entry?.path();

@@ -207,7 +207,9 @@ fn blocknote_markdown(json: &Value) -> String {
          and `NODE_ENV=production`), connected to a real `@hocuspocus/server` holding the \
          document (built in Node with BlockNote's own schema by `ServerBlockNoteEditor`); \
          Atelier is its bench page connected to `atelier serve`. Both pages are served by \
-         `atelier serve`, uncompressed (it sends no `Content-Encoding`); BlockNote's without a \
+         `atelier serve`, which sends the brotli or gzip copy written ahead of time of each \
+         module, wasm file and stylesheet (by `dist` for Atelier, by this benchmark for \
+         BlockNote); BlockNote's without a \
          Content-Security-Policy, since it talks to Hocuspocus on another port.\n\n\
          *Painted p99* is the worst of the three positions' keydown-to-painted p99 in the \
          unpaced mode. *Time to editable* runs from navigation in a fresh browser context \
@@ -321,6 +323,9 @@ fn blocknote_page(root: &Path) -> Result<PathBuf> {
     }
     std::fs::copy(page.join("index.html"), dir.join("index.html"))
         .context("cannot copy the BlockNote page's index.html")?;
+    // Compressed ahead of time like Atelier's bundle (`dist`), so both
+    // pages travel as a production host would send them.
+    crate::dist::precompress(&dir)?;
     Ok(dir)
 }
 

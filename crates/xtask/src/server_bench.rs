@@ -588,6 +588,10 @@ fn start_node(bin: &Path, db: &str, redis: Option<&str>) -> Result<(Child, Strin
     ])
     .args(["--max-connections-per-ip", "100000"])
     .args(["--max-connections-per-user", "100000"])
+    // The per-connection limit (200 updates/s by default) is a policy
+    // against runaway clients, not a capacity: at 24,000 updates/s over
+    // 100 documents each writer sends 240/s, and the peers have no limit.
+    .args(["--max-updates-per-second", "1000000"])
     .env("ATELIER_LOG", "warn,atelier_server=info")
     .env("ATELIER_LOG_FORMAT", "json")
     .stdout(Stdio::piped())
