@@ -533,7 +533,7 @@ pub fn build(root: &Path, options: Options) -> Result<Bundle> {
         }
     }
     let editor = bundles.first().context("no element bundle was built")?;
-    precompress(&out)?;
+    crate::precompress::write_copies(&out)?;
     swap_in(&out, &dest)?;
     let npm = crate::npm_package::write(root, &dest)?;
     println!(
@@ -662,44 +662,6 @@ fn bundle_element_module(
             "the bundled {} still uses the dropped export {name}",
             spec.name
         );
-    }
-    Ok(())
-}
-
-/// Whether `name` is a precompressed copy [`precompress`] wrote.
-pub fn is_precompressed(name: &str) -> bool {
-    name.ends_with(".br") || name.ends_with(".gz")
-}
-
-/// Writes a brotli (`.br`, quality 11) and a gzip (`.gz`) copy beside each
-/// module, wasm file, stylesheet and JSON file of `dir`, which `atelier
-/// serve` sends to browsers that accept them: the editor page's download
-/// is about a quarter of its raw bytes, which is most of its time to
-/// editable on a slow network (issue 16).
-pub(crate) fn precompress(dir: &Path) -> Result<()> {
-    use std::io::Write as _;
-    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
-        let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let wanted = [".js", ".wasm", ".css", ".json"]
-            .iter()
-            .any(|ext| name.ends_with(ext));
-        if !wanted || name.ends_with(".d.ts") || !path.is_file() {
-            continue;
-        }
-        let data = std::fs::read(&path).with_context(|| path.display().to_string())?;
-        let mut br = Vec::new();
-        {
-            let mut w = brotli::CompressorWriter::new(&mut br, 64 * 1024, 11, 22);
-            w.write_all(&data).context("brotli")?;
-        }
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&data).context("gzip")?;
-        let gz = gz.finish().context("gzip")?;
-        std::fs::write(dir.join(format!("{name}.br")), br)
-            .with_context(|| format!("writing {name}.br"))?;
-        std::fs::write(dir.join(format!("{name}.gz")), gz)
-            .with_context(|| format!("writing {name}.gz"))?;
     }
     Ok(())
 }

@@ -325,7 +325,7 @@ fn blocknote_page(root: &Path) -> Result<PathBuf> {
         .context("cannot copy the BlockNote page's index.html")?;
     // Compressed ahead of time like Atelier's bundle (`dist`), so both
     // pages travel as a production host would send them.
-    crate::dist::precompress(&dir)?;
+    crate::precompress::write_copies(&dir)?;
     Ok(dir)
 }
 

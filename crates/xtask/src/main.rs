@@ -40,6 +40,7 @@ mod messages;
 mod native_bench;
 mod node_packages;
 mod npm_package;
+mod precompress;
 mod reliability;
 mod replay;
 mod schema;

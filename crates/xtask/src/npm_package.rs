@@ -270,7 +270,7 @@ pub fn write(root: &Path, pkg: &Path) -> Result<PathBuf> {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         // The precompressed copies are for `atelier serve`, not bundlers.
-        if name.starts_with('.') || !path.is_file() || crate::dist::is_precompressed(name) {
+        if name.starts_with('.') || !path.is_file() || crate::precompress::is_precompressed(name) {
             continue;
         }
         let to = if name.ends_with(".css") {
