@@ -231,34 +231,12 @@ impl SqliteStore {
         self.appends.push(doc, update)
     }
 
-    /// See [`crate::store::Store::load`].
+    /// See [`crate::store::Store::load`]: [`SqliteStore::load_since`] from
+    /// the start, one read transaction (loads read on their own connection,
+    /// so only the transaction keeps a compaction committing between the
+    /// snapshot's read and the updates' from hiding updates).
     pub async fn load(&self, doc: &str) -> Result<Stored, StoreError> {
-        let doc = doc.to_owned();
-        self.read(move |c| {
-            let snap: Option<(i64, Vec<u8>)> = c
-                .query_row(
-                    "SELECT seq, data FROM snapshots WHERE doc = ?1",
-                    params![doc],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let (snapshot_seq, snapshot) = match snap {
-                Some((s, d)) => (s, Some(d)),
-                None => (0, None),
-            };
-            let mut stmt = c.prepare(
-                "SELECT seq, data FROM updates WHERE doc = ?1 AND seq > ?2 ORDER BY seq",
-            )?;
-            let updates = stmt
-                .query_map(params![doc, snapshot_seq], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Stored {
-                snapshot,
-                snapshot_seq,
-                updates,
-            })
-        })
-        .await
+        self.load_since(doc, 0).await
     }
 
     /// See [`crate::store::Store::load_since`].
