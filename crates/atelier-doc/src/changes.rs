@@ -8,6 +8,12 @@
 //! were added, removed or moved. Blocks created in the transaction raise no
 //! event of their own (as in Yjs); they show up as a structure change of
 //! their group.
+//!
+//! One case no event can name: concurrent moves of one block leave two
+//! copies under one id, and when a copy is later deleted, only its group's
+//! structure change says so. A view keyed by id that shows one copy must
+//! re-read such ids on the next structure change (the editor's surface
+//! keeps the ids it met twice; `tests/convergence.rs` checks it).
 
 use crate::block::BlockId;
 use crate::document::{Document, container_id};

@@ -202,6 +202,10 @@ struct View {
     pending: Arc<Mutex<BlockChanges>>,
     outline: Vec<OutlineNode>,
     blocks: HashMap<BlockId, Block>,
+    /// Ids the outline held more than once at the last re-read: when one
+    /// copy goes, no event names the block, and the copy the view shows may
+    /// be the one that went.
+    duplicated: HashSet<BlockId>,
 }
 
 fn outline_ids(nodes: &[OutlineNode], out: &mut Vec<BlockId>) {
@@ -234,6 +238,7 @@ impl View {
             pending,
             outline: Vec::new(),
             blocks: HashMap::new(),
+            duplicated: HashSet::new(),
         };
         if let Ok(mut p) = v.pending.lock() {
             p.structure = true;
@@ -252,8 +257,15 @@ impl View {
             self.outline = doc.outline();
             let mut ids = Vec::new();
             outline_ids(&self.outline, &mut ids);
-            let present: HashSet<BlockId> = ids.iter().cloned().collect();
+            let mut present: HashSet<BlockId> = HashSet::new();
+            let mut duplicated = HashSet::new();
+            for id in &ids {
+                if !present.insert(id.clone()) {
+                    duplicated.insert(id.clone());
+                }
+            }
             self.blocks.retain(|id, _| present.contains(id));
+            reread.extend(std::mem::replace(&mut self.duplicated, duplicated));
             reread.extend(ids.into_iter().filter(|id| !self.blocks.contains_key(id)));
         }
         for id in reread {

@@ -129,6 +129,10 @@ pub struct Surface {
     /// The stale blocks of the render in progress: rebuilt, never patched
     /// in place (the browser changed their DOM, e.g. an IME composition).
     forced: HashSet<BlockId>,
+    /// Ids the last layout met more than once (concurrent moves): when a
+    /// copy goes, no change names the block, and the copy shown may be the
+    /// one that went, so the next layout re-reads them.
+    duplicated: HashSet<BlockId>,
     /// Whether the next render checks every list's DOM order (after the
     /// browser may have moved or removed block elements itself).
     verify_order: bool,
@@ -161,6 +165,7 @@ impl Surface {
             rechunk: false,
             stale: HashSet::new(),
             forced: HashSet::new(),
+            duplicated: HashSet::new(),
             verify_order: true,
             words: 0,
             last_rebuilt: 0,
@@ -222,6 +227,7 @@ impl Surface {
         self.forced = reread.clone();
         reread.extend(changes.blocks.iter().cloned());
         if changes.structure || self.verify_order || self.blocks.is_empty() {
+            reread.extend(std::mem::take(&mut self.duplicated));
             let outline = doc.outline();
             let mut seen = HashSet::new();
             let root = self.root.clone();
@@ -299,6 +305,7 @@ impl Surface {
         for node in nodes {
             // A duplicated id (never written by BlockNote) renders once.
             if !seen.insert(node.id.clone()) {
+                self.duplicated.insert(node.id.clone());
                 continue;
             }
             let known = self.blocks.contains_key(&node.id);

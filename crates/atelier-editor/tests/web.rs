@@ -588,6 +588,125 @@ async fn incremental_render_matches_a_fresh_render_under_peer_edits() {
     }
 }
 
+/// The text of every top-level copy of block `id` (raw tree walk: the
+/// model's lookups by id see one copy).
+fn copies_of(doc: &Document, id: &str) -> Vec<(u32, String)> {
+    use atelier_doc::schema::{BLOCK_GROUP, FRAGMENT, ID_ATTR};
+    use yrs::{GetString, Transact, Xml, XmlFragment, XmlOut};
+    let frag = doc.ydoc().get_or_insert_xml_fragment(FRAGMENT);
+    let txn = doc.ydoc().transact();
+    let Some(XmlOut::Element(group)) = frag.get(&txn, 0) else {
+        return Vec::new();
+    };
+    assert_eq!(group.tag().as_ref(), BLOCK_GROUP);
+    let mut out = Vec::new();
+    for (i, c) in group.children(&txn).enumerate() {
+        let XmlOut::Element(c) = c else { continue };
+        if c.get_attribute(&txn, ID_ATTR)
+            .map(|v| v.to_string(&txn))
+            .as_deref()
+            != Some(id)
+        {
+            continue;
+        }
+        let text = match c.get(&txn, 0) {
+            Some(XmlOut::Element(content)) => match content.get(&txn, 0) {
+                Some(XmlOut::Text(t)) => t.get_string(&txn),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        out.push((i as u32, text));
+    }
+    out
+}
+
+/// Two peers move the same block at once, so both keep a copy under one id;
+/// when a peer deletes the copy this editor shows, no change names the
+/// block, and the copy that stays must still replace it on screen.
+#[wasm_bindgen_test]
+async fn a_duplicated_block_shows_the_copy_that_stays() {
+    use atelier_doc::{Op, Placement};
+    use yrs::{Transact, XmlFragment, XmlOut};
+    let (doc, core, _host) = mount_md("first\n\nsecond\n\nthird\n", false).await;
+    let peer = Document::from_update_v1(&doc.encode_state_v1()).unwrap();
+    let ids = doc.block_ids();
+    let (a, c) = (ids[0].clone(), ids[2].clone());
+    doc.apply_ops(
+        &[Op::MoveBlock {
+            block: a.clone(),
+            to: Placement::End,
+        }],
+        "me",
+    )
+    .unwrap();
+    peer.apply_ops(
+        &[Op::MoveBlock {
+            block: a.clone(),
+            to: Placement::Before(c),
+        }],
+        "peer",
+    )
+    .unwrap();
+    let to_peer = doc.diff_v1(&peer.state_vector_v1()).unwrap();
+    let to_doc = peer.diff_v1(&doc.state_vector_v1()).unwrap();
+    peer.apply_update_v1(&to_peer).unwrap();
+    doc.apply_update_v1(&to_doc).unwrap();
+    core.flush_now();
+    // The copies get different texts.
+    let sv = doc.state_vector_v1();
+    peer.apply_ops(
+        &[Op::InsertText {
+            block: a.clone(),
+            offset: 0,
+            text: "changed ".into(),
+            marks: None,
+        }],
+        "peer",
+    )
+    .unwrap();
+    doc.apply_update_v1(&peer.diff_v1(&sv).unwrap()).unwrap();
+    core.flush_now();
+    let copies = copies_of(&peer, &a.0);
+    assert_eq!(
+        copies.len(),
+        2,
+        "two copies after concurrent moves: {copies:?}"
+    );
+    assert_ne!(copies[0].1, copies[1].1, "the copies differ: {copies:?}");
+    let shown = surface(&core)
+        .query_selector(&format!("[data-block-id=\"{}\"]", a.0))
+        .unwrap()
+        .and_then(|e| e.text_content())
+        .unwrap_or_default();
+    let Some((index, _)) = copies.iter().find(|(_, t)| shown.contains(t.as_str())) else {
+        panic!("the editor shows {shown:?}, none of the copies {copies:?}");
+    };
+    // The peer deletes the copy shown here.
+    let sv = doc.state_vector_v1();
+    {
+        let frag = peer
+            .ydoc()
+            .get_or_insert_xml_fragment(atelier_doc::schema::FRAGMENT);
+        let mut txn = peer.ydoc().transact_mut();
+        let Some(XmlOut::Element(group)) = frag.get(&txn, 0) else {
+            panic!("no block group");
+        };
+        group.remove_range(&mut txn, *index, 1);
+    }
+    doc.apply_update_v1(&peer.diff_v1(&sv).unwrap()).unwrap();
+    core.flush_now();
+    let copy = Rc::new(Document::from_update_v1(&doc.encode_state_v1()).unwrap());
+    let (fresh, fresh_host) = mount_doc(copy, false).await;
+    tick().await;
+    assert_eq!(
+        html(&core),
+        html(&fresh),
+        "the surface still shows the deleted copy of {a:?} (copies were {copies:?})"
+    );
+    fresh_host.remove();
+}
+
 #[wasm_bindgen_test]
 async fn two_editors_on_one_document_undo_only_their_own_changes() {
     use atelier_editor::Intent;
