@@ -13,6 +13,7 @@
 //! pasted in one insertion, and the load of a document holding the final
 //! text 100 times (a second table in `crdt.md`).
 
+use crate::bench_mode::Mode;
 use crate::trace_file::{self, EXPECTED};
 use crate::{cargo, wasm_build};
 use anyhow::{Context, Result, bail};
@@ -37,6 +38,7 @@ const LOAD_VS_YJS: f64 = 0.5;
 const ENGINES: [&str; 3] = ["native", "wasm", "yjs"];
 
 struct Options {
+    mode: Mode,
     runs: usize,
     only: Option<Vec<String>>,
     wasm: bool,
@@ -44,13 +46,18 @@ struct Options {
 }
 
 fn parse(args: &[String]) -> Result<Options> {
+    let (mode, args) = Mode::from_args(args);
     let runs = match std::env::var("ATELIER_BENCH_RUNS") {
         Ok(v) => crate::parse_count("ATELIER_BENCH_RUNS", Some(&v))?,
+        Err(_) if mode == Mode::Quick => 1,
         Err(_) => DEFAULT_RUNS,
     };
     let mut o = Options {
+        mode,
         runs,
-        only: None,
+        // The quick run: one sequential trace and the concurrent one.
+        only: (mode == Mode::Quick)
+            .then(|| vec!["sveltecomponent".to_owned(), "friendsforever".to_owned()]),
         wasm: true,
         yjs: true,
     };
@@ -87,10 +94,12 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         Some(d) => PathBuf::from(d),
         None => root.join("../shared/data/editing-traces"),
     };
-    let results_dir = root.join("bench/results");
+    let results_dir = options.mode.results_dir(&root)?;
     let mut skipped: Vec<Value> = Vec::new();
-    // A partial run must not overwrite the full results.
-    let partial = options.only.is_some() || !options.wasm || !options.yjs;
+    // A partial run must not overwrite the full results (a quick one writes
+    // elsewhere).
+    let partial =
+        options.mode == Mode::Full && (options.only.is_some() || !options.wasm || !options.yjs);
     let stem = if partial { "crdt-partial" } else { "crdt" };
     let load_before = load_average();
     let selected = |name: &str| {
@@ -126,7 +135,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let target_dir = cargo::target_dir(&root)?;
     let work = target_dir.join("bench-crdt");
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let native_exe = release_xtask(&root)?;
+    let native_exe = measuring_xtask(&root, options.mode)?;
     let node = node_version();
     let mut wasm_size = 0;
     let (wasm_engine, pkg) = match (&node, options.wasm) {
@@ -293,31 +302,31 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The release build of xtask with the counting allocator that runs native
-/// measurements: ourselves when already such a build, otherwise built now
-/// (debug yrs is ~10× slower).
-fn release_xtask(root: &Path) -> Result<PathBuf> {
-    if !cfg!(debug_assertions) && cfg!(feature = "counting-alloc") {
+/// The build of xtask with the counting allocator that runs native
+/// measurements: release for the full run (debug yrs is ~10× slower),
+/// ourselves when already such a build; dev for the quick run.
+fn measuring_xtask(root: &Path, mode: Mode) -> Result<PathBuf> {
+    if mode == Mode::Full && !cfg!(debug_assertions) && cfg!(feature = "counting-alloc") {
         return std::env::current_exe().context("cannot locate the running xtask");
     }
-    eprintln!("building xtask in release mode (counting allocator) for the native measurements…");
-    let files = cargo::build(
-        root,
-        &[
-            "--release",
-            "-p",
-            "xtask",
-            "--bin",
-            "xtask",
-            "--features",
-            "counting-alloc",
-        ],
+    eprintln!(
+        "building xtask ({}, counting allocator) for the native measurements…",
+        mode.profile_dir()
+    );
+    let mut args = mode.cargo_profile().to_vec();
+    args.extend([
+        "-p",
         "xtask",
-    )?;
+        "--bin",
+        "xtask",
+        "--features",
+        "counting-alloc",
+    ]);
+    let files = cargo::build(root, &args, "xtask")?;
     files
         .into_iter()
         .find(|f| f.file_stem().is_some_and(|s| s == "xtask") && f.extension().is_none())
-        .context("the release build produced no xtask executable")
+        .context("the build produced no xtask executable")
 }
 
 fn node_version() -> Result<String, String> {

@@ -5,6 +5,7 @@
 //! `bench/results/SUMMARY.md` and `summary.json`. A results file that is
 //! missing shows as "not run"; a row without a peer says so.
 
+use crate::bench_mode::Mode;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -285,9 +286,8 @@ fn other_rows(size: Option<&Value>, ai: Option<&Value>, rows: &mut Vec<Row>) {
     }
 }
 
-/// Writes the summary from whatever results files exist.
-pub fn write(root: &Path) -> Result<()> {
-    let dir = root.join("bench/results");
+/// Writes the summary from whatever results files exist in `dir`.
+pub fn write(dir: &Path) -> Result<()> {
     let mut rows = Vec::new();
     let mut missing = Vec::new();
     let mut sources = Vec::new();
@@ -298,7 +298,7 @@ pub fn write(root: &Path) -> Result<()> {
         ("server.json", server_rows),
     ];
     for (file, rows_of) in parts {
-        match read(&dir, file) {
+        match read(dir, file) {
             Some(v) => {
                 rows_of(&v, &mut rows);
                 sources.push(file);
@@ -306,8 +306,8 @@ pub fn write(root: &Path) -> Result<()> {
             None => missing.push(file),
         }
     }
-    let size = read(&dir, "size.json");
-    let ai = read(&dir, "ai.json");
+    let size = read(dir, "size.json");
+    let ai = read(dir, "ai.json");
     for (file, v) in [("size.json", &size), ("ai.json", &ai)] {
         if v.is_some() {
             sources.push(file);
@@ -356,7 +356,7 @@ pub fn write(root: &Path) -> Result<()> {
         &sources
             .iter()
             .map(|f| {
-                let when = read(&dir, f)
+                let when = read(dir, f)
                     .and_then(|v| {
                         ["generatedAt", "generated", "date"]
                             .iter()
@@ -384,33 +384,63 @@ pub fn write(root: &Path) -> Result<()> {
         serde_json::to_string_pretty(&json!({"rows": json_rows, "missing": missing}))? + "\n",
     )?;
     println!(
-        "bench summary: {} rows ({met} met, {missed} missed) in bench/results/SUMMARY.md",
-        rows.len()
+        "bench summary: {} rows ({met} met, {missed} missed) in {}",
+        rows.len(),
+        dir.join("SUMMARY.md").display()
     );
     Ok(())
 }
 
-/// `cargo xtask bench` with no subcommand: every benchmark in turn, then
-/// the summary. One that fails is reported and the others still run.
+/// `cargo xtask bench [--quick]` with no subcommand: every benchmark in
+/// turn, then the summary. One that fails is reported and the others still
+/// run; the command fails if any did. `--quick` runs each tiny from dev
+/// builds into `target/bench-quick/` (CI), leaving `bench/results/` as it
+/// is.
 pub fn run_all(args: &[String]) -> Result<ExitCode> {
-    if let Some(extra) = args.first() {
+    let (mode, rest) = Mode::from_args(args);
+    if let Some(extra) = rest.first() {
         anyhow::bail!(
-            "`cargo xtask bench` takes no option ({extra:?}); run one benchmark to pass options"
+            "`cargo xtask bench` takes only --quick ({extra:?}); run one benchmark to pass options"
         );
     }
     let root = crate::workspace_root()?;
-    let steps: [(&str, Command); 6] = [
-        ("crdt", crate::bench::run),
-        ("size", crate::size_bench::run),
-        ("editor", crate::editor_bench::run),
-        ("chat", crate::chat_bench::run),
-        ("server", crate::server_bench::run),
-        ("ai", crate::ai_bench::run),
+    let quick: &[&str] = match mode {
+        Mode::Full => &[],
+        Mode::Quick => &["--quick"],
+    };
+    let args = |extra: &[&str]| -> Vec<String> {
+        quick.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let mut steps: Vec<(&str, Command, Vec<String>)> = vec![
+        ("crdt", crate::bench::run, args(&[])),
+        ("size", crate::size_bench::run, args(&[])),
+        ("editor", crate::editor_bench::run, args(&[])),
+        (
+            "chat",
+            crate::chat_bench::run,
+            args(if mode == Mode::Quick {
+                &["--no-dist"]
+            } else {
+                &[]
+            }),
+        ),
+        ("server", crate::server_bench::run, args(&[])),
+        ("ai", crate::ai_bench::run, args(&[])),
     ];
+    if mode == Mode::Quick {
+        // The full run measures the peers on their own (`--peers`, minutes
+        // per step); the quick one runs them small so they do not rot.
+        steps.insert(
+            5,
+            ("server peers", crate::server_bench::run, args(&["--peers"])),
+        );
+    }
+    let started = std::time::Instant::now();
     let mut failed = Vec::new();
-    for (name, run) in steps {
-        println!("\n== bench {name}");
-        match run(&[]) {
+    for (name, run, args) in steps {
+        println!("\n== bench {name} {}", args.join(" "));
+        let step_started = std::time::Instant::now();
+        match run(&args) {
             Ok(code) if code == ExitCode::SUCCESS => {}
             Ok(_) => failed.push(name),
             Err(e) => {
@@ -418,8 +448,25 @@ pub fn run_all(args: &[String]) -> Result<ExitCode> {
                 failed.push(name);
             }
         }
+        println!("== bench {name}: {:.0?}", step_started.elapsed());
     }
-    write(&root)?;
+    let dir = mode.results_dir(&root)?;
+    write(&dir)?;
+    if mode == Mode::Quick {
+        // Its rows keep the full run's labels; say what they are.
+        let path = dir.join("SUMMARY.md");
+        let md = std::fs::read_to_string(&path).context("reading the quick SUMMARY.md")?;
+        std::fs::write(
+            &path,
+            format!(
+                "**Quick run** (`cargo xtask bench --quick`): tiny sizes from dev builds, so \
+                 that no benchmark rots. These figures measure nothing; the measured ones are \
+                 in `bench/results/`.\n\n{md}"
+            ),
+        )
+        .context("writing the quick SUMMARY.md")?;
+    }
+    println!("bench: {:.0?} in all", started.elapsed());
     if failed.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

@@ -21,21 +21,23 @@ use std::process::ExitCode;
 /// `ATELIER_BENCH_MESSAGES`, `ATELIER_BENCH_OPENS`, `ATELIER_BENCH_SENDS`
 /// and `ATELIER_BENCH_FRAMES`.
 pub fn run(args: &[String]) -> Result<ExitCode> {
+    let (mode, args) = crate::bench_mode::Mode::from_args(args);
     let mut dist = true;
-    for arg in args {
+    for arg in &args {
         match arg.as_str() {
             "--no-dist" => dist = false,
-            other => bail!("unknown option {other:?} for `bench chat` (try --no-dist)"),
+            other => bail!("unknown option {other:?} for `bench chat` (try --no-dist or --quick)"),
         }
     }
     let root = crate::workspace_root()?;
     if dist || !root.join("www/pkg/atelier-suite.js").exists() {
         crate::dist::build(&root, Default::default())?;
     }
-    let results = root.join("bench/results");
+    let results = mode.results_dir(&root)?;
     let json_path = results.join("chat.json");
     let Some(json) = crate::editor_bench::run_browser_bench(
         &root,
+        mode,
         "bench/drivers/chat-bench.mjs",
         &json_path,
         &[],
@@ -44,7 +46,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let mut json = json;
-    json["floor"] = floor(&root)?;
+    json["floor"] = floor(&root, mode)?;
     std::fs::write(&json_path, serde_json::to_string_pretty(&json)?)?;
     std::fs::write(results.join("chat.md"), markdown(&json, dist))?;
     println!("wrote {} and chat.md", json_path.display());
@@ -54,7 +56,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
 /// The floor of the open (`bench/drivers/chat-floor.mjs`): the same chat's
 /// bytes checked, decoded and applied by the wasm build of the model under
 /// Node, and by Yjs, with no browser, socket or rendering.
-fn floor(root: &std::path::Path) -> Result<Value> {
+fn floor(root: &std::path::Path, mode: crate::bench_mode::Mode) -> Result<Value> {
     let target_dir = crate::cargo::target_dir(root)?;
     let (pkg, _) = crate::wasm_build::build(root, &target_dir)?;
     let out = target_dir.join("bench-chat-floor.json");
@@ -62,6 +64,7 @@ fn floor(root: &std::path::Path) -> Result<Value> {
         .arg(root.join("bench/drivers/chat-floor.mjs"))
         .arg(&pkg)
         .arg(&out)
+        .envs(mode.driver_env().iter().copied())
         .current_dir(root)
         .status()
         .context("cannot run node")?;

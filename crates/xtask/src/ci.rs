@@ -49,6 +49,7 @@ const STEPS: &[&str] = &[
     "dist",
     "browser",
     "e2e",
+    "bench",
 ];
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -208,6 +209,20 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             }
             "browser" => browser_tests(&root, plan.no_browser.as_deref())?,
             "e2e" => e2e_browser(&root, plan.no_browser.as_deref(), bundle_built)?,
+            // Every benchmark, tiny, so none rots (the figures go to
+            // target/bench-quick/, not bench/results/).
+            "bench" => match plan.no_browser.as_deref() {
+                Some(reason) => println!("SKIPPED: cargo xtask bench --quick ({reason})"),
+                None => {
+                    println!("\n== cargo xtask bench --quick");
+                    let started = Instant::now();
+                    let code = crate::bench_summary::run_all(&["--quick".to_owned()])?;
+                    if code != ExitCode::SUCCESS {
+                        bail!("cargo xtask bench --quick: a benchmark did not complete");
+                    }
+                    println!("== bench --quick: ok ({:.0?})", started.elapsed());
+                }
+            },
             other => bail!("step {other} has no implementation"),
         }
     }

@@ -16,36 +16,53 @@
 //! emulated slow 4G network. Targets (issue 16, "Editor against
 //! BlockNote"): Atelier's p99 and time to editable ≤ 0.5× BlockNote's.
 
+use crate::bench_mode::Mode;
 use crate::cargo::cargo;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// Runs the benchmark; `args` are ignored (sizes and keystrokes come from
-/// `ATELIER_BENCH_SIZES` and `ATELIER_BENCH_KEYS`).
-pub fn run(_args: &[String]) -> Result<ExitCode> {
+/// Runs the benchmark; sizes and keystrokes come from
+/// `ATELIER_BENCH_SIZES` and `ATELIER_BENCH_KEYS`, or are tiny with
+/// `--quick`.
+pub fn run(args: &[String]) -> Result<ExitCode> {
+    let (mode, args) = Mode::from_args(args);
+    if let Some(arg) = args.first() {
+        bail!("bench editor takes no arguments but --quick (got {arg})");
+    }
     let root = crate::workspace_root()?;
-    let bundle = crate::dist::build(&root, Default::default())?;
-    let results = root.join("bench/results");
+    // The quick run measures the bundle `dist` already built (CI's dist
+    // step), and reports no bytes.
+    let bundle = if mode == Mode::Quick && root.join("www/pkg/atelier-suite.js").exists() {
+        None
+    } else {
+        Some(crate::dist::build(&root, Default::default())?)
+    };
+    let results = mode.results_dir(&root)?;
     let json_path = results.join("editor.json");
     let blocknote = blocknote_page(&root)?;
     let Some(mut json) = run_browser_bench(
         &root,
+        mode,
         "bench/drivers/editor.mjs",
         &json_path,
-        &[("BLOCKNOTE_WWW", &blocknote)],
+        &[("BLOCKNOTE_WWW", blocknote.as_os_str())],
     )?
     else {
         return Ok(ExitCode::SUCCESS);
     };
-    json["bundle"] = serde_json::json!({
-        "wasm_brotli_bytes": bundle.wasm_brotli,
-        "total_brotli_bytes": bundle.total_brotli,
-        "target_total_brotli_bytes": crate::dist::TARGET_BYTES,
-        "markdown_module_brotli_bytes": bundle.markdown_brotli,
-    });
+    json["bundle"] = match &bundle {
+        Some(bundle) => serde_json::json!({
+            "wasm_brotli_bytes": bundle.wasm_brotli,
+            "total_brotli_bytes": bundle.total_brotli,
+            "target_total_brotli_bytes": crate::dist::TARGET_BYTES,
+            "markdown_module_brotli_bytes": bundle.markdown_brotli,
+        }),
+        None => Value::Null,
+    };
     json["blocknote_comparison"] = Value::Array(blocknote_comparison(&json));
     if let Ok(note) = std::env::var("ATELIER_BENCH_NOTE") {
         json["note"] = Value::String(note);
@@ -112,15 +129,22 @@ pub fn run(_args: &[String]) -> Result<ExitCode> {
             );
         }
     }
-    let _ = writeln!(
-        md,
-        "\nBundle (brotli): editor wasm {} B, editor wasm + JS + CSS {} B (target ≤ {} B); \
-         the Markdown module, fetched the first time Markdown is pasted or set, {} B.",
-        bundle.wasm_brotli,
-        bundle.total_brotli,
-        crate::dist::TARGET_BYTES,
-        bundle.markdown_brotli
-    );
+    match &bundle {
+        Some(bundle) => {
+            let _ = writeln!(
+                md,
+                "\nBundle (brotli): editor wasm {} B, editor wasm + JS + CSS {} B (target ≤ {} B); \
+                 the Markdown module, fetched the first time Markdown is pasted or set, {} B.",
+                bundle.wasm_brotli,
+                bundle.total_brotli,
+                crate::dist::TARGET_BYTES,
+                bundle.markdown_brotli
+            );
+        }
+        None => {
+            md.push_str("\nBundle: as `cargo xtask dist` built it (not measured by --quick).\n")
+        }
+    }
     std::fs::write(results.join("editor.md"), md)?;
     println!("wrote {} and editor.md", json_path.display());
     Ok(ExitCode::SUCCESS)
@@ -335,27 +359,23 @@ fn blocknote_page(root: &Path) -> Result<PathBuf> {
 /// wrote, or `None` when it skipped (it printed why).
 pub(crate) fn run_browser_bench(
     root: &std::path::Path,
+    mode: Mode,
     script: &str,
     json_path: &std::path::Path,
-    env: &[(&str, &Path)],
+    env: &[(&str, &OsStr)],
 ) -> Result<Option<Value>> {
     let status = cargo()
         .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "atelier-server",
-            "--bin",
-            "atelier",
-        ])
+        .arg("build")
+        .args(mode.cargo_profile())
+        .args(["-p", "atelier-server", "--bin", "atelier"])
         .status()
         .context("cannot run cargo")?;
     if !status.success() {
         bail!("building the server failed");
     }
     let target_dir = crate::cargo::target_dir(root)?;
-    let bin = target_dir.join("release/atelier");
+    let bin = target_dir.join(mode.profile_dir()).join("atelier");
     let www = served_dir(root, &target_dir)?;
     crate::node_packages::ensure(root, "bench", &["playwright-core", "yjs"])?;
     if let Some(dir) = json_path.parent() {
@@ -366,6 +386,7 @@ pub(crate) fn run_browser_bench(
         .arg(json_path)
         .env("ATELIER_BIN", &bin)
         .env("ATELIER_WWW", &www)
+        .envs(mode.driver_env().iter().copied())
         .envs(env.iter().copied())
         .current_dir(root)
         .status()

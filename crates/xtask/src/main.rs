@@ -8,7 +8,7 @@
 //! cargo xtask fuzz [--minutes N | --seconds S] [--target NAME,...] [--merge] [--reseed] [--quick] [--json FILE]
 //! cargo xtask reliability [--quick] [--fuzz-seconds S] [--plans N] [--kills N] [--no-fuzz]
 //! cargo xtask schema [--check]
-//! cargo xtask bench            (every benchmark below, then the summary)
+//! cargo xtask bench [--quick]  (every benchmark below, then the summary)
 //! cargo xtask bench summary
 //! cargo xtask bench crdt [--runs N] [--only NAME[,NAME...]] [--no-wasm] [--no-yjs]
 //! cargo xtask bench editor
@@ -25,6 +25,7 @@
 
 mod ai_bench;
 mod bench;
+mod bench_mode;
 mod bench_summary;
 mod cargo;
 mod chat_bench;
@@ -110,9 +111,11 @@ usage:
   cargo xtask schema [--check]
       Writes www/operations.schema.json, the JSON Schema of the operations
       agents send (atelier_doc::Op); --check fails if the committed one is stale.
-  cargo xtask bench
+  cargo xtask bench [--quick]
       Every benchmark below in turn (crdt, size, editor, chat, server, ai),
-      then the summary.
+      then the summary. --quick (CI) runs each tiny from dev builds, the
+      server's peers included, into target/bench-quick/, so none rots and
+      bench/results/ stays as measured; every benchmark also takes --quick.
   cargo xtask bench summary
       One table of every measured row (Atelier, the peer, their ratio, the
       target, met or missed) from the results files, into
@@ -180,10 +183,11 @@ fn run(args: &[String]) -> Result<ExitCode> {
             Some((what, rest)) if what == "chat" => chat_bench::run(rest),
             Some((what, rest)) if what == "server" => server_bench::run(rest),
             Some((what, _)) if what == "summary" => {
-                bench_summary::write(&workspace_root()?)?;
+                bench_summary::write(&workspace_root()?.join("bench/results"))?;
                 Ok(ExitCode::SUCCESS)
             }
             None => bench_summary::run_all(&[]),
+            Some((what, _)) if what == "--quick" => bench_summary::run_all(rest),
             _ => bail!(
                 "unknown benchmark; try `cargo xtask bench`, `bench summary`, `bench crdt`, `bench editor` or `bench size`\n{USAGE}"
             ),

@@ -31,6 +31,7 @@
 //! alone measures the comparison with the y-websocket server and
 //! Hocuspocus (`server_bench/peers.rs`) and replaces just that section.
 
+use crate::bench_mode::Mode;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -65,6 +66,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     if args.first().map(String::as_str) == Some("--drive-idle") {
         return idle::run(&args[1..]);
     }
+    let (mode, args) = Mode::from_args(args);
+    let args = &args[..];
     let mut docs = 1000usize;
     let mut seconds = 10u64;
     let mut rates: Vec<u64> = RATES.to_vec();
@@ -132,12 +135,6 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 // The peer comparison alone (see server_bench/peers.rs).
                 peers = true;
             }
-            "--quick" => {
-                stem = "server-partial";
-                docs = 50;
-                seconds = 2;
-                rates = vec![100, 200];
-            }
             other => bail!(
                 "unknown option {other:?}; bench server [--docs N] [--seconds S] [--rates R,R…] [--atelier BIN] [--only 1,spread,affine,idle] [--idle N] [--idle-doc-bytes N] [--peers] [--quick]"
             ),
@@ -147,6 +144,14 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     // `--only idle` alone refreshes the idle row of the committed results
     // (the throughput rows stay those measured before); any other subset
     // is partial.
+    if mode == Mode::Quick {
+        // Every row, tiny, into the quick run's own directory.
+        docs = 50;
+        seconds = 2;
+        rates = vec![100, 200];
+        idle_clients = idle_clients.min(200);
+        stem = "server";
+    }
     let idle_alone = only.as_ref().is_some_and(|o| o.iter().all(|k| k == "idle"));
     if only.is_some() && !(idle_alone && stem == "server") {
         stem = "server-partial";
@@ -171,32 +176,40 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         );
     }
     let root = crate::workspace_root()?;
-    println!("building atelier (release, without the embedded model) and the load driver…");
-    let built = crate::cargo::build(
-        &root,
-        &[
-            "--release",
-            "-p",
-            "atelier-server",
-            "--bin",
-            "atelier",
-            "--no-default-features",
-        ],
-        "atelier",
-    )?
-    .into_iter()
-    .find(|p| p.file_name().is_some_and(|n| n == "atelier"))
-    .context("no atelier binary")?;
+    println!(
+        "building atelier ({}{}) and the load driver…",
+        mode.profile_dir(),
+        if mode == Mode::Full {
+            ", without the embedded model"
+        } else {
+            ""
+        }
+    );
+    let mut build_args = mode.cargo_profile().to_vec();
+    build_args.extend(["-p", "atelier-server", "--bin", "atelier"]);
+    if mode == Mode::Full {
+        // The quick run uses the dev build the tests made, model included.
+        build_args.push("--no-default-features");
+    }
+    let built = crate::cargo::build(&root, &build_args, "atelier")?
+        .into_iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "atelier"))
+        .context("no atelier binary")?;
     let server_given = server.is_some();
     let server = server.unwrap_or(built);
-    let driver = crate::cargo::build(
-        &root,
-        &["--release", "-p", "xtask", "--bin", "xtask"],
-        "xtask",
-    )?
-    .into_iter()
-    .find(|p| p.file_name().is_some_and(|n| n == "xtask"))
-    .context("no xtask binary")?;
+    let driver = match mode {
+        Mode::Full => crate::cargo::build(
+            &root,
+            &["--release", "-p", "xtask", "--bin", "xtask"],
+            "xtask",
+        )?
+        .into_iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "xtask"))
+        .context("no xtask binary")?,
+        // The dev build `cargo xtask` runs (by path: `bench crdt --quick`
+        // may have rebuilt it under this running process).
+        Mode::Quick => crate::cargo::target_dir(&root)?.join("debug/xtask"),
+    };
     // Instances of their own (ports, directories): the test suites of
     // other worktrees use the default ones, and their traffic must not
     // count here (nor this run stop their servers).
@@ -225,7 +238,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         } else {
             "server"
         };
-        return write_peers_report(&root, stem, &machine, section);
+        return write_peers_report(&mode.results_dir(&root)?, stem, &machine, section);
     }
     let idle_report = if wanted("idle") {
         let command = format!("cargo xtask bench server {}", args.join(" "));
@@ -241,7 +254,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     };
     if !throughput {
         return write_report(
-            &root,
+            &mode.results_dir(&root)?,
             stem,
             args,
             &machine,
@@ -317,7 +330,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
     drop(services);
     write_report(
-        &root,
+        &mode.results_dir(&root)?,
         stem,
         args,
         &machine,
@@ -328,12 +341,12 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     )
 }
 
-/// Writes `bench/results/{stem}.{json,md}`. With no throughput results
-/// and the committed stem (`--only idle`), only the idle row of the
-/// committed report is replaced.
+/// Writes `{dir}/{stem}.{json,md}` (`dir`: `bench/results` or the quick
+/// run's). With no throughput results and the committed stem (`--only
+/// idle`), only the idle row of the committed report is replaced.
 #[allow(clippy::too_many_arguments)]
 fn write_report(
-    root: &Path,
+    dir: &Path,
     stem: &str,
     args: &[String],
     machine: &Value,
@@ -342,8 +355,6 @@ fn write_report(
     results: Vec<Value>,
     idle: Option<Value>,
 ) -> Result<ExitCode> {
-    let dir = root.join("bench/results");
-    std::fs::create_dir_all(&dir)?;
     let json_path = dir.join(format!("{stem}.json"));
     let report = if results.is_empty() && stem == "server" {
         let text = std::fs::read_to_string(&json_path)
@@ -371,21 +382,14 @@ fn write_report(
     };
     std::fs::write(&json_path, serde_json::to_string_pretty(&report)? + "\n")?;
     std::fs::write(dir.join(format!("{stem}.md")), markdown(&report))?;
-    println!("wrote bench/results/{stem}.json and {stem}.md");
+    println!("wrote {stem}.json and {stem}.md in {}", dir.display());
     Ok(ExitCode::SUCCESS)
 }
 
 /// Writes the peer comparison: into the committed report's `peers`
 /// section (the other rows stay those measured before), or, for a partial
 /// run, into `server-partial.*` alone.
-fn write_peers_report(
-    root: &Path,
-    stem: &str,
-    machine: &Value,
-    section: Value,
-) -> Result<ExitCode> {
-    let dir = root.join("bench/results");
-    std::fs::create_dir_all(&dir)?;
+fn write_peers_report(dir: &Path, stem: &str, machine: &Value, section: Value) -> Result<ExitCode> {
     let json_path = dir.join(format!("{stem}.json"));
     let mut report = if stem == "server" {
         let text = std::fs::read_to_string(&json_path)
@@ -397,7 +401,7 @@ fn write_peers_report(
     report["peers"] = section;
     std::fs::write(&json_path, serde_json::to_string_pretty(&report)? + "\n")?;
     std::fs::write(dir.join(format!("{stem}.md")), markdown(&report))?;
-    println!("wrote bench/results/{stem}.json and {stem}.md");
+    println!("wrote {stem}.json and {stem}.md in {}", dir.display());
     Ok(ExitCode::SUCCESS)
 }
 
