@@ -500,6 +500,18 @@ fn status_text(host: &HtmlElement) -> String {
         .unwrap_or_default()
 }
 
+/// Checks that `core`'s incrementally updated surface equals a fresh
+/// editor's on a copy of `doc`'s state (rendered from scratch); returns
+/// the fresh editor's host, for further checks, to remove.
+async fn assert_renders_like_fresh(doc: &Document, core: &EditorCore, what: &str) -> HtmlElement {
+    core.flush_now();
+    let copy = Rc::new(Document::from_update_v1(&doc.encode_state_v1()).unwrap());
+    let (fresh, fresh_host) = mount_doc(copy, false).await;
+    tick().await;
+    assert_eq!(html(core), html(&fresh), "{what}");
+    fresh_host
+}
+
 #[wasm_bindgen_test]
 async fn incremental_render_matches_a_fresh_render_under_peer_edits() {
     use atelier_doc::{NewBlock, Op, Placement};
@@ -569,16 +581,14 @@ async fn incremental_render_matches_a_fresh_render_under_peer_edits() {
             continue;
         }
         doc.apply_update_v1(&peer.diff_v1(&sv).unwrap()).unwrap();
-        core.flush_now();
-        // A fresh editor on the same state renders from scratch.
-        let copy = Rc::new(Document::from_update_v1(&doc.encode_state_v1()).unwrap());
-        let (fresh, fresh_host) = mount_doc(copy, false).await;
-        tick().await;
-        assert_eq!(
-            html(&core),
-            html(&fresh),
-            "step {step} ({op:?}): the incrementally rendered surface differs from a fresh render"
-        );
+        let fresh_host = assert_renders_like_fresh(
+            &doc,
+            &core,
+            &format!(
+                "step {step} ({op:?}): the incrementally rendered surface differs from a fresh render"
+            ),
+        )
+        .await;
         assert_eq!(
             status_text(&host),
             status_text(&fresh_host),
@@ -695,16 +705,13 @@ async fn a_duplicated_block_shows_the_copy_that_stays() {
         group.remove_range(&mut txn, *index, 1);
     }
     doc.apply_update_v1(&peer.diff_v1(&sv).unwrap()).unwrap();
-    core.flush_now();
-    let copy = Rc::new(Document::from_update_v1(&doc.encode_state_v1()).unwrap());
-    let (fresh, fresh_host) = mount_doc(copy, false).await;
-    tick().await;
-    assert_eq!(
-        html(&core),
-        html(&fresh),
-        "the surface still shows the deleted copy of {a:?} (copies were {copies:?})"
-    );
-    fresh_host.remove();
+    assert_renders_like_fresh(
+        &doc,
+        &core,
+        &format!("the surface still shows the deleted copy of {a:?} (copies were {copies:?})"),
+    )
+    .await
+    .remove();
 }
 
 #[wasm_bindgen_test]
