@@ -400,7 +400,9 @@ async fn a_message_refused_by_matrix_shows_failed_with_the_reason() {
         "{mark_text}"
     );
     let described = article.get_attribute("aria-describedby").unwrap();
-    let reason_el = document().get_element_by_id(&described).unwrap();
+    let reason_el = chat_mount::document()
+        .get_element_by_id(&described)
+        .unwrap();
     assert_eq!(
         reason_el.text_content().unwrap_or_default(),
         format!("The Matrix room refused this message: {reason}")
