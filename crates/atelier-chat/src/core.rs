@@ -9,6 +9,7 @@ use crate::error::{ChatError, Result};
 use crate::i18n::{Strings, fill};
 use crate::message_view::{ParentPreview, ReactionView, RowModel};
 use crate::people::{ChatPeer, ChatUser, color_for};
+use crate::relay_status::RelayStatus;
 use crate::timeline::{Timeline, focus};
 use crate::timestamps::{Clock, iso_utc};
 use crate::unread::Unread;
@@ -141,6 +142,8 @@ pub struct ChatCore {
     typing_until: Cell<f64>,
     typing_timer: Cell<bool>,
     render_queued: Cell<bool>,
+    /// Messages a bridged room refused (the Matrix bridge's record).
+    relay: RelayStatus,
     _doc: Rc<Document>,
 }
 
@@ -168,6 +171,7 @@ impl ChatCore {
         callbacks: Callbacks,
     ) -> Self {
         let chat = Chat::new(doc.ydoc());
+        let relay = RelayStatus::new(doc.ydoc());
         let log = ChatLog::new(chat.entries());
         let people = log.known_people();
         ChatCore {
@@ -194,6 +198,7 @@ impl ChatCore {
             typing_until: Cell::new(0.0),
             typing_timer: Cell::new(false),
             render_queued: Cell::new(false),
+            relay,
             _doc: doc,
         }
     }
@@ -221,11 +226,14 @@ impl ChatCore {
             }
             schedule_flush(key);
         });
+        self.relay
+            .observe(&self.observer_key(), move || schedule_flush(key));
     }
 
     /// Stops following the chat and removes the listeners.
     pub(crate) fn stop(&self) {
         self.chat.unobserve(&self.observer_key());
+        self.relay.unobserve(&self.observer_key());
         PANELS.with(|p| p.borrow_mut().remove(&self.key));
         for (target, name, closure) in self.listeners.borrow_mut().drain(..) {
             let _ =
@@ -270,8 +278,13 @@ impl ChatCore {
             Err(_) => return,
         };
         if batches.is_empty() {
+            // A refusal changes rows, not the log.
+            if self.relay.refresh() {
+                self.render();
+            }
             return;
         }
+        self.relay.refresh();
         let mut applied = Applied::default();
         for batch in batches {
             let mut log = self.log.borrow_mut();
@@ -513,6 +526,7 @@ impl ChatCore {
             own,
             pending,
             deleted: m.deleted,
+            refused: (!m.deleted).then(|| self.relay.refusal(&m.id)).flatten(),
             edited: m.edited_ts.is_some(),
             body: m.body.clone(),
             day,

@@ -23,6 +23,8 @@
 //!   handling is in `log_events.rs`.
 //! - The composer (`composer.rs`, with [`mentions`] for @-completion) and
 //!   the reaction picker ([`reaction_picker`]) are Leptos components;
+//!   `relay_status.rs` follows the refusals the Matrix bridge records in
+//!   the chat document (`atelier-relay-status`), shown on their messages;
 //!   [`timestamps`] formats times and day separators with the browser's
 //!   `Intl`; [`people`] checks colours and builds the presence and typing
 //!   lines; [`i18n`] holds every label in fr, de, nl and en.
@@ -56,6 +58,7 @@ pub mod message_view;
 mod panel;
 pub mod people;
 pub mod reaction_picker;
+mod relay_status;
 pub mod timeline;
 pub mod timestamps;
 pub mod unread;

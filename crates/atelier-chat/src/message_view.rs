@@ -54,6 +54,8 @@ pub struct RowModel {
     pub pending: bool,
     /// A tombstone.
     pub deleted: bool,
+    /// Why a bridged room (Matrix) refused the message, if it did.
+    pub refused: Option<String>,
     /// Edited after sending.
     pub edited: bool,
     /// The body (empty for tombstones).
@@ -156,6 +158,7 @@ pub fn build_row(doc: &Document, m: &RowModel, s: &Strings, id_prefix: &str) -> 
     for (name, on) in [
         ("data-own", m.own),
         ("data-pending", m.pending),
+        ("data-refused", m.refused.is_some()),
         ("data-deleted", m.deleted),
         ("data-editing", m.editing),
         ("data-current", m.current),
@@ -195,6 +198,19 @@ pub fn build_row(doc: &Document, m: &RowModel, s: &Strings, id_prefix: &str) -> 
         text(&p, doc, s.pending);
         let _ = meta.append_child(&p);
     }
+    // A refusal is said in words (the mark's text, then the reason as the
+    // message's description), not by colour or the icon alone.
+    let refusal_id = format!("{id_prefix}-refusal-{}", css_safe_id(&m.id));
+    if m.refused.is_some() {
+        let mark = el(doc, "span", "atelier-chat-refused");
+        let icon = el(doc, "span", "atelier-chat-refused-icon");
+        set(&icon, "aria-hidden", "true");
+        text(&icon, doc, "!");
+        let _ = mark.append_child(&icon);
+        text(&mark, doc, s.refused);
+        let _ = meta.append_child(&mark);
+        set(&article, "aria-describedby", &refusal_id);
+    }
     let _ = article.append_child(&meta);
 
     if let Some(parent) = &m.parent {
@@ -224,6 +240,12 @@ pub fn build_row(doc: &Document, m: &RowModel, s: &Strings, id_prefix: &str) -> 
         let body = el(doc, "div", "atelier-chat-body");
         render_body(doc, &body, &m.body, &m.mention_names, tabindex);
         let _ = article.append_child(&body);
+    }
+    if let Some(reason) = &m.refused {
+        let p = el(doc, "p", "atelier-chat-refusal");
+        set(&p, "id", &refusal_id);
+        text(&p, doc, &fill(s.refused_reason, &[("reason", reason)]));
+        let _ = article.append_child(&p);
     }
 
     if !m.reactions.is_empty() {

@@ -1,7 +1,8 @@
 //! The chat timeline in a real browser: a 10,000-message chat renders a
 //! window of rows and scrolls within a frame's budget; day separators,
 //! pending marks, the unread marker and count, the length limit; hostile
-//! bodies rendered as text. Every wait has a deadline and says what it saw.
+//! bodies rendered as text; a message the Matrix bridge recorded as refused
+//! marked failed, with the reason as its description. Every wait has a deadline and says what it saw.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used)]
 
@@ -364,4 +365,67 @@ async fn pending_unread_days_and_the_limit() {
         "the text stays to be shortened"
     );
     m.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_message_refused_by_matrix_shows_failed_with_the_reason() {
+    let doc = Rc::new(Document::new());
+    let chat = Chat::new(doc.ydoc());
+    let now = js_sys::Date::now();
+    let kept = chat.post(&NewMessage::new("bob", now, "relayed")).unwrap();
+    let refused = chat.post(&NewMessage::new("bob", now, "refused")).unwrap();
+    let m = mount(doc.clone(), Options::default()).await;
+    wait_for(
+        3000.0,
+        "both messages",
+        || m.in_row(&refused, "article").is_some(),
+        || m.summary(),
+    )
+    .await;
+    // Written as the bridge writes it, after the panel opened.
+    let reason = "refused by the homeserver (403 M_FORBIDDEN): not in the room";
+    atelier_relay_status::record_failure(doc.ydoc(), &refused, reason);
+    let marked = || {
+        m.in_row(&refused, "article")
+            .and_then(|a| a.get_attribute("data-refused"))
+            .as_deref()
+            == Some("true")
+    };
+    wait_for(3000.0, "the refusal shown", marked, || m.summary()).await;
+    let article = m.in_row(&refused, "article").unwrap();
+    let mark = article.query_selector(".atelier-chat-refused").unwrap();
+    let mark_text = mark.and_then(|e| e.text_content()).unwrap_or_default();
+    assert!(
+        mark_text.ends_with("Not delivered to Matrix"),
+        "{mark_text}"
+    );
+    let described = article.get_attribute("aria-describedby").unwrap();
+    let reason_el = chat_mount::document()
+        .get_element_by_id(&described)
+        .unwrap();
+    assert_eq!(
+        reason_el.text_content().unwrap_or_default(),
+        format!("The Matrix room refused this message: {reason}")
+    );
+    let other = m.in_row(&kept, "article").unwrap();
+    assert_eq!(other.get_attribute("data-refused"), None);
+    assert!(
+        other
+            .query_selector(".atelier-chat-refusal")
+            .unwrap()
+            .is_none()
+    );
+    // Taken back (relayed after all): the mark goes.
+    {
+        let map = atelier_relay_status::ledger_map(doc.ydoc());
+        let mut txn = doc.ydoc().transact_mut();
+        atelier_relay_status::clear_failure_in(&map, &mut txn, &refused);
+    }
+    wait_for(
+        3000.0,
+        "the refusal taken back",
+        || !marked(),
+        || m.summary(),
+    )
+    .await;
 }

@@ -6,7 +6,7 @@
 //! transaction as the message it is about: a message imported from Matrix
 //! and the record of its event id are stored together or not at all, so a
 //! restart neither imports an event twice nor loses one. Widgets read the
-//! `chat` array only and never see this map.
+//! `chat` array, and of this map only the refusals.
 //!
 //! Keys (one per fact, so concurrent writers of different facts never
 //! overwrite each other):
@@ -20,8 +20,9 @@
 //!   deletion come from there too and are never relayed back.
 //! - `edited:<message id>`: the `editedTs` of the last edit relayed.
 //! - `redacted:<message id>`: the deletion was relayed.
-//! - `failed:<message id>`: why Matrix refused the message (the chat model
-//!   has no status field yet, so a widget cannot show it).
+//! - `failed:<message id>`: why Matrix refused the message. The chat panel
+//!   shows it on the message: the map's name and this key are shared with
+//!   it through `atelier-relay-status`, the one part of the map widgets read.
 //! - `reaction:<event id>`: `emoji U+001F user U+001F message id` of a
 //!   reaction imported from Matrix, to take it back on redaction.
 //! - `annotation:<message id> U+001F <emoji>`: the bot's reaction event
@@ -33,7 +34,7 @@ use atelier_doc::chat::{Chat, ChatMessage, MAX_BODY_BYTES, NewMessage};
 use yrs::{Any, Doc, Map, MapRef, Out, Transact};
 
 /// Name of the ledger map in the chat document.
-pub const LEDGER: &str = "matrix";
+pub use atelier_relay_status::LEDGER;
 
 /// Prefix of the author id of a message imported from Matrix
 /// (`matrix:@alice:example.org`): the Matrix user ids never collide with
@@ -108,7 +109,7 @@ impl Ledger {
     /// The ledger (and chat) of a chat document.
     pub fn new(doc: &Doc) -> Ledger {
         Ledger {
-            map: doc.get_or_insert_map(LEDGER),
+            map: atelier_relay_status::ledger_map(doc),
             chat: Chat::new(doc),
         }
     }
@@ -160,6 +161,16 @@ impl Ledger {
         true
     }
 
+    /// Ends the link (it was taken back): where relaying starts and the
+    /// `/sync` token are forgotten, so a later link begins afresh — the
+    /// chat's messages of the meantime stay out of the room, and the
+    /// room's out of the chat. What was relayed stays recorded.
+    pub fn end(&self) {
+        let mut txn = self.chat.doc().transact_mut();
+        self.map.remove(&mut txn, "from");
+        self.map.remove(&mut txn, "since");
+    }
+
     /// The `/sync` token the room's events are applied up to.
     pub fn since(&self) -> Option<String> {
         self.get_str("since")
@@ -187,17 +198,19 @@ impl Ledger {
             .insert(&mut txn, format!("event:{message}"), event.to_owned());
         self.map
             .insert(&mut txn, format!("message:{event}"), message.to_owned());
-        self.map.remove(&mut txn, &format!("failed:{message}"));
+        atelier_relay_status::clear_failure_in(&self.map, &mut txn, message);
     }
 
     /// Why the room refused a message, if it did.
     pub fn failure(&self, message: &str) -> Option<String> {
-        self.get_str(&format!("failed:{message}"))
+        let txn = self.chat.doc().transact();
+        atelier_relay_status::refusal_in(&self.map, &txn, message)
     }
 
-    /// Records that the room refused a message, and why; it is not sent again.
+    /// Records that the room refused a message, and why; it is not sent
+    /// again, and the chat panel shows it failed with this reason.
     pub fn record_failure(&self, message: &str, reason: &str) {
-        self.set(&[(format!("failed:{message}"), Any::from(reason))]);
+        atelier_relay_status::record_failure(self.chat.doc(), message, reason);
     }
 
     /// Records that an edit (of `editedTs` `ts`) was relayed.
@@ -581,6 +594,25 @@ mod tests {
             &ledger.pending()[..],
             [Outgoing::React { generation: 1, .. }]
         ));
+    }
+
+    #[test]
+    fn an_ended_link_begins_afresh() {
+        let doc = Doc::new();
+        let ledger = Ledger::new(&doc);
+        ledger.begin();
+        ledger.set_since("s1");
+        let sent = ledger.chat().send("alice", 1.0, "a", None).expect("sent");
+        ledger.record_sent(&sent, "$1");
+        ledger.end();
+        assert_eq!((ledger.start(), ledger.since()), (None, None));
+        ledger
+            .chat()
+            .send("alice", 2.0, "meanwhile", None)
+            .expect("sent");
+        assert!(ledger.begin(), "a new link begins");
+        assert!(ledger.pending().is_empty(), "{:?}", ledger.pending());
+        assert_eq!(ledger.event_of(&sent).as_deref(), Some("$1"));
     }
 
     #[test]

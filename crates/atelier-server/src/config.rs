@@ -140,6 +140,7 @@ struct FileConfig {
     matrix_access_token_file: Option<PathBuf>,
     matrix_appservice_registration: Option<PathBuf>,
     matrix_links: Option<Vec<String>>,
+    matrix_links_file: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -325,6 +326,7 @@ impl Config {
                     matrix_access_token_file: file.matrix_access_token_file,
                     matrix_appservice_registration: file.matrix_appservice_registration,
                     matrix_links: file.matrix_links,
+                    matrix_links_file: file.matrix_links_file,
                 },
             )?,
         };

@@ -60,7 +60,9 @@ pub fn valid_doc_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 256 && !name.chars().any(char::is_control)
 }
 
-async fn authorize(
+/// Checks the request's access to `doc`: any access, or write access if
+/// `need_write` (401 without valid credentials, 403 without the access).
+pub(crate) async fn authorize(
     st: &AppState,
     headers: &HeaderMap,
     doc: &str,

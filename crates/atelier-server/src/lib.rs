@@ -33,6 +33,7 @@ pub mod http;
 pub mod matrix_appservice;
 pub mod matrix_bridge;
 pub mod matrix_config;
+pub mod matrix_links;
 pub mod mcp;
 pub mod metrics;
 pub mod request_limits;
@@ -47,7 +48,7 @@ pub mod ws;
 
 use crate::error::StartError;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use std::future::Future;
 use std::sync::Arc;
 use tower_http::services::ServeDir;
@@ -75,6 +76,12 @@ pub fn router(state: Arc<state::AppState>) -> Router {
         .route("/api/docs/{doc}", get(http::get_doc))
         .route("/api/docs/{doc}/update", post(http::post_update))
         .route("/api/docs/{doc}/ops", post(agents::post_ops))
+        .route(
+            "/api/docs/{doc}/matrix-link",
+            put(matrix_links::put_link)
+                .get(matrix_links::get_link)
+                .delete(matrix_links::delete_link),
+        )
         .route("/ai", get(ai_proxy::status))
         .route("/ai/v1/models", get(ai_proxy::models))
         .route("/ai/v1/chat/completions", post(ai_proxy::chat_completions))
@@ -121,15 +128,26 @@ pub async fn build_state(cfg: config::Config) -> Result<Arc<state::AppState>, St
         .await
         .map_err(|e| StartError::Auth(e.to_string()))?;
     let ai = ai_proxy::AiService::start(cfg.ai.clone())?;
-    let matrix_appservice = if let Some(matrix) = &cfg.matrix {
-        if cfg.redis.is_some() {
-            // Two nodes relaying one room would each import its events.
-            tracing::warn!("--matrix-link on a node of several: give the links to one node only");
+    let matrix = match &cfg.matrix {
+        Some(matrix) => {
+            if cfg.redis.is_some() {
+                // Two nodes relaying one room would each import its events.
+                tracing::warn!(
+                    "a Matrix bridge on a node of several: give the Matrix settings to one node only"
+                );
+            }
+            let file = matrix
+                .links_file
+                .clone()
+                .unwrap_or_else(|| matrix_links::default_links_file(&cfg.db));
+            Some(
+                matrix_links::MatrixBridge::start(matrix, &rooms, file)
+                    .map_err(StartError::Setting)?,
+            )
         }
-        matrix_bridge::start(matrix, &rooms)
-    } else {
-        None
+        None => None,
     };
+    let matrix_appservice = matrix.as_ref().and_then(|m| m.appservice());
     Ok(Arc::new(state::AppState {
         cfg,
         rooms,
@@ -138,6 +156,7 @@ pub async fn build_state(cfg: config::Config) -> Result<Arc<state::AppState>, St
         conn_counts: Default::default(),
         ai,
         matrix_appservice,
+        matrix,
     }))
 }
 

@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
@@ -42,8 +43,9 @@ pub struct Appservice {
     pub registration: Registration,
     /// How many links the relays serve: until all are in their rooms, a
     /// push is refused (the homeserver keeps it and tries again) rather
-    /// than lose a linked room's events.
-    links: usize,
+    /// than lose a linked room's events. Changes as links are made and
+    /// taken back by API.
+    links: AtomicUsize,
     relays: Mutex<HashMap<String, mpsc::Sender<Push>>>,
     seen: tokio::sync::Mutex<SeenTransactions>,
     /// Puppets made ready in a room, with the display name they were given.
@@ -63,7 +65,7 @@ impl Appservice {
     pub fn new(registration: Registration, links: usize) -> Appservice {
         Appservice {
             registration,
-            links,
+            links: AtomicUsize::new(links),
             relays: Mutex::default(),
             seen: tokio::sync::Mutex::default(),
             puppets: Mutex::default(),
@@ -76,6 +78,17 @@ impl Appservice {
         let (tx, rx) = mpsc::channel(16);
         lock(&self.relays).insert(room_id.to_owned(), tx);
         Arc::new(tokio::sync::Mutex::new(rx))
+    }
+
+    /// Room `room_id`'s relay stopped (its link was taken back): its
+    /// pushed events are ignored from now on.
+    pub fn detach(&self, room_id: &str) {
+        lock(&self.relays).remove(room_id);
+    }
+
+    /// How many links the relays serve now.
+    pub fn set_links(&self, links: usize) {
+        self.links.store(links, Ordering::SeqCst);
     }
 
     /// The endpoint's routes, to nest under `/_matrix/app`.
@@ -166,7 +179,10 @@ async fn transaction(
     }
     let (relays, ready) = {
         let relays = lock(&service.relays);
-        (relays.clone(), relays.len() >= service.links)
+        (
+            relays.clone(),
+            relays.len() >= service.links.load(Ordering::SeqCst),
+        )
     };
     let mut waits = Vec::new();
     for (room, events) in by_room {

@@ -1,4 +1,5 @@
-//! The Matrix bridge: for each `--matrix-link DOC=ROOM`, the chat of `DOC`
+//! The Matrix bridge: for each link (`--matrix-link DOC=ROOM`, or made by
+//! API: `matrix_links.rs`), the chat of `DOC`
 //! (the document `DOC:chat`) is relayed into the room, and the room's
 //! messages into the chat under their senders' display names
 //! (`atelier_matrix`). In bot mode one bot account sends as `Name: text`
@@ -26,7 +27,7 @@
 //! [`Room::apply_update`] (checked, stored before it counts, broadcast).
 
 use crate::matrix_appservice::{Appservice, Pushed};
-use crate::matrix_config::{MatrixConfig, MatrixLink};
+use crate::matrix_config::MatrixLink;
 use crate::room::{ConnId, Room, RoomError, Rooms};
 use atelier_doc::chat::ChatMessage;
 use atelier_matrix::Error as MatrixError;
@@ -39,6 +40,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::watch;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Transact, Update};
 
@@ -52,24 +54,6 @@ const MAX_GAP_PAGES: usize = 50;
 /// How often the out loop looks at the chat without being woken, so a
 /// wake-up lost to a lagging broadcast delays a message, never loses it.
 const RECHECK: Duration = Duration::from_secs(10);
-
-/// Starts one relay per link, in the background, for as long as the
-/// process runs. Failures are logged and retried; none stops the server.
-/// Returns the application service the router must serve, in that mode.
-pub fn start(cfg: &MatrixConfig, rooms: &Arc<Rooms>) -> Option<Arc<Appservice>> {
-    let service = cfg
-        .appservice
-        .clone()
-        .map(|r| Arc::new(Appservice::new(r, cfg.links.len())));
-    for link in &cfg.links {
-        let (homeserver, credentials) = (cfg.homeserver.clone(), cfg.credentials.clone());
-        let (rooms, link, service) = (rooms.clone(), link.clone(), service.clone());
-        tokio::spawn(async move {
-            run_link(homeserver, credentials, rooms, link, service).await;
-        });
-    }
-    service
-}
 
 /// A doubling wait, reset on success.
 struct Backoff(Duration);
@@ -97,12 +81,20 @@ fn hint(e: &MatrixError) -> Option<Duration> {
     }
 }
 
-async fn run_link(
+/// Resolves once `cancel` says stop (or its sender is gone).
+async fn cancelled(cancel: &mut watch::Receiver<bool>) {
+    let _ = cancel.wait_for(|stop| *stop).await;
+}
+
+/// Relays one link until `cancel` says stop; failures are logged and
+/// retried, none ends it. `matrix_links.rs` starts and stops it.
+pub(crate) async fn run_link(
     homeserver: String,
     credentials: Credentials,
     rooms: Arc<Rooms>,
     link: MatrixLink,
     service: Option<Arc<Appservice>>,
+    mut cancel: watch::Receiver<bool>,
 ) {
     let chat_doc = atelier_sync::chat_document_name(&link.doc);
     let mut backoff = Backoff::new();
@@ -116,11 +108,18 @@ async fn run_link(
                 let encrypted = client.is_encrypted(&room_id).await?;
                 Ok::<_, MatrixError>((client, room_id, encrypted))
             };
-            match joined.await {
+            let joined = tokio::select! {
+                joined = joined => joined,
+                _ = cancelled(&mut cancel) => return,
+            };
+            match joined {
                 Ok(ok) => break ok,
                 Err(e) => {
                     tracing::warn!(doc = %link.doc, room = %link.room, error = %e, "Matrix bridge cannot join its room yet");
-                    backoff.wait(hint(&e)).await;
+                    tokio::select! {
+                        _ = backoff.wait(hint(&e)) => {}
+                        _ = cancelled(&mut cancel) => return,
+                    }
                 }
             }
         };
@@ -158,8 +157,18 @@ async fn run_link(
                 service: service.clone(),
                 pushed: pushed.clone(),
             };
-            let stop = relay.run().await;
+            let stop = tokio::select! {
+                stop = relay.run() => Some(stop),
+                _ = cancelled(&mut cancel) => None,
+            };
             rooms.leave(&room, conn).await;
+            let Some(stop) = stop else {
+                if let Some(service) = &service {
+                    service.detach(&room_id);
+                }
+                tracing::info!(doc = %link.doc, room = %room_id, "Matrix bridge unlinked");
+                return;
+            };
             backoff.wait(None).await;
             match stop {
                 Stop::Chat(e) => {
@@ -171,6 +180,16 @@ async fn run_link(
                 }
             }
         }
+    }
+}
+
+/// A task that ends with the future holding it: a relay stopped by an
+/// unlink drops its future mid-way, and its inbound loop must not outlive it.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -218,15 +237,14 @@ impl Relay {
     async fn relay_both(&self) -> Result<Stop, Stop> {
         self.write(|ledger| ledger.begin()).await?;
         if let Some(pushed) = self.pushed.clone() {
-            let mut inbound = {
+            let mut inbound = AbortOnDrop({
                 let relay = self.clone();
                 tokio::spawn(async move { relay.inbound_pushed(pushed).await })
-            };
+            });
             let stop = tokio::select! {
                 stop = self.outbound() => stop,
-                _ = &mut inbound => Stop::Relogin,
+                _ = &mut inbound.0 => Stop::Relogin,
             };
-            inbound.abort();
             return Ok(stop);
         }
         let since = match self.write(|ledger| ledger.since()).await? {
@@ -235,15 +253,14 @@ impl Relay {
             // everything after it comes in.
             None => self.first_token().await?,
         };
-        let mut inbound = {
+        let mut inbound = AbortOnDrop({
             let relay = self.clone();
             tokio::spawn(async move { relay.inbound(since).await })
-        };
+        });
         let stop = tokio::select! {
             stop = self.outbound() => stop,
-            _ = &mut inbound => Stop::Relogin,
+            _ = &mut inbound.0 => Stop::Relogin,
         };
-        inbound.abort();
         Ok(stop)
     }
 
@@ -718,7 +735,7 @@ fn done_anyway(action: &Outgoing) -> Record {
 
 /// Runs `f` on a copy of `state` written by a fresh client id; returns its
 /// result and the update it made, if it changed anything.
-fn edit_copy<R>(
+pub(crate) fn edit_copy<R>(
     state: &[u8],
     f: impl FnOnce(&Ledger) -> R,
 ) -> Result<(R, Option<Vec<u8>>), RoomError> {

@@ -63,6 +63,11 @@ pub struct MatrixArgs {
         value_delimiter = ','
     )]
     pub matrix_links: Vec<String>,
+    /// Where the links made by API (`PUT /api/docs/{doc}/matrix-link`)
+    /// are kept across restarts [default: `matrix-links.json` beside the
+    /// SQLite file, or in `data/` with PostgreSQL].
+    #[arg(long, env = "ATELIER_MATRIX_LINKS_FILE", value_name = "PATH")]
+    pub matrix_links_file: Option<PathBuf>,
 }
 
 /// The same options in the TOML file.
@@ -80,6 +85,8 @@ pub struct MatrixFileOptions {
     pub matrix_appservice_registration: Option<PathBuf>,
     /// `matrix_links`: `["DOC=ROOM", …]`.
     pub matrix_links: Option<Vec<String>>,
+    /// `matrix_links_file`.
+    pub matrix_links_file: Option<PathBuf>,
 }
 
 /// One document's chat linked to one room.
@@ -101,8 +108,10 @@ pub struct MatrixConfig {
     pub credentials: Credentials,
     /// Application service mode's registration; `None` in bot mode.
     pub appservice: Option<Registration>,
-    /// The links.
+    /// The links of the configuration (the API adds others).
     pub links: Vec<MatrixLink>,
+    /// Where the API's links are kept; `None`: the default beside the store.
+    pub links_file: Option<PathBuf>,
 }
 
 fn read_secret(path: &PathBuf, what: &str) -> Result<String, StartError> {
@@ -130,7 +139,8 @@ fn env_secret(name: &str) -> Option<String> {
 }
 
 impl MatrixConfig {
-    /// Flags over the file; `None` when no link is configured.
+    /// Flags over the file; `None` when no homeserver is configured. A
+    /// homeserver without links is a bridge whose links are all made by API.
     pub fn resolve(
         args: MatrixArgs,
         file: MatrixFileOptions,
@@ -141,15 +151,11 @@ impl MatrixConfig {
             args.matrix_links
         };
         let homeserver = args.matrix_homeserver.or(file.matrix_homeserver);
-        if links.is_empty() {
-            if homeserver.is_some() {
-                return Err(setting(
-                    "--matrix-homeserver is set but no --matrix-link DOC=ROOM says which chat to bridge",
-                ));
-            }
-            return Ok(None);
-        }
+        let links_file = args.matrix_links_file.or(file.matrix_links_file);
         let Some(homeserver) = homeserver else {
+            if links.is_empty() {
+                return Ok(None);
+            }
             return Err(setting("--matrix-link needs --matrix-homeserver URL"));
         };
         if !(homeserver.starts_with("http://") || homeserver.starts_with("https://")) {
@@ -178,6 +184,7 @@ impl MatrixConfig {
                 credentials: Credentials::AccessToken(registration.as_token.clone()),
                 appservice: Some(registration),
                 links,
+                links_file,
             }));
         }
         let token = match args
@@ -209,6 +216,7 @@ impl MatrixConfig {
             credentials,
             appservice: None,
             links,
+            links_file,
         }))
     }
 }
@@ -221,19 +229,28 @@ fn parse_link(link: &str) -> Result<MatrixLink, StartError> {
     };
     let (doc, room) = link.trim().split_once('=').ok_or_else(bad)?;
     let (doc, room) = (doc.trim(), room.trim());
-    if !crate::http::valid_doc_name(doc)
-        || atelier_sync::is_chat_document(doc)
-        // Room ids have no server part since room version 12 (`!hash`);
-        // aliases always have one.
-        || !(room.len() > 1 && room.starts_with('!')
-            || room.starts_with('#') && room.contains(':'))
-    {
+    if !valid_link_doc(doc) || !valid_room(room) {
         return Err(bad());
     }
     Ok(MatrixLink {
         doc: doc.to_owned(),
         room: room.to_owned(),
     })
+}
+
+/// Whether `doc` can have its chat linked: a valid document name that is
+/// not itself a chat (`D:chat`).
+pub fn valid_link_doc(doc: &str) -> bool {
+    crate::http::valid_doc_name(doc) && !atelier_sync::is_chat_document(doc)
+}
+
+/// Whether `room` names a Matrix room: `!id` (room ids have no server part
+/// since room version 12) or `#alias:server`, without spaces or control
+/// characters, at most 255 bytes as the spec allows.
+pub fn valid_room(room: &str) -> bool {
+    room.len() <= 255
+        && !room.chars().any(|c| c.is_control() || c.is_whitespace())
+        && (room.len() > 1 && room.starts_with('!') || room.starts_with('#') && room.contains(':'))
 }
 
 #[cfg(test)]

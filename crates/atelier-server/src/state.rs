@@ -24,6 +24,8 @@ pub struct AppState {
     pub ai: Arc<crate::ai_proxy::AiService>,
     /// The Matrix bridge's application service endpoint, in that mode.
     pub matrix_appservice: Option<Arc<crate::matrix_appservice::Appservice>>,
+    /// The Matrix bridge's links, when a homeserver is configured.
+    pub matrix: Option<Arc<crate::matrix_links::MatrixBridge>>,
 }
 
 /// Open connection counters.

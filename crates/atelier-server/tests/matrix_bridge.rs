@@ -420,6 +420,12 @@ async fn edits_reactions_deletions_and_refusals_cross_the_bridge() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(reason.contains("M_FORBIDDEN"), "{reason}");
+    // The chat panel reads the refusal through atelier-relay-status, and
+    // shows it on the message.
+    assert_eq!(
+        atelier_relay_status::failures(&chat_state(&node, doc)).get(&refused),
+        Some(&reason)
+    );
     let relayed_by_bot = alice
         .messages(&room)
         .await

@@ -19,6 +19,8 @@ chat-actions = Aktionen zur Nachricht
 chat-deleted = Nachricht gelöscht
 chat-edited = (bearbeitet)
 chat-pending = Noch nicht gesendet
+chat-refused = Nicht an Matrix zugestellt
+chat-refused-reason = Der Matrix-Raum hat diese Nachricht abgelehnt: { $reason }
 chat-replies = { $n ->
     [one] { $n } Antwort
    *[other] { $n } Antworten

@@ -63,6 +63,12 @@ chat-edited = (edited)
 # A message the server does not have yet.
 chat-pending = Not sent yet
 
+# A message a bridged chat room (Matrix) refused: the mark beside its time.
+chat-refused = Not delivered to Matrix
+
+# Below a refused message: Matrix's reason, { $reason }, as Matrix wrote it.
+chat-refused-reason = The Matrix room refused this message: { $reason }
+
 # Thread summary: how many replies a message has.
 chat-replies = { $n ->
     [one] { $n } reply

@@ -19,6 +19,8 @@ chat-actions = Actions sur le message
 chat-deleted = Message supprimé
 chat-edited = (modifié)
 chat-pending = Pas encore envoyé
+chat-refused = Non remis à Matrix
+chat-refused-reason = Le salon Matrix a refusé ce message : { $reason }
 chat-replies = { $n ->
     [one] { $n } réponse
    *[other] { $n } réponses

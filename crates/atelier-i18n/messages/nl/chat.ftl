@@ -19,6 +19,8 @@ chat-actions = Acties voor het bericht
 chat-deleted = Bericht verwijderd
 chat-edited = (bewerkt)
 chat-pending = Nog niet verstuurd
+chat-refused = Niet afgeleverd bij Matrix
+chat-refused-reason = De Matrix-ruimte heeft dit bericht geweigerd: { $reason }
 chat-replies = { $n ->
     [one] { $n } antwoord
    *[other] { $n } antwoorden
