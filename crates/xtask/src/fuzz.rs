@@ -25,6 +25,11 @@
 //! which build ran. Without ASan, an out-of-bounds access in `unsafe` code
 //! shows only if it faults or trips a later assertion; panics, overflow,
 //! debug assertions, timeouts and the targets' own checks are caught alike.
+//! A crash that libFuzzer reports only as a "deadly signal" is read with the
+//! ASan build: the first long run without it (2026-12-08) stopped
+//! `update_v1` on such a signal, which the same input did not raise on
+//! every run, and the ASan binary named it at once, a heap use-after-free
+//! in yrs (`regressions/update_v1/`).
 //!
 //! New inputs libFuzzer finds go to `target/fuzz/corpus/NAME/` (not
 //! committed, shared by both builds); `--merge` adds to
@@ -192,7 +197,9 @@ pub fn report_crashes(runs: &[TargetRun]) -> bool {
         if let Some(file) = &r.crash {
             any = true;
             eprintln!(
-                "CRASH in {}: {}\n  replay: ATELIER_FUZZ_TARGET={} ATELIER_FUZZ_INPUT={} cargo test -p atelier-fuzz --test corpus -- one_input --nocapture\n  keep it: copy it to crates/atelier-fuzz/regressions/{}/ with a name that says what broke, then fix",
+                "CRASH in {}: {}\n  replay: ATELIER_FUZZ_TARGET={} ATELIER_FUZZ_INPUT={} cargo test -p atelier-fuzz --test corpus -- one_input --nocapture\n  a bare \"deadly signal\": replay it with the ASan build (`cargo xtask fuzz` builds target/fuzz/{HOST}/release/atelier-fuzz): ATELIER_FUZZ_TARGET={} ASAN_OPTIONS=detect_leaks=0 target/fuzz/{HOST}/release/atelier-fuzz -runs=20 {}\n  keep it: copy it to crates/atelier-fuzz/regressions/{}/ with a name that says what broke, then fix",
+                r.name,
+                file.display(),
                 r.name,
                 file.display(),
                 r.name,

@@ -148,6 +148,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         )?;
         let crashes: u64 = runs.iter().map(|r| u64::from(r.crash.is_some())).sum();
         if crashes > 0 {
+            crate::fuzz::report_crashes(&runs);
             failed.push(format!("fuzzing: {crashes} target(s) crashed"));
         }
         json!({
