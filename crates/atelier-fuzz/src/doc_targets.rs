@@ -4,6 +4,7 @@
 use crate::text;
 use atelier_doc::sanitize::is_safe_href;
 use atelier_doc::{Block, Document, InlineRun, NewBlock, Placement};
+use std::sync::LazyLock;
 
 /// Every link and media URL of `runs`, `props` and their tables must be
 /// safe to render.
@@ -108,9 +109,12 @@ fn read_back(doc: &Document) {
 /// Markdown imported into a document, then read back.
 pub fn markdown(data: &[u8]) {
     let source = text(data);
-    check_tree(&atelier_doc::markdown::parse(&source));
+    let blocks = atelier_doc::markdown::parse(&source);
+    check_tree(&blocks);
+    // What `markdown::import` does (parse, then insert unless empty),
+    // without parsing the input a second time.
     let doc = Document::new();
-    if atelier_doc::markdown::import(&doc, &source).is_ok() {
+    if blocks.is_empty() || doc.insert_blocks(&Placement::End, &blocks).is_ok() {
         read_back(&doc);
     }
 }
@@ -146,14 +150,19 @@ pub fn agent_ops(data: &[u8]) {
     let Ok(ops) = atelier_doc::op_json::ops_from_json(&text(data)) else {
         return;
     };
+    // The starting blocks are parsed once per process; only the document
+    // they go into is new for every input.
+    static BLOCKS: LazyLock<Vec<NewBlock>> = LazyLock::new(|| {
+        let mut blocks = atelier_doc::markdown::parse(AGENT_DOC);
+        for (i, b) in blocks.iter_mut().enumerate() {
+            b.id = Some(atelier_doc::BlockId(
+                AGENT_BLOCK_IDS[i % AGENT_BLOCK_IDS.len()].into(),
+            ));
+        }
+        blocks
+    });
     let doc = Document::new();
-    let mut blocks = atelier_doc::markdown::parse(AGENT_DOC);
-    for (i, b) in blocks.iter_mut().enumerate() {
-        b.id = Some(atelier_doc::BlockId(
-            AGENT_BLOCK_IDS[i % AGENT_BLOCK_IDS.len()].into(),
-        ));
-    }
-    if doc.insert_blocks(&Placement::End, &blocks).is_err() {
+    if doc.insert_blocks(&Placement::End, &BLOCKS).is_err() {
         return;
     }
     let before = doc.encode_state_v1();

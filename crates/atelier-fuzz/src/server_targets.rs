@@ -6,6 +6,7 @@ use atelier_server::auth::Authenticator;
 use atelier_server::fanout::Envelope;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::sync::LazyLock;
 
 /// The HS256 secret the `jwt` target's authenticator holds (the seed
 /// tokens are signed with it).
@@ -31,10 +32,17 @@ fn header_alg(token: &str) -> Option<String> {
 /// ES256 JWKS. Only HS256 tokens can pass (nobody holds the ES256 private
 /// key), and never one whose header says `alg: none` or anything else.
 pub fn jwt(data: &[u8]) {
-    let auth = Authenticator::new(false, Some(FUZZ_SECRET), Some(FUZZ_AUDIENCE.into()));
-    if auth.add_jwks(FUZZ_JWKS).ok() != Some(1) {
-        panic!("the fuzz JWKS must hold one key");
-    }
+    // Built once per process: `authenticate` only reads the authenticator,
+    // and parsing the JWKS's EC key for every input cost more than
+    // checking the token.
+    static AUTH: LazyLock<Authenticator> = LazyLock::new(|| {
+        let auth = Authenticator::new(false, Some(FUZZ_SECRET), Some(FUZZ_AUDIENCE.into()));
+        if auth.add_jwks(FUZZ_JWKS).ok() != Some(1) {
+            panic!("the fuzz JWKS must hold one key");
+        }
+        auth
+    });
+    let auth = &*AUTH;
     let token = text(data);
     if auth.authenticate(Some(&token)).is_ok() {
         let alg = header_alg(&token);

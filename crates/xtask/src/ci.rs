@@ -189,15 +189,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             "fuzz" => {
                 println!("\n== fuzz (every target 5 s, quick build)");
                 let started = Instant::now();
-                let runs = crate::fuzz::fuzz_all(
-                    &root,
-                    &crate::fuzz::FuzzOptions {
-                        seconds_per_target: 5,
-                        only: Vec::new(),
-                        merge: false,
-                        quick: true,
-                    },
-                )?;
+                let runs =
+                    crate::fuzz::fuzz_all(&root, &crate::fuzz::FuzzOptions::for_seconds(5, true))?;
                 if crate::fuzz::report_crashes(&runs) {
                     bail!("a fuzz target crashed");
                 }

@@ -5,8 +5,8 @@
 //! cargo xtask dist [--panic-messages] [--keep-names] [--package-only]
 //! cargo xtask serve [ARGS...]
 //! cargo xtask replay [--block code|paragraph] FILE...
-//! cargo xtask fuzz [--minutes N | --seconds S] [--target NAME,...] [--merge] [--reseed] [--quick] [--json FILE]
-//! cargo xtask reliability [--quick] [--fuzz-seconds S] [--plans N] [--kills N] [--no-fuzz]
+//! cargo xtask fuzz [--minutes N | --seconds S] [--execs N] [--target NAME,...] [--jobs N] [--total-seconds T] [--no-asan] [--merge] [--reseed] [--quick] [--json FILE]
+//! cargo xtask reliability [--quick] [--fuzz-seconds S] [--fuzz-execs N] [--fuzz-jobs N] [--fuzz-total-seconds T] [--no-asan] [--plans N] [--kills N] [--no-fuzz] [--no-faults]
 //! cargo xtask schema [--check]
 //! cargo xtask bench [--quick]  (every benchmark below, then the summary)
 //! cargo xtask bench summary
@@ -91,23 +91,32 @@ usage:
       Replays editing traces (sequential or concurrent, .json or .json.gz)
       through atelier-doc; prints format, ops, final length, time and OK or
       MISMATCH per file; exits non-zero on any mismatch or error.
-  cargo xtask fuzz [--minutes N | --seconds S] [--target NAME,...] [--merge] [--reseed] [--quick] [--json FILE]
+  cargo xtask fuzz [--minutes N | --seconds S] [--execs N] [--target NAME,...] [--jobs N] [--total-seconds T] [--no-asan] [--merge] [--reseed] [--quick] [--json FILE]
       Builds crates/atelier-fuzz's libFuzzer binary (coverage instrumentation
-      and AddressSanitizer, in target/fuzz) and runs every target, or the
-      named ones, N minutes (default 1) or S seconds each from its committed
-      corpus; prints executions and fails on a crash, naming the file and how
+      and AddressSanitizer, in target/fuzz; --no-asan: without ASan, about
+      twice the executions per second, in target/fuzz-noasan) and runs every
+      target, or the named ones, N minutes (default 1) or S seconds each from
+      its committed corpus; --execs N runs each until it has executed N
+      inputs (the time then a cap); --jobs N fuzzes N targets at a time;
+      --total-seconds T bounds the whole session, each target getting at
+      most its share of the time left.
+      Prints executions and fails on a crash, naming the file and how
       to replay and keep it. --merge adds the inputs that reach new coverage
       to crates/atelier-fuzz/corpus; --reseed first rewrites the seeds (wire
       vectors from the npm peers, inputs from Atelier's encoders). --quick
       (CI) builds without the server's three targets, at opt-level 1, in
       target/fuzz-quick.
-  cargo xtask reliability [--quick] [--fuzz-seconds S] [--plans N] [--kills N] [--no-fuzz]
+  cargo xtask reliability [--quick] [--fuzz-seconds S] [--fuzz-execs N] [--fuzz-jobs N] [--fuzz-total-seconds T] [--no-asan] [--plans N] [--kills N] [--no-fuzz] [--no-faults]
       The figures SECURITY.md quotes, in one run: every fuzz target S seconds
-      (600), the seeded fault simulation with N plans (5,000), kill -9 under
-      load N times (200), and the hostile input tables (server and text);
-      writes bench/results/reliability.{json,md} (--quick: 5 s, 256 plans,
-      6 kills, into reliability-quick.*), fails on any crash, loss or
-      accepted input.
+      (600) or until N executions (--fuzz-execs; S then a cap, 4 h unless
+      given), --fuzz-jobs targets at a time, within --fuzz-total-seconds
+      (each target its share of the time left), the seeded fault simulation with
+      N plans (5,000), kill -9 under load N times (200), and the hostile input
+      tables (server and text); writes bench/results/reliability.{json,md}
+      (--quick: 5 s, 256 plans, 6 kills, into reliability-quick.*), fails on
+      any crash, loss or accepted input. --no-fuzz / --no-faults skip the
+      fuzzing / the other parts and keep their figures (and the command that
+      measured them) from the previous results file.
   cargo xtask schema [--check]
       Writes www/operations.schema.json, the JSON Schema of the operations
       agents send (atelier_doc::Op); --check fails if the committed one is stale.
