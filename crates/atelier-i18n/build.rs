@@ -12,7 +12,10 @@ mod compile;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=messages");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("messages");
+    // Read when the script runs, not when it was compiled: a target
+    // directory shared by two checkouts may reuse the compiled script.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| ".".into());
+    let dir = Path::new(&manifest_dir).join("messages");
     let mut errors = Vec::new();
     let generated = compile::compile(&dir, &mut errors);
     if !errors.is_empty() || generated.is_none() {
