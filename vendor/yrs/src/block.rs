@@ -2253,18 +2253,31 @@ impl ItemContent {
     /// and every map entry with the entry's earlier values) and pushes them
     /// onto `stack` for [`Item::gc`], instead of collecting them recursively.
     /// Patched (Atelier, PATCHES.md §10): the type's search marker goes with its list.
+    // Patched (Atelier, PATCHES.md §14): only this branch's own items. An
+    // update whose item has its left origin in one type and its right
+    // origin in another links the first type's list into the second's
+    // items; following those pointers, the GC of a deleted type freed items
+    // another, live type still held (a heap use-after-free).
     pub(crate) fn take_children(&mut self, stack: &mut Vec<ItemPtr>) {
         if let ItemContent::Type(branch) = self {
+            let me = BranchPtr::from(&*branch);
+            let mine = |item: &ItemPtr| matches!(&item.parent, TypePtr::Branch(p) if *p == me);
             branch.search_marker = None;
             let mut curr = branch.start.take();
             while let Some(item) = curr {
+                if !mine(&item) || item.parent_sub.is_some() {
+                    break;
+                }
                 curr = item.right.clone();
                 stack.push(item);
             }
 
-            for (_, ptr) in branch.map.drain() {
+            for (key, ptr) in branch.map.drain() {
                 curr = Some(ptr);
                 while let Some(item) = curr {
+                    if !mine(&item) || item.parent_sub.as_deref() != Some(&*key) {
+                        break;
+                    }
                     curr = item.left.clone();
                     stack.push(item);
                 }
@@ -2706,5 +2719,68 @@ mod test {
         assert_eq!(BranchID::nesting_depth(&txn, &last, 10), Some(10));
         let unknown = ID::new(ClientID::new(2), 0);
         assert_eq!(BranchID::nesting_depth(&txn, &unknown, u32::MAX), None);
+    }
+
+    // Patched (Atelier, PATCHES.md §14): a type's children, as its garbage
+    // collection takes them, are that type's own items, even when a crafted
+    // update links its list into another type's items.
+    #[test]
+    fn take_children_yields_only_the_branch_own_items() {
+        use crate::block::{Block, ItemContent, ItemPtr};
+        use crate::branch::BranchPtr;
+        use crate::types::TypePtr;
+        use crate::updates::decoder::Decode;
+        use crate::{Doc, Options, Transact, Update};
+
+        // The updates Atelier's fuzzer found (regressions/update_v1 there),
+        // as its update check let them through.
+        const FRAMES: [&str; 3] = [
+            "0127dbc4b29a94ff86030007010e646f63756d656e742d73746f7265030a626c6f636b47726f75700700dbc4b29a94ff860300030e626c6f636b436f6e7461696e65722800dbc4b29a94ff86030102696401772463613338306462612d323637372d343539612d623435305d6332313633633364613337350700dbc4b29a94ff860301030768656164696e672800dbc4b29a94ff8603030f6261636b67726f756e64436f6c6f7201770764656661756c742800dbc4b29a94ff8603030974657874436f6c6f7201770764656661756c742800dbc4b29a94ff8603030d74657874416c69676e6d656e740177046c6566742800dbc4b29a94ff860303056c6576656c017d012800dbc4b29a94ff8603030c6973546f67676c6561626c6501790700dbc4b29a94ff860303060400dbc4b29a94ff860309055469746c6587dbc4b29a94ff860308030e626c6f636b436f6e7461696e65722800dbc4b29a94ff86030f02696401772437643665616338652d313539302d346361322d62653037293436303265383537303464370700dbc4b29a94ff86030f03097061726167726170682800dbc4b29a94ff8603090f6261636b67726f756e64436f6c6f7201770764656661756c742800dbc4b29a94ff8603110974657874436f6c6f7201770764656661756c742800dbc4b29a94ff8603110d74657874416c69676e6d656e740177046c6566740700dbc4b29a94ff860311060400dbc4b29a94ff86031511412070616a656164696e6720776974682086dbc4b29a94ff86032604626f6c64027b7d84dbc4b29a94ff86032704626f6c6486dbc4b29a94ff86032b04626f6c2b046e756c6c84dbc4b29a94ff86032c012e87dbc4b29a94ff86030f030e626c6f636b436f6e7061696e65722800dbc4b29a94ff86032e02696401772432303237306131642d393366622d343563622d393764632d6432626134333931393363320700dbc4b29a94ff86032e030e62756c6c65744c6973744974656d2800dbc4b29a94ff8603300f6261636b67726f756e64436f6c6f7201770764656661756c742800dbc4b29a94ff8603300974657874436f6c6f7201770764656661756c742800dbc4b29a94ff8603300d74657874416c69676e6d656e740177046c6566740700dbc4b29a94ff860330060400dbc4b29a94ff860330036f6e6587dbc4b29a94ff86032e030e626c6f636b436f6e7461696e65722800dbc4b292033802696401772439313665326339352d643138312d343562322d393661632d3539653938623433363834660700dbc494ff860338030e62756c6c65744c6973744974656d2800db9486033a0f6261636b67726f756e64436f6c6f7201770764656661756c742800dbc4b29a94ff86033a0974657874436f6c6f7201770764656661756c742800dbc4b29a9486033a0d74657874416c69676e6d656e740177046c6566740700db033a060400dbc4b29a9486033e0374776f00",
+            "010ebab2c099c7eac30c0687dbc4b29a94ff860338030e626c6f636b436f6e746169366661613033380700bab2c0c30c00030571756f74652800c70c020f6261636b67726f756e64436f6c6f720177076401770764656661756c740700bac30c02060a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a623238392d6332313633010000000000000400000000000000005d000800000000006f00",
+            "010ebab2c099c7eac30c0087dbc4b29a94ff860338030e626c6f636b436f6e7461696e65722800bab2c099c7eac30c0002006401772432313434653031382d316135342d343562662d393333662d3234303631366661613033380700bab2c099c7eac30c00030571756f74652800bab2c099c7eac30c020f6261636b67726f756e64436f6c6f7201770764656661756c742800bab2c099c7eac30c020974657874416c6e656d01770764656661756c740700bab2c099c7eac30c02060400bab2c099c7eac30c050771750a0a0a0a0a410a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a623239302d6332313633010000000000000400000000000000005d000100000000000000",
+        ];
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        // Without collection, so that every item stays alive to look at.
+        let doc = Doc::with_options(Options {
+            skip_gc: true,
+            ..Options::default()
+        });
+        for frame in FRAMES {
+            let update = Update::decode_v1(&hex(frame)).unwrap();
+            doc.transact_mut().apply_update(update).unwrap();
+        }
+        let mut txn = doc.transact_mut();
+        let mut types: Vec<ItemPtr> = Vec::new();
+        for (_, blocks) in txn.store.blocks.iter_mut() {
+            for mut block in blocks.iter() {
+                if let Block::Item(item) = block.as_mut() {
+                    if let ItemContent::Type(_) = &item.content {
+                        types.push(ItemPtr::from(&**item));
+                    }
+                }
+            }
+        }
+        assert!(!types.is_empty());
+        for mut ty in types {
+            let ItemContent::Type(branch) = &ty.content else {
+                continue;
+            };
+            let me = BranchPtr::from(branch);
+            let mut children = Vec::new();
+            ty.content.take_children(&mut children);
+            for child in children {
+                assert!(
+                    matches!(&child.parent, TypePtr::Branch(p) if *p == me),
+                    "the children of {} include {}, an item of another type",
+                    ty.id,
+                    child.id
+                );
+            }
+        }
     }
 }
